@@ -1,0 +1,69 @@
+// Hand-written SIMD kernels for Strata. Plain C, no allocation, no threads: callers hand in
+// row blocks and preallocated buffers. Each hot function is compiled three times on x86-64
+// (baseline SSE2, x86-64-v3 = AVX2/FMA, x86-64-v4 = AVX-512) with target_clones and picked at
+// load time, so one binary runs on any x86-64; other architectures get the portable version.
+//
+// Layout: X is row-major n x d (row i at X + i*d); C is row-major k x d.
+#ifndef STRATA_C_KERNELS_H
+#define STRATA_C_KERNELS_H
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Floats of scratch that `strata_nearest_rows` and `strata_lloyd_rows` need: 16 * d,
+/// rounded up, plus 16 for alignment. Scratch must hold at least this many floats.
+int64_t strata_nearest_scratch_floats(int64_t d);
+
+/// Fused nearest centroid by direct squared differences (no cancellation), lanes over rows:
+/// rows are taken 16 at a time, transposed into scratch, and compared with every centroid.
+/// labels[i] = argmin_c ||x_i - c||^2 (lowest index on ties), dist[i] = that minimum.
+/// Cost O(n*k*d) flops, O(n*d) reads; memory O(d) scratch.
+/// If `changed` is not NULL, *changed is increased by the number of rows whose label differs
+/// from the value labels[i] held before the call (for Lloyd's strict convergence test).
+void strata_nearest_rows(const float *X, int64_t n, int64_t d,
+                         const float *C, int64_t k,
+                         int32_t *labels, float *dist, float *scratch, int64_t *changed);
+
+/// Accumulates one block into Lloyd's sufficient statistics, in Double:
+/// sums[labels[i]*d + j] += w_i * x_ij, wsum[labels[i]] += w_i, *inertia += w_i * dist[i].
+/// `w` may be NULL (all weights 1). Rows are visited in order, so the result is deterministic.
+void strata_accumulate_rows(const float *X, int64_t n, int64_t d, const float *w,
+                            const int32_t *labels, const float *dist,
+                            double *sums, double *wsum, double *inertia);
+
+/// Row-wise argmin for the GEMM route: G is n x k row-major holding x_i . c_j; cnorm[j] =
+/// ||c_j||^2. labels[i] = argmin_j (cnorm[j] - 2 G[i][j]) (lowest index on ties).
+/// dist[i] receives the exact squared distance to that centroid, recomputed from X and C by
+/// direct differences (O(d) per row), so inertia does not suffer the expansion's cancellation.
+void strata_argmin_gemm_rows(const float *G, int64_t n, int64_t k, const float *cnorm,
+                             const float *X, int64_t d, const float *C,
+                             int32_t *labels, float *dist, int64_t *changed);
+
+/// Squared Euclidean norms of n rows of length d, accumulated in float with FMA lanes.
+void strata_row_sqnorms(const float *X, int64_t n, int64_t d, float *out);
+
+/// out[i*k + j] = max(0, xnorm[i] + cnorm[j] - 2 G[i*k + j]) in place on G (G == out allowed).
+void strata_expand_sqdist(const float *G, int64_t n, int64_t k,
+                          const float *xnorm, const float *cnorm, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// k-means++ trial step: for each of t candidate centers (t x d), pot[c] += sum_i w_i *
+/// min(closest[i], ||x_i - cand_c||^2) over n rows. `w` may be NULL. O(n*t*d).
+void strata_kpp_potentials(const float *X, int64_t n, int64_t d, const float *cand, int64_t t,
+                           const float *closest, const float *w, double *pot);
+
+/// k-means++ update: closest[i] = min(closest[i], ||x_i - c||^2) (closest[i] may start as
+/// +INFINITY); returns sum_i w_i * closest[i] in Double. `w` may be NULL. O(n*d).
+double strata_kpp_update(const float *X, int64_t n, int64_t d, const float *c, float *closest, const float *w);
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,69 @@
+// swift-tools-version:6.1
+//
+// Strata: customer segmentation and profiling engine.
+//
+// Layers (each its own target), bottom to top:
+//   CBLAS           C shim over OpenBLAS (cblas) and LAPACKE; headers only, no logic.
+//   CStrataKernels  hand-written SIMD kernels in C, multiversioned with target_clones.
+//   StrataLinalg    the only Swift code that calls BLAS/LAPACK; maps LAPACK `info` to errors.
+//   StrataKernels   hot loops over row blocks: distances, nearest centroid, Lloyd accumulation,
+//                   the memory-budget chunker and the deterministic parallel-for.
+//   Strata          algorithms (K-Means, ...) and pipeline (CSV/.npy I/O, models, outputs).
+//   StrataCLI       the `strata` executable: argument parsing and printing only.
+import PackageDescription
+
+let package = Package(
+    name: "strata",
+    products: [
+        .library(name: "Strata", targets: ["Strata"]),
+        .executable(name: "strata", targets: ["StrataCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            path: "CSupport/CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev", "pkg-config"])]
+        ),
+        .target(
+            name: "CStrataKernels",
+            path: "CSupport/CStrataKernels",
+            cSettings: [.define("NDEBUG")]
+        ),
+        .target(
+            name: "StrataLinalg",
+            dependencies: ["CBLAS"],
+            linkerSettings: [.linkedLibrary("lapacke")]
+        ),
+        .target(
+            name: "StrataKernels",
+            dependencies: ["StrataLinalg", "CStrataKernels"]
+        ),
+        .target(
+            name: "Strata",
+            dependencies: ["StrataKernels", "StrataLinalg"]
+        ),
+        .executableTarget(
+            name: "StrataCLI",
+            dependencies: [
+                "Strata",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "StrataTests",
+            dependencies: ["Strata", "StrataKernels", "StrataLinalg"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "StrataCLITests",
+            dependencies: ["StrataCLI"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

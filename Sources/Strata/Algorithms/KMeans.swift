@@ -1,0 +1,210 @@
+import Foundation
+import StrataKernels
+import StrataLinalg
+
+/// How K-Means picks its starting centers.
+public enum KMeansInit: Sendable, Equatable {
+    /// Greedy k-means++ (Arthur & Vassilvitskii 2007 with scikit-learn's greedy variant:
+    /// 2 + floor(ln k) candidates per step, keep the one that lowers the potential most).
+    /// Cost O(n * k * d * (2 + ln k)), k passes over the data.
+    case kMeansPlusPlus
+    /// k distinct rows drawn uniformly at random.
+    case random
+    /// These centers (k x d), used as given; `nInit` is then 1.
+    case centers(Matrix<Float>)
+
+    public var name: String {
+        switch self {
+        case .kMeansPlusPlus: return "k-means++"
+        case .random: return "random"
+        case .centers: return "explicit"
+        }
+    }
+}
+
+/// K-Means options. Every default is scikit-learn's, so results are comparable.
+public struct KMeansOptions: Sendable {
+    /// Number of clusters (1...n).
+    public var k: Int
+    /// Starting centers. Default: greedy k-means++.
+    public var initialization: KMeansInit = .kMeansPlusPlus
+    /// Restarts; the run with the lowest final inertia wins (first on ties). nil = scikit-learn's
+    /// "auto": 1 for k-means++ and explicit centers, 10 for random.
+    public var nInit: Int? = nil
+    /// Lloyd iterations per run at most. Default 300.
+    public var maxIterations: Int = 300
+    /// Relative tolerance: a run stops when the total squared center shift is <= tolerance times
+    /// the mean per-feature variance of the data (scikit-learn's definition). Default 1e-4.
+    public var tolerance: Double = 1e-4
+    /// Seed for every random choice; the same seed gives the same result for any thread count.
+    public var seed: UInt64 = 0
+    /// Worker threads. Default: the number of cores.
+    public var threads: Int = defaultThreadCount
+    /// Nearest-centroid route; nil chooses by shape (`AssignmentRoute.choose`).
+    public var route: AssignmentRoute? = nil
+    /// Called after every Lloyd iteration (from the calling thread), e.g. for progress.
+    public var onIteration: (@Sendable (_ run: Int, _ stats: KMeansIteration) -> Void)? = nil
+
+    public init(k: Int) { self.k = k }
+
+    /// The restart count actually used.
+    public var effectiveNInit: Int {
+        if let n = nInit { return n }
+        if case .random = initialization { return 10 }
+        return 1
+    }
+}
+
+/// Statistics of one Lloyd iteration.
+public struct KMeansIteration: Sendable, Codable, Equatable {
+    /// 1-based iteration number within its run.
+    public var iteration: Int
+    /// Weighted inertia of the assignment made in this iteration (to the centers it started with).
+    public var inertia: Double
+    /// Total squared movement of the centers in this iteration.
+    public var centerShift: Double
+    /// Rows whose label changed.
+    public var changed: Int
+    /// Clusters that were empty and got relocated.
+    public var relocated: Int
+    /// Wall-clock seconds the iteration took.
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case iteration, inertia, seconds, changed, relocated
+        case centerShift = "center_shift"
+    }
+}
+
+/// One restart's outcome.
+public struct KMeansRunSummary: Sendable, Codable, Equatable {
+    public var run: Int
+    public var inertia: Double
+    public var nIter: Int
+    public var converged: Bool
+    public var initSeconds: Double
+    public var lloydSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case run, inertia, converged
+        case nIter = "n_iter"
+        case initSeconds = "init_seconds"
+        case lloydSeconds = "lloyd_seconds"
+    }
+}
+
+/// The fitted model and the assignment of every training row.
+public struct KMeansResult: Sendable {
+    /// Final centers (k x d), columns in input order.
+    public var centroids: Matrix<Float>
+    /// Label of every row (0..<k), consistent with `centroids`.
+    public var labels: [Int32]
+    /// Squared distance of every row to its center.
+    public var distances: [Float]
+    /// Weighted within-cluster sum of squares for `centroids` and `labels`.
+    public var inertia: Double
+    public var nIter: Int
+    public var converged: Bool
+    /// Per-iteration statistics of the winning run.
+    public var iterations: [KMeansIteration]
+    /// Every restart, in order.
+    public var runs: [KMeansRunSummary]
+    public var bestRun: Int
+    /// Rows per cluster and total weight per cluster.
+    public var sizes: [Int]
+    public var clusterWeights: [Double]
+    /// The absolute tolerance used (tolerance x mean feature variance).
+    public var absoluteTolerance: Double
+    public var route: AssignmentRoute
+}
+
+/// Exact K-Means by Lloyd's algorithm, scikit-learn compatible (same init rules, convergence
+/// test, empty-cluster relocation and inertia).
+///
+/// Complexity: O(n * k * d) per iteration, one sequential pass over the data (assignment and
+/// accumulation are fused). Memory: the data, plus labels and distances (8 bytes per row) for the
+/// current and the best restart, plus k*(d+1) doubles per chunk.
+/// Numerics: data as Float, distances by direct differences in Float, sums and inertia in Double.
+/// Determinism: bit-identical for a seed whatever `threads` is (fixed chunking, ordered reduction).
+public enum KMeans {
+    public static func fit(_ data: Dataset, options: KMeansOptions) throws -> KMeansResult {
+        try validate(data, options)
+        let route = options.route ?? AssignmentRoute.choose(k: options.k, d: data.cols)
+        return try data.withRows { rows, weights in
+            switch route {
+            case .simd: return try fit(rows, weights: weights, options: options, route: route, makeAssigner: SIMDAssigner.init)
+            case .gemm: return try fit(rows, weights: weights, options: options, route: route, makeAssigner: GEMMAssigner.init)
+            }
+        }
+    }
+
+    static func validate(_ data: Dataset, _ o: KMeansOptions) throws {
+        if o.k < 1 { throw StrataError.invalidArgument("k must be at least 1 (got \(o.k))") }
+        if o.k > data.rows {
+            throw StrataError.invalidArgument("k = \(o.k) exceeds the number of rows (\(data.rows)) in \(data.source); lower k")
+        }
+        if data.cols < 1 { throw StrataError.invalidArgument("\(data.source): no feature columns to cluster") }
+        if o.maxIterations < 1 { throw StrataError.invalidArgument("max-iter must be at least 1 (got \(o.maxIterations))") }
+        if !(o.tolerance >= 0) || !o.tolerance.isFinite { throw StrataError.invalidArgument("tol must be a finite number >= 0 (got \(o.tolerance))") }
+        if let n = o.nInit, n < 1 { throw StrataError.invalidArgument("n-init must be at least 1 (got \(n))") }
+        if o.threads < 1 { throw StrataError.invalidArgument("threads must be at least 1 (got \(o.threads))") }
+        if case let .centers(c) = o.initialization {
+            if c.rows != o.k {
+                throw StrataError.invalidArgument("the initial centers have \(c.rows) rows but k = \(o.k); give --k \(c.rows) or another centers file")
+            }
+            if c.cols != data.cols {
+                throw StrataError.invalidArgument("the initial centers have \(c.cols) columns but the data has \(data.cols) features (\(data.columns.joined(separator: ",")))")
+            }
+            if !c.storage.allSatisfy({ $0.isFinite }) { throw StrataError.invalidArgument("the initial centers contain NaN or infinite values") }
+        }
+    }
+
+    static func fit<A: CentroidAssigner>(
+        _ rows: DenseRows, weights: UnsafePointer<Float>?, options o: KMeansOptions, route: AssignmentRoute,
+        makeAssigner: (Matrix<Float>) -> A
+    ) throws -> KMeansResult {
+        let n = rows.rows
+        let partition = RowPartition(rows: n)
+        let absTol = o.tolerance * ColumnStatistics.compute(rows, partition: partition, threads: o.threads).meanVariance
+        var labels = [Int32](repeating: -1, count: n), dist = [Float](repeating: 0, count: n)
+        var bestLabels: [Int32] = [], bestDist: [Float] = []
+        var best: LloydRun? = nil
+        var runs: [KMeansRunSummary] = []
+        var bestRun = 0
+        let nInit: Int
+        if case .centers = o.initialization { nInit = 1 } else { nInit = o.effectiveNInit }
+        for run in 0..<nInit {
+            var rng = SeededRandom.stream(seed: o.seed, index: UInt64(run))
+            let t0 = Date()
+            let initial: Matrix<Double>
+            switch o.initialization {
+            case .kMeansPlusPlus: initial = kMeansPlusPlus(rows, weights: weights, k: o.k, rng: &rng, partition: partition, threads: o.threads)
+            case .random: initial = randomRows(rows, k: o.k, rng: &rng)
+            case let .centers(c): initial = Matrix(rows: c.rows, cols: c.cols, storage: c.storage.map(Double.init))
+            }
+            let initSeconds = Date().timeIntervalSince(t0)
+            let t1 = Date()
+            let r = lloyd(rows, weights: weights, initial: initial, options: o, run: run, absTol: absTol, partition: partition,
+                          labels: &labels, dist: &dist, makeAssigner: makeAssigner)
+            runs.append(KMeansRunSummary(run: run, inertia: r.inertia, nIter: r.nIter, converged: r.converged,
+                                         initSeconds: initSeconds, lloydSeconds: Date().timeIntervalSince(t1)))
+            if best == nil || r.inertia < best!.inertia {
+                best = r
+                bestRun = run
+                swap(&labels, &bestLabels)
+                swap(&dist, &bestDist)
+                if labels.count != n { labels = [Int32](repeating: -1, count: n); dist = [Float](repeating: 0, count: n) }
+            }
+            labels.withUnsafeMutableBufferPointer { $0.update(repeating: -1) }
+        }
+        let b = best!
+        guard b.inertia.isFinite else {
+            throw StrataError.numerical("K-Means produced a non-finite inertia; the data may hold values too large for Float arithmetic — scale it")
+        }
+        var sizes = [Int](repeating: 0, count: o.k)
+        for l in bestLabels { sizes[Int(l)] += 1 }
+        return KMeansResult(centroids: b.centers, labels: bestLabels, distances: bestDist, inertia: b.inertia, nIter: b.nIter,
+                            converged: b.converged, iterations: b.iterations, runs: runs, bestRun: bestRun, sizes: sizes,
+                            clusterWeights: b.clusterWeights, absoluteTolerance: absTol, route: route)
+    }
+}

@@ -1,0 +1,59 @@
+import StrataKernels
+import StrataLinalg
+
+/// A numeric table ready for the algorithms: n rows x d feature columns stored row-major as
+/// Float (memory bandwidth is the limit), with optional ids and sample weights.
+///
+/// Memory: 4*n*d bytes for values, plus ids (when the input has an id column) and 4*n for weights.
+public struct Dataset: Sendable {
+    public let rows: Int
+    public let cols: Int
+    /// Row-major values, `rows * cols` of them.
+    public var values: [Float]
+    /// Feature column names, in input order.
+    public var columns: [String]
+    /// The id column's name and per-row values; nil means ids are 0-based row numbers.
+    public var idColumn: String?
+    public var ids: [String]?
+    /// Sample weights column name and values (non-negative, finite); nil means all 1.
+    public var weightsColumn: String?
+    public var weights: [Float]?
+    /// Where the data came from (for messages).
+    public var source: String
+
+    public init(rows: Int, cols: Int, values: [Float], columns: [String]? = nil, idColumn: String? = nil, ids: [String]? = nil,
+                weightsColumn: String? = nil, weights: [Float]? = nil, source: String = "<memory>") {
+        precondition(values.count == rows * cols, "values has \(values.count) elements, expected \(rows * cols)")
+        precondition(ids == nil || ids!.count == rows)
+        precondition(weights == nil || weights!.count == rows)
+        self.rows = rows
+        self.cols = cols
+        self.values = values
+        self.columns = columns ?? (0..<cols).map { "x\($0)" }
+        self.idColumn = idColumn
+        self.ids = ids
+        self.weightsColumn = weightsColumn
+        self.weights = weights
+        self.source = source
+    }
+
+    public init(_ matrix: Matrix<Float>, columns: [String]? = nil) {
+        self.init(rows: matrix.rows, cols: matrix.cols, values: matrix.storage, columns: columns)
+    }
+
+    /// The id of row `i`: the id column's value, else the 0-based row number.
+    public func id(_ i: Int) -> String { ids?[i] ?? String(i) }
+
+    public var matrix: Matrix<Float> { Matrix(rows: rows, cols: cols, storage: values) }
+
+    /// Runs `body` with the rows as a `RowBlockSource` (valid only inside the call).
+    public func withRows<R>(_ body: (DenseRows, UnsafePointer<Float>?) throws -> R) rethrows -> R {
+        try values.withUnsafeBufferPointer { v in
+            let base = v.baseAddress ?? UnsafePointer(bitPattern: 16)!
+            if let w = weights {
+                return try w.withUnsafeBufferPointer { try body(DenseRows(base, rows: rows, cols: cols), $0.baseAddress) }
+            }
+            return try body(DenseRows(base, rows: rows, cols: cols), nil)
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import StrataLinalg
+
+/// The on-disk K-Means model (`model.json`): everything `strata predict` needs, plus the
+/// training summary. `format_version` changes only when an old reader could misread a new file.
+public struct KMeansModel: Codable, Sendable, Equatable {
+    public static let currentFormatVersion = 1
+
+    public var formatVersion: Int
+    /// Model kind; "kmeans" here. `predict` dispatches on it.
+    public var model: String
+    public var strataVersion: String
+    /// Feature columns, in the order of the centroid coordinates.
+    public var columns: [String]
+    public var idColumn: String?
+    public var k: Int
+    /// k arrays of d numbers.
+    public var centroids: [[Double]]
+    public var inertia: Double
+    public var nIter: Int
+    public var converged: Bool
+    public var clusterSizes: [Int]
+    public var trainingRows: Int
+    public var seed: UInt64
+    public var initMethod: String
+    public var nInit: Int
+    public var tol: Double
+    public var maxIter: Int
+
+    enum CodingKeys: String, CodingKey {
+        case model, columns, k, centroids, inertia, converged, seed, tol
+        case formatVersion = "format_version"
+        case strataVersion = "strata_version"
+        case idColumn = "id_column"
+        case nIter = "n_iter"
+        case clusterSizes = "cluster_sizes"
+        case trainingRows = "training_rows"
+        case initMethod = "init"
+        case nInit = "n_init"
+        case maxIter = "max_iter"
+    }
+
+    public init(result: KMeansResult, data: Dataset, options: KMeansOptions) {
+        formatVersion = Self.currentFormatVersion
+        model = "kmeans"
+        strataVersion = Strata.version
+        columns = data.columns
+        idColumn = data.idColumn
+        k = result.centroids.rows
+        centroids = (0..<result.centroids.rows).map { i in result.centroids.row(i).map(JSONNumber.float) }
+        inertia = result.inertia
+        nIter = result.nIter
+        converged = result.converged
+        clusterSizes = result.sizes
+        trainingRows = data.rows
+        seed = options.seed
+        initMethod = options.initialization.name
+        nInit = result.runs.count
+        tol = options.tolerance
+        maxIter = options.maxIterations
+    }
+
+    /// Centroids as the Float matrix the kernels use.
+    public var centroidMatrix: Matrix<Float> {
+        Matrix(rows: centroids.count, cols: columns.count, storage: centroids.flatMap { $0.map { Float($0) } })
+    }
+
+    public static func load(path: String) throws -> KMeansModel {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw StrataError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        let header: ModelHeader
+        do { header = try JSONDecoder().decode(ModelHeader.self, from: data) } catch {
+            throw StrataError.badData(file: path, line: nil, column: nil, message: "not a Strata model file (expected JSON with format_version and model)")
+        }
+        guard header.formatVersion <= currentFormatVersion else {
+            throw StrataError.badData(file: path, line: nil, column: nil,
+                                      message: "model format_version \(header.formatVersion) is newer than this strata understands (\(currentFormatVersion)); upgrade strata")
+        }
+        guard header.model == "kmeans" else {
+            throw StrataError.badData(file: path, line: nil, column: nil, message: "model type '\(header.model)' is not supported by this strata version")
+        }
+        let m: KMeansModel
+        do { m = try JSONDecoder().decode(KMeansModel.self, from: data) } catch {
+            throw StrataError.badData(file: path, line: nil, column: nil, message: "malformed K-Means model: \(error)")
+        }
+        guard m.centroids.count == m.k, m.centroids.allSatisfy({ $0.count == m.columns.count }), m.k >= 1 else {
+            throw StrataError.badData(file: path, line: nil, column: nil, message: "centroids do not match k and columns")
+        }
+        return m
+    }
+
+    public func encoded() throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try enc.encode(self)
+    }
+}
+
+/// The fields every model file starts with.
+struct ModelHeader: Decodable {
+    var formatVersion: Int
+    var model: String
+    enum CodingKeys: String, CodingKey {
+        case model
+        case formatVersion = "format_version"
+    }
+}
+
+/// JSON number helpers.
+public enum JSONNumber {
+    /// A Float as the Double with the same shortest decimal form (0.1f -> 0.1, not 0.10000000149).
+    public static func float(_ f: Float) -> Double { Double("\(f)") ?? Double(f) }
+}
+
+public enum Strata {
+    public static let version = "0.1.0"
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// Reads NumPy `.npy` files (format versions 1-3): 2-D, C order, little-endian float32/float64
+/// (int32/int64 also accepted and converted). Columns are named x0, x1, ...; ids are row numbers.
+///
+/// Errors name the file and, for bad values, the 0-based row and the column.
+public enum NPYReader {
+    public static func read(path: String, options: TableReadOptions = TableReadOptions()) throws -> Dataset {
+        let bytes = try readFileBytes(path)
+        func bad(_ m: String) -> StrataError { .badData(file: path, line: nil, column: nil, message: m) }
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
+            throw bad("not a NumPy .npy file (bad magic bytes)")
+        }
+        let major = bytes[6]
+        let headerLen: Int, headerStart: Int
+        if major == 1 {
+            headerLen = Int(bytes[8]) | Int(bytes[9]) << 8; headerStart = 10
+        } else if major == 2 || major == 3 {
+            guard bytes.count >= 12 else { throw bad("truncated header") }
+            headerLen = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24; headerStart = 12
+        } else { throw bad("unsupported .npy format version \(major)") }
+        guard bytes.count >= headerStart + headerLen else { throw bad("truncated header") }
+        let header = String(decoding: bytes[headerStart..<(headerStart + headerLen)], as: UTF8.self)
+        func field(_ key: String) -> String? {
+            guard let r = header.range(of: "'\(key)':") else { return nil }
+            return String(header[r.upperBound...]).trimmingCharacters(in: .whitespaces)
+        }
+        guard let descrRaw = field("descr"), let q1 = descrRaw.firstIndex(of: "'"),
+              let q2 = descrRaw[descrRaw.index(after: q1)...].firstIndex(of: "'") else { throw bad("header has no 'descr'") }
+        let descr = String(descrRaw[descrRaw.index(after: q1)..<q2])
+        if let fo = field("fortran_order"), fo.hasPrefix("True") {
+            throw bad("array is in Fortran order; save it with numpy.ascontiguousarray(a) first")
+        }
+        guard let shapeRaw = field("shape"), let open = shapeRaw.firstIndex(of: "("), let close = shapeRaw.firstIndex(of: ")") else {
+            throw bad("header has no 'shape'")
+        }
+        let dims = shapeRaw[shapeRaw.index(after: open)..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let n: Int, d: Int
+        switch dims.count {
+        case 1: n = dims[0]; d = 1
+        case 2: n = dims[0]; d = dims[1]
+        default: throw bad("array has \(dims.count) dimensions; a 2-D (rows x features) array is required")
+        }
+        let width: Int
+        switch descr {
+        case "<f4", "<i4": width = 4
+        case "<f8", "<i8": width = 8
+        default: throw bad("dtype '\(descr)' is not supported; use little-endian float32 or float64")
+        }
+        let dataStart = headerStart + headerLen
+        guard bytes.count - dataStart >= n * d * width else {
+            throw bad("file is truncated: shape (\(n), \(d)) needs \(n * d * width) data bytes, found \(bytes.count - dataStart)")
+        }
+        if n == 0 { throw bad("the array has no rows") }
+        if options.idColumn != nil { throw StrataError.invalidArgument("\(path): .npy files have no id column; ids are row numbers") }
+        if options.weightsColumn != nil { throw StrataError.invalidArgument("\(path): .npy files have no weights column") }
+        let allNames = (0..<d).map { "x\($0)" }
+        let pick: [Int] = try options.columns.map { cols in
+            try cols.map { c in
+                guard let i = allNames.firstIndex(of: c) else {
+                    throw StrataError.invalidArgument("\(path): --columns entry '\(c)' is not a column; .npy columns are x0...x\(d - 1)")
+                }
+                return i
+            }
+        } ?? Array(0..<d)
+        let dd = pick.count
+        var values = [Float](repeating: 0, count: n * dd)
+        try bytes.withUnsafeBytes { raw in
+            let base = raw.baseAddress! + dataStart
+            for i in 0..<n {
+                for (s, j) in pick.enumerated() {
+                    let off = (i * d + j) * width
+                    let v: Float
+                    switch descr {
+                    case "<f4": v = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: off, as: UInt32.self)))
+                    case "<f8":
+                        let x = Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: off, as: UInt64.self)))
+                        v = Float(x)
+                    case "<i4": v = Float(Int32(littleEndian: base.loadUnaligned(fromByteOffset: off, as: Int32.self)))
+                    default: v = Float(Int64(littleEndian: base.loadUnaligned(fromByteOffset: off, as: Int64.self)))
+                    }
+                    if !v.isFinite {
+                        throw StrataError.badData(file: path, line: nil, column: allNames[j],
+                                                  message: "row \(i) (0-based) holds a NaN, infinite or out-of-Float-range value")
+                    }
+                    values[i * dd + s] = v
+                }
+            }
+        }
+        return Dataset(rows: n, cols: dd, values: values, columns: pick.map { allNames[$0] }, source: path)
+    }
+}

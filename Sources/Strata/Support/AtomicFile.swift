@@ -1,0 +1,68 @@
+import Foundation
+
+/// Writes outputs so that a reader never sees a partial file and a failed run never destroys an
+/// earlier output: each file is written to a temporary sibling, flushed, and renamed into place.
+///
+/// Use `OutputBatch` when one run writes several files: nothing is renamed until every file has
+/// been written, and on failure every temporary is removed.
+public struct OutputBatch {
+    private var staged: [(tmp: String, final: String)] = []
+
+    public init() {}
+
+    /// Writes `data` to a temporary next to `path`; it appears at `path` only on `commit()`.
+    public mutating func stage(_ data: Data, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            discard()
+            throw StrataError.unwritable(path: path, reason: "directory '\(dir)' does not exist")
+        }
+        let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(staged.count)"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            discard()
+            throw StrataError.unwritable(path: path, reason: reason)
+        }
+        staged.append((tmp, path))
+        var ok = true
+        data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
+            var off = 0
+            while off < buf.count {
+                let w = write(fd, buf.baseAddress! + off, buf.count - off)
+                if w <= 0 { ok = false; break }
+                off += w
+            }
+        }
+        if fsync(fd) != 0 { ok = false }
+        close(fd)
+        if !ok {
+            let reason = String(cString: strerror(errno))
+            discard()
+            throw StrataError.unwritable(path: path, reason: reason)
+        }
+    }
+
+    public mutating func stage(_ text: String, to path: String) throws {
+        try stage(Data(text.utf8), to: path)
+    }
+
+    /// Renames every staged file into place.
+    public mutating func commit() throws {
+        for (i, s) in staged.enumerated() where rename(s.tmp, s.final) != 0 {
+            let reason = String(cString: strerror(errno))
+            for rest in staged[i...] { unlink(rest.tmp) }
+            staged = []
+            throw StrataError.unwritable(path: s.final, reason: reason)
+        }
+        staged = []
+    }
+
+    /// Removes every staged temporary.
+    public mutating func discard() {
+        for s in staged { unlink(s.tmp) }
+        staged = []
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import Strata
+import StrataKernels
+
+/// Input selection shared by every command that reads a feature table.
+struct InputOptions: ParsableArguments {
+    @Option(name: .long, help: "Input table: CSV with a header row, or NumPy .npy (2-D float32/float64, C order).")
+    var input: String
+
+    @Option(name: .long, help: "Feature columns, comma-separated (default: every numeric column except the id and weights columns).")
+    var columns: String?
+
+    @Option(name: .customLong("id-column"), help: "Column holding customer ids (default: a column named id or customer_id, else row numbers).")
+    var idColumn: String?
+
+    @Option(name: .customLong("weights-column"), help: "Column of non-negative sample weights.")
+    var weightsColumn: String?
+
+    var readOptions: TableReadOptions {
+        TableReadOptions(columns: columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
+                         idColumn: idColumn, weightsColumn: weightsColumn)
+    }
+}
+
+/// Options every compute command has.
+struct RunOptions: ParsableArguments {
+    @Option(name: .long, help: "Worker threads (default: number of cores). Results do not depend on it.")
+    var threads: Int = defaultThreadCount
+
+    @Flag(name: .long, help: "Print exactly one JSON object on stdout instead of a human summary.")
+    var json = false
+
+    func validate() throws {
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+}
+

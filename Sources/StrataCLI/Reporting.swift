@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Strata
+import StrataLinalg
+
+/// Messages, progress and errors on stderr; results on stdout.
+enum Report {
+    static let logger: Logger = {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var l = Logger(label: "strata")
+        l.logLevel = .info
+        return l
+    }()
+
+    static func stderr(_ s: String) {
+        FileHandle.standardError.write(Data((s + "\n").utf8))
+    }
+
+    /// Prints one JSON object on stdout (keys sorted, one line).
+    static func json(_ object: [String: Any]) {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        FileHandle.standardOutput.write(data)
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+
+    /// Runs a command body, turning Strata errors into a one-line message and an exit code.
+    /// With `--json`, stdout also gets `{"error": {"message": ..., "exit_code": ...}}`.
+    static func run(json: Bool, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let e as StrataError {
+            fail(e.description, code: e.exitCode, json: json)
+        } catch let e as LinalgError {
+            fail(e.description, code: 70, json: json)
+        }
+    }
+
+    static func fail(_ message: String, code: Int32, json: Bool) -> Never {
+        stderr("strata: error: \(message)")
+        if json { self.json(["error": ["message": message, "exit_code": Int(code)]]) }
+        exit(code)
+    }
+}
+
+/// Progress on stderr for long work: silent for the first 2 seconds, then at most once a second.
+final class Progress: @unchecked Sendable {
+    private let start = Date()
+    private var last = Date.distantPast
+    private let lock = NSLock()
+    let enabled: Bool
+
+    init(enabled: Bool = true) { self.enabled = enabled }
+
+    func report(_ message: @autoclosure () -> String) {
+        guard enabled else { return }
+        lock.lock(); defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(start) >= 2, now.timeIntervalSince(last) >= 1 else { return }
+        last = now
+        Report.stderr(String(format: "[%6.1fs] ", now.timeIntervalSince(start)) + message())
+    }
+
+    var elapsed: Double { Date().timeIntervalSince(start) }
+}
+
+/// Formats numbers for human output.
+func fmt(_ x: Double, _ digits: Int = 4) -> String {
+    if x == 0 { return "0" }
+    if abs(x) >= 1e6 || abs(x) < 1e-3 { return String(format: "%.\(digits)e", x) }
+    return String(format: "%.\(digits)g", x)
+}
+
+func jsonFloats(_ values: [Float]) -> [Double] { values.map(JSONNumber.float) }

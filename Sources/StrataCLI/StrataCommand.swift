@@ -1,0 +1,18 @@
+import ArgumentParser
+import Strata
+
+@main
+struct StrataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "strata",
+        abstract: "Customer segmentation and profiling engine.",
+        discussion: """
+            Exit codes: 0 success, 64 bad usage or option, 65 bad input data (the message names \
+            file, line and column), 66 unreadable input, 70 numerical failure, 73 output not \
+            writable. Outputs are written to temporary files and renamed into place, so a failed \
+            run leaves earlier outputs untouched.
+            """,
+        version: Strata.version,
+        subcommands: [KMeansCommand.self, PredictCommand.self, DemoCommand.self]
+    )
+}
