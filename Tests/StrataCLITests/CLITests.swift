@@ -1,0 +1,193 @@
+import Foundation
+import Testing
+
+/// Runs the built `strata` binary (it sits next to the test bundle) and checks exit codes,
+/// stdout JSON, error messages and the all-or-nothing output contract.
+struct CLI {
+    static let binary: String = {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        if dir.lastPathComponent == "MacOS" { dir = dir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+        return dir.appendingPathComponent("strata").path
+    }()
+
+    struct Result {
+        let code: Int32
+        let stdout: String
+        let stderr: String
+        var json: [String: Any]? {
+            (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any]
+        }
+    }
+
+    static func run(_ args: [String], cwd: String? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+func tempDir() -> String {
+    let path = NSTemporaryDirectory() + "strata-cli-" + UUID().uuidString
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+func write(_ text: String, _ path: String) { try! text.write(toFile: path, atomically: true, encoding: .utf8) }
+
+let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("StrataTests/Fixtures").path
+
+@Suite struct CLITests {
+    @Test func kmeansJSONHasTheContractKeysAndMatchesScikitLearn() throws {
+        let dir = tempDir()
+        let r = try CLI.run(["kmeans", "--input", "\(fixtures)/blobs_converge.csv", "--k", "4", "--json", "--max-iter", "100", "--tol", "0",
+                             "--init", initCSV(dir, "blobs_converge"), "--model-out", "\(dir)/model.json", "--labels-out", "\(dir)/labels.csv"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let j = try #require(r.json)
+        for key in ["inertia", "n_iter", "converged", "centroids", "columns"] { #expect(j[key] != nil, "missing \(key)") }
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/blobs_converge.json"))) as! [String: Any]
+        let exp = expected["expected"] as! [String: Any]
+        let inertia = j["inertia"] as! Double, want = exp["inertia"] as! Double
+        #expect(abs(inertia - want) / want < 1e-5)
+        #expect(j["n_iter"] as? Int == exp["n_iter"] as? Int)
+        #expect(j["columns"] as? [String] == ["f0", "f1", "f2", "f3", "f4"])
+        #expect((j["centroids"] as? [[Double]])?.count == 4)
+        #expect((j["centroids"] as? [[Double]])?.allSatisfy { $0.count == 5 } == true)
+        // Labels file: id,segment,distance; segments equal scikit-learn's labels.
+        let lines = try String(contentsOfFile: "\(dir)/labels.csv", encoding: .utf8).split(separator: "\n")
+        #expect(lines.first == "id,segment,distance")
+        let segs = lines.dropFirst().map { Int($0.split(separator: ",")[1])! }
+        #expect(segs == exp["labels"] as! [Int])
+        #expect(lines[1].split(separator: ",")[0] == "0")  // no id column: 0-based row numbers
+        // Model round trip through predict.
+        let p = try CLI.run(["predict", "--model", "\(dir)/model.json", "--input", "\(fixtures)/blobs_converge.csv",
+                             "--labels-out", "\(dir)/pred.csv", "--json"])
+        #expect(p.code == 0, "\(p.stderr)")
+        #expect(try String(contentsOfFile: "\(dir)/pred.csv", encoding: .utf8) == String(contentsOfFile: "\(dir)/labels.csv", encoding: .utf8))
+        let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/model.json"))) as! [String: Any]
+        #expect(model["format_version"] as? Int == 1)
+        #expect(model["model"] as? String == "kmeans")
+    }
+
+    /// Writes the fixture's initial centers as a CSV with a header and returns its path.
+    func initCSV(_ dir: String, _ name: String) throws -> String {
+        let c = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/\(name).json"))) as! [String: Any]
+        let cols = c["columns"] as! [String]
+        let rows = (c["init"] as! [[Double]]).map { $0.map { "\(Float($0))" }.joined(separator: ",") }
+        let path = "\(dir)/init-\(name).csv"
+        write(([cols.joined(separator: ",")] + rows).joined(separator: "\n") + "\n", path)
+        return path
+    }
+
+    @Test func idColumnAndWeightsFlowToOutputs() throws {
+        let dir = tempDir()
+        let r = try CLI.run(["kmeans", "--input", "\(fixtures)/weighted.csv", "--k", "3", "--weights-column", "w", "--columns", "f0,f1,f2",
+                             "--init", initCSV(dir, "weighted"), "--tol", "0", "--max-iter", "50", "--labels-out", "\(dir)/l.csv", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let lines = try String(contentsOfFile: "\(dir)/l.csv", encoding: .utf8).split(separator: "\n")
+        #expect(lines[1].hasPrefix("cust-0000,"))
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/weighted.json"))) as! [String: Any]
+        let want = (expected["expected"] as! [String: Any])["inertia"] as! Double
+        #expect(abs((r.json?["inertia"] as? Double ?? 0) - want) / want < 1e-5)
+    }
+
+    @Test func resultsDoNotDependOnThreads() throws {
+        var outs: [String] = []
+        for t in ["1", "2", "4"] {
+            let r = try CLI.run(["kmeans", "--input", "\(fixtures)/uniform_tol.csv", "--k", "6", "--seed", "3", "--n-init", "3", "--threads", t, "--json"])
+            #expect(r.code == 0)
+            let j = try #require(r.json)
+            outs.append("\(j["centroids"]!) \(j["inertia"]!) \(j["n_iter"]!)")
+        }
+        #expect(outs[0] == outs[1] && outs[1] == outs[2])
+    }
+
+    @Test func humanSummaryWithoutJSON() throws {
+        let r = try CLI.run(["kmeans", "--input", "\(fixtures)/blobs_converge.csv", "--k", "4"])
+        #expect(r.code == 0)
+        #expect(r.stdout.contains("K-Means: k=4 on 400 rows x 5 columns"))
+        #expect(r.json == nil)
+    }
+
+    // MARK: bad input: one-line message, non-zero exit, no partial outputs
+
+    func expectFailure(_ args: [String], code: Int32, mentions: [String], dir: String) throws {
+        write("previous model", "\(dir)/model.json")
+        write("previous labels", "\(dir)/labels.csv")
+        let r = try CLI.run(args + ["--model-out", "\(dir)/model.json", "--labels-out", "\(dir)/labels.csv"])
+        #expect(r.code == code, "\(args): exit \(r.code), stderr: \(r.stderr)")
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count >= 1)
+        for m in mentions { #expect(r.stderr.contains(m), "\(args): '\(m)' not in \(r.stderr)") }
+        #expect(try String(contentsOfFile: "\(dir)/model.json", encoding: .utf8) == "previous model")
+        #expect(try String(contentsOfFile: "\(dir)/labels.csv", encoding: .utf8) == "previous labels")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func badInputsFailCleanly() throws {
+        let dir = tempDir()
+        let good = "\(dir)/good.csv"
+        write("id,a,b\nx,1,2\ny,3,4\nz,5,6\n", good)
+        write("", "\(dir)/empty.csv")
+        write("id,a,b\nx,1,2\ny,3\n", "\(dir)/ragged.csv")
+        write("id,a,b\nx,1,2\ny,3,oops\n", "\(dir)/text.csv")
+        write("id,a,b\nx,1,2\ny,NaN,4\n", "\(dir)/nan.csv")
+        try expectFailure(["kmeans", "--input", good, "--k", "0"], code: 64, mentions: ["--k"], dir: dir)
+        try expectFailure(["kmeans", "--input", good, "--k", "4"], code: 64, mentions: ["k = 4", "3"], dir: dir)
+        try expectFailure(["kmeans", "--input", "\(dir)/empty.csv", "--k", "2"], code: 65, mentions: ["empty.csv", "empty"], dir: dir)
+        try expectFailure(["kmeans", "--input", good, "--k", "2", "--columns", "a,zzz"], code: 64, mentions: ["zzz"], dir: dir)
+        try expectFailure(["kmeans", "--input", "\(dir)/ragged.csv", "--k", "2"], code: 65, mentions: ["ragged.csv", "line 3"], dir: dir)
+        try expectFailure(["kmeans", "--input", "\(dir)/text.csv", "--k", "2", "--columns", "a,b"], code: 65,
+                          mentions: ["text.csv", "line 3", "column 'b'", "oops"], dir: dir)
+        try expectFailure(["kmeans", "--input", "\(dir)/nan.csv", "--k", "2"], code: 65, mentions: ["line 3", "column 'a'"], dir: dir)
+        try expectFailure(["kmeans", "--input", "\(dir)/does-not-exist.csv", "--k", "2"], code: 66, mentions: ["does-not-exist.csv"], dir: dir)
+        try expectFailure(["kmeans", "--input", good, "--k", "2", "--init", "\(dir)/nope.csv"], code: 66, mentions: ["nope.csv"], dir: dir)
+        // An output directory that does not exist: nothing is written anywhere.
+        let r = try CLI.run(["kmeans", "--input", good, "--k", "2", "--model-out", "\(dir)/model2.json", "--labels-out", "\(dir)/no/such/labels.csv"])
+        #expect(r.code == 73)
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/model2.json"))
+    }
+
+    @Test func jsonModeReportsErrorsAsJSON() throws {
+        let r = try CLI.run(["kmeans", "--input", "/nonexistent/x.csv", "--k", "2", "--json"])
+        #expect(r.code == 66)
+        let err = try #require(r.json?["error"] as? [String: Any])
+        #expect((err["message"] as? String)?.contains("/nonexistent/x.csv") == true)
+        #expect(err["exit_code"] as? Int == 66)
+    }
+
+    @Test func predictRejectsMissingColumnsAndBadModels() throws {
+        let dir = tempDir()
+        write("a,b\n1,2\n3,4\n", "\(dir)/d.csv")
+        write("a,c\n1,2\n", "\(dir)/other.csv")
+        let fit = try CLI.run(["kmeans", "--input", "\(dir)/d.csv", "--k", "2", "--model-out", "\(dir)/m.json"])
+        #expect(fit.code == 0)
+        let p = try CLI.run(["predict", "--model", "\(dir)/m.json", "--input", "\(dir)/other.csv"])
+        #expect(p.code == 64 && p.stderr.contains("'b'"))
+        write("{\"hello\": 1}", "\(dir)/bad.json")
+        let q = try CLI.run(["predict", "--model", "\(dir)/bad.json", "--input", "\(dir)/d.csv"])
+        #expect(q.code == 65 && q.stderr.contains("bad.json"))
+    }
+
+    @Test func demoRunsAndWritesOutputs() throws {
+        let dir = tempDir()
+        let r = try CLI.run(["demo", "--out", dir, "--rows", "3000", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let j = try #require(r.json)
+        #expect((j["cluster_sizes"] as? [Int])?.reduce(0, +) == 3000)
+        for f in ["customers.csv", "features.csv", "model.json", "labels.csv"] {
+            #expect(FileManager.default.fileExists(atPath: "\(dir)/\(f)"), "\(f)")
+        }
+    }
+}
