@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#pragma clang diagnostic ignored "-Wpsabi"
+
 #if defined(__x86_64__) && defined(__clang__)
 #define STRATA_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #else
@@ -27,8 +29,101 @@ static inline float *align64(float *p) {
     return (float *)u;
 }
 
-STRATA_CLONES
-void strata_nearest_rows(const float *X, int64_t n, int64_t d,
+typedef float v16fu __attribute__((vector_size(64), aligned(4)));
+typedef int32_t v16iu __attribute__((vector_size(64), aligned(4)));
+
+// In-register 16x16 transpose: four stages swapping off-diagonal blocks of 8, 4, 2, 1 lanes.
+#define SW8A 0,1,2,3,4,5,6,7,16,17,18,19,20,21,22,23
+#define SW8C 8,9,10,11,12,13,14,15,24,25,26,27,28,29,30,31
+#define SW4A 0,1,2,3,16,17,18,19,8,9,10,11,24,25,26,27
+#define SW4C 4,5,6,7,20,21,22,23,12,13,14,15,28,29,30,31
+#define SW2A 0,1,16,17,4,5,20,21,8,9,24,25,12,13,28,29
+#define SW2C 2,3,18,19,6,7,22,23,10,11,26,27,14,15,30,31
+#define SW1A 0,16,2,18,4,20,6,22,8,24,10,26,12,28,14,30
+#define SW1C 1,17,3,19,5,21,7,23,9,25,11,27,13,29,15,31
+#define TSTAGE(v, b, MA, MC) for (int q = 0; q < 16; q++) if (!(q & (b))) { v16f a_ = v[q], c_ = v[q + (b)]; \
+    v[q] = __builtin_shufflevector(a_, c_, MA); v[q + (b)] = __builtin_shufflevector(a_, c_, MC); }
+
+// Loads rows [i0, i0+m) of X into the feature-major tile xt (xt[j] holds feature j of the 16
+// rows), minus mu when mu != NULL. Lanes past m are zero.
+static inline __attribute__((always_inline))
+void load_tile(const float *X, int64_t i0, int64_t m, int64_t d, const float *mu, v16f *xt) {
+    float *t = (float *)xt;
+    int64_t j0 = 0;
+    if (m == 16) {
+        for (; j0 + 16 <= d; j0 += 16) {
+            v16f v[16];
+            for (int l = 0; l < 16; l++) {
+                v16fu u;
+                memcpy(&u, X + (i0 + l) * d + j0, sizeof u);
+                v[l] = u;
+            }
+            TSTAGE(v, 8, SW8A, SW8C) TSTAGE(v, 4, SW4A, SW4C) TSTAGE(v, 2, SW2A, SW2C) TSTAGE(v, 1, SW1A, SW1C)
+            if (mu) { for (int l = 0; l < 16; l++) xt[j0 + l] = v[l] - mu[j0 + l]; }
+            else { for (int l = 0; l < 16; l++) xt[j0 + l] = v[l]; }
+        }
+    } else {
+        memset(t, 0, sizeof(float) * 16 * (size_t)d);
+    }
+    for (int64_t l = 0; l < m; l++) {
+        const float *row = X + (i0 + l) * d;
+        if (mu) { for (int64_t j = j0; j < d; j++) t[j * 16 + l] = row[j] - mu[j]; }
+        else { for (int64_t j = j0; j < d; j++) t[j * 16 + l] = row[j]; }
+    }
+}
+
+typedef float v8f __attribute__((vector_size(32), aligned(32)));
+typedef float v4f __attribute__((vector_size(16), aligned(16)));
+
+// ||x - c||^2 over d features: 16-lane partial sums, then a shuffle tree, then the tail.
+static inline __attribute__((always_inline))
+float row_sqdist(const float *x, const float *c, int64_t d) {
+    int64_t j = 0;
+    float s = 0.0f;
+    if (d >= 16) {
+        v16f acc = {0};
+        for (; j + 16 <= d; j += 16) {
+            v16fu a, b;
+            memcpy(&a, x + j, sizeof a);
+            memcpy(&b, c + j, sizeof b);
+            v16f t = (v16f)a - (v16f)b;
+            acc += t * t;
+        }
+        v8f h8 = __builtin_shufflevector(acc, acc, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(acc, acc, 8, 9, 10, 11, 12, 13, 14, 15);
+        v4f h4 = __builtin_shufflevector(h8, h8, 0, 1, 2, 3) + __builtin_shufflevector(h8, h8, 4, 5, 6, 7);
+        s = (h4[0] + h4[2]) + (h4[1] + h4[3]);
+    }
+    for (; j < d; j++) { float t = x[j] - c[j]; s += t * t; }
+    return s;
+}
+
+// Writes the tile's labels and distances, counting label changes. (A macro-like inline: the
+// vectors never cross a call boundary, so the per-clone ABI does not matter.)
+static inline __attribute__((always_inline))
+int64_t store_tile(int64_t m, v16i bl, v16f best, int32_t *labels, float *dist) {
+    if (m == 16) {
+        v16iu old;
+        memcpy(&old, labels, sizeof old);
+        v16i ne = (v16i)old != bl;          // -1 where changed
+        v16i acc = -ne;
+        int64_t c = 0;
+        for (int l = 0; l < 16; l++) c += acc[l];
+        v16iu bu = bl; v16fu fu = best;
+        memcpy(labels, &bu, sizeof bu);
+        memcpy(dist, &fu, sizeof fu);
+        return c;
+    }
+    int64_t c = 0;
+    for (int64_t l = 0; l < m; l++) {
+        c += labels[l] != bl[l];
+        labels[l] = bl[l];
+        dist[l] = best[l];
+    }
+    return c;
+}
+
+static inline __attribute__((always_inline))
+void nearest_rows_impl(const float *X, int64_t n, int64_t d,
                          const float *C, int64_t k,
                          int32_t *labels, float *dist, float *scratch, int64_t *changed) {
     int64_t nchanged = 0;
@@ -36,12 +131,7 @@ void strata_nearest_rows(const float *X, int64_t n, int64_t d,
     const v16f vinf = (v16f){0} + INFINITY;
     for (int64_t i0 = 0; i0 < n; i0 += 16) {
         int64_t m = n - i0 < 16 ? n - i0 : 16;
-        float *t = (float *)xt;
-        if (m < 16) memset(t, 0, sizeof(float) * 16 * (size_t)d);
-        for (int64_t l = 0; l < m; l++) {
-            const float *row = X + (i0 + l) * d;
-            for (int64_t j = 0; j < d; j++) t[j * 16 + l] = row[j];
-        }
+        load_tile(X, i0, m, d, NULL, xt);
         v16f best = vinf;
         v16i bl = (v16i){0};
         int64_t c = 0;
@@ -67,17 +157,26 @@ void strata_nearest_rows(const float *X, int64_t n, int64_t d,
             }
             v16i m0 = a0 < best; best = vselect_f(m0, a0, best); bl = vselect_i(m0, (v16i){0} + (int32_t)c, bl);
         }
-        for (int64_t l = 0; l < m; l++) {
-            nchanged += labels[i0 + l] != bl[l];
-            labels[i0 + l] = bl[l];
-            dist[i0 + l] = best[l];
-        }
+        nchanged += store_tile(m, bl, best, labels + i0, dist + i0);
     }
     if (changed) *changed += nchanged;
 }
 
+// Each exported kernel is a thin clone-able wrapper over an always-inline body. (Compile-time
+// copies for d = 8 and 16 were tried: no gain on Zen 4, so there is one generic body.)
+#define DISPATCH_D(call_d, call_generic) call_generic;
+
 STRATA_CLONES
-void strata_accumulate_rows(const float *X, int64_t n, int64_t d, const float *w,
+void strata_nearest_rows(const float *X, int64_t n, int64_t d,
+                         const float *C, int64_t k,
+                         int32_t *labels, float *dist, float *scratch, int64_t *changed) {
+#define CALL(D) nearest_rows_impl(X, n, D, C, k, labels, dist, scratch, changed)
+    DISPATCH_D(CALL, CALL(d))
+#undef CALL
+}
+
+static inline __attribute__((always_inline))
+void accumulate_rows_impl(const float *X, int64_t n, int64_t d, const float *w,
                             const int32_t *labels, const float *dist,
                             double *sums, double *wsum, double *inertia) {
     double in = 0.0;
@@ -94,6 +193,15 @@ void strata_accumulate_rows(const float *X, int64_t n, int64_t d, const float *w
         in += wi * (double)dist[i];
     }
     *inertia += in;
+}
+
+STRATA_CLONES
+void strata_accumulate_rows(const float *X, int64_t n, int64_t d, const float *w,
+                            const int32_t *labels, const float *dist,
+                            double *sums, double *wsum, double *inertia) {
+#define CALL(D) accumulate_rows_impl(X, n, D, w, labels, dist, sums, wsum, inertia)
+    DISPATCH_D(CALL, CALL(d))
+#undef CALL
 }
 
 STRATA_CLONES
@@ -130,10 +238,7 @@ void strata_argmin_gemm_rows(const float *G, int64_t n, int64_t k, const float *
         nchanged += labels[i] != bx;
         labels[i] = bx;
         const float *row = X + i * d;
-        const float *cen = C + (int64_t)bx * d;
-        float s = 0.0f;
-        for (int64_t t = 0; t < d; t++) { float df = row[t] - cen[t]; s += df * df; }
-        dist[i] = s;
+        dist[i] = row_sqdist(row, C + (int64_t)bx * d, d);
     }
     if (changed) *changed += nchanged;
 }
@@ -193,4 +298,102 @@ double strata_kpp_update(const float *X, int64_t n, int64_t d, const float *c, f
         acc += w ? (double)w[i] * (double)m : (double)m;
     }
     return acc;
+}
+
+static inline __attribute__((always_inline))
+void nearest2_rows_impl(const float *X, int64_t n, int64_t d, const float *C, int64_t k,
+                          int32_t *labels, float *dist, float *dist2, float *scratch, int64_t *changed) {
+    int64_t nchanged = 0;
+    v16f *xt = (v16f *)align64(scratch);
+    const v16f vinf = (v16f){0} + INFINITY;
+    for (int64_t i0 = 0; i0 < n; i0 += 16) {
+        int64_t m = n - i0 < 16 ? n - i0 : 16;
+        load_tile(X, i0, m, d, NULL, xt);
+        v16f best = vinf, second = vinf;
+        v16i bl = (v16i){0};
+#define TOP2(a, cc) { v16i lt = (a) < best; v16i lt2 = (a) < second; \
+            second = vselect_f(lt, best, vselect_f(lt2, (a), second)); \
+            best = vselect_f(lt, (a), best); bl = vselect_i(lt, (v16i){0} + (int32_t)(cc), bl); }
+        int64_t c = 0;
+        for (; c + 4 <= k; c += 4) {
+            const float *c0 = C + c * d, *c1 = c0 + d, *c2 = c1 + d, *c3 = c2 + d;
+            v16f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+            for (int64_t j = 0; j < d; j++) {
+                v16f x = xt[j];
+                v16f t0 = x - c0[j], t1 = x - c1[j], t2 = x - c2[j], t3 = x - c3[j];
+                a0 += t0 * t0; a1 += t1 * t1; a2 += t2 * t2; a3 += t3 * t3;
+            }
+            TOP2(a0, c) TOP2(a1, c + 1) TOP2(a2, c + 2) TOP2(a3, c + 3)
+        }
+        for (; c < k; c++) {
+            const float *c0 = C + c * d;
+            v16f a0 = {0};
+            for (int64_t j = 0; j < d; j++) { v16f t0 = xt[j] - c0[j]; a0 += t0 * t0; }
+            TOP2(a0, c)
+        }
+#undef TOP2
+        nchanged += store_tile(m, bl, best, labels + i0, dist + i0);
+        for (int64_t l = 0; l < m; l++) dist2[i0 + l] = second[l];
+    }
+    if (changed) *changed += nchanged;
+}
+
+STRATA_CLONES
+void strata_nearest2_rows(const float *X, int64_t n, int64_t d, const float *C, int64_t k,
+                          int32_t *labels, float *dist, float *dist2, float *scratch, int64_t *changed) {
+#define CALL(D) nearest2_rows_impl(X, n, D, C, k, labels, dist, dist2, scratch, changed)
+    DISPATCH_D(CALL, CALL(d))
+#undef CALL
+}
+
+static inline __attribute__((always_inline))
+int64_t hamerly_rows_impl(const float *X, int64_t n, int64_t d, const float *C, int64_t k,
+                            const float *half_sep, float max_delta,
+                            int32_t *labels, float *dist, float *lower,
+                            float *scratch, float *rowbuf, int64_t *changed) {
+    int32_t queue[256];
+    // Pass 1: exact squared distance of each row to its own center (independent rows, so the
+    // out-of-order core overlaps their reductions).
+    for (int64_t i = 0; i < n; i++) dist[i] = row_sqdist(X + i * d, C + (int64_t)labels[i] * d, d);
+    // Pass 2: bounds. Squared comparison, no sqrt: prune when u^2 (1 + 2e-5) <= bound^2, bound > 0.
+    int64_t q = 0;
+    for (int64_t i = 0; i < n; i++) {
+        // Rounded down by ~2 ulps so float rounding can never make the bound too high.
+        float l = (lower[i] - max_delta) * 0.9999998f;
+        lower[i] = l;
+        float h = half_sep[labels[i]];
+        float bound = h > l ? h : l;
+        int keep = bound > 0.0f && dist[i] * 1.00002f <= bound * bound;
+        queue[q] = (int32_t)i;
+        q += !keep;
+    }
+    if (q == 0) return 0;
+    int32_t qlab[256];
+    float qdist[256], qdist2[256];
+    for (int64_t t = 0; t < q; t++) {
+        memcpy(rowbuf + t * d, X + (int64_t)queue[t] * d, sizeof(float) * (size_t)d);
+        qlab[t] = labels[queue[t]];
+    }
+    int64_t ch = 0;
+    nearest2_rows_impl(rowbuf, q, d, C, k, qlab, qdist, qdist2, scratch, &ch);
+    for (int64_t t = 0; t < q; t++) {
+        int32_t i = queue[t];
+        labels[i] = qlab[t];
+        dist[i] = qdist[t];
+        lower[i] = __builtin_sqrtf(qdist2[t]) * 0.99999f;
+    }
+    if (changed) *changed += ch;
+    return q;
+}
+
+STRATA_CLONES
+int64_t strata_hamerly_rows(const float *X, int64_t n, int64_t d, const float *C, int64_t k,
+                            const float *half_sep, float max_delta,
+                            int32_t *labels, float *dist, float *lower,
+                            float *scratch, float *rowbuf, int64_t *changed) {
+    int64_t r;
+#define CALL(D) r = hamerly_rows_impl(X, n, D, C, k, half_sep, max_delta, labels, dist, lower, scratch, rowbuf, changed)
+    DISPATCH_D(CALL, CALL(d))
+#undef CALL
+    return r;
 }

@@ -34,6 +34,9 @@ struct KMeansCommand: ParsableCommand {
     @Option(name: .long, help: "Nearest-centroid route: auto, simd or gemm (results agree; speed differs by shape).")
     var route: String = "auto"
 
+    @Option(name: .long, help: "Lloyd step: auto (Hamerly on the SIMD route when k >= 32), lloyd (every row against every center) or hamerly (exact bounds that skip centers that cannot win). All give Lloyd's iterates.")
+    var algorithm: String = "auto"
+
     @OptionGroup var runOptions: RunOptions
 
     @Option(name: .customLong("model-out"), help: "Write the model (JSON) here.")
@@ -48,6 +51,7 @@ struct KMeansCommand: ParsableCommand {
         if !(tol >= 0) { throw ValidationError("--tol must be >= 0") }
         if let n = nInit, n < 1 { throw ValidationError("--n-init must be at least 1") }
         if !["auto", "simd", "gemm"].contains(route) { throw ValidationError("--route must be auto, simd or gemm") }
+        if KMeansAlgorithm(rawValue: algorithm) == nil { throw ValidationError("--algorithm must be auto, lloyd or hamerly") }
         if labelsOut == "-" && runOptions.json { throw ValidationError("--labels-out - and --json both want stdout; give --labels-out a file") }
     }
 
@@ -73,6 +77,7 @@ struct KMeansCommand: ParsableCommand {
             options.seed = seed
             options.threads = runOptions.threads
             options.route = route == "auto" ? nil : AssignmentRoute(rawValue: route)
+            options.algorithm = KMeansAlgorithm(rawValue: algorithm) ?? .auto
             let maxIter = self.maxIter
             options.onIteration = { r, it in
                 progress.report("restart \(r + 1): iteration \(it.iteration)/\(maxIter), inertia \(fmt(it.inertia)), shift \(fmt(it.centerShift)), \(it.changed) labels changed")
@@ -101,11 +106,12 @@ struct KMeansCommand: ParsableCommand {
                     "centroids": (0..<result.centroids.rows).map { jsonFloats(result.centroids.row($0)) },
                     "cluster_sizes": result.sizes, "cluster_weights": result.clusterWeights,
                     "iterations": result.iterations.map { ["iteration": $0.iteration, "inertia": $0.inertia, "center_shift": $0.centerShift,
-                                                           "changed": $0.changed, "relocated": $0.relocated, "seconds": $0.seconds] },
+                                                           "changed": $0.changed, "relocated": $0.relocated, "fully_assigned": $0.fullyAssigned,
+                                                           "seconds": $0.seconds] },
                     "runs": result.runs.map { ["run": $0.run, "inertia": $0.inertia, "n_iter": $0.nIter, "converged": $0.converged,
                                                "init_seconds": $0.initSeconds, "lloyd_seconds": $0.lloydSeconds] },
                     "best_run": result.bestRun, "init": options.initialization.name, "seed": Int(truncatingIfNeeded: seed),
-                    "threads": runOptions.threads, "route": result.route.rawValue, "tol_absolute": result.absoluteTolerance,
+                    "threads": runOptions.threads, "route": result.route.rawValue, "algorithm": result.algorithm.rawValue, "tol_absolute": result.absoluteTolerance,
                     "id_column": data.idColumn ?? NSNull(), "outputs": outputs,
                     "seconds": ["read": readSeconds, "fit": fitSeconds, "write": writeSeconds],
                 ])

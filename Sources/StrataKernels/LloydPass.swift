@@ -13,6 +13,8 @@ public struct ClusterStatistics: Sendable {
     public var inertia: Double
     /// Rows whose label differs from the label array's previous content.
     public var changed: Int
+    /// Rows compared with every centroid (the rest were pruned by bounds).
+    public var fullyAssigned: Int
 
     public init(k: Int, d: Int) {
         self.k = k; self.d = d
@@ -20,6 +22,7 @@ public struct ClusterStatistics: Sendable {
         weights = [Double](repeating: 0, count: k)
         inertia = 0
         changed = 0
+        fullyAssigned = 0
     }
 
     /// Adds `other` (same shape) into self. Callers add chunks in chunk order.
@@ -28,6 +31,7 @@ public struct ClusterStatistics: Sendable {
         for i in 0..<weights.count { weights[i] += other.weights[i] }
         inertia += other.inertia
         changed += other.changed
+        fullyAssigned += other.fullyAssigned
     }
 }
 
@@ -57,13 +61,13 @@ public func lloydPass<A: CentroidAssigner, S: RowBlockSource>(
             let (labels, dist, weights) = out.value
             var stats = ClusterStatistics(k: accumulate ? k : 0, d: d)
             var scratch = assigner.makeScratch()
-            var changed: Int64 = 0
+            var counters = AssignCounters()
             let range = partition.range(chunk)
             var lo = range.lowerBound
             while lo < range.upperBound {
                 let hi = min(range.upperBound, lo + A.blockRows)
                 source.withRows(lo..<hi) { x in
-                    assigner.assign(x, rows: hi - lo, labels: labels + lo, dist: dist + lo, scratch: &scratch, changed: &changed)
+                    assigner.assign(x, firstRow: lo, rows: hi - lo, labels: labels + lo, dist: dist + lo, scratch: &scratch, counters: &counters)
                     if accumulate {
                         stats.sums.withUnsafeMutableBufferPointer { s in
                             stats.weights.withUnsafeMutableBufferPointer { w in
@@ -83,7 +87,8 @@ public func lloydPass<A: CentroidAssigner, S: RowBlockSource>(
                 }
                 lo = hi
             }
-            stats.changed = Int(changed)
+            stats.changed = Int(counters.changed)
+            stats.fullyAssigned = Int(counters.fullyAssigned)
             slots.value[chunk] = stats
         }
     }

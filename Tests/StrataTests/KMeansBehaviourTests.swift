@@ -10,8 +10,9 @@ import StrataLinalg
         return Dataset(m)
     }()
 
-    @Test(arguments: [KMeansInit.kMeansPlusPlus, .random], [AssignmentRoute.simd, .gemm])
-    func identicalForAnyThreadCount(initMethod: KMeansInit, route: AssignmentRoute) throws {
+    @Test(arguments: [KMeansInit.kMeansPlusPlus, .random], ["simd/lloyd", "gemm/lloyd", "simd/hamerly"])
+    func identicalForAnyThreadCount(initMethod: KMeansInit, variant: String) throws {
+        let parts = variant.split(separator: "/").map(String.init)
         var results: [KMeansResult] = []
         for threads in [1, 2, 3] {
             var o = KMeansOptions(k: 6)
@@ -19,7 +20,8 @@ import StrataLinalg
             o.nInit = 2
             o.seed = 1234
             o.threads = threads
-            o.route = route
+            o.route = AssignmentRoute(rawValue: parts[0])
+            o.algorithm = KMeansAlgorithm(rawValue: parts[1])!
             o.maxIterations = 15
             results.append(try KMeans.fit(Self.big, options: o))
         }
@@ -109,6 +111,29 @@ import StrataLinalg
         let r = try KMeans.fit(data, options: o)
         #expect(r.inertia == 0)
         #expect(Set(r.labels).count == 12)
+    }
+
+    /// Hamerly must reproduce plain Lloyd exactly: same labels, iterations, per-iteration inertia.
+    @Test(arguments: [2, 6, 40])
+    func hamerlyEqualsLloyd(k: Int) throws {
+        let (m, _) = blobs(k: 12, d: 5, perCluster: 400, spread: 9, seed: UInt64(k))
+        let data = Dataset(m)
+        var o = KMeansOptions(k: k)
+        o.seed = 17
+        o.tolerance = 0
+        o.route = .simd
+        o.algorithm = .lloyd
+        let lloyd = try KMeans.fit(data, options: o)
+        o.algorithm = .hamerly
+        let hamerly = try KMeans.fit(data, options: o)
+        #expect(hamerly.algorithm == .hamerly)
+        #expect(hamerly.labels == lloyd.labels)
+        #expect(hamerly.nIter == lloyd.nIter)
+        #expect(hamerly.centroids == lloyd.centroids)
+        #expect(hamerly.iterations.map(\.inertia) == lloyd.iterations.map(\.inertia))
+        // Bounds must actually prune once the centers settle.
+        if let last = hamerly.iterations.last, hamerly.nIter > 3 { #expect(last.fullyAssigned < data.rows / 2) }
+        #expect(lloyd.iterations.allSatisfy { $0.fullyAssigned == data.rows })
     }
 
     @Test func perIterationStatisticsAreRecorded() throws {

@@ -8,16 +8,23 @@ import StrataLinalg
 @Suite struct KMeansReferenceTests {
     static let cases = ["blobs_converge", "blobs_3iter", "weighted", "empty_cluster", "uniform_tol", "single_cluster", "many_clusters"]
 
-    @Test(arguments: cases, [AssignmentRoute.simd, .gemm])
-    func matchesScikitLearn(name: String, route: AssignmentRoute) throws {
+    /// (route, algorithm) variants; every one must reproduce scikit-learn's Lloyd iterates.
+    static let variants: [String] = ["simd/lloyd", "gemm/lloyd", "simd/hamerly"]
+
+    @Test(arguments: cases, variants)
+    func matchesScikitLearn(name: String, variant: String) throws {
+        let parts = variant.split(separator: "/").map(String.init)
+        let route = AssignmentRoute(rawValue: parts[0])!
         let (c, data) = try Fixtures.load(name)
         var o = KMeansOptions(k: c.k)
         o.initialization = .centers(Matrix(c.`init`.map { $0.map { Float($0) } }))
         o.maxIterations = c.max_iter
         o.tolerance = c.tol
         o.route = route
+        o.algorithm = KMeansAlgorithm(rawValue: parts[1])!
         o.threads = 2
         let r = try KMeans.fit(data, options: o)
+        #expect(r.algorithm.rawValue == parts[1])
         #expect(r.nIter == c.expected.n_iter, "\(name): n_iter")
         #expect(r.labels == c.expected.labels, "\(name): labels differ in \(zip(r.labels, c.expected.labels).filter { $0 != $1 }.count) rows")
         #expect(relativeError(r.inertia, c.expected.inertia) < 1e-5, "\(name): inertia \(r.inertia) vs \(c.expected.inertia)")

@@ -12,6 +12,33 @@ struct LloydRun {
     var clusterWeights: [Double]
 }
 
+/// The Lloyd-step policy, chosen once per fit (mlpack style): it hands out the assigner for each
+/// iteration's centers, so the pass itself never branches on the variant.
+protocol LloydStepper {
+    associatedtype Assigner: CentroidAssigner
+    mutating func assigner(for centers: Matrix<Float>) -> Assigner
+}
+
+/// Plain Lloyd: every row against every center.
+struct PlainStepper<A: CentroidAssigner>: LloydStepper {
+    let make: (Matrix<Float>) -> A
+    func assigner(for centers: Matrix<Float>) -> A { make(centers) }
+}
+
+/// Hamerly: bounds per row, valid against the centers of the previous call.
+struct HamerlyStepper: LloydStepper {
+    let bounds: HamerlyBounds
+    var previous: Matrix<Float>? = nil
+
+    init(rows: Int) { bounds = HamerlyBounds(rows: rows) }
+
+    mutating func assigner(for centers: Matrix<Float>) -> HamerlyAssigner {
+        defer { previous = centers }
+        if let p = previous { return HamerlyAssigner(centroids: centers, previous: p, bounds: bounds) }
+        return HamerlyAssigner(initial: centers, bounds: bounds)
+    }
+}
+
 extension KMeans {
     /// One Lloyd run from `initial`, as scikit-learn's `_kmeans_single_lloyd`:
     /// each iteration assigns rows to the current centers and accumulates the new centers in the
@@ -19,10 +46,10 @@ extension KMeans {
     /// stops when no label changes ("strict convergence") or the total squared center shift is
     /// <= `absTol`. A final assignment pass makes labels, distances and inertia match the
     /// returned centers.
-    static func lloyd<A: CentroidAssigner>(
+    static func lloyd<S: LloydStepper>(
         _ rows: DenseRows, weights: UnsafePointer<Float>?, initial: Matrix<Double>, options o: KMeansOptions,
         run: Int, absTol: Double, partition: RowPartition,
-        labels: inout [Int32], dist: inout [Float], makeAssigner: (Matrix<Float>) -> A
+        labels: inout [Int32], dist: inout [Float], stepper: inout S
     ) -> LloydRun {
         let k = initial.rows, d = initial.cols
         var centers = initial
@@ -32,7 +59,7 @@ extension KMeans {
         var weightsPerCluster = [Double](repeating: 0, count: k)
         for it in 1...o.maxIterations {
             let t0 = Date()
-            let assigner = makeAssigner(toFloat(centers))
+            let assigner = stepper.assigner(for: toFloat(centers))
             let stats = labels.withUnsafeMutableBufferPointer { l in
                 dist.withUnsafeMutableBufferPointer { dp in
                     lloydPass(source: rows, weights: weights, assigner: assigner, labels: l.baseAddress!, dist: dp.baseAddress!,
@@ -56,7 +83,7 @@ extension KMeans {
             weightsPerCluster = w
             nIter = it
             let record = KMeansIteration(iteration: it, inertia: stats.inertia, centerShift: shift, changed: stats.changed,
-                                         relocated: relocated, seconds: Date().timeIntervalSince(t0))
+                                         relocated: relocated, fullyAssigned: stats.fullyAssigned, seconds: Date().timeIntervalSince(t0))
             iterations.append(record)
             o.onIteration?(run, record)
             if it > 1 && stats.changed == 0 { converged = true; break }
@@ -64,7 +91,7 @@ extension KMeans {
         }
         // Final assignment so labels and inertia belong to the returned centers.
         let final = toFloat(centers)
-        let assigner = makeAssigner(final)
+        let assigner = stepper.assigner(for: final)
         let stats = labels.withUnsafeMutableBufferPointer { l in
             dist.withUnsafeMutableBufferPointer { dp in
                 lloydPass(source: rows, weights: weights, assigner: assigner, labels: l.baseAddress!, dist: dp.baseAddress!,
