@@ -15,7 +15,7 @@ import PackageDescription
 let package = Package(
     name: "strata",
     products: [
-        .library(name: "Strata", targets: ["Strata"]),
+        .library(name: "Strata", targets: ["Strata", "StrataKernels", "StrataLinalg"]),
         .executable(name: "strata", targets: ["StrataCLI"]),
     ],
     dependencies: [
