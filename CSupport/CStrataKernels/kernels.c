@@ -122,18 +122,23 @@ int64_t store_tile(int64_t m, v16i bl, v16f best, int32_t *labels, float *dist) 
     return c;
 }
 
+// The tile kernel behind strata_nearest_rows and strata_nearest2_rows. `second_wanted` is a
+// compile-time constant at each call site, so each caller gets a copy without the unused path.
 static inline __attribute__((always_inline))
-void nearest_rows_impl(const float *X, int64_t n, int64_t d,
-                         const float *C, int64_t k,
-                         int32_t *labels, float *dist, float *scratch, int64_t *changed) {
+void nearest_tiles(const float *X, int64_t n, int64_t d, const float *C, int64_t k,
+                   int32_t *labels, float *dist, float *dist2, float *scratch, int64_t *changed,
+                   const int second_wanted) {
     int64_t nchanged = 0;
     v16f *xt = (v16f *)align64(scratch);
     const v16f vinf = (v16f){0} + INFINITY;
     for (int64_t i0 = 0; i0 < n; i0 += 16) {
         int64_t m = n - i0 < 16 ? n - i0 : 16;
         load_tile(X, i0, m, d, NULL, xt);
-        v16f best = vinf;
+        v16f best = vinf, second = vinf;
         v16i bl = (v16i){0};
+#define UPDATE(a, cc) { v16i lt = (a) < best; \
+            if (second_wanted) { v16i lt2 = (a) < second; second = vselect_f(lt, best, vselect_f(lt2, (a), second)); } \
+            best = vselect_f(lt, (a), best); bl = vselect_i(lt, (v16i){0} + (int32_t)(cc), bl); }
         int64_t c = 0;
         for (; c + 4 <= k; c += 4) {
             const float *c0 = C + c * d, *c1 = c0 + d, *c2 = c1 + d, *c3 = c2 + d;
@@ -143,40 +148,36 @@ void nearest_rows_impl(const float *X, int64_t n, int64_t d,
                 v16f t0 = x - c0[j], t1 = x - c1[j], t2 = x - c2[j], t3 = x - c3[j];
                 a0 += t0 * t0; a1 += t1 * t1; a2 += t2 * t2; a3 += t3 * t3;
             }
-            v16i m0 = a0 < best; best = vselect_f(m0, a0, best); bl = vselect_i(m0, (v16i){0} + (int32_t)c, bl);
-            v16i m1 = a1 < best; best = vselect_f(m1, a1, best); bl = vselect_i(m1, (v16i){0} + (int32_t)(c + 1), bl);
-            v16i m2 = a2 < best; best = vselect_f(m2, a2, best); bl = vselect_i(m2, (v16i){0} + (int32_t)(c + 2), bl);
-            v16i m3 = a3 < best; best = vselect_f(m3, a3, best); bl = vselect_i(m3, (v16i){0} + (int32_t)(c + 3), bl);
+            UPDATE(a0, c) UPDATE(a1, c + 1) UPDATE(a2, c + 2) UPDATE(a3, c + 3)
         }
         for (; c < k; c++) {
             const float *c0 = C + c * d;
             v16f a0 = {0};
-            for (int64_t j = 0; j < d; j++) {
-                v16f t0 = xt[j] - c0[j];
-                a0 += t0 * t0;
-            }
-            v16i m0 = a0 < best; best = vselect_f(m0, a0, best); bl = vselect_i(m0, (v16i){0} + (int32_t)c, bl);
+            for (int64_t j = 0; j < d; j++) { v16f t0 = xt[j] - c0[j]; a0 += t0 * t0; }
+            UPDATE(a0, c)
         }
+#undef UPDATE
         nchanged += store_tile(m, bl, best, labels + i0, dist + i0);
+        if (second_wanted) for (int64_t l = 0; l < m; l++) dist2[i0 + l] = second[l];
     }
     if (changed) *changed += nchanged;
 }
-
-// Each exported kernel is a thin clone-able wrapper over an always-inline body. (Compile-time
-// copies for d = 8 and 16 were tried: no gain on Zen 4, so there is one generic body.)
-#define DISPATCH_D(call_d, call_generic) call_generic;
 
 STRATA_CLONES
 void strata_nearest_rows(const float *X, int64_t n, int64_t d,
                          const float *C, int64_t k,
                          int32_t *labels, float *dist, float *scratch, int64_t *changed) {
-#define CALL(D) nearest_rows_impl(X, n, D, C, k, labels, dist, scratch, changed)
-    DISPATCH_D(CALL, CALL(d))
-#undef CALL
+    nearest_tiles(X, n, d, C, k, labels, dist, NULL, scratch, changed, 0);
 }
 
-static inline __attribute__((always_inline))
-void accumulate_rows_impl(const float *X, int64_t n, int64_t d, const float *w,
+STRATA_CLONES
+void strata_nearest2_rows(const float *X, int64_t n, int64_t d, const float *C, int64_t k,
+                          int32_t *labels, float *dist, float *dist2, float *scratch, int64_t *changed) {
+    nearest_tiles(X, n, d, C, k, labels, dist, dist2, scratch, changed, 1);
+}
+
+STRATA_CLONES
+void strata_accumulate_rows(const float *X, int64_t n, int64_t d, const float *w,
                             const int32_t *labels, const float *dist,
                             double *sums, double *wsum, double *inertia) {
     double in = 0.0;
@@ -193,15 +194,6 @@ void accumulate_rows_impl(const float *X, int64_t n, int64_t d, const float *w,
         in += wi * (double)dist[i];
     }
     *inertia += in;
-}
-
-STRATA_CLONES
-void strata_accumulate_rows(const float *X, int64_t n, int64_t d, const float *w,
-                            const int32_t *labels, const float *dist,
-                            double *sums, double *wsum, double *inertia) {
-#define CALL(D) accumulate_rows_impl(X, n, D, w, labels, dist, sums, wsum, inertia)
-    DISPATCH_D(CALL, CALL(d))
-#undef CALL
 }
 
 STRATA_CLONES
@@ -267,12 +259,6 @@ void strata_expand_sqdist(const float *G, int64_t n, int64_t k,
     }
 }
 
-static inline float sqdist_row(const float *x, const float *c, int64_t d) {
-    float s = 0.0f;
-    for (int64_t j = 0; j < d; j++) { float t = x[j] - c[j]; s += t * t; }
-    return s;
-}
-
 STRATA_CLONES
 void strata_kpp_potentials(const float *X, int64_t n, int64_t d, const float *cand, int64_t t,
                            const float *closest, const float *w, double *pot) {
@@ -280,7 +266,7 @@ void strata_kpp_potentials(const float *X, int64_t n, int64_t d, const float *ca
         const float *cc = cand + c * d;
         double acc = 0.0;
         for (int64_t i = 0; i < n; i++) {
-            float s = sqdist_row(X + i * d, cc, d);
+            float s = row_sqdist(X + i * d, cc, d);
             float m = s < closest[i] ? s : closest[i];
             acc += w ? (double)w[i] * (double)m : (double)m;
         }
@@ -292,7 +278,7 @@ STRATA_CLONES
 double strata_kpp_update(const float *X, int64_t n, int64_t d, const float *c, float *closest, const float *w) {
     double acc = 0.0;
     for (int64_t i = 0; i < n; i++) {
-        float s = sqdist_row(X + i * d, c, d);
+        float s = row_sqdist(X + i * d, c, d);
         float m = s < closest[i] ? s : closest[i];
         closest[i] = m;
         acc += w ? (double)w[i] * (double)m : (double)m;
@@ -300,54 +286,8 @@ double strata_kpp_update(const float *X, int64_t n, int64_t d, const float *c, f
     return acc;
 }
 
-static inline __attribute__((always_inline))
-void nearest2_rows_impl(const float *X, int64_t n, int64_t d, const float *C, int64_t k,
-                          int32_t *labels, float *dist, float *dist2, float *scratch, int64_t *changed) {
-    int64_t nchanged = 0;
-    v16f *xt = (v16f *)align64(scratch);
-    const v16f vinf = (v16f){0} + INFINITY;
-    for (int64_t i0 = 0; i0 < n; i0 += 16) {
-        int64_t m = n - i0 < 16 ? n - i0 : 16;
-        load_tile(X, i0, m, d, NULL, xt);
-        v16f best = vinf, second = vinf;
-        v16i bl = (v16i){0};
-#define TOP2(a, cc) { v16i lt = (a) < best; v16i lt2 = (a) < second; \
-            second = vselect_f(lt, best, vselect_f(lt2, (a), second)); \
-            best = vselect_f(lt, (a), best); bl = vselect_i(lt, (v16i){0} + (int32_t)(cc), bl); }
-        int64_t c = 0;
-        for (; c + 4 <= k; c += 4) {
-            const float *c0 = C + c * d, *c1 = c0 + d, *c2 = c1 + d, *c3 = c2 + d;
-            v16f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-            for (int64_t j = 0; j < d; j++) {
-                v16f x = xt[j];
-                v16f t0 = x - c0[j], t1 = x - c1[j], t2 = x - c2[j], t3 = x - c3[j];
-                a0 += t0 * t0; a1 += t1 * t1; a2 += t2 * t2; a3 += t3 * t3;
-            }
-            TOP2(a0, c) TOP2(a1, c + 1) TOP2(a2, c + 2) TOP2(a3, c + 3)
-        }
-        for (; c < k; c++) {
-            const float *c0 = C + c * d;
-            v16f a0 = {0};
-            for (int64_t j = 0; j < d; j++) { v16f t0 = xt[j] - c0[j]; a0 += t0 * t0; }
-            TOP2(a0, c)
-        }
-#undef TOP2
-        nchanged += store_tile(m, bl, best, labels + i0, dist + i0);
-        for (int64_t l = 0; l < m; l++) dist2[i0 + l] = second[l];
-    }
-    if (changed) *changed += nchanged;
-}
-
 STRATA_CLONES
-void strata_nearest2_rows(const float *X, int64_t n, int64_t d, const float *C, int64_t k,
-                          int32_t *labels, float *dist, float *dist2, float *scratch, int64_t *changed) {
-#define CALL(D) nearest2_rows_impl(X, n, D, C, k, labels, dist, dist2, scratch, changed)
-    DISPATCH_D(CALL, CALL(d))
-#undef CALL
-}
-
-static inline __attribute__((always_inline))
-int64_t hamerly_rows_impl(const float *X, int64_t n, int64_t d, const float *C, int64_t k,
+int64_t strata_hamerly_rows(const float *X, int64_t n, int64_t d, const float *C, int64_t k,
                             const float *half_sep, float max_delta,
                             int32_t *labels, float *dist, float *lower,
                             float *scratch, float *rowbuf, int64_t *changed) {
@@ -375,7 +315,7 @@ int64_t hamerly_rows_impl(const float *X, int64_t n, int64_t d, const float *C, 
         qlab[t] = labels[queue[t]];
     }
     int64_t ch = 0;
-    nearest2_rows_impl(rowbuf, q, d, C, k, qlab, qdist, qdist2, scratch, &ch);
+    nearest_tiles(rowbuf, q, d, C, k, qlab, qdist, qdist2, scratch, &ch, 1);
     for (int64_t t = 0; t < q; t++) {
         int32_t i = queue[t];
         labels[i] = qlab[t];
@@ -386,14 +326,3 @@ int64_t hamerly_rows_impl(const float *X, int64_t n, int64_t d, const float *C, 
     return q;
 }
 
-STRATA_CLONES
-int64_t strata_hamerly_rows(const float *X, int64_t n, int64_t d, const float *C, int64_t k,
-                            const float *half_sep, float max_delta,
-                            int32_t *labels, float *dist, float *lower,
-                            float *scratch, float *rowbuf, int64_t *changed) {
-    int64_t r;
-#define CALL(D) r = hamerly_rows_impl(X, n, D, C, k, half_sep, max_delta, labels, dist, lower, scratch, rowbuf, changed)
-    DISPATCH_D(CALL, CALL(d))
-#undef CALL
-    return r;
-}

@@ -63,32 +63,21 @@ let benchmarks: @Sendable () -> Void = {
 
     for k in [8, 64, 256] {
         let centers = Fixture.shared.centers[k]!
-        Benchmark("Lloyd iteration SIMD n=1M d=16 k=\(k)") { benchmark in
-            var labels = [Int32](repeating: -1, count: n), dist = [Float](repeating: 0, count: n)
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                blackHole(pass(SIMDAssigner(centroids: centers), labels: &labels, dist: &dist, accumulate: true))
+        // One fused pass = one Lloyd iteration (accumulate) or the nearest-centroid kernel alone.
+        for (kind, accumulate) in [("Lloyd iteration", true), ("Nearest centroid", false)] {
+            Benchmark("\(kind) SIMD n=1M d=16 k=\(k)") { benchmark in
+                var labels = [Int32](repeating: -1, count: n), dist = [Float](repeating: 0, count: n)
+                benchmark.startMeasurement()
+                for _ in benchmark.scaledIterations {
+                    blackHole(pass(SIMDAssigner(centroids: centers), labels: &labels, dist: &dist, accumulate: accumulate))
+                }
             }
-        }
-        Benchmark("Lloyd iteration GEMM n=1M d=16 k=\(k)") { benchmark in
-            var labels = [Int32](repeating: -1, count: n), dist = [Float](repeating: 0, count: n)
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                blackHole(pass(GEMMAssigner(centroids: centers), labels: &labels, dist: &dist, accumulate: true))
-            }
-        }
-        Benchmark("Nearest centroid SIMD n=1M d=16 k=\(k)") { benchmark in
-            var labels = [Int32](repeating: -1, count: n), dist = [Float](repeating: 0, count: n)
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                blackHole(pass(SIMDAssigner(centroids: centers), labels: &labels, dist: &dist, accumulate: false))
-            }
-        }
-        Benchmark("Nearest centroid GEMM n=1M d=16 k=\(k)") { benchmark in
-            var labels = [Int32](repeating: -1, count: n), dist = [Float](repeating: 0, count: n)
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                blackHole(pass(GEMMAssigner(centroids: centers), labels: &labels, dist: &dist, accumulate: false))
+            Benchmark("\(kind) GEMM n=1M d=16 k=\(k)") { benchmark in
+                var labels = [Int32](repeating: -1, count: n), dist = [Float](repeating: 0, count: n)
+                benchmark.startMeasurement()
+                for _ in benchmark.scaledIterations {
+                    blackHole(pass(GEMMAssigner(centroids: centers), labels: &labels, dist: &dist, accumulate: accumulate))
+                }
             }
         }
         // Whole fits (20 iterations from the same centers, tol 0): Lloyd vs Hamerly.
