@@ -41,39 +41,49 @@ typedef int32_t v16iu __attribute__((vector_size(64), aligned(4)));
 #define SW2C 2,3,18,19,6,7,22,23,10,11,26,27,14,15,30,31
 #define SW1A 0,16,2,18,4,20,6,22,8,24,10,26,12,28,14,30
 #define SW1C 1,17,3,19,5,21,7,23,9,25,11,27,13,29,15,31
-#define TSTAGE(v, b, MA, MC) for (int q = 0; q < 16; q++) if (!(q & (b))) { v16f a_ = v[q], c_ = v[q + (b)]; \
-    v[q] = __builtin_shufflevector(a_, c_, MA); v[q + (b)] = __builtin_shufflevector(a_, c_, MC); }
+#define TSWAP(v, i, j, MA, MC) { v16f a_ = v##i, c_ = v##j; \
+    v##i = __builtin_shufflevector(a_, c_, MA); v##j = __builtin_shufflevector(a_, c_, MC); }
+// Written out in full: as loops the compiler kept the 16 vectors on the stack (5 ms of loads
+// and stores per million rows); unrolled, they stay in registers.
+#define TRANSPOSE16(v) \
+    TSWAP(v, 0, 8, SW8A, SW8C) TSWAP(v, 1, 9, SW8A, SW8C) TSWAP(v, 2, 10, SW8A, SW8C) TSWAP(v, 3, 11, SW8A, SW8C) \
+    TSWAP(v, 4, 12, SW8A, SW8C) TSWAP(v, 5, 13, SW8A, SW8C) TSWAP(v, 6, 14, SW8A, SW8C) TSWAP(v, 7, 15, SW8A, SW8C) \
+    TSWAP(v, 0, 4, SW4A, SW4C) TSWAP(v, 1, 5, SW4A, SW4C) TSWAP(v, 2, 6, SW4A, SW4C) TSWAP(v, 3, 7, SW4A, SW4C) \
+    TSWAP(v, 8, 12, SW4A, SW4C) TSWAP(v, 9, 13, SW4A, SW4C) TSWAP(v, 10, 14, SW4A, SW4C) TSWAP(v, 11, 15, SW4A, SW4C) \
+    TSWAP(v, 0, 2, SW2A, SW2C) TSWAP(v, 1, 3, SW2A, SW2C) TSWAP(v, 4, 6, SW2A, SW2C) TSWAP(v, 5, 7, SW2A, SW2C) \
+    TSWAP(v, 8, 10, SW2A, SW2C) TSWAP(v, 9, 11, SW2A, SW2C) TSWAP(v, 12, 14, SW2A, SW2C) TSWAP(v, 13, 15, SW2A, SW2C) \
+    TSWAP(v, 0, 1, SW1A, SW1C) TSWAP(v, 2, 3, SW1A, SW1C) TSWAP(v, 4, 5, SW1A, SW1C) TSWAP(v, 6, 7, SW1A, SW1C) \
+    TSWAP(v, 8, 9, SW1A, SW1C) TSWAP(v, 10, 11, SW1A, SW1C) TSWAP(v, 12, 13, SW1A, SW1C) TSWAP(v, 14, 15, SW1A, SW1C)
+#define LOADROW(v, l) v16f v##l; { v16fu u_; memcpy(&u_, X + (i0 + l) * d + j0, sizeof u_); v##l = u_; }
 
 // Loads rows [i0, i0+m) of X into the feature-major tile xt (xt[j] holds feature j of the 16
-// rows), minus mu when mu != NULL. Lanes past m are zero.
+// rows). Full tiles go through in-register 16x16 transposes; lanes past m are zero.
 static inline __attribute__((always_inline))
-void load_tile(const float *X, int64_t i0, int64_t m, int64_t d, const float *mu, v16f *xt) {
+void load_tile(const float *X, int64_t i0, int64_t m, int64_t d, v16f *xt) {
     float *t = (float *)xt;
     int64_t j0 = 0;
     if (m == 16) {
         for (; j0 + 16 <= d; j0 += 16) {
-            v16f v[16];
-            for (int l = 0; l < 16; l++) {
-                v16fu u;
-                memcpy(&u, X + (i0 + l) * d + j0, sizeof u);
-                v[l] = u;
-            }
-            TSTAGE(v, 8, SW8A, SW8C) TSTAGE(v, 4, SW4A, SW4C) TSTAGE(v, 2, SW2A, SW2C) TSTAGE(v, 1, SW1A, SW1C)
-            if (mu) { for (int l = 0; l < 16; l++) xt[j0 + l] = v[l] - mu[j0 + l]; }
-            else { for (int l = 0; l < 16; l++) xt[j0 + l] = v[l]; }
+            LOADROW(v, 0) LOADROW(v, 1) LOADROW(v, 2) LOADROW(v, 3) LOADROW(v, 4) LOADROW(v, 5) LOADROW(v, 6) LOADROW(v, 7)
+            LOADROW(v, 8) LOADROW(v, 9) LOADROW(v, 10) LOADROW(v, 11) LOADROW(v, 12) LOADROW(v, 13) LOADROW(v, 14) LOADROW(v, 15)
+            TRANSPOSE16(v)
+            v16f *o = xt + j0;
+            o[0] = v0; o[1] = v1; o[2] = v2; o[3] = v3; o[4] = v4; o[5] = v5; o[6] = v6; o[7] = v7;
+            o[8] = v8; o[9] = v9; o[10] = v10; o[11] = v11; o[12] = v12; o[13] = v13; o[14] = v14; o[15] = v15;
         }
     } else {
         memset(t, 0, sizeof(float) * 16 * (size_t)d);
     }
     for (int64_t l = 0; l < m; l++) {
         const float *row = X + (i0 + l) * d;
-        if (mu) { for (int64_t j = j0; j < d; j++) t[j * 16 + l] = row[j] - mu[j]; }
-        else { for (int64_t j = j0; j < d; j++) t[j * 16 + l] = row[j]; }
+        for (int64_t j = j0; j < d; j++) t[j * 16 + l] = row[j];
     }
 }
 
 typedef float v8f __attribute__((vector_size(32), aligned(32)));
 typedef float v4f __attribute__((vector_size(16), aligned(16)));
+typedef int32_t v8i __attribute__((vector_size(32), aligned(32)));
+typedef int32_t v4i __attribute__((vector_size(16), aligned(16)));
 
 // ||x - c||^2 over d features: 16-lane partial sums, then a shuffle tree, then the tail.
 static inline __attribute__((always_inline))
@@ -104,10 +114,10 @@ int64_t store_tile(int64_t m, v16i bl, v16f best, int32_t *labels, float *dist) 
     if (m == 16) {
         v16iu old;
         memcpy(&old, labels, sizeof old);
-        v16i ne = (v16i)old != bl;          // -1 where changed
-        v16i acc = -ne;
-        int64_t c = 0;
-        for (int l = 0; l < 16; l++) c += acc[l];
+        v16i acc = -((v16i)old != bl);      // 1 where changed
+        v8i h8 = __builtin_shufflevector(acc, acc, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(acc, acc, 8, 9, 10, 11, 12, 13, 14, 15);
+        v4i h4 = __builtin_shufflevector(h8, h8, 0, 1, 2, 3) + __builtin_shufflevector(h8, h8, 4, 5, 6, 7);
+        int64_t c = (h4[0] + h4[1]) + (h4[2] + h4[3]);
         v16iu bu = bl; v16fu fu = best;
         memcpy(labels, &bu, sizeof bu);
         memcpy(dist, &fu, sizeof fu);
@@ -133,7 +143,7 @@ void nearest_tiles(const float *X, int64_t n, int64_t d, const float *C, int64_t
     const v16f vinf = (v16f){0} + INFINITY;
     for (int64_t i0 = 0; i0 < n; i0 += 16) {
         int64_t m = n - i0 < 16 ? n - i0 : 16;
-        load_tile(X, i0, m, d, NULL, xt);
+        load_tile(X, i0, m, d, xt);
         v16f best = vinf, second = vinf;
         v16i bl = (v16i){0};
 #define UPDATE(a, cc) { v16i lt = (a) < best; \
