@@ -33,6 +33,7 @@ struct DemoCommand: ParsableCommand {
     }
 
     func run() throws {
+        runOptions.applyThreads()
         try Report.run(json: runOptions.json) {
             do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
                 throw StrataError.unwritable(path: out, reason: "cannot create the directory")

@@ -56,6 +56,7 @@ struct KMeansCommand: ParsableCommand {
     }
 
     func run() throws {
+        runOptions.applyThreads()
         try Report.run(json: runOptions.json) {
             let progress = Progress(enabled: true)
             let t0 = Date()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Strata
 import StrataKernels
+import StrataLinalg
 
 /// Input selection shared by every command that reads a feature table.
 struct InputOptions: ParsableArguments {
@@ -34,5 +35,9 @@ struct RunOptions: ParsableArguments {
     func validate() throws {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
+
+    /// Applies --threads to OpenBLAS too (it governs LAPACK as well): Strata's own parallel loops
+    /// hold BLAS at 1 thread inside them, and standalone BLAS/LAPACK calls get `threads`.
+    func applyThreads() { BLASThreads.set(threads) }
 }
 

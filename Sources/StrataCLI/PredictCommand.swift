@@ -28,6 +28,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
+        runOptions.applyThreads()
         try Report.run(json: runOptions.json) {
             let m = try KMeansModel.load(path: model)
             let isNPY = input.lowercased().hasSuffix(".npy")
