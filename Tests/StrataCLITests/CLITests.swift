@@ -191,3 +191,60 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         }
     }
 }
+
+@Suite struct ScoreCLITests {
+    /// Writes the metrics fixture's data and labels as CSV files; returns (data, labels, fixture).
+    func files(_ dir: String, _ name: String) throws -> (String, String, [String: Any]) {
+        let c = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/metrics_\(name).json"))) as! [String: Any]
+        let rows = c["data"] as! [[Double]], labels = c["labels"] as! [Int]
+        let cols = (0..<rows[0].count).map { "f\($0)" }
+        write(([cols.joined(separator: ",")] + rows.map { $0.map { "\(Float($0))" }.joined(separator: ",") }).joined(separator: "\n") + "\n", "\(dir)/data.csv")
+        write((["id,segment"] + labels.enumerated().map { "\($0.offset),\($0.element)" }).joined(separator: "\n") + "\n", "\(dir)/labels.csv")
+        return ("\(dir)/data.csv", "\(dir)/labels.csv", c)
+    }
+
+    @Test func scoreJSONMatchesScikitLearn() throws {
+        let dir = tempDir()
+        let (data, labels, c) = try files(dir, "noisy_singleton")
+        let r = try CLI.run(["score", "--input", data, "--labels", labels, "--json", "--metrics",
+                             "silhouette,davies_bouldin,calinski_harabasz,inertia,simplified_silhouette", "--per-sample-out", "\(dir)/s.csv"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let j = try #require(r.json)
+        for key in ["silhouette", "davies_bouldin", "calinski_harabasz", "inertia"] {
+            let got = j[key] as! Double, want = c[key] as! Double
+            #expect(abs(got - want) <= 1e-6 * max(1, abs(want)), "\(key): \(got) vs \(want)")
+        }
+        #expect(j["simplified_silhouette"] is Double)
+        #expect(j["silhouette_method"] as? String == "exact")
+        #expect(j["labels"] as? [String] == ["3", "7", "9", "42"])
+        let lines = try String(contentsOfFile: "\(dir)/s.csv", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 151 && lines[0] == "id,segment,silhouette")
+    }
+
+    @Test func sampledScoreAndReferenceLabels() throws {
+        let dir = tempDir()
+        let (data, labels, c) = try files(dir, "blobs")
+        write((["id,segment"] + (c["labels"] as! [Int]).enumerated().map { "\($0.offset),\(($0.element + 1) % 4)" }).joined(separator: "\n") + "\n", "\(dir)/renamed.csv")
+        let r = try CLI.run(["score", "--input", data, "--labels", labels, "--sample", "100", "--seed", "2",
+                             "--reference-labels", "\(dir)/renamed.csv", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let j = try #require(r.json)
+        let s = j["silhouette"] as! Double, se = j["silhouette_stderr"] as! Double, exact = c["silhouette"] as! Double
+        #expect(j["silhouette_method"] as? String == "sampled" && j["silhouette_sample"] as? Int == 100)
+        #expect(abs(s - exact) <= 4 * se)
+        #expect(abs((j["adjusted_rand"] as? Double ?? 0) - 1) < 1e-12 && abs((j["adjusted_mutual_info"] as? Double ?? 0) - 1) < 1e-12)
+    }
+
+    @Test func scoreRejectsMismatchedLabels() throws {
+        let dir = tempDir()
+        let (data, _, _) = try files(dir, "two_clusters")
+        write("id,segment\n0,1\n1,0\n", "\(dir)/short.csv")
+        let r = try CLI.run(["score", "--input", data, "--labels", "\(dir)/short.csv"])
+        #expect(r.code == 64 && r.stderr.contains("short.csv"))
+        write("id,cluster\n0,1\n", "\(dir)/nocol.csv")
+        let q = try CLI.run(["score", "--input", data, "--labels", "\(dir)/nocol.csv"])
+        #expect(q.code == 65 && q.stderr.contains("segment"))
+        let one = try CLI.run(["score", "--input", data, "--labels", "\(dir)/labels.csv", "--metrics", "bogus"])
+        #expect(one.code == 64)
+    }
+}
