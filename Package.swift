@@ -45,7 +45,7 @@ let package = Package(
         ),
         .target(
             name: "Strata",
-            dependencies: ["StrataKernels", "StrataLinalg"]
+            dependencies: ["StrataKernels", "StrataLinalg", "CStrataKernels"]
         ),
         .executableTarget(
             name: "StrataCLI",

@@ -336,3 +336,36 @@ int64_t strata_hamerly_rows(const float *X, int64_t n, int64_t d, const float *C
     return q;
 }
 
+
+STRATA_CLONES
+void strata_silhouette_sums(const float *rows, int64_t m, const float *Y, int64_t n, int64_t d,
+                            const int64_t *starts, int64_t k, double *sums, float *scratch) {
+    (void)n;
+    v16f *xt = (v16f *)align64(scratch);
+    load_tile(rows, 0, m, d, xt);
+    for (int64_t c = 0; c < k; c++) {
+        for (int64_t j0 = starts[c]; j0 < starts[c + 1]; j0 += 128) {
+            int64_t j1 = j0 + 128 < starts[c + 1] ? j0 + 128 : starts[c + 1];
+            v16f acc = {0};
+            int64_t j = j0;
+            for (; j + 4 <= j1; j += 4) {
+                const float *y0 = Y + j * d, *y1 = y0 + d, *y2 = y1 + d, *y3 = y2 + d;
+                v16f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+                for (int64_t t = 0; t < d; t++) {
+                    v16f x = xt[t];
+                    v16f t0 = x - y0[t], t1 = x - y1[t], t2 = x - y2[t], t3 = x - y3[t];
+                    a0 += t0 * t0; a1 += t1 * t1; a2 += t2 * t2; a3 += t3 * t3;
+                }
+                acc += (__builtin_elementwise_sqrt(a0) + __builtin_elementwise_sqrt(a1))
+                     + (__builtin_elementwise_sqrt(a2) + __builtin_elementwise_sqrt(a3));
+            }
+            for (; j < j1; j++) {
+                const float *y0 = Y + j * d;
+                v16f a0 = {0};
+                for (int64_t t = 0; t < d; t++) { v16f t0 = xt[t] - y0[t]; a0 += t0 * t0; }
+                acc += __builtin_elementwise_sqrt(a0);
+            }
+            for (int64_t l = 0; l < m; l++) sums[l * k + c] += (double)acc[l];
+        }
+    }
+}

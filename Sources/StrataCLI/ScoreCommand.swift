@@ -63,9 +63,15 @@ struct ScoreCommand: ParsableCommand {
             var out: [String: Any] = ["rows": data.rows, "k": cl.k, "columns": data.columns, "labels": cl.values]
             var lines: [String] = []
             let threads = runOptions.threads
+            var seconds: [String: Double] = [:]
+            func timed<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
+                let t = Date()
+                defer { seconds[name] = Date().timeIntervalSince(t) }
+                return try body()
+            }
 
             if !wanted.isDisjoint(with: ["davies_bouldin", "calinski_harabasz", "inertia"]) {
-                let m = try DispersionMetrics.compute(data, labels: cl, threads: threads)
+                let m = try timed("dispersion") { try DispersionMetrics.compute(data, labels: cl, threads: threads) }
                 if wanted.contains("inertia") { out["inertia"] = m.inertia; lines.append("inertia            \(fmt(m.inertia, 8))") }
                 if wanted.contains("calinski_harabasz") {
                     out["calinski_harabasz"] = m.calinskiHarabasz ?? NSNull()
@@ -78,7 +84,7 @@ struct ScoreCommand: ParsableCommand {
             }
             if wanted.contains("silhouette") {
                 let sampleSize: Int? = sample.map { $0 == 0 ? nil : $0 } ?? (data.rows > Self.exactSilhouetteLimit ? Self.defaultSample : nil)
-                let s = try Silhouette.compute(data, labels: cl, sample: sampleSize, seed: seed, threads: threads)
+                let s = try timed("silhouette") { try Silhouette.compute(data, labels: cl, sample: sampleSize, seed: seed, threads: threads) }
                 let sampled = s.rows.count < data.rows
                 out["silhouette"] = s.mean
                 out["silhouette_method"] = sampled ? "sampled" : "exact"
@@ -95,7 +101,7 @@ struct ScoreCommand: ParsableCommand {
                 }
             }
             if wanted.contains("simplified_silhouette") {
-                let v = try Silhouette.simplified(data, labels: cl, threads: threads)
+                let v = try timed("simplified_silhouette") { try Silhouette.simplified(data, labels: cl, threads: threads) }
                 out["simplified_silhouette"] = v
                 lines.append("simplified_silhouette \(fmt(v, 8)) (Spark's squared-distance definition)")
             }
@@ -111,6 +117,7 @@ struct ScoreCommand: ParsableCommand {
                 lines.append("adjusted_rand      \(fmt(ari, 8)) vs \(ref)")
                 lines.append("adjusted_mutual_info \(fmt(ami, 8)) vs \(ref)")
             }
+            out["seconds"] = seconds
             if runOptions.json {
                 Report.json(out)
             } else {

@@ -94,3 +94,17 @@ int64_t strata_hamerly_rows(const float *X, int64_t n, int64_t d, const float *C
 #ifdef __cplusplus
 }
 #endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// Silhouette building block: for m <= 16 rows starting at `rows` (row-major, d features) and the
+/// n reference rows Y (row-major, sorted by cluster; cluster c spans [starts[c], starts[c+1])),
+/// adds to sums[l * k + c] the sum of Euclidean distances from row l to every row of cluster c.
+/// Direct differences in float, 4 reference rows in flight, vector sqrt; partial sums are
+/// flushed to Double every 128 reference rows. O(m * n * d); scratch as strata_nearest_rows.
+void strata_silhouette_sums(const float *rows, int64_t m, const float *Y, int64_t n, int64_t d,
+                            const int64_t *starts, int64_t k, double *sums, float *scratch);
+#ifdef __cplusplus
+}
+#endif

@@ -18,6 +18,15 @@ public struct ClusterLabels: Sendable, Equatable {
         self.init(strings: labels.map { String($0) })
     }
 
+    /// Dense indices over the given label values (every index < values.count).
+    public init(indices: [Int32], values: [String]) {
+        var counts = [Int](repeating: 0, count: values.count)
+        for i in indices { counts[Int(i)] += 1 }
+        self.indices = indices
+        self.values = values
+        self.counts = counts
+    }
+
     public init(strings: [String]) {
         let unique = Array(Set(strings))
         let sorted: [String]

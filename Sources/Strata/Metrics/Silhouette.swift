@@ -1,3 +1,4 @@
+import CStrataKernels
 import Foundation
 import StrataKernels
 import StrataLinalg
@@ -6,16 +7,17 @@ import StrataLinalg
 /// them: s_i = (b_i - a_i) / max(a_i, b_i), a_i the mean distance to the other members of i's
 /// cluster, b_i the smallest mean distance to another cluster; s_i = 0 in singleton clusters.
 ///
-/// Exact: O(n^2 * d) time through blocked DGEMM, O(block * n) memory (never n x n), parallel over
-/// fixed blocks (identical for any thread count). Rows are sorted by cluster once, so each block
-/// row's per-cluster sums are contiguous vector sums. Numerics: Double throughout, on centered data,
-/// self-distances forced to 0.
+/// Exact: O(n^2 * d) time, O(n * d) memory (a cluster-sorted copy of the data; never n x n),
+/// parallel over fixed row chunks (identical for any thread count). The SIMD kernel takes 16 rows
+/// at a time against every reference row with direct float differences (no cancellation), and
+/// per-cluster distance sums are flushed to Double every 128 reference rows.
 public struct SilhouetteResult: Sendable {
     /// Mean coefficient over the evaluated rows.
     public var mean: Double
-    /// Standard error of `mean` when rows were sampled (with finite-population correction), else 0.
+    /// Standard error of `mean` when estimated from a sample (standard deviation of the sampled
+    /// coefficients / sqrt(sample)), else 0.
     public var standardError: Double
-    /// Rows evaluated (all rows, or the sample).
+    /// Rows evaluated (all rows, or the sample), as row numbers of the input.
     public var rows: [Int]
     /// Coefficient of each evaluated row, aligned with `rows`.
     public var values: [Double]
@@ -24,11 +26,9 @@ public struct SilhouetteResult: Sendable {
 }
 
 public enum Silhouette {
-    /// Memory for one block of distances per worker.
-    static let blockBudget = 32 << 20
-
-    /// Exact silhouette of every row (`sample == nil`) or of a seeded sample of `sample` rows
-    /// (without replacement), each against all n rows.
+    /// Exact silhouette of every row (`sample == nil`), or scikit-learn's `sample_size` estimate:
+    /// the exact silhouette of a seeded random subset of `sample` rows (drawn without replacement),
+    /// O(sample^2 * d), with its standard error.
     public static func compute(_ data: Dataset, labels: ClusterLabels, sample: Int? = nil, seed: UInt64 = 0,
                                threads: Int = defaultThreadCount) throws -> SilhouetteResult {
         let n = data.rows, d = data.cols, k = labels.k
@@ -36,94 +36,93 @@ public enum Silhouette {
         guard k >= 2 && k <= n - 1 else {
             throw StrataError.invalidArgument("silhouette needs 2 <= number of clusters <= rows - 1 (got \(k) clusters for \(n) rows)")
         }
-        // Evaluated rows.
-        var rows: [Int]
-        if let m = sample, m < n {
-            guard m >= 2 else { throw StrataError.invalidArgument("--sample must be at least 2") }
-            var rng = SeededRandom(seed: seed)
-            var chosen = Set<Int>()
-            for j in (n - m)..<n {
-                let t = Int(rng.next() % UInt64(j + 1))
-                if !chosen.insert(t).inserted { chosen.insert(j) }
-            }
-            rows = chosen.sorted()
-        } else {
-            rows = Array(0..<n)
+        guard let m = sample, m < n else {
+            let values = exact(values: data.values, d: d, labels: labels, threads: threads)
+            return summarize(rows: Array(0..<n), values: values, labels: labels, sampled: false)
         }
-        // Centered Double copy, sorted by cluster (stable), with cluster ranges.
-        let stats = data.withRows { r, _ in ColumnStatistics.compute(r, partition: RowPartition(rows: n), threads: threads) }
+        guard m >= 2 else { throw StrataError.invalidArgument("the silhouette sample must hold at least 2 rows") }
+        var rng = SeededRandom(seed: seed)
+        var chosen = Set<Int>()
+        for j in (n - m)..<n {
+            let t = Int(rng.next() % UInt64(j + 1))
+            if !chosen.insert(t).inserted { chosen.insert(j) }
+        }
+        let rows = chosen.sorted()
+        var sub = [Float](repeating: 0, count: m * d)
+        for (p, i) in rows.enumerated() { for j in 0..<d { sub[p * d + j] = data.values[i * d + j] } }
+        let subLabels = ClusterLabels(indices: rows.map { labels.indices[$0] }, values: labels.values)
+        guard subLabels.counts.filter({ $0 > 0 }).count >= 2 else {
+            throw StrataError.invalidArgument("the silhouette sample of \(m) rows holds a single cluster; sample more rows")
+        }
+        let values = exact(values: sub, d: d, labels: subLabels, threads: threads)
+        return summarize(rows: rows, values: values, labels: labels, sampled: true)
+    }
+
+    static func summarize(rows: [Int], values: [Double], labels: ClusterLabels, sampled: Bool) -> SilhouetteResult {
+        let count = Double(values.count)
+        let mean = values.reduce(0, +) / count
+        var se = 0.0
+        if sampled {
+            let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / max(1, count - 1)
+            se = (variance / count).squareRoot()
+        }
+        var perSum = [Double](repeating: 0, count: labels.k), perCount = [Int](repeating: 0, count: labels.k)
+        for (r, v) in zip(rows, values) { let c = Int(labels.indices[r]); perSum[c] += v; perCount[c] += 1 }
+        let perCluster: [Double?] = (0..<labels.k).map { perCount[$0] > 0 ? perSum[$0] / Double(perCount[$0]) : nil }
+        return SilhouetteResult(mean: mean, standardError: se, rows: rows, values: values, perCluster: perCluster)
+    }
+
+    /// Exact coefficients of every row of `values` (row-major, d columns) under `labels`.
+    static func exact(values: [Float], d: Int, labels: ClusterLabels, threads: Int) -> [Double] {
+        let n = labels.rows, k = labels.k
+        // Sort rows by cluster (stable) so each cluster is one contiguous run of reference rows.
         var order = Array(0..<n)
         order.sort { (labels.indices[$0], $0) < (labels.indices[$1], $1) }
-        var position = [Int](repeating: 0, count: n)
-        for (p, i) in order.enumerated() { position[i] = p }
-        var xs = [Double](repeating: 0, count: n * d)
-        for (p, i) in order.enumerated() { for j in 0..<d { xs[p * d + j] = Double(data.values[i * d + j]) - stats.means[j] } }
-        var norms = [Double](repeating: 0, count: n)
-        for p in 0..<n { var s = 0.0; for j in 0..<d { s += xs[p * d + j] * xs[p * d + j] }; norms[p] = s }
-        var start = [Int](repeating: 0, count: k + 1)
-        for c in 0..<k { start[c + 1] = start[c] + labels.counts[c] }
-
-        let blockRows = max(1, min(rows.count, blockBudget / (8 * max(1, n))))
-        let part = RowPartition(rows: rows.count, chunkRows: blockRows)
-        var values = [Double](repeating: 0, count: rows.count)
+        var y = [Float](repeating: 0, count: n * d)
+        for (p, i) in order.enumerated() { for j in 0..<d { y[p * d + j] = values[i * d + j] } }
+        var starts = [Int64](repeating: 0, count: k + 1)
+        for c in 0..<k { starts[c + 1] = starts[c] + Int64(labels.counts[c]) }
         let counts = labels.counts
-        xs.withUnsafeBufferPointer { xp in
-            norms.withUnsafeBufferPointer { np in
-                values.withUnsafeMutableBufferPointer { vp in
-                    let shared = UncheckedSendable((xp.baseAddress!, np.baseAddress!, vp.baseAddress!))
+        var sorted = [Double](repeating: 0, count: n)
+        let part = RowPartition(rows: n, chunkRows: 256)
+        y.withUnsafeBufferPointer { yp in
+            starts.withUnsafeBufferPointer { sp in
+                sorted.withUnsafeMutableBufferPointer { out in
+                    let shared = UncheckedSendable((yp.baseAddress!, sp.baseAddress!, out.baseAddress!))
                     Parallel.forEachChunk(part.count, threads: threads) { chunk in
-                        let (x, nrm, out) = shared.value
+                        let (yb, st, o) = shared.value
+                        var scratch = [Float](repeating: 0, count: Int(strata_nearest_scratch_floats(Int64(d))))
+                        var sums = [Double](repeating: 0, count: 16 * k)
                         let r = part.range(chunk)
-                        let m = r.count
-                        var block = [Double](repeating: 0, count: m * d)
-                        var g = [Double](repeating: 0, count: m * n)
-                        for (bi, ri) in r.enumerated() {
-                            let p = position[rows[ri]]
-                            for j in 0..<d { block[bi * d + j] = x[p * d + j] }
-                        }
-                        block.withUnsafeBufferPointer { bp in
-                            g.withUnsafeMutableBufferPointer { gp in
-                                BLAS.gemm(transB: true, MatrixView(bp.baseAddress!, rows: m, cols: d), MatrixView(x, rows: n, cols: d),
-                                          into: MutableMatrixView(gp.baseAddress!, rows: m, cols: n))
-                            }
-                        }
-                        var clusterMean = [Double](repeating: 0, count: k)
-                        for (bi, ri) in r.enumerated() {
-                            let p = position[rows[ri]]
-                            let own = Int(labels.indices[rows[ri]])
-                            let rowNorm = nrm[p]
-                            g.withUnsafeMutableBufferPointer { gp in
-                                let row = gp.baseAddress! + bi * n
-                                for q in 0..<n { row[q] = max(0, rowNorm + nrm[q] - 2 * row[q]).squareRoot() }
-                                row[p] = 0
-                                for c in 0..<k {
-                                    var s = 0.0
-                                    for q in start[c]..<start[c + 1] { s += row[q] }
-                                    clusterMean[c] = s
+                        var p0 = r.lowerBound
+                        while p0 < r.upperBound {
+                            let m = min(16, r.upperBound - p0)
+                            sums.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+                            scratch.withUnsafeMutableBufferPointer { sc in
+                                sums.withUnsafeMutableBufferPointer { sm in
+                                    strata_silhouette_sums(yb + p0 * d, Int64(m), yb, Int64(n), Int64(d), st, Int64(k), sm.baseAddress, sc.baseAddress)
                                 }
                             }
-                            if counts[own] <= 1 { out[ri] = 0; continue }
-                            let a = clusterMean[own] / Double(counts[own] - 1)
-                            var b = Double.infinity
-                            for c in 0..<k where c != own && counts[c] > 0 { b = min(b, clusterMean[c] / Double(counts[c])) }
-                            let denom = max(a, b)
-                            out[ri] = denom > 0 && denom.isFinite ? (b - a) / denom : 0
+                            for l in 0..<m {
+                                let p = p0 + l
+                                var own = 0
+                                while Int(st[own + 1]) <= p { own += 1 }
+                                if counts[own] <= 1 { o[p] = 0; continue }
+                                let a = sums[l * k + own] / Double(counts[own] - 1)
+                                var b = Double.infinity
+                                for c in 0..<k where c != own && counts[c] > 0 { b = min(b, sums[l * k + c] / Double(counts[c])) }
+                                let denom = max(a, b)
+                                o[p] = denom > 0 && denom.isFinite ? (b - a) / denom : 0
+                            }
+                            p0 += m
                         }
                     }
                 }
             }
         }
-        let mean = values.reduce(0, +) / Double(values.count)
-        var se = 0.0
-        if rows.count < n {
-            let m = Double(rows.count)
-            let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / max(1, m - 1)
-            se = (variance / m * (1 - m / Double(n))).squareRoot()
-        }
-        var perSum = [Double](repeating: 0, count: k), perCount = [Int](repeating: 0, count: k)
-        for (ri, v) in zip(rows, values) { let c = Int(labels.indices[ri]); perSum[c] += v; perCount[c] += 1 }
-        let perCluster: [Double?] = (0..<k).map { perCount[$0] > 0 ? perSum[$0] / Double(perCount[$0]) : nil }
-        return SilhouetteResult(mean: mean, standardError: se, rows: rows, values: values, perCluster: perCluster)
+        var result = [Double](repeating: 0, count: n)
+        for (p, i) in order.enumerated() { result[i] = sorted[p] }
+        return result
     }
 
     /// The simplified silhouette on squared Euclidean distances, as Spark's ClusteringEvaluator
