@@ -248,3 +248,26 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         #expect(one.code == 64)
     }
 }
+
+@Suite struct SweepCLITests {
+    @Test func sweepJSONTableAndChart() throws {
+        let dir = tempDir()
+        let r = try CLI.run(["sweep", "--input", "\(fixtures)/blobs_converge.csv", "--k", "2...6", "--seed", "1", "--n-init", "2",
+                             "--holdout", "0.2", "--bootstrap", "2", "--plot-out", "\(dir)/sweep.svg", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let j = try #require(r.json)
+        let results = try #require(j["results"] as? [[String: Any]])
+        #expect(results.map { $0["k"] as? Int } == [2, 3, 4, 5, 6])
+        for key in ["inertia", "silhouette", "davies_bouldin", "calinski_harabasz", "train_inertia_per_sample",
+                    "test_inertia_per_sample", "stability_ari"] {
+            #expect(results.allSatisfy { $0[key] is Double }, "\(key)")
+        }
+        #expect(j["recommended_k"] is Int && j["reason"] is String && j["elbow_k"] != nil)
+        let svg = try String(contentsOfFile: "\(dir)/sweep.svg", encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
+        let text = try CLI.run(["sweep", "--input", "\(fixtures)/blobs_converge.csv", "--k", "2,3,4"])
+        #expect(text.code == 0 && text.stdout.contains("recommended k ="))
+        #expect(try CLI.run(["sweep", "--input", "\(fixtures)/blobs_converge.csv", "--k", "5..2"]).code == 64)
+        #expect(try CLI.run(["sweep", "--input", "\(fixtures)/blobs_converge.csv", "--k", "2..4", "--algorithm", "gmm"]).code == 64)
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import StrataKernels
+import StrataLinalg
+
+/// Options of a sweep over k. Every default is documented and chosen for big inputs.
+public struct SweepOptions: Sendable {
+    /// The k values to fit, ascending.
+    public var ks: [Int]
+    /// K-Means settings for every fit (k is overwritten per fit).
+    public var kmeans: KMeansOptions = KMeansOptions(k: 2)
+    /// Which metrics to compute besides inertia: "silhouette", "davies_bouldin", "calinski_harabasz".
+    public var metrics: Set<String> = ["silhouette", "davies_bouldin", "calinski_harabasz"]
+    /// Silhouette sample size (scikit-learn sample_size semantics); nil: exact up to
+    /// `exactSilhouetteLimit` rows, else a sample of `defaultSilhouetteSample`. The same seeded
+    /// sample is used for every k, so the curve compares like with like.
+    public var silhouetteSample: Int? = nil
+    public static let exactSilhouetteLimit = 50_000
+    public static let defaultSilhouetteSample = 10_000
+    /// Fraction of rows held out (0 = none): fit on the rest, report inertia per sample on both.
+    public var holdout: Double = 0
+    /// Bootstrap refits per k (0 = none): mean pairwise adjusted Rand index of the labelings of
+    /// all rows by B models fitted on resamples with replacement.
+    public var bootstrap: Int = 0
+    /// Called after each k (for progress).
+    public var onK: (@Sendable (SweepPoint) -> Void)? = nil
+
+    public init(ks: [Int]) { self.ks = ks }
+}
+
+/// Results for one k.
+public struct SweepPoint: Sendable {
+    public var k: Int
+    public var inertia: Double
+    public var silhouette: Double?
+    public var silhouetteStandardError: Double?
+    public var daviesBouldin: Double?
+    public var calinskiHarabasz: Double?
+    public var nIter: Int
+    public var converged: Bool
+    public var fitSeconds: Double
+    public var metricSeconds: Double
+    /// Inertia per sample on the training rows and on the held-out rows (with `holdout`).
+    public var trainInertiaPerSample: Double?
+    public var testInertiaPerSample: Double?
+    /// Mean pairwise ARI over bootstrap refits (with `bootstrap`).
+    public var stability: Double?
+    public var sizes: [Int]
+}
+
+public struct SweepResult: Sendable {
+    public var points: [SweepPoint]
+    /// k at the inertia elbow (Kneedle), nil when the curve has no knee.
+    public var elbowK: Int?
+    public var recommendedK: Int
+    /// Why `recommendedK` was chosen, in one sentence.
+    public var reason: String
+    public var silhouetteMethod: String
+    public var trainingRows: Int
+    public var heldOutRows: Int
+}
+
+/// Fits K-Means for each k and scores it, to choose k with numbers.
+///
+/// Work reused across k: the data (read once), the train/holdout split, the silhouette sample,
+/// the bootstrap resamples (the same B index sets for every k).
+/// Recommendation rule: the k with the highest silhouette (smaller k on ties); without a
+/// silhouette, the inertia elbow; without either, the smallest k. The reason names the runner-up
+/// criteria that agree or disagree (elbow, Davies-Bouldin minimum, Calinski-Harabasz maximum).
+public enum Sweep {
+    public static func run(_ data: Dataset, options o: SweepOptions) throws -> SweepResult {
+        let ks = Array(Set(o.ks)).sorted()
+        guard let kmin = ks.first, kmin >= 1 else { throw StrataError.invalidArgument("k values must be >= 1") }
+        guard o.holdout >= 0 && o.holdout < 1 else { throw StrataError.invalidArgument("--holdout must be in [0, 1)") }
+        guard o.bootstrap >= 0 && o.bootstrap != 1 else { throw StrataError.invalidArgument("--bootstrap must be 0 or at least 2") }
+        // Train / holdout split (seeded).
+        var train = data, test: Dataset? = nil
+        if o.holdout > 0 {
+            var rng = SeededRandom.stream(seed: o.kmeans.seed, index: 0x484F_4C44)
+            var order = Array(0..<data.rows)
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            let nTest = Int((Double(data.rows) * o.holdout).rounded())
+            guard nTest >= 1 && data.rows - nTest >= ks.last! else {
+                throw StrataError.invalidArgument("--holdout \(o.holdout) leaves too few rows (\(data.rows - nTest)) to fit k = \(ks.last!)")
+            }
+            train = subset(data, rows: order[nTest...].sorted())
+            test = subset(data, rows: order[..<nTest].sorted())
+        }
+        guard ks.last! <= train.rows else {
+            throw StrataError.invalidArgument("k = \(ks.last!) exceeds the number of training rows (\(train.rows))")
+        }
+        let wantSil = o.metrics.contains("silhouette")
+        let sample: Int? = o.silhouetteSample ?? (train.rows > SweepOptions.exactSilhouetteLimit ? SweepOptions.defaultSilhouetteSample : nil)
+        let boot: [[Int]] = (0..<o.bootstrap).map { b in
+            var rng = SeededRandom.stream(seed: o.kmeans.seed, index: 0x424F_4F54 &+ UInt64(b))
+            return (0..<train.rows).map { _ in Int(rng.next() % UInt64(train.rows)) }
+        }
+        var points: [SweepPoint] = []
+        for k in ks {
+            var ko = o.kmeans
+            ko.k = k
+            ko.onIteration = nil
+            let t0 = Date()
+            let fit = try KMeans.fit(train, options: ko)
+            let fitSeconds = Date().timeIntervalSince(t0)
+            let t1 = Date()
+            var p = SweepPoint(k: k, inertia: fit.inertia, nIter: fit.nIter, converged: fit.converged, fitSeconds: fitSeconds,
+                               metricSeconds: 0, sizes: fit.sizes)
+            let labels = ClusterLabels(indices: fit.labels, values: (0..<k).map(String.init))
+            if k >= 2 && k < train.rows {
+                if wantSil {
+                    let s = try Silhouette.compute(train, labels: labels, sample: sample, seed: o.kmeans.seed, threads: ko.threads)
+                    p.silhouette = s.mean
+                    p.silhouetteStandardError = sample == nil ? nil : s.standardError
+                }
+                if o.metrics.contains("davies_bouldin") || o.metrics.contains("calinski_harabasz") {
+                    let m = try DispersionMetrics.compute(train, labels: labels, threads: ko.threads)
+                    if o.metrics.contains("davies_bouldin") { p.daviesBouldin = m.daviesBouldin }
+                    if o.metrics.contains("calinski_harabasz") { p.calinskiHarabasz = m.calinskiHarabasz }
+                }
+            }
+            if let test {
+                let model = fit.centroids
+                let assigned = test.withRows { rows, _ in nearestCentroid(rows, centroids: model, threads: ko.threads) }
+                p.trainInertiaPerSample = fit.inertia / Double(train.rows)
+                p.testInertiaPerSample = assigned.distances.reduce(0.0) { $0 + Double($1) } / Double(test.rows)
+            }
+            if !boot.isEmpty {
+                var labelings: [[Int]] = []
+                for (b, rows) in boot.enumerated() {
+                    var bo = ko
+                    bo.seed = o.kmeans.seed &+ UInt64(b + 1)
+                    let r = try KMeans.fit(subset(train, rows: rows), options: bo)
+                    let lab = train.withRows { x, _ in nearestCentroid(x, centroids: r.centroids, threads: ko.threads) }
+                    labelings.append(lab.labels.map(Int.init))
+                }
+                var total = 0.0, pairs = 0
+                for a in 0..<labelings.count { for b in (a + 1)..<labelings.count {
+                    total += try PartitionAgreement.adjustedRandIndex(labelings[a], labelings[b]); pairs += 1
+                } }
+                p.stability = total / Double(pairs)
+            }
+            p.metricSeconds = Date().timeIntervalSince(t1)
+            points.append(p)
+            o.onK?(p)
+        }
+        let elbowIndex = Kneedle.knee(x: points.map { Double($0.k) }, y: points.map(\.inertia))
+        let elbowK = elbowIndex.map { points[$0].k }
+        let (recommended, reason) = recommend(points, elbowK: elbowK)
+        return SweepResult(points: points, elbowK: elbowK, recommendedK: recommended, reason: reason,
+                           silhouetteMethod: wantSil ? (sample == nil ? "exact" : "sampled (\(sample!) rows)") : "not computed",
+                           trainingRows: train.rows, heldOutRows: test?.rows ?? 0)
+    }
+
+    static func recommend(_ points: [SweepPoint], elbowK: Int?) -> (Int, String) {
+        let withSil = points.filter { $0.silhouette != nil }
+        let dbBest = points.filter { $0.daviesBouldin != nil }.min { $0.daviesBouldin! < $1.daviesBouldin! }?.k
+        let chBest = points.filter { $0.calinskiHarabasz != nil }.max { $0.calinskiHarabasz! < $1.calinskiHarabasz! }?.k
+        func agreement(_ k: Int) -> String {
+            var agree: [String] = [], disagree: [String] = []
+            if let e = elbowK { (e == k ? { agree.append("the inertia elbow") } : { disagree.append("the inertia elbow is at k=\(e)") })() }
+            if let d = dbBest { (d == k ? { agree.append("the Davies-Bouldin minimum") } : { disagree.append("Davies-Bouldin is lowest at k=\(d)") })() }
+            if let c = chBest { (c == k ? { agree.append("the Calinski-Harabasz maximum") } : { disagree.append("Calinski-Harabasz is highest at k=\(c)") })() }
+            var s = ""
+            if !agree.isEmpty { s += "; agrees with " + agree.joined(separator: " and ") }
+            if !disagree.isEmpty { s += "; " + disagree.joined(separator: ", ") }
+            return s
+        }
+        if let best = withSil.max(by: { $0.silhouette! < $1.silhouette! || ($0.silhouette! == $1.silhouette! && $0.k > $1.k) }) {
+            return (best.k, String(format: "highest silhouette (%.4f)", best.silhouette!) + agreement(best.k))
+        }
+        if let e = elbowK { return (e, "inertia elbow (Kneedle)" + agreement(e)) }
+        return (points.first!.k, "no silhouette or elbow available; smallest k")
+    }
+
+    static func subset<C: Collection>(_ data: Dataset, rows: C) -> Dataset where C.Element == Int {
+        let d = data.cols
+        var values = [Float]()
+        values.reserveCapacity(rows.count * d)
+        var ids: [String]? = data.ids == nil ? nil : []
+        var weights: [Float]? = data.weights == nil ? nil : []
+        for r in rows {
+            values.append(contentsOf: data.values[(r * d)..<((r + 1) * d)])
+            ids?.append(data.ids![r])
+            weights?.append(data.weights![r])
+        }
+        return Dataset(rows: rows.count, cols: d, values: values, columns: data.columns, idColumn: data.idColumn, ids: ids,
+                       weightsColumn: data.weightsColumn, weights: weights, source: data.source)
+    }
+}

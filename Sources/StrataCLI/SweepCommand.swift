@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import Strata
+
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Fit K-Means for a range of k and report the metrics that justify a choice of k.",
+        discussion: """
+            Per k: inertia, silhouette (exact up to \(SweepOptions.exactSilhouetteLimit) rows, else the \
+            exact silhouette of one seeded sample of \(SweepOptions.defaultSilhouetteSample) rows, the \
+            same for every k), Davies-Bouldin, Calinski-Harabasz; the inertia elbow (Kneedle); a \
+            recommended k (highest silhouette) with the reason. --holdout adds train/held-out inertia per \
+            row; --bootstrap B adds the mean pairwise adjusted Rand index of B refits on resamples.
+            """
+    )
+
+    @OptionGroup var input: InputOptions
+
+    @Option(name: .long, help: "k values: a range 2...12 (also 2..12 or 2-12) or a list 3,5,8.")
+    var k: String
+
+    @Option(name: .long, help: "kmeans (gmm arrives with the Gaussian mixture issue).")
+    var algorithm: String = "kmeans"
+
+    @Option(name: .long, help: "Comma-separated: silhouette, davies_bouldin, calinski_harabasz (inertia is always reported).")
+    var metrics: String = "silhouette,davies_bouldin,calinski_harabasz"
+
+    @Option(name: .long, help: "Silhouette sample size (0: exact whatever n).")
+    var sample: Int?
+
+    @Option(name: .long, help: "Fraction of rows held out for evaluation, e.g. 0.2.")
+    var holdout: Double = 0
+
+    @Option(name: .long, help: "Bootstrap refits per k for the stability (mean pairwise ARI).")
+    var bootstrap: Int = 0
+
+    @Option(name: .customLong("n-init"), help: "K-Means restarts per k.")
+    var nInit: Int = 1
+
+    @Option(name: .customLong("max-iter"), help: "Lloyd iterations per fit at most.")
+    var maxIter: Int = 300
+
+    @Option(name: .long, help: "Convergence tolerance (scikit-learn's definition).")
+    var tol: Double = 1e-4
+
+    @Option(name: .long, help: "Random seed.")
+    var seed: UInt64 = 0
+
+    @Option(name: .customLong("plot-out"), help: "Write an SVG chart of the curves here.")
+    var plotOut: String?
+
+    @OptionGroup var runOptions: RunOptions
+
+    static func parseKs(_ s: String) -> [Int]? {
+        for sep in ["...", "..", "-"] where s.contains(sep) {
+            let parts = s.components(separatedBy: sep)
+            guard parts.count == 2, let a = Int(parts[0].trimmingCharacters(in: .whitespaces)),
+                  let b = Int(parts[1].trimmingCharacters(in: .whitespaces)), a <= b else { return nil }
+            return Array(a...b)
+        }
+        let list = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        return list.contains(nil) || list.isEmpty ? nil : list.map { $0! }
+    }
+
+    func validate() throws {
+        guard let ks = Self.parseKs(k) else { throw ValidationError("--k must be a range like 2...12 or a list like 3,5,8") }
+        if ks.contains(where: { $0 < 1 }) { throw ValidationError("every k must be at least 1") }
+        if algorithm == "gmm" {
+            throw ValidationError("--algorithm gmm needs Gaussian mixtures, which this strata version does not have yet; use kmeans")
+        }
+        if algorithm != "kmeans" { throw ValidationError("--algorithm must be kmeans or gmm") }
+        for m in metrics.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) })
+        where !["silhouette", "davies_bouldin", "calinski_harabasz", "inertia"].contains(m) {
+            throw ValidationError("unknown metric '\(m)'")
+        }
+        if let s = sample, s < 0 || s == 1 { throw ValidationError("--sample must be 0 (exact) or at least 2") }
+        if !(holdout >= 0 && holdout < 1) { throw ValidationError("--holdout must be in [0, 1)") }
+        if bootstrap < 0 || bootstrap == 1 { throw ValidationError("--bootstrap must be 0 or at least 2") }
+    }
+
+    func run() throws {
+        runOptions.applyThreads()
+        try Report.run(json: runOptions.json) {
+            let progress = Progress()
+            let data = try TableReader.read(path: input.input, options: input.readOptions)
+            var o = SweepOptions(ks: Self.parseKs(k)!)
+            o.kmeans.nInit = nInit
+            o.kmeans.maxIterations = maxIter
+            o.kmeans.tolerance = tol
+            o.kmeans.seed = seed
+            o.kmeans.threads = runOptions.threads
+            o.metrics = Set(metrics.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+            o.silhouetteSample = sample.map { $0 == 0 ? data.rows : $0 }
+            o.holdout = holdout
+            o.bootstrap = bootstrap
+            o.onK = { p in progress.report("k=\(p.k): inertia \(fmt(p.inertia)), fit \(String(format: "%.2f", p.fitSeconds))s") }
+            let t0 = Date()
+            let r = try Sweep.run(data, options: o)
+            let seconds = Date().timeIntervalSince(t0)
+            if let path = plotOut {
+                var batch = OutputBatch()
+                try batch.stage(SweepPlot.svg(r, title: "strata sweep: \(input.input), \(data.rows) rows x \(data.cols) columns"), to: path)
+                try batch.commit()
+            }
+            if runOptions.json {
+                func opt(_ v: Double?) -> Any { v ?? NSNull() }
+                Report.json([
+                    "rows": data.rows, "training_rows": r.trainingRows, "held_out_rows": r.heldOutRows, "columns": data.columns,
+                    "algorithm": algorithm, "silhouette_method": r.silhouetteMethod,
+                    "elbow_k": r.elbowK ?? NSNull(), "recommended_k": r.recommendedK, "reason": r.reason, "seconds": seconds,
+                    "results": r.points.map { p -> [String: Any] in
+                        ["k": p.k, "inertia": p.inertia, "silhouette": opt(p.silhouette), "silhouette_stderr": opt(p.silhouetteStandardError),
+                         "davies_bouldin": opt(p.daviesBouldin), "calinski_harabasz": opt(p.calinskiHarabasz),
+                         "n_iter": p.nIter, "converged": p.converged, "cluster_sizes": p.sizes,
+                         "fit_seconds": p.fitSeconds, "metric_seconds": p.metricSeconds,
+                         "train_inertia_per_sample": opt(p.trainInertiaPerSample), "test_inertia_per_sample": opt(p.testInertiaPerSample),
+                         "stability_ari": opt(p.stability)]
+                    },
+                    "outputs": plotOut.map { ["plot": $0] } ?? [:],
+                ])
+                return
+            }
+            print("sweep over k on \(input.input): \(r.trainingRows) training rows" + (r.heldOutRows > 0 ? ", \(r.heldOutRows) held out" : "") + "; silhouette \(r.silhouetteMethod)")
+            var header = ["k", "inertia", "silhouette", "davies_bouldin", "calinski_harabasz"]
+            if r.heldOutRows > 0 { header += ["train/row", "held-out/row"] }
+            if bootstrap > 0 { header += ["stability"] }
+            print(header.joined(separator: "\t"))
+            for p in r.points {
+                var row = [String(p.k), fmt(p.inertia, 6), p.silhouette.map { fmt($0) } ?? "-", p.daviesBouldin.map { fmt($0) } ?? "-",
+                           p.calinskiHarabasz.map { fmt($0, 6) } ?? "-"]
+                if r.heldOutRows > 0 { row += [fmt(p.trainInertiaPerSample ?? 0), fmt(p.testInertiaPerSample ?? 0)] }
+                if bootstrap > 0 { row += [p.stability.map { fmt($0) } ?? "-"] }
+                print(row.joined(separator: "\t"))
+            }
+            print("elbow (Kneedle): " + (r.elbowK.map { "k=\($0)" } ?? "none"))
+            print("recommended k = \(r.recommendedK): \(r.reason)")
+            if let path = plotOut { print("chart: \(path)") }
+            print(String(format: "time: %.2fs", seconds))
+        }
+    }
+}
