@@ -19,17 +19,7 @@ struct KMeansCommand: ParsableCommand {
     @Option(name: .long, help: "k-means++ (default), random, or a CSV file of initial centers (header naming the feature columns, or no header).")
     var `init`: String = "k-means++"
 
-    @Option(name: .customLong("n-init"), help: "Restarts, best inertia kept (default: 1 for k-means++ and a centers file, 10 for random).")
-    var nInit: Int?
-
-    @Option(name: .customLong("max-iter"), help: "Lloyd iterations per restart at most.")
-    var maxIter: Int = 300
-
-    @Option(name: .long, help: "Stop when the total squared center shift <= tol x mean feature variance.")
-    var tol: Double = 1e-4
-
-    @Option(name: .long, help: "Random seed.")
-    var seed: UInt64 = 0
+    @OptionGroup var fit: FitOptions
 
     @Option(name: .long, help: "Nearest-centroid route: auto, simd or gemm (results agree; speed differs by shape).")
     var route: String = "auto"
@@ -47,9 +37,6 @@ struct KMeansCommand: ParsableCommand {
 
     func validate() throws {
         if k < 1 { throw ValidationError("--k must be at least 1 (got \(k))") }
-        if maxIter < 1 { throw ValidationError("--max-iter must be at least 1") }
-        if !(tol >= 0) { throw ValidationError("--tol must be >= 0") }
-        if let n = nInit, n < 1 { throw ValidationError("--n-init must be at least 1") }
         if !["auto", "simd", "gemm"].contains(route) { throw ValidationError("--route must be auto, simd or gemm") }
         if KMeansAlgorithm(rawValue: algorithm) == nil { throw ValidationError("--algorithm must be auto, lloyd or hamerly") }
         if labelsOut == "-" && runOptions.json { throw ValidationError("--labels-out - and --json both want stdout; give --labels-out a file") }
@@ -72,14 +59,11 @@ struct KMeansCommand: ParsableCommand {
                 let rows = try CentersFile.read(path: `init`, columns: data.columns)
                 options.initialization = .centers(Matrix(rows.map { $0 }))
             }
-            options.nInit = nInit
-            options.maxIterations = maxIter
-            options.tolerance = tol
-            options.seed = seed
+            fit.apply(to: &options)
             options.threads = runOptions.threads
             options.route = route == "auto" ? nil : AssignmentRoute(rawValue: route)
             options.algorithm = KMeansAlgorithm(rawValue: algorithm) ?? .auto
-            let maxIter = self.maxIter
+            let maxIter = fit.maxIter
             options.onIteration = { r, it in
                 progress.report("restart \(r + 1): iteration \(it.iteration)/\(maxIter), inertia \(fmt(it.inertia)), shift \(fmt(it.centerShift)), \(it.changed) labels changed")
             }
@@ -111,7 +95,7 @@ struct KMeansCommand: ParsableCommand {
                                                            "seconds": $0.seconds] },
                     "runs": result.runs.map { ["run": $0.run, "inertia": $0.inertia, "n_iter": $0.nIter, "converged": $0.converged,
                                                "init_seconds": $0.initSeconds, "lloyd_seconds": $0.lloydSeconds] },
-                    "best_run": result.bestRun, "init": options.initialization.name, "seed": Int(truncatingIfNeeded: seed),
+                    "best_run": result.bestRun, "init": options.initialization.name, "seed": Int(truncatingIfNeeded: fit.seed),
                     "threads": runOptions.threads, "route": result.route.rawValue, "algorithm": result.algorithm.rawValue, "tol_absolute": result.absoluteTolerance,
                     "id_column": data.idColumn ?? NSNull(), "outputs": outputs,
                     "seconds": ["read": readSeconds, "fit": fitSeconds, "write": writeSeconds],

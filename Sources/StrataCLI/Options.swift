@@ -41,3 +41,31 @@ struct RunOptions: ParsableArguments {
     func applyThreads() { BLASThreads.set(threads) }
 }
 
+
+/// K-Means fitting options shared by `kmeans` and `sweep` (scikit-learn's defaults).
+struct FitOptions: ParsableArguments {
+    @Option(name: .customLong("n-init"), help: "Restarts, best inertia kept (default: 1 for k-means++ and a centers file, 10 for random).")
+    var nInit: Int?
+
+    @Option(name: .customLong("max-iter"), help: "Lloyd iterations per restart at most.")
+    var maxIter: Int = 300
+
+    @Option(name: .long, help: "Stop when the total squared center shift <= tol x mean feature variance.")
+    var tol: Double = 1e-4
+
+    @Option(name: .long, help: "Random seed; results do not depend on --threads.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        if maxIter < 1 { throw ValidationError("--max-iter must be at least 1") }
+        if !(tol >= 0) { throw ValidationError("--tol must be >= 0") }
+        if let n = nInit, n < 1 { throw ValidationError("--n-init must be at least 1") }
+    }
+
+    func apply(to o: inout KMeansOptions) {
+        o.nInit = nInit
+        o.maxIterations = maxIter
+        o.tolerance = tol
+        o.seed = seed
+    }
+}

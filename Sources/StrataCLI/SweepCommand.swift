@@ -35,17 +35,7 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .long, help: "Bootstrap refits per k for the stability (mean pairwise ARI).")
     var bootstrap: Int = 0
 
-    @Option(name: .customLong("n-init"), help: "K-Means restarts per k.")
-    var nInit: Int = 1
-
-    @Option(name: .customLong("max-iter"), help: "Lloyd iterations per fit at most.")
-    var maxIter: Int = 300
-
-    @Option(name: .long, help: "Convergence tolerance (scikit-learn's definition).")
-    var tol: Double = 1e-4
-
-    @Option(name: .long, help: "Random seed.")
-    var seed: UInt64 = 0
+    @OptionGroup var fit: FitOptions
 
     @Option(name: .customLong("plot-out"), help: "Write an SVG chart of the curves here.")
     var plotOut: String?
@@ -85,10 +75,7 @@ struct SweepCommand: ParsableCommand {
             let progress = Progress()
             let data = try TableReader.read(path: input.input, options: input.readOptions)
             var o = SweepOptions(ks: Self.parseKs(k)!)
-            o.kmeans.nInit = nInit
-            o.kmeans.maxIterations = maxIter
-            o.kmeans.tolerance = tol
-            o.kmeans.seed = seed
+            fit.apply(to: &o.kmeans)
             o.kmeans.threads = runOptions.threads
             o.metrics = Set(metrics.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
             o.silhouetteSample = sample.map { $0 == 0 ? data.rows : $0 }
