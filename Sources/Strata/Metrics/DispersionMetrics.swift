@@ -19,7 +19,6 @@ public struct DispersionMetrics: Sendable {
             throw StrataError.invalidArgument("\(data.source) has \(data.rows) rows but there are \(labels.rows) labels")
         }
         let n = data.rows, d = data.cols, k = labels.k
-        let part = RowPartition(rows: n)
         // Pass 1: per-cluster sums.
         let sums = chunkedSums(data, labels, width: k * d, threads: threads) { x, lab, count, s in
             for i in 0..<count {
@@ -104,7 +103,6 @@ public struct DispersionMetrics: Sendable {
     @inline(__always)
     static func chunkedSums(_ data: Dataset, _ labels: ClusterLabels, width: Int, threads: Int,
                             _ body: (UnsafePointer<Float>, UnsafePointer<Int32>, Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
-        let d = data.cols
         let part = RowPartition(rows: data.rows)
         var parts = [[Double]](repeating: [], count: part.count)
         data.withRows { rows, _ in
