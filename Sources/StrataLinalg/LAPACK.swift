@@ -26,6 +26,22 @@ public enum LAPACK {
         return l
     }
 
+    /// Inverse of a lower-triangular matrix (dtrtri); the upper triangle of the result is zero.
+    /// Throws `.notPositiveDefinite` (a zero diagonal element: singular) naming the element.
+    public static func lowerTriangularInverse(_ l: Matrix<Double>) throws -> Matrix<Double> {
+        precondition(l.rows == l.cols, "lowerTriangularInverse needs a square matrix")
+        let n = l.rows
+        var m = l
+        if n == 0 { return m }
+        // Row-major lower == column-major upper of the same memory.
+        let info = m.storage.withUnsafeMutableBufferPointer {
+            LAPACKE_dtrtri(LAPACK_COL_MAJOR, ch("U"), ch("N"), Int32(n), $0.baseAddress, Int32(n))
+        }
+        try LinalgError.check(info, routine: "dtrtri") { .notPositiveDefinite(routine: "dtrtri", order: $0) }
+        for i in 0..<n { for j in (i + 1)..<max(i + 1, n) { m.storage[i * n + j] = 0 } }
+        return m
+    }
+
     /// Eigen-decomposition of a symmetric matrix by divide and conquer (dsyevd).
     /// Returns eigenvalues in ascending order and V with eigenvector j in column j.
     /// Only the lower triangle of `a` is read. Complexity O(n^3).

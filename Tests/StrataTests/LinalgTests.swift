@@ -68,6 +68,14 @@ import StrataLinalg
         #expect(throws: LinalgError.notPositiveDefinite(routine: "dpotrf", order: 3)) { try LAPACK.cholesky(a) }
     }
 
+    @Test func triangularInverse() throws {
+        let l = try LAPACK.cholesky(Self.spd(5, seed: 9))
+        let inv = try LAPACK.lowerTriangularInverse(l)
+        let id = Self.multiply(l, inv)
+        for i in 0..<5 { for j in 0..<5 { #expect(abs(id[i, j] - (i == j ? 1 : 0)) < 1e-12) } }
+        for i in 0..<5 { for j in (i + 1)..<5 { #expect(inv[i, j] == 0) } }
+    }
+
     @Test func symmetricEigenDecomposes() throws {
         let a = Self.spd(5, seed: 5)
         let (w, v) = try LAPACK.symmetricEigen(a)

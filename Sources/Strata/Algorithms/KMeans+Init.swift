@@ -11,13 +11,26 @@ extension KMeans {
     /// chunk sums reduced in order, so the choice is identical for any thread count.
     static func kMeansPlusPlus(_ rows: DenseRows, weights: UnsafePointer<Float>?, k: Int, rng: inout SeededRandom,
                                partition: RowPartition, threads: Int) -> Matrix<Double> {
+        let idx = kMeansPlusPlusIndices(rows, weights: weights, k: k, rng: &rng, partition: partition, threads: threads)
+        var m = Matrix<Double>(rows: k, cols: rows.cols)
+        for (c, i) in idx.enumerated() {
+            rows.withRows(i..<(i + 1)) { x in for j in 0..<rows.cols { m[c, j] = Double(x[j]) } }
+        }
+        return m
+    }
+
+    /// The rows k-means++ picks, in order (see `kMeansPlusPlus`).
+    static func kMeansPlusPlusIndices(_ rows: DenseRows, weights: UnsafePointer<Float>?, k: Int, rng: inout SeededRandom,
+                                      partition: RowPartition, threads: Int) -> [Int] {
         let n = rows.rows, d = rows.cols
         let trials = 2 + Int(log(Double(k)))
         var centers = Matrix<Float>(rows: k, cols: d)
+        var chosen: [Int] = []
         var closest = [Float](repeating: .infinity, count: n)
         var chunkPot = [Double](repeating: 0, count: partition.count)
 
         func copyRow(_ i: Int, to c: Int) {
+            chosen.append(i)
             rows.withRows(i..<(i + 1)) { x in for j in 0..<d { centers[c, j] = x[j] } }
         }
         /// Draws a row with probability proportional to w_i * closest[i] (or w_i when `uniformWeight`).
@@ -100,7 +113,7 @@ extension KMeans {
             copyRow(candidateIdx[bestT], to: c)
             potential = update(with: c)
         }
-        return Matrix(rows: k, cols: d, storage: centers.storage.map(Double.init))
+        return chosen
     }
 
     /// k distinct rows chosen uniformly (Floyd's sampling), in draw order. O(k) expected time.
