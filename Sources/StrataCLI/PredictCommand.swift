@@ -5,8 +5,12 @@ import Strata
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Assign new rows to the segments of a saved model.",
-        discussion: "The input must hold the model's feature columns (by name for CSV). Labels file: id,segment,distance."
+        abstract: "Assign new rows to the segments of a saved model (K-Means or Gaussian mixture).",
+        discussion: """
+            The input must hold the model's feature columns (by name for CSV). Labels file: \
+            id,segment,distance for K-Means, id,segment,probability for a Gaussian mixture. \
+            --proba-out (Gaussian mixtures): id,p0,...,p{k-1}.
+            """
     )
 
     @Option(name: .long, help: "A model.json written by `strata kmeans --model-out`.")
@@ -18,8 +22,11 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .customLong("id-column"), help: "Column holding ids (default: the model's id column when present, else id/customer_id, else row numbers).")
     var idColumn: String?
 
-    @Option(name: .customLong("labels-out"), help: "Write id,segment,distance per row here ('-' for stdout).")
+    @Option(name: .customLong("labels-out"), help: "Write the labels file here ('-' for stdout).")
     var labelsOut: String?
+
+    @Option(name: .customLong("proba-out"), help: "Gaussian mixtures: write id,p0,...,p{k-1} per row here.")
+    var probaOut: String?
 
     @OptionGroup var runOptions: RunOptions
 
@@ -30,30 +37,51 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         runOptions.applyThreads()
         try Report.run(json: runOptions.json) {
-            let m = try KMeansModel.load(path: model)
+            let file = try AnyModelFile.load(path: model)
             let isNPY = input.lowercased().hasSuffix(".npy")
-            var opts = TableReadOptions(columns: m.columns, idColumn: idColumn)
+            var opts = TableReadOptions(columns: file.columns, idColumn: idColumn)
             if isNPY {
                 opts.columns = nil
-            } else if idColumn == nil, let mid = m.idColumn, try csvHeader(input).contains(mid) {
+            } else if idColumn == nil, let mid = file.idColumn, try csvHeader(input).contains(mid) {
                 opts.idColumn = mid
             }
             let data = try TableReader.read(path: input, options: opts)
-            let r = try m.predict(data, threads: runOptions.threads)
-            var sizes = [Int](repeating: 0, count: m.k)
-            for l in r.labels { sizes[Int(l)] += 1 }
-            let labels = labelsOut.map { _ in CSVOutput.labels(ids: data.id, labels: r.labels, distances: r.distances) }
+            let labels: [Int32], labelsData: Data?, k: Int
+            var summary: [String: Any] = [:]
             var batch = OutputBatch()
-            if let path = labelsOut, path != "-", let d = labels { try batch.stage(d, to: path) }
+            switch file {
+            case let .kmeans(m):
+                if probaOut != nil { throw StrataError.invalidArgument("--proba-out needs a Gaussian-mixture model; \(model) is K-Means") }
+                let r = try m.predict(data, threads: runOptions.threads)
+                labels = r.labels
+                k = m.k
+                summary["inertia"] = r.inertia
+                labelsData = labelsOut.map { _ in CSVOutput.labels(ids: data.id, labels: r.labels, distances: r.distances) }
+            case let .gmm(m):
+                let r = try m.mixture.predict(data, threads: runOptions.threads)
+                labels = r.labels
+                k = m.k
+                summary["mean_log_likelihood"] = r.meanLogLikelihood
+                labelsData = labelsOut.map { _ in CSVOutput.mixtureLabels(ids: data.id, labels: r.labels, probabilities: r.probabilities, k: m.k) }
+                if let path = probaOut {
+                    try batch.stage(CSVOutput.probabilities(ids: data.id, probabilities: r.probabilities, rows: data.rows, k: m.k), to: path)
+                }
+            }
+            var sizes = [Int](repeating: 0, count: k)
+            for l in labels { sizes[Int(l)] += 1 }
+            if let path = labelsOut, path != "-", let d = labelsData { try batch.stage(d, to: path) }
             try batch.commit()
-            if labelsOut == "-", let d = labels { FileHandle.standardOutput.write(d); return }
+            if labelsOut == "-", let d = labelsData { FileHandle.standardOutput.write(d); return }
             if runOptions.json {
-                Report.json(["rows": data.rows, "k": m.k, "columns": m.columns, "inertia": r.inertia, "cluster_sizes": sizes,
-                             "outputs": labelsOut.map { ["labels": $0] } ?? [:]])
+                var outputs: [String: String] = [:]
+                if let v = labelsOut { outputs["labels"] = v }
+                if let v = probaOut { outputs["proba"] = v }
+                Report.json(summary.merging(["rows": data.rows, "k": k, "columns": file.columns, "cluster_sizes": sizes, "outputs": outputs]) { a, _ in a })
             } else {
-                print("predicted \(data.rows) rows of \(input) with \(model) (k=\(m.k)); inertia \(fmt(r.inertia, 8))")
-                for c in 0..<m.k { print("segment \(c): \(sizes[c])") }
+                print("predicted \(data.rows) rows of \(input) with \(model) (k=\(k))")
+                for c in 0..<k { print("segment \(c): \(sizes[c])") }
                 if let l = labelsOut { print("labels: \(l)") } else { print("(write the labels with --labels-out FILE)") }
+                if let p = probaOut { print("probabilities: \(p)") }
             }
         }
     }

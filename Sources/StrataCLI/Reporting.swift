@@ -17,11 +17,26 @@ enum Report {
         FileHandle.standardError.write(Data((s + "\n").utf8))
     }
 
-    /// Prints one JSON object on stdout (keys sorted, one line).
+    /// Prints one JSON object on stdout (keys sorted, one line). Non-finite numbers (the first
+    /// EM iteration's change is +inf) become null, as JSON has no infinities.
     static func json(_ object: [String: Any]) {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
+        do {
+            let data = try JSONSerialization.data(withJSONObject: sanitize(object), options: [.sortedKeys])
+            FileHandle.standardOutput.write(data)
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        } catch {
+            fail("internal error: result could not be encoded as JSON (\(error)); please report it", code: 70, json: false)
+        }
+    }
+
+    static func sanitize(_ v: Any) -> Any {
+        switch v {
+        case let d as Double: return d.isFinite ? d : NSNull()
+        case let f as Float: return f.isFinite ? Double(f) : NSNull()
+        case let a as [Any]: return a.map(sanitize)
+        case let o as [String: Any]: return o.mapValues(sanitize)
+        default: return v
+        }
     }
 
     /// Runs a command body, turning Strata errors into a one-line message and an exit code.

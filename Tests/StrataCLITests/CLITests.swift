@@ -271,3 +271,58 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         #expect(try CLI.run(["sweep", "--input", "\(fixtures)/blobs_converge.csv", "--k", "2..4", "--algorithm", "gmm"]).code == 64)
     }
 }
+
+@Suite struct GMMCLITests {
+    @Test(arguments: ["full", "diag", "tied", "spherical"])
+    func gmmJSONShapesModelAndPredict(covariance: String) throws {
+        let dir = tempDir()
+        let input = "\(fixtures)/blobs_converge.csv"
+        // A K-Means run seeds the mixture through its labels file.
+        let km = try CLI.run(["kmeans", "--input", input, "--k", "4", "--seed", "3", "--labels-out", "\(dir)/km.csv"])
+        #expect(km.code == 0)
+        let r = try CLI.run(["gmm", "--input", input, "--k", "4", "--covariance", covariance, "--init-labels", "\(dir)/km.csv",
+                             "--model-out", "\(dir)/gmm.json", "--labels-out", "\(dir)/labels.csv", "--proba-out", "\(dir)/proba.csv", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let j = try #require(r.json)
+        for key in ["weights", "means", "covariances", "lower_bound", "n_iter", "converged", "bic", "aic"] { #expect(j[key] != nil, "\(key)") }
+        #expect((j["weights"] as! [Double]).count == 4)
+        let cov = j["covariances"]!
+        switch covariance {
+        case "full": #expect((cov as? [[[Double]]])?.count == 4 && (cov as? [[[Double]]])?[0].count == 5)
+        case "diag": #expect((cov as? [[Double]])?.count == 4 && (cov as? [[Double]])?[0].count == 5)
+        case "tied": #expect((cov as? [[Double]])?.count == 5 && (cov as? [[Double]])?[0].count == 5)
+        default: #expect((cov as? [Double])?.count == 4)
+        }
+        // Probabilities: one row per input row, each summing to 1.
+        let proba = try String(contentsOfFile: "\(dir)/proba.csv", encoding: .utf8).split(separator: "\n")
+        #expect(proba[0] == "id,p0,p1,p2,p3" && proba.count == 401)
+        for line in proba.dropFirst() {
+            let p = line.split(separator: ",").dropFirst().map { Double($0)! }
+            #expect(abs(p.reduce(0, +) - 1) < 1e-9)
+        }
+        // predict with the saved model reproduces the labels and probabilities.
+        let p = try CLI.run(["predict", "--model", "\(dir)/gmm.json", "--input", input, "--labels-out", "\(dir)/pl.csv",
+                             "--proba-out", "\(dir)/pp.csv", "--json"])
+        #expect(p.code == 0, "\(p.stderr)")
+        #expect(try String(contentsOfFile: "\(dir)/pl.csv", encoding: .utf8) == String(contentsOfFile: "\(dir)/labels.csv", encoding: .utf8))
+        #expect(try String(contentsOfFile: "\(dir)/pp.csv", encoding: .utf8) == String(contentsOfFile: "\(dir)/proba.csv", encoding: .utf8))
+        let header = try String(contentsOfFile: "\(dir)/labels.csv", encoding: .utf8).split(separator: "\n")[0]
+        #expect(header == "id,segment,probability")
+    }
+
+    @Test func gmmErrors() throws {
+        let dir = tempDir()
+        write("a,b\n1,1\n1,1\n1,1\n5,5\n5,5\n5,5\n", "\(dir)/dup.csv")
+        write("id,segment\n0,0\n1,0\n2,0\n3,1\n4,1\n5,1\n", "\(dir)/l.csv")
+        write("previous", "\(dir)/m.json")
+        let r = try CLI.run(["gmm", "--input", "\(dir)/dup.csv", "--k", "2", "--reg-covar", "0", "--init-labels", "\(dir)/l.csv",
+                             "--model-out", "\(dir)/m.json"])
+        #expect(r.code == 70 && r.stderr.contains("component") && r.stderr.contains("reg-covar"))
+        #expect(try String(contentsOfFile: "\(dir)/m.json", encoding: .utf8) == "previous")
+        #expect(try CLI.run(["gmm", "--input", "\(dir)/dup.csv", "--k", "2", "--covariance", "banana"]).code == 64)
+        let fit = try CLI.run(["kmeans", "--input", "\(dir)/dup.csv", "--k", "2", "--model-out", "\(dir)/km.json"])
+        #expect(fit.code == 0)
+        let q = try CLI.run(["predict", "--model", "\(dir)/km.json", "--input", "\(dir)/dup.csv", "--proba-out", "\(dir)/p.csv"])
+        #expect(q.code == 64)
+    }
+}

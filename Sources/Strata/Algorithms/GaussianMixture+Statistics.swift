@@ -43,7 +43,8 @@ struct GMMStatistics {
 
     /// One pass over the rows. With `labelsOut`, also writes each row's most probable component.
     static func pass(_ rows: DenseRows, k: Int, type: CovarianceType, shifts: [Double], partition: RowPartition, threads: Int,
-                     responsibilities: ResponsibilitySource, labelsOut: UncheckedSendable<UnsafeMutablePointer<Int32>>? = nil) -> GMMStatistics {
+                     responsibilities: ResponsibilitySource, labelsOut: UncheckedSendable<UnsafeMutablePointer<Int32>>? = nil,
+                     probaOut: UncheckedSendable<UnsafeMutablePointer<Double>>? = nil, accumulate: Bool = true) -> GMMStatistics {
         let d = rows.cols
         let full = type == .full || type == .tied
         var parts = [GMMStatistics](repeating: GMMStatistics(k: k, d: d, full: full), count: partition.count)
@@ -66,6 +67,7 @@ struct GMMStatistics {
                     case let .model(model):
                         st.logLikelihood += eStep(model, xd: &xd, rows: m, resp: &resp, t: &t,
                                                   labels: labelsOut.map { $0.value + lo })
+                        if let p = probaOut { for i in 0..<(m * k) { p.value[lo * k + i] = resp[i] } }
                     case let .oneHot(labels):
                         for i in 0..<m {
                             for c in 0..<k { resp[i * k + c] = 0 }
@@ -81,7 +83,7 @@ struct GMMStatistics {
                         }
                     }
                     // Accumulate: nk, s1, and second moments around the shifts.
-                    for c in 0..<k {
+                    for c in 0..<k where accumulate {
                         var nkc = 0.0
                         for i in 0..<m {
                             let w = resp[i * k + c]

@@ -24,6 +24,9 @@ public enum GMMInit: Sendable, Equatable {
     case random
     /// One-hot responsibilities from these hard labels (0..<k), e.g. a K-Means labels file.
     case labels([Int32])
+    /// These means (k x d): rows go one-hot to their nearest mean, the weights and covariances
+    /// are estimated from that partition, and the means are then set to the given ones.
+    case means(Matrix<Float>)
 }
 
 /// Gaussian-mixture options. Defaults are scikit-learn's.
@@ -134,6 +137,9 @@ public enum GaussianMixture {
         if o.maxIterations < 1 { throw StrataError.invalidArgument("max-iter must be at least 1") }
         if o.nInit < 1 { throw StrataError.invalidArgument("n-init must be at least 1") }
         if !(o.tolerance >= 0) { throw StrataError.invalidArgument("tol must be >= 0") }
+        if case let .means(m) = o.initialization, m.rows != o.k || m.cols != data.cols {
+            throw StrataError.invalidArgument("the initial means are \(m.rows) x \(m.cols); expected k = \(o.k) rows of \(data.cols) features")
+        }
         if case let .labels(l) = o.initialization {
             guard l.count == data.rows else {
                 throw StrataError.invalidArgument("the initial labels have \(l.count) rows but \(data.source) has \(data.rows)")
@@ -171,8 +177,13 @@ public enum GaussianMixture {
         case .random:
             initStats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, shifts: globalShift, partition: part, threads: o.threads,
                                            responsibilities: .random(seed: rng.next()))
+        case let .means(m):
+            let nearest = nearestCentroid(rows, centroids: m, threads: o.threads)
+            initStats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, shifts: globalShift, partition: part, threads: o.threads,
+                                           responsibilities: .oneHot(nearest.labels))
         }
         var model = try initStats.mStep(type: o.covarianceType, shifts: globalShift, regCovar: o.regCovar)
+        if case let .means(m) = o.initialization { model.means = m.storage.map(Double.init) }
         var lowerBound = -Double.infinity
         var iterations: [GMMIteration] = []
         var converged = false

@@ -27,6 +27,30 @@ public enum CSVOutput {
     }
 }
 
+extension CSVOutput {
+    /// Gaussian-mixture labels: `id,segment,probability` (the posterior of the chosen component).
+    public static func mixtureLabels(ids: (Int) -> String, labels: [Int32], probabilities: [Double], k: Int) -> Data {
+        var out = "id,segment,probability\n"
+        out.reserveCapacity(labels.count * 28)
+        for i in 0..<labels.count {
+            out += field(ids(i)) + "," + String(labels[i]) + "," + "\(probabilities[i * k + Int(labels[i])])\n"
+        }
+        return Data(out.utf8)
+    }
+
+    /// Posterior probabilities: `id,p0,...,p{k-1}`.
+    public static func probabilities(ids: (Int) -> String, probabilities: [Double], rows: Int, k: Int) -> Data {
+        var out = "id," + (0..<k).map { "p\($0)" }.joined(separator: ",") + "\n"
+        out.reserveCapacity(rows * (12 + 20 * k))
+        for i in 0..<rows {
+            out += field(ids(i))
+            for c in 0..<k { out += ","; out += "\(probabilities[i * k + c])" }
+            out += "\n"
+        }
+        return Data(out.utf8)
+    }
+}
+
 /// Reads initial centers for `--init FILE.csv`: a header naming the data's feature columns (in
 /// any order; extra columns are ignored), or no header at all (columns in the data's order).
 public enum CentersFile {

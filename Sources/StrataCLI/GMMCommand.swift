@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import Strata
+import StrataLinalg
+
+struct GMMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gmm",
+        abstract: "Gaussian mixture by EM (soft segmentation), scikit-learn compatible.",
+        discussion: """
+            Labels file: id,segment,probability (posterior of the chosen component). --proba-out: \
+            id,p0,...,p{k-1}. A component that collapses is an error naming it (exit 70). \
+            Deterministic for a given --seed whatever --threads is.
+            """
+    )
+
+    @OptionGroup var input: InputOptions
+
+    @Option(name: .long, help: "Number of components.")
+    var k: Int
+
+    @Option(name: .long, help: "full, diag, tied or spherical.")
+    var covariance: String = "full"
+
+    @Option(name: .customLong("reg-covar"), help: "Added to covariance diagonals.")
+    var regCovar: Double = 1e-6
+
+    @Option(name: .long, help: "kmeans (default), k-means++, random, or a CSV of initial means (header naming the features, or none).")
+    var `init`: String = "kmeans"
+
+    @Option(name: .customLong("init-labels"), help: "Initial hard labels (a labels file from `strata kmeans`): one-hot responsibilities, then an M-step.")
+    var initLabels: String?
+
+    @Option(name: .customLong("n-init"), help: "Restarts; the highest lower bound wins.")
+    var nInit: Int = 1
+
+    @Option(name: .customLong("max-iter"), help: "EM iterations at most.")
+    var maxIter: Int = 100
+
+    @Option(name: .long, help: "Stop when the mean log-likelihood per row changes by less than this.")
+    var tol: Double = 1e-3
+
+    @Option(name: .long, help: "Random seed.")
+    var seed: UInt64 = 0
+
+    @OptionGroup var runOptions: RunOptions
+
+    @Option(name: .customLong("model-out"), help: "Write the model (JSON) here.")
+    var modelOut: String?
+
+    @Option(name: .customLong("labels-out"), help: "Write id,segment,probability per row here.")
+    var labelsOut: String?
+
+    @Option(name: .customLong("proba-out"), help: "Write id,p0,...,p{k-1} per row here.")
+    var probaOut: String?
+
+    func validate() throws {
+        if k < 1 { throw ValidationError("--k must be at least 1 (got \(k))") }
+        if CovarianceType(rawValue: covariance) == nil { throw ValidationError("--covariance must be full, diag, tied or spherical") }
+        if !(regCovar >= 0) { throw ValidationError("--reg-covar must be >= 0") }
+        if nInit < 1 { throw ValidationError("--n-init must be at least 1") }
+        if maxIter < 1 { throw ValidationError("--max-iter must be at least 1") }
+        if !(tol >= 0) { throw ValidationError("--tol must be >= 0") }
+        if initLabels != nil && `init` != "kmeans" { throw ValidationError("give either --init or --init-labels, not both") }
+    }
+
+    func run() throws {
+        runOptions.applyThreads()
+        try Report.run(json: runOptions.json) {
+            let progress = Progress()
+            let t0 = Date()
+            let data = try TableReader.read(path: input.input, options: input.readOptions)
+            let readSeconds = Date().timeIntervalSince(t0)
+            var o = GMMOptions(k: k)
+            o.covarianceType = CovarianceType(rawValue: covariance)!
+            o.regCovar = regCovar
+            o.nInit = nInit
+            o.maxIterations = maxIter
+            o.tolerance = tol
+            o.seed = seed
+            o.threads = runOptions.threads
+            if let path = initLabels {
+                let file = try LabelsFile.read(path: path)
+                try file.check(against: data, path: path)
+                let labels = try file.labels.enumerated().map { i, v -> Int32 in
+                    guard let l = Int32(v) else {
+                        throw StrataError.badData(file: path, line: i + 2, column: "segment", message: "label '\(v)' is not an integer")
+                    }
+                    return l
+                }
+                o.initialization = .labels(labels)
+            } else {
+                switch `init` {
+                case "kmeans": o.initialization = .kmeans
+                case "k-means++": o.initialization = .kMeansPlusPlus
+                case "random": o.initialization = .random
+                default: o.initialization = .means(Matrix(try CentersFile.read(path: `init`, columns: data.columns)))
+                }
+            }
+            let maxIter = self.maxIter
+            o.onIteration = { r, it in
+                progress.report("restart \(r + 1): EM iteration \(it.iteration)/\(maxIter), lower bound \(fmt(it.lowerBound, 8)), change \(fmt(it.change))")
+            }
+            let t1 = Date()
+            let r = try GaussianMixture.fit(data, options: o)
+            let fitSeconds = Date().timeIntervalSince(t1)
+            let t2 = Date()
+            var batch = OutputBatch()
+            if let path = modelOut { try batch.stage(try GMMModelFile(result: r, data: data, options: o).encoded(), to: path) }
+            if labelsOut != nil || probaOut != nil {
+                let p = try r.model.predict(data, threads: runOptions.threads)
+                if let path = labelsOut { try batch.stage(CSVOutput.mixtureLabels(ids: data.id, labels: p.labels, probabilities: p.probabilities, k: k), to: path) }
+                if let path = probaOut { try batch.stage(CSVOutput.probabilities(ids: data.id, probabilities: p.probabilities, rows: data.rows, k: k), to: path) }
+            }
+            try batch.commit()
+            let writeSeconds = Date().timeIntervalSince(t2)
+            let m = r.model
+            let d = m.d
+            if runOptions.json {
+                let covariances: Any
+                switch m.covarianceType {
+                case .full: covariances = (0..<k).map { c in (0..<d).map { a in Array(m.covariances[(c * d * d + a * d)..<(c * d * d + a * d + d)]) } }
+                case .diag: covariances = (0..<k).map { c in Array(m.covariances[(c * d)..<(c * d + d)]) }
+                case .tied: covariances = (0..<d).map { a in Array(m.covariances[(a * d)..<(a * d + d)]) }
+                case .spherical: covariances = m.covariances
+                }
+                var outputs: [String: String] = [:]
+                if let v = modelOut { outputs["model"] = v }
+                if let v = labelsOut { outputs["labels"] = v }
+                if let v = probaOut { outputs["proba"] = v }
+                Report.json([
+                    "k": k, "rows": data.rows, "columns": data.columns, "covariance_type": covariance,
+                    "weights": m.weights, "means": (0..<k).map { Array(m.means[($0 * d)..<($0 * d + d)]) }, "covariances": covariances,
+                    "lower_bound": r.lowerBound, "n_iter": r.nIter, "converged": r.converged, "bic": r.bic, "aic": r.aic, "score": r.score,
+                    "iterations": r.iterations.map { ["iteration": $0.iteration, "lower_bound": $0.lowerBound, "change": $0.change, "seconds": $0.seconds] },
+                    "run_lower_bounds": r.runLowerBounds, "seed": Int(truncatingIfNeeded: seed), "threads": runOptions.threads,
+                    "outputs": outputs, "seconds": ["read": readSeconds, "fit": fitSeconds, "write": writeSeconds],
+                ])
+            } else {
+                print("Gaussian mixture: k=\(k), \(covariance) covariances, on \(data.rows) rows x \(d) columns of \(input.input)")
+                print("\(r.converged ? "converged" : "stopped at --max-iter") after \(r.nIter) EM iterations; lower bound \(fmt(r.lowerBound, 8)), BIC \(fmt(r.bic, 8)), AIC \(fmt(r.aic, 8))")
+                print((["component", "weight"] + data.columns.map { "mean " + $0 }).joined(separator: "\t"))
+                for c in 0..<k {
+                    print(([String(c), String(format: "%.4f", m.weights[c])] + (0..<d).map { fmt(m.means[c * d + $0]) }).joined(separator: "\t"))
+                }
+                for (name, path) in [("model", modelOut), ("labels", labelsOut), ("probabilities", probaOut)] { if let path { print("\(name): \(path)") } }
+                print(String(format: "time: read %.2fs, fit %.2fs, write %.2fs", readSeconds, fitSeconds, writeSeconds))
+            }
+        }
+    }
+}
