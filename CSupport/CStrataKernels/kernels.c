@@ -369,3 +369,157 @@ void strata_silhouette_sums(const float *rows, int64_t m, const float *Y, int64_
         }
     }
 }
+
+// ---- Gaussian mixtures ------------------------------------------------------------------
+
+int64_t strata_gmm_scratch_floats(int64_t d, int64_t k) { return 16 * (d + k + 2) + 32; }
+
+// exp(x) for x <= 0 (-inf and anything below -87 give 0): 2^n * p(r), |r| <= ln2/2, degree-6
+// Taylor polynomial; relative error ~2e-7.
+static inline __attribute__((always_inline)) v16f vexp_neg(v16f x) {
+    const v16f lo = (v16f){0} - 87.0f;
+    v16i tiny = x < lo;
+    x = vselect_f(tiny, lo, x);
+    v16f t = x * 1.44269504088896341f + 0.5f;
+    v16i ni = __builtin_convertvector(t, v16i);                  // truncates toward zero
+    ni -= (v16i)(__builtin_convertvector(ni, v16f) > t) & 1;     // floor
+    v16f n = __builtin_convertvector(ni, v16f);
+    v16f r = x - n * 0.693145751953125f - n * 1.428606765330187e-06f;
+    v16f p = (v16f){0} + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    v16f scale = (v16f)((ni + 127) << 23);
+    v16f res = p * scale;
+    return vselect_f(tiny, (v16f){0}, res);
+}
+
+// log(x) for normal positive x: x = m 2^e with m in [sqrt(1/2), sqrt(2)); log(m) = 2 atanh(f)
+// series in t = (m-1)/(m+1), |t| <= 0.172, to t^9; relative error ~1e-7.
+static inline __attribute__((always_inline)) v16f vlog_pos(v16f x) {
+    v16i bits = (v16i)x;
+    v16i e = ((bits >> 23) & 0xff) - 127;
+    v16f m = (v16f)((bits & 0x7fffff) | 0x3f800000);
+    v16i big = m > 1.41421356f;
+    m = vselect_f(big, m * 0.5f, m);
+    e += big & 1;
+    v16f t = (m - 1.0f) / (m + 1.0f);
+    v16f t2 = t * t;
+    v16f s = (v16f){0} + 1.0f / 9.0f;
+    s = s * t2 + 1.0f / 7.0f;
+    s = s * t2 + 1.0f / 5.0f;
+    s = s * t2 + 1.0f / 3.0f;
+    s = s * t2 + 1.0f;
+    return __builtin_convertvector(e, v16f) * 0.693147180559945f + 2.0f * t * s;
+}
+
+// Given logp for one tile (L[c] holds 16 rows of component c), writes responsibilities
+// component-major, argmax labels, and returns the tile's sum of log-sum-exp in Double.
+static inline __attribute__((always_inline))
+double gmm_finish_tile(v16f *L, int64_t k, int64_t m, int64_t i0, float *resp, int64_t ld, int32_t *labels) {
+    v16f mx = L[0];
+    v16i arg = (v16i){0};
+    for (int64_t c = 1; c < k; c++) {
+        v16i gt = L[c] > mx;
+        mx = vselect_f(gt, L[c], mx);
+        arg = vselect_i(gt, (v16i){0} + (int32_t)c, arg);
+    }
+    v16f s = {0};
+    for (int64_t c = 0; c < k; c++) { L[c] = vexp_neg(L[c] - mx); s += L[c]; }
+    v16f inv = 1.0f / s;
+    v16f lse = mx + vlog_pos(s);
+    for (int64_t c = 0; c < k; c++) {
+        v16f r = L[c] * inv;
+        if (m == 16) { v16fu u = r; memcpy(resp + c * ld + i0, &u, sizeof u); }
+        else { for (int64_t l = 0; l < m; l++) resp[c * ld + i0 + l] = r[l]; }
+    }
+    double total = 0.0;
+    for (int64_t l = 0; l < m; l++) total += (double)lse[l];
+    if (labels) for (int64_t l = 0; l < m; l++) labels[i0 + l] = arg[l];
+    return total;
+}
+
+STRATA_CLONES
+void strata_gmm_estep_diag(const float *X, int64_t n, int64_t d, int64_t k, const float *mu, const float *prec,
+                           const float *cst, float *resp, int64_t ld, int32_t *labels, double *loglik, float *scratch) {
+    v16f *xt = (v16f *)align64(scratch);
+    v16f *L = xt + d + 1;
+    double total = 0.0;
+    for (int64_t i0 = 0; i0 < n; i0 += 16) {
+        int64_t m = n - i0 < 16 ? n - i0 : 16;
+        load_tile(X, i0, m, d, xt);
+        for (int64_t c = 0; c < k; c++) {
+            const float *mc = mu + c * d, *pc = prec + c * d;
+            v16f a0 = {0}, a1 = {0};
+            int64_t j = 0;
+            for (; j + 2 <= d; j += 2) {
+                v16f t0 = (xt[j] - mc[j]) * pc[j], t1 = (xt[j + 1] - mc[j + 1]) * pc[j + 1];
+                a0 += t0 * t0; a1 += t1 * t1;
+            }
+            for (; j < d; j++) { v16f t0 = (xt[j] - mc[j]) * pc[j]; a0 += t0 * t0; }
+            L[c] = cst[c] - 0.5f * (a0 + a1);
+        }
+        total += gmm_finish_tile(L, k, m, i0, resp, ld, labels);
+    }
+    *loglik += total;
+}
+
+STRATA_CLONES
+void strata_gmm_estep_full(const float *Yt, int64_t ldy, int64_t n, int64_t d, int64_t k, const float *mC,
+                           const float *cst, float *resp, int64_t ld, int32_t *labels, double *loglik, float *scratch) {
+    v16f *L = (v16f *)align64(scratch);
+    double total = 0.0;
+    for (int64_t i0 = 0; i0 < n; i0 += 16) {
+        int64_t m = n - i0 < 16 ? n - i0 : 16;
+        for (int64_t c = 0; c < k; c++) {
+            v16f a0 = {0}, a1 = {0};
+            for (int64_t j = 0; j < d; j++) {
+                const float *row = Yt + (c * d + j) * ldy + i0;
+                v16f y;
+                if (m == 16) { v16fu u; memcpy(&u, row, sizeof u); y = u; }
+                else { y = (v16f){0}; for (int64_t l = 0; l < m; l++) y[l] = row[l]; }
+                v16f t = y - mC[c * d + j];
+                if (j & 1) a1 += t * t; else a0 += t * t;
+            }
+            L[c] = cst[c] - 0.5f * (a0 + a1);
+        }
+        total += gmm_finish_tile(L, k, m, i0, resp, ld, labels);
+    }
+    *loglik += total;
+}
+
+STRATA_CLONES
+void strata_gmm_center_rows(const float *X, int64_t m, int64_t d, const float *center, float *xc, double *xd, double *x2) {
+    for (int64_t i = 0; i < m; i++) {
+        for (int64_t j = 0; j < d; j++) {
+            float v = X[i * d + j] - center[j];
+            xc[i * d + j] = v;
+            xd[i * d + j] = (double)v;
+        }
+    }
+    if (x2) for (int64_t i = 0; i < m * d; i++) x2[i] = xd[i] * xd[i];
+}
+
+STRATA_CLONES
+void strata_gmm_resp_to_double(const float *resp, int64_t ld, int64_t m, int64_t k, double *rd, double *nk) {
+    for (int64_t c = 0; c < k; c++) {
+        double s = 0.0;
+        for (int64_t i = 0; i < m; i++) { double v = (double)resp[c * ld + i]; rd[c * ld + i] = v; s += v; }
+        nk[c] += s;
+    }
+}
+
+STRATA_CLONES
+void strata_gmm_weighted_rows(const double *rd, int64_t ld, const double *xd, int64_t m, int64_t d, int64_t k, double *z) {
+    for (int64_t i = 0; i < m; i++) {
+        const double *x = xd + i * d;
+        double *zi = z + i * k * d;
+        for (int64_t c = 0; c < k; c++) {
+            double w = rd[c * ld + i];
+            for (int64_t j = 0; j < d; j++) zi[c * d + j] = w * x[j];
+        }
+    }
+}

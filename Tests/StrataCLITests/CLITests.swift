@@ -298,7 +298,7 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         #expect(proba[0] == "id,p0,p1,p2,p3" && proba.count == 401)
         for line in proba.dropFirst() {
             let p = line.split(separator: ",").dropFirst().map { Double($0)! }
-            #expect(abs(p.reduce(0, +) - 1) < 1e-9)
+            #expect(abs(p.reduce(0, +) - 1) < 1e-6)  // float responsibilities
         }
         // predict with the saved model reproduces the labels and probabilities.
         let p = try CLI.run(["predict", "--model", "\(dir)/gmm.json", "--input", input, "--labels-out", "\(dir)/pl.csv",

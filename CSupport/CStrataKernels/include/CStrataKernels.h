@@ -108,3 +108,40 @@ void strata_silhouette_sums(const float *rows, int64_t m, const float *Y, int64_
 #ifdef __cplusplus
 }
 #endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// Gaussian-mixture E-step, diagonal or spherical precisions, 16-row tiles (lanes over rows):
+/// logp_c = cst[c] - 0.5 * sum_j ((x_j - mu[c][j]) * prec[c][j])^2 for n rows of X (row-major);
+/// then, per row, lse = log sum_c exp(logp_c) and responsibilities exp(logp_c - lse), written
+/// component-major: resp[c * ld + i] (ld >= n). Adds sum_i lse_i to *loglik (Double); labels
+/// (may be NULL) get argmax_c logp_c. Vector exp/log: relative error ~2e-7. O(n k d).
+void strata_gmm_estep_diag(const float *X, int64_t n, int64_t d, int64_t k, const float *mu, const float *prec,
+                           const float *cst, float *resp, int64_t ld, int32_t *labels, double *loglik, float *scratch);
+
+/// Same for full/tied precisions from Yt = (C_c^T (x - g))_j stacked component-major:
+/// Yt[(c * d + j) * ldy + i], so maha_c = sum_j (Yt[c*d+j][i] - mC[c][j])^2 with
+/// mC[c] = C_c^T (mu_c - g). O(n k d).
+void strata_gmm_estep_full(const float *Yt, int64_t ldy, int64_t n, int64_t d, int64_t k, const float *mC,
+                           const float *cst, float *resp, int64_t ld, int32_t *labels, double *loglik, float *scratch);
+
+/// Floats of scratch the GMM E-step kernels need.
+int64_t strata_gmm_scratch_floats(int64_t d, int64_t k);
+#ifdef __cplusplus
+}
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// Per-block glue for the mixture pass (no logic beyond layout and conversion):
+/// xc = X - center (float, m x d); xd = (double)xc; x2 = xd * xd when x2 != NULL.
+void strata_gmm_center_rows(const float *X, int64_t m, int64_t d, const float *center, float *xc, double *xd, double *x2);
+/// rd[c * ld + i] = (double)resp[c * ld + i] for i < m; nk[c] += sum_i rd[c * ld + i].
+void strata_gmm_resp_to_double(const float *resp, int64_t ld, int64_t m, int64_t k, double *rd, double *nk);
+/// z[i * k * d + c * d + j] = rd[c * ld + i] * xd[i * d + j] (rows weighted per component).
+void strata_gmm_weighted_rows(const double *rd, int64_t ld, const double *xd, int64_t m, int64_t d, int64_t k, double *z);
+#ifdef __cplusplus
+}
+#endif

@@ -9,12 +9,14 @@ extension GaussianMixtureModel {
         guard data.cols == d else {
             throw StrataError.invalidArgument("\(data.source) has \(data.cols) feature columns; the model needs \(d)")
         }
+        // Center for the full/tied GEMM: the mixture's mean (no extra pass over the data).
+        let center = (0..<d).map { j in (0..<k).reduce(0.0) { $0 + weights[$1] * means[$1 * d + j] } }
         var labels = [Int32](repeating: 0, count: data.rows)
         var proba = [Double](repeating: 0, count: data.rows * k)
         let stats = data.withRows { rows, _ in
             labels.withUnsafeMutableBufferPointer { lp in
                 proba.withUnsafeMutableBufferPointer { pp in
-                    GMMStatistics.pass(rows, k: k, type: covarianceType, shifts: means, partition: RowPartition(rows: data.rows),
+                    GMMStatistics.pass(rows, k: k, type: covarianceType, center: center, partition: RowPartition(rows: data.rows),
                                        threads: threads, responsibilities: .model(self), labelsOut: UncheckedSendable(lp.baseAddress!),
                                        probaOut: UncheckedSendable(pp.baseAddress!), accumulate: false)
                 }

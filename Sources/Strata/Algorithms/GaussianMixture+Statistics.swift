@@ -1,3 +1,4 @@
+import CStrataKernels
 import Foundation
 import StrataKernels
 import StrataLinalg
@@ -13,8 +14,8 @@ enum ResponsibilitySource: @unchecked Sendable {
 }
 
 /// EM's sufficient statistics, accumulated in Double: per component the total responsibility,
-/// the weighted sum of rows, and the weighted second moments around `shifts` (the means the pass
-/// was run with): full/tied d x d (lower triangle from SYRK), diag/spherical d values.
+/// and the weighted first and second moments of the rows around the pass's `center`:
+/// full/tied d x d, diag/spherical d values.
 struct GMMStatistics {
     var k: Int
     var d: Int
@@ -41,76 +42,155 @@ struct GMMStatistics {
 
     static let blockRows = 256
 
-    /// One pass over the rows. With `labelsOut`, also writes each row's most probable component.
-    static func pass(_ rows: DenseRows, k: Int, type: CovarianceType, shifts: [Double], partition: RowPartition, threads: Int,
+    /// Float copies of a model's parameters in the layouts the E-step kernels read.
+    struct EStepPlan: @unchecked Sendable {
+        var type: CovarianceType
+        /// -0.5 d log(2 pi) + log det(precision Cholesky) + log weight, per component.
+        var cst: [Float]
+        /// diag/spherical: means and 1/sigma (k x d).
+        var mu: [Float] = []
+        var prec: [Float] = []
+        /// full/tied: Ct (k*d x d) with Ct[c*d+j][t] = C_c[t][j], and mC[c] = C_c^T (mu_c - center).
+        var ct: [Float] = []
+        var mC: [Float] = []
+
+        init(_ model: GaussianMixtureModel, center: [Double]) {
+            let k = model.k, d = model.d
+            type = model.covarianceType
+            let logTwoPi = log(2 * Double.pi)
+            cst = (0..<k).map { Float(-0.5 * Double(d) * logTwoPi + model.logDetPrecisionCholesky[$0] + log(model.weights[$0])) }
+            switch type {
+            case .diag:
+                mu = model.means.map { Float($0) }
+                prec = model.precisionsCholesky.map { Float($0) }
+            case .spherical:
+                mu = model.means.map { Float($0) }
+                prec = (0..<(k * d)).map { Float(model.precisionsCholesky[$0 / d]) }
+            case .full, .tied:
+                ct = [Float](repeating: 0, count: k * d * d)
+                mC = [Float](repeating: 0, count: k * d)
+                for c in 0..<k {
+                    let off = type == .full ? c * d * d : 0
+                    for j in 0..<d {
+                        var acc = 0.0
+                        for t in 0..<d {
+                            let v = model.precisionsCholesky[off + t * d + j]
+                            ct[(c * d + j) * d + t] = Float(v)
+                            acc += (model.means[c * d + t] - center[t]) * v
+                        }
+                        mC[c * d + j] = Float(acc)
+                    }
+                }
+            }
+        }
+    }
+
+    /// One pass over the rows: responsibilities block by block (E-step kernels, or fixed ones),
+    /// and with `accumulate` the sufficient statistics around `center` by DGEMM in Double:
+    /// S1 = R^T X, diag second moments R^T (X o X), full ones X^T [r_c o X].
+    /// With `labelsOut`/`probaOut`, also the most probable component and the posteriors.
+    static func pass(_ rows: DenseRows, k: Int, type: CovarianceType, center: [Double], partition: RowPartition, threads: Int,
                      responsibilities: ResponsibilitySource, labelsOut: UncheckedSendable<UnsafeMutablePointer<Int32>>? = nil,
                      probaOut: UncheckedSendable<UnsafeMutablePointer<Double>>? = nil, accumulate: Bool = true) -> GMMStatistics {
         let d = rows.cols
         let full = type == .full || type == .tied
+        var plan: EStepPlan? = nil
+        if case let .model(model) = responsibilities { plan = EStepPlan(model, center: center) }
+        let centerF = center.map { Float($0) }
         var parts = [GMMStatistics](repeating: GMMStatistics(k: k, d: d, full: full), count: partition.count)
         parts.withUnsafeMutableBufferPointer { pp in
             let slots = UncheckedSendable(pp.baseAddress!)
             Parallel.forEachChunk(partition.count, threads: threads) { chunk in
                 var st = GMMStatistics(k: k, d: d, full: full)
                 let B = blockRows
+                var xc = [Float](repeating: 0, count: B * d)
+                var resp = [Float](repeating: 0, count: k * B)
+                var yt = [Float](repeating: 0, count: full ? k * d * B : 0)
+                var scratch = [Float](repeating: 0, count: Int(strata_gmm_scratch_floats(Int64(d), Int64(k))))
+                var rd = [Double](repeating: 0, count: k * B)
                 var xd = [Double](repeating: 0, count: B * d)
-                var resp = [Double](repeating: 0, count: B * k)
-                var z = [Double](repeating: 0, count: B * d)
-                var t = [Double](repeating: 0, count: B * d)
+                var x2 = [Double](repeating: 0, count: full ? 0 : B * d)
+                var z = [Double](repeating: 0, count: full ? B * k * d : 0)
+                var s2all = [Double](repeating: 0, count: full ? d * k * d : 0)
                 let r = partition.range(chunk)
                 var lo = r.lowerBound
                 while lo < r.upperBound {
                     let m = min(B, r.upperBound - lo)
-                    rows.withRows(lo..<(lo + m)) { x in for i in 0..<(m * d) { xd[i] = Double(x[i]) } }
-                    // Responsibilities of this block.
-                    switch responsibilities {
-                    case let .model(model):
-                        st.logLikelihood += eStep(model, xd: &xd, rows: m, resp: &resp, t: &t,
-                                                  labels: labelsOut.map { $0.value + lo })
-                        if let p = probaOut { for i in 0..<(m * k) { p.value[lo * k + i] = resp[i] } }
-                    case let .oneHot(labels):
-                        for i in 0..<m {
-                            for c in 0..<k { resp[i * k + c] = 0 }
-                            let l = Int(labels[lo + i])
-                            if l >= 0 { resp[i * k + l] = 1 }
+                    rows.withRows(lo..<(lo + m)) { x in
+                        x2.withUnsafeMutableBufferPointer { x2p in
+                            strata_gmm_center_rows(x, Int64(m), Int64(d), centerF, &xc, &xd, full || !accumulate ? nil : x2p.baseAddress)
                         }
-                    case let .random(seed):
-                        for i in 0..<m {
-                            var g = SeededRandom.stream(seed: seed, index: UInt64(lo + i))
-                            var total = 0.0
-                            for c in 0..<k { let u = g.nextUnit(); resp[i * k + c] = u; total += u }
-                            for c in 0..<k { resp[i * k + c] /= total }
+                        switch responsibilities {
+                        case .model:
+                            let p = plan!
+                            let labels = labelsOut.map { $0.value + lo }
+                            if full {
+                                p.ct.withUnsafeBufferPointer { ctp in
+                                    xc.withUnsafeBufferPointer { xcp in
+                                        yt.withUnsafeMutableBufferPointer { ytp in
+                                            BLAS.gemm(transB: true, MatrixView(ctp.baseAddress!, rows: k * d, cols: d),
+                                                      MatrixView(xcp.baseAddress!, rows: m, cols: d),
+                                                      into: MutableMatrixView(ytp.baseAddress!, rows: k * d, cols: m, ld: B))
+                                        }
+                                    }
+                                }
+                                strata_gmm_estep_full(yt, Int64(B), Int64(m), Int64(d), Int64(k), p.mC, p.cst, &resp, Int64(B),
+                                                      labels, &st.logLikelihood, &scratch)
+                            } else {
+                                strata_gmm_estep_diag(x, Int64(m), Int64(d), Int64(k), p.mu, p.prec, p.cst, &resp, Int64(B),
+                                                      labels, &st.logLikelihood, &scratch)
+                            }
+                        case let .oneHot(labels):
+                            for i in 0..<m {
+                                for c in 0..<k { resp[c * B + i] = 0 }
+                                let l = Int(labels[lo + i])
+                                if l >= 0 { resp[l * B + i] = 1 }
+                            }
+                        case let .random(seed):
+                            for i in 0..<m {
+                                var g = SeededRandom.stream(seed: seed, index: UInt64(lo + i))
+                                var total = 0.0
+                                var u = [Double](repeating: 0, count: k)
+                                for c in 0..<k { u[c] = g.nextUnit(); total += u[c] }
+                                for c in 0..<k { resp[c * B + i] = Float(u[c] / total) }
+                            }
                         }
                     }
-                    // Accumulate: nk, s1, and second moments around the shifts.
-                    for c in 0..<k where accumulate {
-                        var nkc = 0.0
-                        for i in 0..<m {
-                            let w = resp[i * k + c]
-                            nkc += w
-                            for j in 0..<d { st.s1[c * d + j] += w * xd[i * d + j] }
-                        }
-                        st.nk[c] += nkc
-                        if nkc == 0 { continue }
-                        if full {
-                            for i in 0..<m {
-                                let s = resp[i * k + c].squareRoot()
-                                for j in 0..<d { z[i * d + j] = s * (xd[i * d + j] - shifts[c * d + j]) }
-                            }
-                            z.withUnsafeBufferPointer { zp in
-                                st.s2.withUnsafeMutableBufferPointer { sp in
-                                    BLAS.syrkTransposed(MatrixView(zp.baseAddress!, rows: m, cols: d), beta: 1,
-                                                        into: MutableMatrixView(sp.baseAddress! + c * d * d, rows: d, cols: d))
+                    if let p = probaOut { for i in 0..<m { for c in 0..<k { p.value[(lo + i) * k + c] = Double(resp[c * B + i]) } } }
+                    if accumulate {
+                        strata_gmm_resp_to_double(resp, Int64(B), Int64(m), Int64(k), &rd, &st.nk)
+                        rd.withUnsafeBufferPointer { rp in
+                            xd.withUnsafeBufferPointer { xp in
+                                let R = MatrixView(rp.baseAddress!, rows: k, cols: m, ld: B)
+                                let X = MatrixView(xp.baseAddress!, rows: m, cols: d)
+                                st.s1.withUnsafeMutableBufferPointer { sp in
+                                    BLAS.gemm(R, X, beta: 1, into: MutableMatrixView(sp.baseAddress!, rows: k, cols: d))
                                 }
-                            }
-                        } else {
-                            for i in 0..<m {
-                                let w = resp[i * k + c]
-                                for j in 0..<d { let v = xd[i * d + j] - shifts[c * d + j]; st.s2[c * d + j] += w * v * v }
+                                if full {
+                                    z.withUnsafeMutableBufferPointer { zp in
+                                        strata_gmm_weighted_rows(rp.baseAddress, Int64(B), xp.baseAddress, Int64(m), Int64(d), Int64(k), zp.baseAddress)
+                                    }
+                                    z.withUnsafeBufferPointer { zp in
+                                        s2all.withUnsafeMutableBufferPointer { sp in
+                                            BLAS.gemm(transA: true, X, MatrixView(zp.baseAddress!, rows: m, cols: k * d), beta: 1,
+                                                      into: MutableMatrixView(sp.baseAddress!, rows: d, cols: k * d))
+                                        }
+                                    }
+                                } else {
+                                    x2.withUnsafeBufferPointer { x2p in
+                                        st.s2.withUnsafeMutableBufferPointer { sp in
+                                            BLAS.gemm(R, MatrixView(x2p.baseAddress!, rows: m, cols: d), beta: 1,
+                                                      into: MutableMatrixView(sp.baseAddress!, rows: k, cols: d))
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
                     lo += m
+                }
+                if full && accumulate {
+                    for c in 0..<k { for a in 0..<d { for b in 0..<d { st.s2[c * d * d + a * d + b] = s2all[a * k * d + c * d + b] } } }
                 }
                 slots.value[chunk] = st
             }
@@ -120,70 +200,15 @@ struct GMMStatistics {
         return total
     }
 
-    /// E-step on one block: resp (rows x k) and the sum over rows of log-sum-exp.
-    static func eStep(_ model: GaussianMixtureModel, xd: inout [Double], rows m: Int, resp: inout [Double], t: inout [Double],
-                      labels: UnsafeMutablePointer<Int32>?) -> Double {
-        let k = model.k, d = model.d
-        let logTwoPi = log(2 * Double.pi)
-        for c in 0..<k {
-            let constant = -0.5 * Double(d) * logTwoPi + model.logDetPrecisionCholesky[c] + log(model.weights[c])
-            let mu = c * d
-            switch model.covarianceType {
-            case .full, .tied:
-                let off = model.covarianceType == .full ? c * d * d : 0
-                // t = (x - mu) C, one GEMM per block and component.
-                for i in 0..<m { for j in 0..<d { t[i * d + j] = xd[i * d + j] - model.means[mu + j] } }
-                var y = [Double](repeating: 0, count: m * d)
-                t.withUnsafeBufferPointer { tp in
-                    model.precisionsCholesky.withUnsafeBufferPointer { pc in
-                        y.withUnsafeMutableBufferPointer { yp in
-                            BLAS.gemm(MatrixView(tp.baseAddress!, rows: m, cols: d), MatrixView(pc.baseAddress! + off, rows: d, cols: d),
-                                      into: MutableMatrixView(yp.baseAddress!, rows: m, cols: d))
-                        }
-                    }
-                }
-                for i in 0..<m {
-                    var q = 0.0
-                    for j in 0..<d { q += y[i * d + j] * y[i * d + j] }
-                    resp[i * k + c] = constant - 0.5 * q
-                }
-            case .diag:
-                for i in 0..<m {
-                    var q = 0.0
-                    for j in 0..<d { let v = (xd[i * d + j] - model.means[mu + j]) * model.precisionsCholesky[mu + j]; q += v * v }
-                    resp[i * k + c] = constant - 0.5 * q
-                }
-            case .spherical:
-                let p = model.precisionsCholesky[c]
-                for i in 0..<m {
-                    var q = 0.0
-                    for j in 0..<d { let v = xd[i * d + j] - model.means[mu + j]; q += v * v }
-                    resp[i * k + c] = constant - 0.5 * q * p * p
-                }
-            }
-        }
-        var total = 0.0
-        for i in 0..<m {
-            var mx = -Double.infinity, arg = 0
-            for c in 0..<k where resp[i * k + c] > mx { mx = resp[i * k + c]; arg = c }
-            var s = 0.0
-            for c in 0..<k { s += exp(resp[i * k + c] - mx) }
-            let lse = mx + log(s)
-            for c in 0..<k { resp[i * k + c] = exp(resp[i * k + c] - lse) }
-            total += lse
-            labels?[i] = Int32(arg)
-        }
-        return total
-    }
-
     /// The M-step: parameters from these statistics (scikit-learn's `_estimate_gaussian_parameters`
     /// then `_compute_precision_cholesky`). Throws naming the component that collapsed.
     func mStep(type: CovarianceType, shifts: [Double], regCovar: Double) throws -> GaussianMixtureModel {
         let eps = 10 * Double.ulpOfOne
         let nk = self.nk.map { $0 + eps }
         let total = nk.reduce(0, +)
+        // s1 and s2 are moments around `shifts`: mean = shift + s1 / nk.
         var means = [Double](repeating: 0, count: k * d)
-        for c in 0..<k { for j in 0..<d { means[c * d + j] = s1[c * d + j] / nk[c] } }
+        for c in 0..<k { for j in 0..<d { means[c * d + j] = shifts[c * d + j] + s1[c * d + j] / nk[c] } }
         func collapse(_ c: Int?) -> StrataError {
             .numerical((c.map { "component \($0)" } ?? "the shared covariance") +
                        " is not positive definite after adding reg-covar = \(regCovar) (too few or identical rows in it); " +

@@ -106,10 +106,11 @@ public struct GMMResult: Sendable {
 /// Gaussian mixtures fitted by EM, scikit-learn compatible.
 ///
 /// Each iteration is one pass over the data: the E-step (log-space, log-sum-exp per row) and the
-/// accumulation of the sufficient statistics for the M-step are fused, per fixed row chunk, in
-/// Double; chunk partials are reduced in chunk order, so results are identical for any thread
-/// count. Second moments are accumulated around the current means (not the origin), so the
-/// covariances do not suffer E[xx^T] - mu mu^T cancellation. Full and tied precisions come from
+/// accumulation of the sufficient statistics for the M-step are fused, per fixed row chunk;
+/// chunk partials are reduced in chunk order, so results are identical for any thread count.
+/// The E-step runs in float SIMD (16-row tiles, vector exp/log; full and tied through one sgemm
+/// per block on centered rows), the statistics in Double by DGEMM around the data mean, so the
+/// covariances E[(x-g)(x-g)^T] - (mu-g)(mu-g)^T lose nothing to an origin far from the data. Full and tied precisions come from
 /// LAPACK Cholesky factors; a component that is not positive definite after `regCovar` is an
 /// error naming it. Cost per iteration: O(n k d^2) for full/tied (GEMM/SYRK per row block),
 /// O(n k d) for diag/spherical. Memory: O(k d^2) per chunk, no n x k matrix.
@@ -159,27 +160,27 @@ public enum GaussianMixture {
         let initStats: GMMStatistics
         switch o.initialization {
         case let .labels(l):
-            initStats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, shifts: globalShift, partition: part, threads: o.threads,
+            initStats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, center: mean, partition: part, threads: o.threads,
                                            responsibilities: .oneHot(l))
         case .kmeans:
             var ko = KMeansOptions(k: k)
             ko.seed = rng.next()
             ko.threads = o.threads
             let km = try KMeans.fit(data, options: ko)
-            initStats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, shifts: globalShift, partition: part, threads: o.threads,
+            initStats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, center: mean, partition: part, threads: o.threads,
                                            responsibilities: .oneHot(km.labels))
         case .kMeansPlusPlus:
             var seeds = [Int32](repeating: -1, count: n)
             let centers = KMeans.kMeansPlusPlusIndices(rows, weights: nil, k: k, rng: &rng, partition: part, threads: o.threads)
             for (c, i) in centers.enumerated() { seeds[i] = Int32(c) }
-            initStats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, shifts: globalShift, partition: part, threads: o.threads,
+            initStats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, center: mean, partition: part, threads: o.threads,
                                            responsibilities: .oneHot(seeds))
         case .random:
-            initStats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, shifts: globalShift, partition: part, threads: o.threads,
+            initStats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, center: mean, partition: part, threads: o.threads,
                                            responsibilities: .random(seed: rng.next()))
         case let .means(m):
             let nearest = nearestCentroid(rows, centroids: m, threads: o.threads)
-            initStats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, shifts: globalShift, partition: part, threads: o.threads,
+            initStats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, center: mean, partition: part, threads: o.threads,
                                            responsibilities: .oneHot(nearest.labels))
         }
         var model = try initStats.mStep(type: o.covarianceType, shifts: globalShift, regCovar: o.regCovar)
@@ -189,14 +190,14 @@ public enum GaussianMixture {
         var converged = false
         for it in 1...o.maxIterations {
             let t0 = Date()
-            let stats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, shifts: model.means, partition: part, threads: o.threads,
+            let stats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, center: mean, partition: part, threads: o.threads,
                                            responsibilities: .model(model))
             let previous = lowerBound
             lowerBound = stats.logLikelihood / Double(n)
             guard lowerBound.isFinite else {
                 throw StrataError.numerical("EM produced a non-finite log-likelihood at iteration \(it); scale the data or raise --reg-covar")
             }
-            model = try stats.mStep(type: o.covarianceType, shifts: model.means, regCovar: o.regCovar)
+            model = try stats.mStep(type: o.covarianceType, shifts: globalShift, regCovar: o.regCovar)
             let change = lowerBound - previous
             let rec = GMMIteration(iteration: it, lowerBound: lowerBound, change: change, seconds: Date().timeIntervalSince(t0))
             iterations.append(rec)
@@ -206,8 +207,8 @@ public enum GaussianMixture {
         // Score and labels under the final parameters.
         var labels = [Int32](repeating: 0, count: n)
         let final = labels.withUnsafeMutableBufferPointer { lp in
-            GMMStatistics.pass(rows, k: k, type: o.covarianceType, shifts: model.means, partition: part, threads: o.threads,
-                               responsibilities: .model(model), labelsOut: UncheckedSendable(lp.baseAddress!))
+            GMMStatistics.pass(rows, k: k, type: o.covarianceType, center: mean, partition: part, threads: o.threads,
+                               responsibilities: .model(model), labelsOut: UncheckedSendable(lp.baseAddress!), accumulate: false)
         }
         let score = final.logLikelihood / Double(n)
         let p = Double(model.parameterCount)
