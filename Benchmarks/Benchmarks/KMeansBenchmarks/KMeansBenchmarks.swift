@@ -1,5 +1,6 @@
 // One Lloyd iteration (the fused assign + accumulate pass) and the nearest-centroid kernel at
-// n = 1M, d = 16, k in {8, 64, 256}, on both routes, plus Hamerly's steady-state iteration.
+// n = 1M, d = 16, k in {8, 64, 256}, on both routes, whole fits with Lloyd and Hamerly, and
+// Gaussian-mixture EM (5 iterations, k = 8) for every covariance type.
 // Data: overlapping Gaussian blobs (as Scripts/compare-peers), generated once, outside timing.
 import Benchmark
 import Foundation
@@ -52,6 +53,21 @@ func pass<A: CentroidAssigner>(_ assigner: A, labels: inout [Int32], dist: inout
 }
 
 let benchmarks: @Sendable () -> Void = {
+    for type in CovarianceType.allCases {
+        Benchmark("GMM 5 EM iterations \(type.rawValue) n=1M d=16 k=8",
+                  configuration: .init(maxDuration: .seconds(20), maxIterations: 5)) { benchmark in
+            let data = Dataset(rows: n, cols: d, values: Fixture.shared.data)
+            let labels = data.withRows { rows, _ in nearestCentroid(rows, centroids: Fixture.shared.centers[8]!) }.labels
+            var o = GMMOptions(k: 8)
+            o.covarianceType = type
+            o.initialization = .labels(labels)
+            o.maxIterations = 5
+            o.tolerance = 0
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations { blackHole(try GaussianMixture.fit(data, options: o)) }
+        }
+    }
+
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .peakMemoryResident],
         timeUnits: .milliseconds,
