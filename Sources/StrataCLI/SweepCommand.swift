@@ -10,7 +10,7 @@ struct SweepCommand: ParsableCommand {
             Per k: inertia, silhouette (exact up to \(SweepOptions.exactSilhouetteLimit) rows, else the \
             exact silhouette of one seeded sample of \(SweepOptions.defaultSilhouetteSample) rows, the \
             same for every k), Davies-Bouldin, Calinski-Harabasz; the inertia elbow (Kneedle); a \
-            recommended k (highest silhouette) with the reason. --holdout adds train/held-out inertia per \
+            recommended k (highest silhouette; lowest BIC with --algorithm gmm) with the reason. --holdout adds train/held-out inertia per \
             row; --bootstrap B adds the mean pairwise adjusted Rand index of B refits on resamples.
             """
     )
@@ -20,8 +20,14 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .long, help: "k values: a range 2...12 (also 2..12 or 2-12) or a list 3,5,8.")
     var k: String
 
-    @Option(name: .long, help: "kmeans (gmm arrives with the Gaussian mixture issue).")
+    @Option(name: .long, help: "kmeans, or gmm (adds BIC, AIC and log-likelihoods; recommends the lowest BIC).")
     var algorithm: String = "kmeans"
+
+    @Option(name: .long, help: "With --algorithm gmm: full, diag, tied or spherical.")
+    var covariance: String = "full"
+
+    @Option(name: .customLong("reg-covar"), help: "With --algorithm gmm: added to covariance diagonals.")
+    var regCovar: Double = 1e-6
 
     @Option(name: .long, help: "Comma-separated: silhouette, davies_bouldin, calinski_harabasz (inertia is always reported).")
     var metrics: String = "silhouette,davies_bouldin,calinski_harabasz"
@@ -56,10 +62,8 @@ struct SweepCommand: ParsableCommand {
     func validate() throws {
         guard let ks = Self.parseKs(k) else { throw ValidationError("--k must be a range like 2...12 or a list like 3,5,8") }
         if ks.contains(where: { $0 < 1 }) { throw ValidationError("every k must be at least 1") }
-        if algorithm == "gmm" {
-            throw ValidationError("--algorithm gmm needs Gaussian mixtures, which this strata version does not have yet; use kmeans")
-        }
-        if algorithm != "kmeans" { throw ValidationError("--algorithm must be kmeans or gmm") }
+        if SweepAlgorithm(rawValue: algorithm) == nil { throw ValidationError("--algorithm must be kmeans or gmm") }
+        if CovarianceType(rawValue: covariance) == nil { throw ValidationError("--covariance must be full, diag, tied or spherical") }
         for m in metrics.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) })
         where !["silhouette", "davies_bouldin", "calinski_harabasz", "inertia"].contains(m) {
             throw ValidationError("unknown metric '\(m)'")
@@ -76,6 +80,11 @@ struct SweepCommand: ParsableCommand {
             let data = try TableReader.read(path: input.input, options: input.readOptions)
             var o = SweepOptions(ks: Self.parseKs(k)!)
             fit.apply(to: &o.kmeans)
+            o.algorithm = SweepAlgorithm(rawValue: algorithm)!
+            o.gmm.covarianceType = CovarianceType(rawValue: covariance)!
+            o.gmm.regCovar = regCovar
+            o.gmm.maxIterations = fit.maxIter == 300 ? 100 : fit.maxIter
+            o.gmm.nInit = fit.nInit ?? 1
             o.kmeans.threads = runOptions.threads
             o.metrics = Set(metrics.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
             o.silhouetteSample = sample.map { $0 == 0 ? data.rows : $0 }
@@ -102,7 +111,8 @@ struct SweepCommand: ParsableCommand {
                          "n_iter": p.nIter, "converged": p.converged, "cluster_sizes": p.sizes,
                          "fit_seconds": p.fitSeconds, "metric_seconds": p.metricSeconds,
                          "train_inertia_per_sample": opt(p.trainInertiaPerSample), "test_inertia_per_sample": opt(p.testInertiaPerSample),
-                         "stability_ari": opt(p.stability)]
+                         "stability_ari": opt(p.stability), "bic": opt(p.bic), "aic": opt(p.aic),
+                         "train_log_likelihood": opt(p.trainLogLikelihood), "test_log_likelihood": opt(p.testLogLikelihood)]
                     },
                     "outputs": plotOut.map { ["plot": $0] } ?? [:],
                 ])
@@ -112,12 +122,17 @@ struct SweepCommand: ParsableCommand {
             var header = ["k", "inertia", "silhouette", "davies_bouldin", "calinski_harabasz"]
             if r.heldOutRows > 0 { header += ["train/row", "held-out/row"] }
             if bootstrap > 0 { header += ["stability"] }
+            if algorithm == "gmm" { header += ["bic", "aic"] + (r.heldOutRows > 0 ? ["train loglik/row", "held-out loglik/row"] : []) }
             print(header.joined(separator: "\t"))
             for p in r.points {
                 var row = [String(p.k), fmt(p.inertia, 6), p.silhouette.map { fmt($0) } ?? "-", p.daviesBouldin.map { fmt($0) } ?? "-",
                            p.calinskiHarabasz.map { fmt($0, 6) } ?? "-"]
                 if r.heldOutRows > 0 { row += [fmt(p.trainInertiaPerSample ?? 0), fmt(p.testInertiaPerSample ?? 0)] }
                 if bootstrap > 0 { row += [p.stability.map { fmt($0) } ?? "-"] }
+                if algorithm == "gmm" {
+                    row += [p.bic.map { fmt($0, 8) } ?? "-", p.aic.map { fmt($0, 8) } ?? "-"]
+                    if r.heldOutRows > 0 { row += [p.trainLogLikelihood.map { fmt($0) } ?? "-", p.testLogLikelihood.map { fmt($0) } ?? "-"] }
+                }
                 print(row.joined(separator: "\t"))
             }
             print("elbow (Kneedle): " + (r.elbowK.map { "k=\($0)" } ?? "none"))

@@ -268,7 +268,17 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         let text = try CLI.run(["sweep", "--input", "\(fixtures)/blobs_converge.csv", "--k", "2,3,4"])
         #expect(text.code == 0 && text.stdout.contains("recommended k ="))
         #expect(try CLI.run(["sweep", "--input", "\(fixtures)/blobs_converge.csv", "--k", "5..2"]).code == 64)
-        #expect(try CLI.run(["sweep", "--input", "\(fixtures)/blobs_converge.csv", "--k", "2..4", "--algorithm", "gmm"]).code == 64)
+        #expect(try CLI.run(["sweep", "--input", "\(fixtures)/blobs_converge.csv", "--k", "2..4", "--algorithm", "banana"]).code == 64)
+        // Gaussian mixtures: BIC/AIC per k, held-out log-likelihood, and the lowest BIC recommended.
+        let g = try CLI.run(["sweep", "--input", "\(fixtures)/blobs_converge.csv", "--k", "2...6", "--algorithm", "gmm",
+                             "--covariance", "diag", "--holdout", "0.25", "--json"])
+        #expect(g.code == 0, "\(g.stderr)")
+        let gj = try #require(g.json)
+        let gr = try #require(gj["results"] as? [[String: Any]])
+        for key in ["bic", "aic", "train_log_likelihood", "test_log_likelihood"] { #expect(gr.allSatisfy { $0[key] is Double }, "\(key)") }
+        let bestBIC = gr.min { ($0["bic"] as! Double) < ($1["bic"] as! Double) }!["k"] as! Int
+        #expect(gj["recommended_k"] as? Int == bestBIC && (gj["reason"] as? String)?.hasPrefix("lowest BIC") == true)
+        #expect(bestBIC == 4)
     }
 }
 

@@ -120,5 +120,17 @@ import StrataLinalg
         let r = try GaussianMixture.fit(dup, options: o)
         #expect(r.lowerBound.isFinite)
         #expect(throws: StrataError.self) { try GaussianMixture.fit(dup, options: GMMOptions(k: 7)) }
+        // k close to n: 5 components on 6 rows, regularized, finite or a clear error, never NaN.
+        for type in CovarianceType.allCases {
+            var near = GMMOptions(k: 5)
+            near.covarianceType = type
+            near.regCovar = 1e-2
+            do {
+                let r = try GaussianMixture.fit(Dataset(rows: 6, cols: 2, values: [0, 0, 1, 0, 0, 1, 5, 5, 6, 5, 5, 6]), options: near)
+                #expect(r.lowerBound.isFinite && r.model.weights.allSatisfy(\.isFinite) && r.bic.isFinite)
+            } catch let e as StrataError {
+                #expect(e.description.contains("reg-covar"))
+            }
+        }
     }
 }

@@ -2,10 +2,21 @@ import Foundation
 import StrataKernels
 import StrataLinalg
 
+/// Which model a sweep fits per k.
+public enum SweepAlgorithm: String, Sendable {
+    case kmeans
+    /// Gaussian mixture (covariance from `SweepOptions.gmm`); adds BIC, AIC and log-likelihoods.
+    case gmm
+}
+
 /// Options of a sweep over k. Every default is documented and chosen for big inputs.
 public struct SweepOptions: Sendable {
     /// The k values to fit, ascending.
     public var ks: [Int]
+    /// Model per k. Default K-Means.
+    public var algorithm: SweepAlgorithm = .kmeans
+    /// Gaussian-mixture settings when `algorithm == .gmm` (k, seed and threads are set per fit).
+    public var gmm: GMMOptions = GMMOptions(k: 2)
     /// K-Means settings for every fit (k is overwritten per fit).
     public var kmeans: KMeansOptions = KMeansOptions(k: 2)
     /// Which metrics to compute besides inertia: "silhouette", "davies_bouldin", "calinski_harabasz".
@@ -45,6 +56,12 @@ public struct SweepPoint: Sendable {
     /// Mean pairwise ARI over bootstrap refits (with `bootstrap`).
     public var stability: Double?
     public var sizes: [Int]
+    /// Gaussian mixtures: BIC and AIC on the training rows, mean log-likelihood per row on the
+    /// training and (with `holdout`) held-out rows.
+    public var bic: Double? = nil
+    public var aic: Double? = nil
+    public var trainLogLikelihood: Double? = nil
+    public var testLogLikelihood: Double? = nil
 }
 
 public struct SweepResult: Sendable {
@@ -100,12 +117,22 @@ public enum Sweep {
             ko.k = k
             ko.onIteration = nil
             let t0 = Date()
-            let fit = try KMeans.fit(train, options: ko)
+            let fitted = try fitOne(train, k: k, options: o, kmeans: ko, seed: o.kmeans.seed)
             let fitSeconds = Date().timeIntervalSince(t0)
             let t1 = Date()
-            var p = SweepPoint(k: k, inertia: fit.inertia, nIter: fit.nIter, converged: fit.converged, fitSeconds: fitSeconds,
-                               metricSeconds: 0, sizes: fit.sizes)
-            let labels = ClusterLabels(indices: fit.labels, values: (0..<k).map(String.init))
+            let labels = ClusterLabels(indices: fitted.labels, values: (0..<k).map(String.init))
+            let inertia: Double
+            if let value = fitted.inertia { inertia = value } else {
+                inertia = try DispersionMetrics.compute(train, labels: labels, threads: ko.threads).inertia
+            }
+            var p = SweepPoint(k: k, inertia: inertia, nIter: fitted.nIter, converged: fitted.converged, fitSeconds: fitSeconds,
+                               metricSeconds: 0, sizes: labels.counts)
+            if let g = fitted.gmm {
+                p.bic = g.bic
+                p.aic = g.aic
+                p.trainLogLikelihood = g.score
+                if let test { p.testLogLikelihood = try g.model.predict(test, threads: ko.threads).meanLogLikelihood }
+            }
             if k >= 2 && k < train.rows {
                 if wantSil {
                     let s = try Silhouette.compute(train, labels: labels, sample: sample, seed: o.kmeans.seed, threads: ko.threads)
@@ -118,20 +145,16 @@ public enum Sweep {
                     if o.metrics.contains("calinski_harabasz") { p.calinskiHarabasz = m.calinskiHarabasz }
                 }
             }
-            if let test {
-                let model = fit.centroids
-                let assigned = test.withRows { rows, _ in nearestCentroid(rows, centroids: model, threads: ko.threads) }
-                p.trainInertiaPerSample = fit.inertia / Double(train.rows)
+            if let test, let centroids = fitted.centroids {
+                let assigned = test.withRows { rows, _ in nearestCentroid(rows, centroids: centroids, threads: ko.threads) }
+                p.trainInertiaPerSample = inertia / Double(train.rows)
                 p.testInertiaPerSample = assigned.distances.reduce(0.0) { $0 + Double($1) } / Double(test.rows)
             }
             if !boot.isEmpty {
                 var labelings: [[Int]] = []
                 for (b, rows) in boot.enumerated() {
-                    var bo = ko
-                    bo.seed = o.kmeans.seed &+ UInt64(b + 1)
-                    let r = try KMeans.fit(subset(train, rows: rows), options: bo)
-                    let lab = train.withRows { x, _ in nearestCentroid(x, centroids: r.centroids, threads: ko.threads) }
-                    labelings.append(lab.labels.map(Int.init))
+                    let r = try fitOne(subset(train, rows: rows), k: k, options: o, kmeans: ko, seed: o.kmeans.seed &+ UInt64(b + 1))
+                    labelings.append(try r.assign(train, threads: ko.threads).map(Int.init))
                 }
                 var total = 0.0, pairs = 0
                 for a in 0..<labelings.count { for b in (a + 1)..<labelings.count {
@@ -145,10 +168,50 @@ public enum Sweep {
         }
         let elbowIndex = Kneedle.knee(x: points.map { Double($0.k) }, y: points.map(\.inertia))
         let elbowK = elbowIndex.map { points[$0].k }
-        let (recommended, reason) = recommend(points, elbowK: elbowK)
+        var (recommended, reason) = recommend(points, elbowK: elbowK)
+        if o.algorithm == .gmm, let best = points.filter({ $0.bic != nil }).min(by: { $0.bic! < $1.bic! }) {
+            // Mixtures: the likelihood-based choice.
+            let silK = points.filter { $0.silhouette != nil }.max { $0.silhouette! < $1.silhouette! }?.k
+            recommended = best.k
+            reason = String(format: "lowest BIC (%.6g)", best.bic!)
+                + (silK.map { $0 == best.k ? "; agrees with the highest silhouette" : "; the silhouette is highest at k=\($0)" } ?? "")
+        }
         return SweepResult(points: points, elbowK: elbowK, recommendedK: recommended, reason: reason,
                            silhouetteMethod: wantSil ? (sample == nil ? "exact" : "sampled (\(sample!) rows)") : "not computed",
                            trainingRows: train.rows, heldOutRows: test?.rows ?? 0)
+    }
+
+    /// One fitted model of either kind, reduced to what the sweep needs.
+    struct Fitted {
+        var labels: [Int32]
+        var inertia: Double?
+        var nIter: Int
+        var converged: Bool
+        var centroids: Matrix<Float>?
+        var gmm: GMMResult?
+
+        func assign(_ data: Dataset, threads: Int) throws -> [Int32] {
+            if let c = centroids { return data.withRows { x, _ in nearestCentroid(x, centroids: c, threads: threads) }.labels }
+            return try gmm!.model.predict(data, threads: threads).labels
+        }
+    }
+
+    static func fitOne(_ data: Dataset, k: Int, options o: SweepOptions, kmeans: KMeansOptions, seed: UInt64) throws -> Fitted {
+        switch o.algorithm {
+        case .kmeans:
+            var ko = kmeans
+            ko.seed = seed
+            let r = try KMeans.fit(data, options: ko)
+            return Fitted(labels: r.labels, inertia: r.inertia, nIter: r.nIter, converged: r.converged, centroids: r.centroids, gmm: nil)
+        case .gmm:
+            var go = o.gmm
+            go.k = k
+            go.seed = seed
+            go.threads = kmeans.threads
+            go.onIteration = nil
+            let r = try GaussianMixture.fit(data, options: go)
+            return Fitted(labels: r.labels, inertia: nil, nIter: r.nIter, converged: r.converged, centroids: nil, gmm: r)
+        }
     }
 
     static func recommend(_ points: [SweepPoint], elbowK: Int?) -> (Int, String) {
