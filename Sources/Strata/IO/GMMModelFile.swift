@@ -2,7 +2,7 @@ import Foundation
 
 /// The on-disk Gaussian-mixture model (`model.json` with `"model": "gmm"`): everything
 /// `strata predict` needs, plus the training summary.
-public struct GMMModelFile: Codable, Sendable, Equatable {
+public struct GMMModelFile: Codable, Sendable, Equatable, ModelFileEncodable {
     public var formatVersion: Int
     public var model: String
     public var strataVersion: String
@@ -67,12 +67,6 @@ public struct GMMModelFile: Codable, Sendable, Equatable {
         GaussianMixtureModel(covarianceType: CovarianceType(rawValue: covarianceType) ?? .full, k: k, d: columns.count, weights: weights,
                              means: means.flatMap { $0 }, covariances: covariances, precisionsCholesky: precisionsCholesky,
                              logDetPrecisionCholesky: logDetPrecisionCholesky)
-    }
-
-    public func encoded() throws -> Data {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try enc.encode(self)
     }
 
     /// Checks shapes after decoding (a hand-edited or truncated file must not crash predict).

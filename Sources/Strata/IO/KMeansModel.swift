@@ -91,12 +91,20 @@ public struct KMeansModel: Codable, Sendable, Equatable {
         return m
     }
 
+}
+
+/// A model file written as `model.json`: pretty-printed, keys sorted (stable diffs between runs).
+public protocol ModelFileEncodable: Encodable {}
+
+extension ModelFileEncodable {
     public func encoded() throws -> Data {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try enc.encode(self)
     }
 }
+
+extension KMeansModel: ModelFileEncodable {}
 
 /// The fields every model file starts with.
 struct ModelHeader: Decodable {
