@@ -7,6 +7,11 @@ import CBLAS
 /// matrix is the same memory, so no hidden transposing copy is made; `potrf` leaves the other
 /// triangle holding input, so it is zeroed here; eigenvectors come back as columns and are
 /// returned as columns (V[i, j] is component i of eigenvector j).
+///
+/// Determinism: every routine runs with OpenBLAS at 1 thread, because LAPACK's blocked
+/// algorithms reduce in thread-dependent order and results must not depend on `--threads`. The
+/// matrices Strata factorizes are d x d or d x l (d up to a few hundred), where one thread costs
+/// milliseconds.
 public enum LAPACK {
     private static func ch(_ c: String) -> CChar { CChar(UInt8(ascii: c.unicodeScalars.first!)) }
 
@@ -18,8 +23,10 @@ public enum LAPACK {
         var l = a
         if n == 0 { return l }
         // Row-major lower == column-major upper of the same memory.
-        let info = l.storage.withUnsafeMutableBufferPointer {
-            LAPACKE_dpotrf(LAPACK_COL_MAJOR, ch("U"), Int32(n), $0.baseAddress, Int32(n))
+        let info = BLASThreads.withThreads(1) {
+            l.storage.withUnsafeMutableBufferPointer {
+                LAPACKE_dpotrf(LAPACK_COL_MAJOR, ch("U"), Int32(n), $0.baseAddress, Int32(n))
+            }
         }
         try LinalgError.check(info, routine: "dpotrf") { .notPositiveDefinite(routine: "dpotrf", order: $0) }
         for i in 0..<n { for j in (i + 1)..<max(i + 1, n) { l.storage[i * n + j] = 0 } }
@@ -34,8 +41,10 @@ public enum LAPACK {
         var m = l
         if n == 0 { return m }
         // Row-major lower == column-major upper of the same memory.
-        let info = m.storage.withUnsafeMutableBufferPointer {
-            LAPACKE_dtrtri(LAPACK_COL_MAJOR, ch("U"), ch("N"), Int32(n), $0.baseAddress, Int32(n))
+        let info = BLASThreads.withThreads(1) {
+            m.storage.withUnsafeMutableBufferPointer {
+                LAPACKE_dtrtri(LAPACK_COL_MAJOR, ch("U"), ch("N"), Int32(n), $0.baseAddress, Int32(n))
+            }
         }
         try LinalgError.check(info, routine: "dtrtri") { .notPositiveDefinite(routine: "dtrtri", order: $0) }
         for i in 0..<n { for j in (i + 1)..<max(i + 1, n) { m.storage[i * n + j] = 0 } }
@@ -52,9 +61,11 @@ public enum LAPACK {
         var v = a
         var w = [Double](repeating: 0, count: n)
         // Row-major lower == column-major upper.
-        let info = v.storage.withUnsafeMutableBufferPointer { vp in
-            w.withUnsafeMutableBufferPointer { wp in
-                LAPACKE_dsyevd(LAPACK_COL_MAJOR, ch("V"), ch("U"), Int32(n), vp.baseAddress, Int32(n), wp.baseAddress)
+        let info = BLASThreads.withThreads(1) {
+            v.storage.withUnsafeMutableBufferPointer { vp in
+                w.withUnsafeMutableBufferPointer { wp in
+                    LAPACKE_dsyevd(LAPACK_COL_MAJOR, ch("V"), ch("U"), Int32(n), vp.baseAddress, Int32(n), wp.baseAddress)
+                }
             }
         }
         try LinalgError.check(info, routine: "dsyevd") { .noConvergence(routine: "dsyevd", count: $0) }
@@ -72,7 +83,7 @@ public enum LAPACK {
         var s = [Double](repeating: 0, count: r)
         var u = Matrix<Double>(rows: m, cols: r)
         var vt = Matrix<Double>(rows: r, cols: n)
-        let info = work.storage.withUnsafeMutableBufferPointer { ap in
+        let info = BLASThreads.withThreads(1) { work.storage.withUnsafeMutableBufferPointer { ap in
             s.withUnsafeMutableBufferPointer { sp in
                 u.storage.withUnsafeMutableBufferPointer { up in
                     vt.storage.withUnsafeMutableBufferPointer { vp in
@@ -81,7 +92,7 @@ public enum LAPACK {
                     }
                 }
             }
-        }
+        } }
         try LinalgError.check(info, routine: "dgesdd") { .noConvergence(routine: "dgesdd", count: $0) }
         return (u, s, vt)
     }
