@@ -336,3 +336,26 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         #expect(q.code == 64)
     }
 }
+
+@Suite struct PCACLITests {
+    @Test func pcaJSONModelAndProjections() throws {
+        let dir = tempDir()
+        let r = try CLI.run(["pca", "--input", "\(fixtures)/blobs_converge.csv", "--components", "2", "--model-out", "\(dir)/pca.json",
+                             "--transform-out", "\(dir)/z.csv", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let j = try #require(r.json)
+        for key in ["components", "explained_variance", "explained_variance_ratio", "singular_values", "mean"] { #expect(j[key] != nil, "\(key)") }
+        #expect((j["components"] as? [[Double]])?.count == 2 && (j["mean"] as? [Double])?.count == 5)
+        let ev = j["explained_variance"] as! [Double]
+        #expect(ev[0] >= ev[1] && ev[1] > 0)
+        let z = try String(contentsOfFile: "\(dir)/z.csv", encoding: .utf8).split(separator: "\n")
+        #expect(z.count == 401 && z[0] == "id,pc0,pc1")
+        let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/pca.json"))) as! [String: Any]
+        #expect(model["model"] as? String == "pca")
+        let v = try CLI.run(["pca", "--input", "\(fixtures)/blobs_converge.csv", "--variance", "0.9", "--json"])
+        let ratios = try #require(v.json?["explained_variance_ratio"] as? [Double])
+        #expect(ratios.reduce(0, +) > 0.9 && ratios.dropLast().reduce(0, +) <= 0.9)
+        #expect(try CLI.run(["pca", "--input", "\(fixtures)/blobs_converge.csv"]).code == 64)
+        #expect(try CLI.run(["pca", "--input", "\(fixtures)/blobs_converge.csv", "--components", "9"]).code == 64)
+    }
+}

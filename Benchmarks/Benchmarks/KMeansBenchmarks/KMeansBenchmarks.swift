@@ -53,6 +53,15 @@ func pass<A: CentroidAssigner>(_ assigner: A, labels: inout [Int32], dist: inout
 }
 
 let benchmarks: @Sendable () -> Void = {
+    for (solver, label) in [(PCASolver.covariance, "covariance"), (.randomized, "randomized")] {
+        Benchmark("PCA \(label) n=1M d=16 to 8 components", configuration: .init(maxDuration: .seconds(10), maxIterations: 10)) { benchmark in
+            let data = Dataset(rows: n, cols: d, values: Fixture.shared.data)
+            var o = PCAOptions(components: .count(8))
+            o.solver = solver
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations { blackHole(try PCA.fit(data, options: o)) }
+        }
+    }
     for type in CovarianceType.allCases {
         Benchmark("GMM 5 EM iterations \(type.rawValue) n=1M d=16 k=8",
                   configuration: .init(maxDuration: .seconds(20), maxIterations: 5)) { benchmark in

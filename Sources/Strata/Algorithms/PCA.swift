@@ -89,12 +89,16 @@ public enum PCA {
                 let r = part.range(c)
                 var p = Part(n: r.count, mean: [Double](repeating: 0, count: d), m2: Matrix(rows: d, cols: d))
                 var xc = [Double](repeating: 0, count: r.count * d)
-                rows.withRows(r) { x in
-                    for i in 0..<(r.count * d) { xc[i] = Double(x[i]) }
+                xc.withUnsafeMutableBufferPointer { xp in
+                    p.mean.withUnsafeMutableBufferPointer { mp in
+                        let m = r.count
+                        rows.withRows(r) { x in
+                            for i in 0..<m { for j in 0..<d { let v = Double(x[i &* d &+ j]); xp[i &* d &+ j] = v; mp[j] += v } }
+                        }
+                        for j in 0..<d { mp[j] /= Double(m) }
+                        for i in 0..<m { for j in 0..<d { xp[i &* d &+ j] -= mp[j] } }
+                    }
                 }
-                for i in 0..<r.count { for j in 0..<d { p.mean[j] += xc[i * d + j] } }
-                for j in 0..<d { p.mean[j] /= Double(r.count) }
-                for i in 0..<r.count { for j in 0..<d { xc[i * d + j] -= p.mean[j] } }
                 xc.withUnsafeBufferPointer { xp in
                     p.m2.storage.withUnsafeMutableBufferPointer { mp in
                         BLAS.syrkTransposed(MatrixView(xp.baseAddress!, rows: r.count, cols: d), into: MutableMatrixView(mp.baseAddress!, rows: d, cols: d))

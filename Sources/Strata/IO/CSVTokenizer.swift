@@ -103,15 +103,36 @@ struct CSVTokenizer {
     }
 }
 
-/// Reads a whole file into memory with POSIX read(2) (no Foundation copies).
-func readFileBytes(_ path: String) throws -> [UInt8] {
+/// Size of a file in bytes.
+func fileSizeOf(_ path: String) throws -> Int {
+    var st = stat()
+    guard stat(path, &st) == 0 else { throw StrataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+    return Int(st.st_size)
+}
+
+/// Reads bytes [offset, offset + buffer.count) of a file into `buffer` with POSIX pread(2).
+func readFileRange(_ path: String, offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw StrataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+    defer { close(fd) }
+    var done = 0
+    while done < buffer.count {
+        let r = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+        if r < 0 { throw StrataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        if r == 0 { throw StrataError.badData(file: path, line: nil, column: nil, message: "file ended early") }
+        done += r
+    }
+}
+
+/// Reads a whole file (or its first `limit` bytes) into memory with POSIX read(2).
+func readFileBytes(_ path: String, limit: Int = Int.max) throws -> [UInt8] {
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else { throw StrataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
     defer { close(fd) }
     var st = stat()
     guard fstat(fd, &st) == 0 else { throw StrataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
     if (st.st_mode & S_IFMT) == S_IFDIR { throw StrataError.unreadable(path: path, reason: "it is a directory") }
-    let size = Int(st.st_size)
+    let size = min(Int(st.st_size), limit)
     var out = [UInt8](repeating: 0, count: size)
     var off = 0
     try out.withUnsafeMutableBytes { buf in

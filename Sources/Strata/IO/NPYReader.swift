@@ -6,21 +6,23 @@ import Foundation
 /// Errors name the file and, for bad values, the 0-based row and the column.
 public enum NPYReader {
     public static func read(path: String, options: TableReadOptions = TableReadOptions()) throws -> Dataset {
-        let bytes = try readFileBytes(path)
+        // Only the header is read first: float32 data with every column then goes straight from the
+        // file into the table (peak memory = the table, not file + table).
+        let head = try readFileBytes(path, limit: 1 << 16)
         func bad(_ m: String) -> StrataError { .badData(file: path, line: nil, column: nil, message: m) }
-        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
+        guard head.count >= 10, head[0] == 0x93, Array(head[1...5]) == Array("NUMPY".utf8) else {
             throw bad("not a NumPy .npy file (bad magic bytes)")
         }
-        let major = bytes[6]
+        let major = head[6]
         let headerLen: Int, headerStart: Int
         if major == 1 {
-            headerLen = Int(bytes[8]) | Int(bytes[9]) << 8; headerStart = 10
+            headerLen = Int(head[8]) | Int(head[9]) << 8; headerStart = 10
         } else if major == 2 || major == 3 {
-            guard bytes.count >= 12 else { throw bad("truncated header") }
-            headerLen = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24; headerStart = 12
+            guard head.count >= 12 else { throw bad("truncated header") }
+            headerLen = Int(head[8]) | Int(head[9]) << 8 | Int(head[10]) << 16 | Int(head[11]) << 24; headerStart = 12
         } else { throw bad("unsupported .npy format version \(major)") }
-        guard bytes.count >= headerStart + headerLen else { throw bad("truncated header") }
-        let header = String(decoding: bytes[headerStart..<(headerStart + headerLen)], as: UTF8.self)
+        guard head.count >= headerStart + headerLen else { throw bad("truncated header") }
+        let header = String(decoding: head[headerStart..<(headerStart + headerLen)], as: UTF8.self)
         func field(_ key: String) -> String? {
             guard let r = header.range(of: "'\(key)':") else { return nil }
             return String(header[r.upperBound...]).trimmingCharacters(in: .whitespaces)
@@ -48,8 +50,9 @@ public enum NPYReader {
         default: throw bad("dtype '\(descr)' is not supported; use little-endian float32 or float64")
         }
         let dataStart = headerStart + headerLen
-        guard bytes.count - dataStart >= n * d * width else {
-            throw bad("file is truncated: shape (\(n), \(d)) needs \(n * d * width) data bytes, found \(bytes.count - dataStart)")
+        let fileSize = try fileSizeOf(path)
+        guard fileSize - dataStart >= n * d * width else {
+            throw bad("file is truncated: shape (\(n), \(d)) needs \(n * d * width) data bytes, found \(fileSize - dataStart)")
         }
         if n == 0 { throw bad("the array has no rows") }
         if options.idColumn != nil { throw StrataError.invalidArgument("\(path): .npy files have no id column; ids are row numbers") }
@@ -64,6 +67,19 @@ public enum NPYReader {
             }
         } ?? Array(0..<d)
         let dd = pick.count
+        if descr == "<f4" && pick == Array(0..<d) {
+            var values = [Float](repeating: 0, count: n * d)
+            try values.withUnsafeMutableBytes { try readFileRange(path, offset: dataStart, into: $0) }
+            #if _endian(big)
+            for i in values.indices { values[i] = Float(bitPattern: UInt32(littleEndian: values[i].bitPattern)) }
+            #endif
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw StrataError.badData(file: path, line: nil, column: allNames[bad % d],
+                                          message: "row \(bad / d) (0-based) holds a NaN or infinite value")
+            }
+            return Dataset(rows: n, cols: d, values: values, columns: allNames, source: path)
+        }
+        let bytes = try readFileBytes(path)
         var values = [Float](repeating: 0, count: n * dd)
         try bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress! + dataStart

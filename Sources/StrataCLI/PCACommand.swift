@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Strata
+
+struct PCACommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pca",
+        abstract: "Principal component analysis (exact through the covariance, or randomized).",
+        discussion: """
+            Sign convention: each component's largest-magnitude entry is positive (scikit-learn's \
+            svd_flip). --transform-out writes id,pc0,...,pc{c-1}. Deterministic whatever --threads is.
+            """
+    )
+
+    @OptionGroup var input: InputOptions
+
+    @Option(name: .long, help: "Number of components.")
+    var components: Int?
+
+    @Option(name: .long, help: "Keep the fewest components explaining more than this fraction of the variance, e.g. 0.95.")
+    var variance: Double?
+
+    @Option(name: .long, help: "auto (covariance for d <= 1000), covariance, or randomized.")
+    var solver: String = "auto"
+
+    @Flag(name: .long, help: "Scale projections to unit variance.")
+    var whiten = false
+
+    @Option(name: .long, help: "Seed for the randomized solver.")
+    var seed: UInt64 = 0
+
+    @Option(name: .customLong("model-out"), help: "Write the PCA model (JSON) here.")
+    var modelOut: String?
+
+    @Option(name: .customLong("transform-out"), help: "Write the projections (id,pc0,...) here.")
+    var transformOut: String?
+
+    @OptionGroup var runOptions: RunOptions
+
+    func validate() throws {
+        if (components == nil) == (variance == nil) { throw ValidationError("give exactly one of --components N or --variance F") }
+        if let c = components, c < 1 { throw ValidationError("--components must be at least 1") }
+        if let v = variance, !(v > 0 && v < 1) { throw ValidationError("--variance must be strictly between 0 and 1") }
+        if PCASolver(rawValue: solver) == nil { throw ValidationError("--solver must be auto, covariance or randomized") }
+    }
+
+    func run() throws {
+        runOptions.applyThreads()
+        try Report.run(json: runOptions.json) {
+            let t0 = Date()
+            let data = try TableReader.read(path: input.input, options: input.readOptions)
+            let readSeconds = Date().timeIntervalSince(t0)
+            var o = PCAOptions(components: components.map { .count($0) } ?? .varianceFraction(variance!))
+            o.solver = PCASolver(rawValue: solver)!
+            o.whiten = whiten
+            o.seed = seed
+            o.threads = runOptions.threads
+            let t1 = Date()
+            let m = try PCA.fit(data, options: o)
+            let fitSeconds = Date().timeIntervalSince(t1)
+            var batch = OutputBatch()
+            let file = PCAModelFile(m, columns: data.columns)
+            if let path = modelOut { try batch.stage(try file.encoded(), to: path) }
+            if let path = transformOut {
+                let z = try m.transform(data, threads: runOptions.threads)
+                var text = "id," + (0..<m.count).map { "pc\($0)" }.joined(separator: ",") + "\n"
+                text.reserveCapacity(data.rows * (12 + 12 * m.count))
+                for i in 0..<data.rows {
+                    text += CSVOutput.field(data.id(i))
+                    for k in 0..<m.count { text += ","; text += "\(z[i, k])" }
+                    text += "\n"
+                }
+                try batch.stage(text, to: path)
+            }
+            try batch.commit()
+            if runOptions.json {
+                var outputs: [String: String] = [:]
+                if let v = modelOut { outputs["model"] = v }
+                if let v = transformOut { outputs["transform"] = v }
+                Report.json(["components": file.components, "explained_variance": m.explainedVariance,
+                             "explained_variance_ratio": m.explainedVarianceRatio, "singular_values": m.singularValues, "mean": m.mean,
+                             "noise_variance": m.noiseVariance, "n_components": m.count, "columns": data.columns, "rows": data.rows,
+                             "solver": m.solver.rawValue, "whiten": whiten, "outputs": outputs,
+                             "seconds": ["read": readSeconds, "fit": fitSeconds]])
+            } else {
+                print("PCA (\(m.solver.rawValue)) of \(data.rows) rows x \(data.cols) columns of \(input.input): \(m.count) components")
+                var cumulative = 0.0
+                print("component\tvariance\tratio\tcumulative")
+                for k in 0..<m.count {
+                    cumulative += m.explainedVarianceRatio[k]
+                    print("pc\(k)\t\(fmt(m.explainedVariance[k]))\t\(String(format: "%.4f", m.explainedVarianceRatio[k]))\t\(String(format: "%.4f", cumulative))")
+                }
+                if let p = modelOut { print("model: \(p)") }
+                if let p = transformOut { print("projections: \(p)") }
+                print(String(format: "time: read %.2fs, fit %.3fs", readSeconds, fitSeconds))
+            }
+        }
+    }
+}
