@@ -43,6 +43,8 @@ struct GMMCommand: ParsableCommand {
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 0
 
+    @OptionGroup var preprocess: PreprocessArguments
+
     @OptionGroup var runOptions: RunOptions
 
     @Option(name: .customLong("model-out"), help: "Write the model (JSON) here.")
@@ -69,7 +71,8 @@ struct GMMCommand: ParsableCommand {
         try Report.run(json: runOptions.json) {
             let progress = Progress()
             let t0 = Date()
-            let data = try TableReader.read(path: input.input, options: input.readOptions)
+            let (data, stages) = try FeatureStages.fit(path: input.input, read: input.readOptions, preprocess: preprocess.options,
+                                                       pcaComponents: preprocess.pca, seed: seed, threads: runOptions.threads)
             let readSeconds = Date().timeIntervalSince(t0)
             var o = GMMOptions(k: k)
             o.covarianceType = CovarianceType(rawValue: covariance)!
@@ -106,7 +109,12 @@ struct GMMCommand: ParsableCommand {
             let fitSeconds = Date().timeIntervalSince(t1)
             let t2 = Date()
             var batch = OutputBatch()
-            if let path = modelOut { try batch.stage(try GMMModelFile(result: r, data: data, options: o).encoded(), to: path) }
+            if let path = modelOut {
+                var file = GMMModelFile(result: r, data: data, options: o)
+                file.preprocessing = stages.preprocessing
+                file.pca = stages.pca
+                try batch.stage(try file.encoded(), to: path)
+            }
             if labelsOut != nil || probaOut != nil {
                 let p = try r.model.predict(data, threads: runOptions.threads)
                 if let path = labelsOut { try batch.stage(CSVOutput.mixtureLabels(ids: data.id, labels: p.labels, probabilities: p.probabilities, k: k), to: path) }
@@ -135,6 +143,7 @@ struct GMMCommand: ParsableCommand {
                     "iterations": r.iterations.map { ["iteration": $0.iteration, "lower_bound": $0.lowerBound, "change": $0.change, "seconds": $0.seconds] },
                     "run_lower_bounds": r.runLowerBounds, "seed": Int(truncatingIfNeeded: seed), "threads": runOptions.threads,
                     "outputs": outputs, "seconds": ["read": readSeconds, "fit": fitSeconds, "write": writeSeconds],
+                    "preprocessing": stages.isEmpty ? NSNull() : stages.summary as Any,
                 ])
             } else {
                 print("Gaussian mixture: k=\(k), \(covariance) covariances, on \(data.rows) rows x \(d) columns of \(input.input)")

@@ -27,6 +27,8 @@ struct KMeansCommand: ParsableCommand {
     @Option(name: .long, help: "Lloyd step: auto (Hamerly on the SIMD route when k >= 32), lloyd (every row against every center) or hamerly (exact bounds that skip centers that cannot win). All give Lloyd's iterates.")
     var algorithm: String = "auto"
 
+    @OptionGroup var preprocess: PreprocessArguments
+
     @OptionGroup var runOptions: RunOptions
 
     @Option(name: .customLong("model-out"), help: "Write the model (JSON) here.")
@@ -47,7 +49,8 @@ struct KMeansCommand: ParsableCommand {
         try Report.run(json: runOptions.json) {
             let progress = Progress(enabled: true)
             let t0 = Date()
-            let data = try TableReader.read(path: input.input, options: input.readOptions)
+            let (data, stages) = try FeatureStages.fit(path: input.input, read: input.readOptions, preprocess: preprocess.options,
+                                                       pcaComponents: preprocess.pca, seed: fit.seed, threads: runOptions.threads)
             let readSeconds = Date().timeIntervalSince(t0)
             progress.report("read \(data.rows) rows x \(data.cols) columns from \(input.input)")
 
@@ -72,7 +75,9 @@ struct KMeansCommand: ParsableCommand {
             let fitSeconds = Date().timeIntervalSince(t1)
 
             let t2 = Date()
-            let model = KMeansModel(result: result, data: data, options: options)
+            var model = KMeansModel(result: result, data: data, options: options)
+            model.preprocessing = stages.preprocessing
+            model.pca = stages.pca
             var batch = OutputBatch()
             if let path = modelOut { try batch.stage(try model.encoded(), to: path) }
             let labelsData = labelsOut.map { _ in CSVOutput.labels(ids: data.id, labels: result.labels, distances: result.distances) }
@@ -99,6 +104,9 @@ struct KMeansCommand: ParsableCommand {
                     "threads": runOptions.threads, "route": result.route.rawValue, "algorithm": result.algorithm.rawValue, "tol_absolute": result.absoluteTolerance,
                     "id_column": data.idColumn ?? NSNull(), "outputs": outputs,
                     "seconds": ["read": readSeconds, "fit": fitSeconds, "write": writeSeconds],
+                    "preprocessing": stages.isEmpty ? NSNull() : stages.summary as Any,
+                    "centroids_original_units": stages.isEmpty ? NSNull() as Any
+                        : (0..<result.centroids.rows).map { c in stages.originalUnits(result.centroids.row(c).map(Double.init)) ?? [] },
                 ])
             } else if labelsOut != "-" {
                 print("K-Means: k=\(k) on \(data.rows) rows x \(data.cols) columns of \(input.input)")

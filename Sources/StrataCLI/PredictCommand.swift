@@ -38,14 +38,10 @@ struct PredictCommand: ParsableCommand {
         runOptions.applyThreads()
         try Report.run(json: runOptions.json) {
             let file = try AnyModelFile.load(path: model)
-            let isNPY = input.lowercased().hasSuffix(".npy")
-            var opts = TableReadOptions(columns: file.columns, idColumn: idColumn)
-            if isNPY {
-                opts.columns = nil
-            } else if idColumn == nil, let mid = file.idColumn, try csvHeader(input).contains(mid) {
-                opts.idColumn = mid
-            }
-            let data = try TableReader.read(path: input, options: opts)
+            var id = idColumn
+            if id == nil, !input.lowercased().hasSuffix(".npy"), let mid = file.idColumn, try csvHeader(input).contains(mid) { id = mid }
+            // Replays the model's preprocessing and PCA, if any, exactly as fitted.
+            let data = try file.stages.apply(path: input, idColumn: id, modelColumns: file.columns, threads: runOptions.threads)
             let labels: [Int32], labelsData: Data?, k: Int
             var summary: [String: Any] = [:]
             var batch = OutputBatch()

@@ -359,3 +359,67 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         #expect(try CLI.run(["pca", "--input", "\(fixtures)/blobs_converge.csv", "--components", "9"]).code == 64)
     }
 }
+
+@Suite struct PreprocessingCLITests {
+    static let customers = """
+        customer_id,spend,visits,region,tenure
+        c1,120.5,4,north,3
+        c2,,12,south,1
+        c3,3000,40,north,7
+        c4,15,1,east,
+        c5,80,3,south,2
+        c6,2500,35,north,6
+        c7,10,1,east,1
+        c8,95,5,west,2
+        c9,2800,38,north,8
+        c10,20,2,east,1
+        c11,110,6,south,3
+        c12,2600,33,north,5
+
+        """
+
+    @Test(arguments: ["kmeans", "gmm"])
+    func fitSavePredictRoundTrip(command: String) throws {
+        let dir = tempDir()
+        write(Self.customers, "\(dir)/c.csv")
+        var args = [command, "--input", "\(dir)/c.csv", "--k", "2", "--impute", "median", "--log", "spend,visits", "--clip", "iqr:3",
+                    "--scale", "robust", "--categorical", "region", "--one-hot-max", "3", "--pca", "3", "--seed", "1",
+                    "--model-out", "\(dir)/m.json", "--labels-out", "\(dir)/l.csv", "--json"]
+        if command == "gmm" { args += ["--covariance", "diag", "--reg-covar", "1e-3"] }
+        let r = try CLI.run(args)
+        #expect(r.code == 0, "\(r.stderr)")
+        let pre = try #require(r.json?["preprocessing"] as? [String: Any])
+        #expect(pre["missing"] as? [String: Int] == ["spend": 1, "tenure": 1])
+        // north (6) keeps a column; south and east tie at 3, and ties go alphabetically: east.
+        #expect(pre["output_columns"] as? [String] == ["spend", "visits", "tenure", "region=north", "region=east", "region=other"])
+        #expect(pre["pca_components"] as? Int == 3)
+        // predict replays the stored stages: same labels on the training file.
+        let p = try CLI.run(["predict", "--model", "\(dir)/m.json", "--input", "\(dir)/c.csv", "--labels-out", "\(dir)/p.csv"])
+        #expect(p.code == 0, "\(p.stderr)")
+        #expect(try String(contentsOfFile: "\(dir)/p.csv", encoding: .utf8) == String(contentsOfFile: "\(dir)/l.csv", encoding: .utf8))
+        // An unseen category and a missing value at predict time are handled, not errors.
+        write("customer_id,spend,visits,region,tenure\nn1,50,2,mars,\nn2,2900,36,north,6\n", "\(dir)/new.csv")
+        let q = try CLI.run(["predict", "--model", "\(dir)/m.json", "--input", "\(dir)/new.csv", "--labels-out", "-"])
+        #expect(q.code == 0, "\(q.stderr)")
+        #expect(q.stdout.split(separator: "\n").count == 3)
+        if command == "kmeans" {
+            let units = try #require(r.json?["centroids_original_units"] as? [[Double]])
+            #expect(units.count == 2 && units.allSatisfy { $0.count == 3 })
+            // The big spenders' centroid is in the thousands in original units.
+            #expect(units.map { $0[0] }.max()! > 1000)
+        }
+    }
+
+    @Test func preprocessingErrorsAreClear() throws {
+        let dir = tempDir()
+        write("a,b,c\n1,,5\n2,,5\n3,,5\n", "\(dir)/x.csv")
+        let r = try CLI.run(["kmeans", "--input", "\(dir)/x.csv", "--k", "2", "--columns", "a,b", "--impute", "mean"])
+        #expect(r.code == 65 && r.stderr.contains("column 'b'") && r.stderr.contains("no values"))
+        let s = try CLI.run(["kmeans", "--input", "\(dir)/x.csv", "--k", "2", "--columns", "a,c", "--scale", "standard"])
+        #expect(s.code == 65 && s.stderr.contains("constant"))
+        write("a,b\n1,\n2,4\n3,5\n", "\(dir)/y.csv")
+        let m = try CLI.run(["kmeans", "--input", "\(dir)/y.csv", "--k", "2", "--scale", "standard"])
+        #expect(m.code == 65 && m.stderr.contains("line 2") && m.stderr.contains("--impute"))
+        #expect(try CLI.run(["kmeans", "--input", "\(dir)/x.csv", "--k", "2", "--impute", "sometimes"]).code == 64)
+    }
+}

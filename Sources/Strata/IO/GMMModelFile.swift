@@ -24,9 +24,13 @@ public struct GMMModelFile: Codable, Sendable, Equatable, ModelFileEncodable {
     public var regCovar: Double
     public var seed: UInt64
     public var trainingRows: Int
+    /// Feature stages applied before the model (absent when none): see `FeatureStages`.
+    public var preprocessing: FittedPipeline?
+    public var pca: PCAModelFile?
 
     enum CodingKeys: String, CodingKey {
         case model, columns, k, weights, means, covariances, converged, bic, aic, seed
+        case preprocessing, pca
         case formatVersion = "format_version"
         case strataVersion = "strata_version"
         case idColumn = "id_column"
@@ -119,6 +123,14 @@ public enum AnyModelFile {
 
     public var columns: [String] {
         switch self { case let .kmeans(m): return m.columns; case let .gmm(m): return m.columns }
+    }
+
+    /// The feature stages stored with the model.
+    public var stages: FeatureStages {
+        switch self {
+        case let .kmeans(m): return FeatureStages(preprocessing: m.preprocessing, pca: m.pca)
+        case let .gmm(m): return FeatureStages(preprocessing: m.preprocessing, pca: m.pca)
+        }
     }
 
     public var idColumn: String? {

@@ -26,9 +26,13 @@ public struct KMeansModel: Codable, Sendable, Equatable {
     public var nInit: Int
     public var tol: Double
     public var maxIter: Int
+    /// Feature stages applied before the model (absent when none): see `FeatureStages`.
+    public var preprocessing: FittedPipeline?
+    public var pca: PCAModelFile?
 
     enum CodingKeys: String, CodingKey {
         case model, columns, k, centroids, inertia, converged, seed, tol
+        case preprocessing, pca
         case formatVersion = "format_version"
         case strataVersion = "strata_version"
         case idColumn = "id_column"
