@@ -7,9 +7,9 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "Segment a built-in synthetic customer table with K-Means and show the segments.",
         discussion: """
-            Generates customers.csv (raw features) and features.csv (z-scored features), runs \
-            K-Means on features.csv exactly as `strata kmeans` would, and writes model.json and \
-            labels.csv into --out. Segment profiles are shown in the original units.
+            Generates customers.csv, segments it exactly as `strata kmeans --log orders_per_year,\
+            avg_order_value --scale standard` would, and writes model.json (with its preprocessing) \
+            and labels.csv into --out. Segment profiles are shown in the original units.
             """
     )
 
@@ -39,15 +39,18 @@ struct DemoCommand: ParsableCommand {
                 throw StrataError.unwritable(path: out, reason: "cannot create the directory")
             }
             let raw = DemoData.generate(rows: rows, seed: seed)
-            let (scaled, _, _) = DemoData.standardize(raw)
-            let customersPath = out + "/customers.csv", featuresPath = out + "/features.csv"
+            let customersPath = out + "/customers.csv"
             var batch = OutputBatch()
             try batch.stage(DemoData.csv(raw), to: customersPath)
-            try batch.stage(DemoData.csv(scaled), to: featuresPath)
             try batch.commit()
 
-            // Same path as `strata kmeans --input features.csv`.
-            let data = try TableReader.read(path: featuresPath)
+            // The same path as `strata kmeans --input customers.csv --log ... --scale standard`:
+            // heavy-tailed columns through log1p, every column standardized, so no unit dominates.
+            var pre = PreprocessOptions()
+            pre.log = ["orders_per_year", "avg_order_value"]
+            pre.scale = .standard
+            let (data, stages) = try FeatureStages.fit(path: customersPath, read: TableReadOptions(), preprocess: pre,
+                                                       pcaComponents: nil, seed: seed, threads: runOptions.threads)
             var options = KMeansOptions(k: k)
             options.seed = seed
             options.nInit = 4
@@ -56,7 +59,9 @@ struct DemoCommand: ParsableCommand {
             let result = try KMeans.fit(data, options: options)
             let fitSeconds = Date().timeIntervalSince(t0)
             let modelPath = out + "/model.json", labelsPath = out + "/labels.csv"
-            try batch.stage(try KMeansModel(result: result, data: data, options: options).encoded(), to: modelPath)
+            var model = KMeansModel(result: result, data: data, options: options)
+            model.preprocessing = stages.preprocessing
+            try batch.stage(try model.encoded(), to: modelPath)
             try batch.stage(CSVOutput.labels(ids: data.id, labels: result.labels, distances: result.distances), to: labelsPath)
             try batch.commit()
 
@@ -71,10 +76,11 @@ struct DemoCommand: ParsableCommand {
             if runOptions.json {
                 Report.json(["rows": raw.rows, "k": k, "columns": raw.columns, "cluster_sizes": result.sizes,
                              "profiles": profiles, "inertia": result.inertia, "n_iter": result.nIter, "converged": result.converged,
-                             "outputs": ["customers": customersPath, "features": featuresPath, "model": modelPath, "labels": labelsPath]])
+                             "outputs": ["customers": customersPath, "model": modelPath, "labels": labelsPath]])
                 return
             }
             print("Strata demo: \(raw.rows) synthetic customers, K-Means with k=\(k) (seed \(seed), \(runOptions.threads) threads)")
+            print("preprocessing: log1p(orders_per_year, avg_order_value), standard scaling of every column")
             print(String(format: "fit: %.3fs, %d iterations, %@", fitSeconds, result.nIter, result.converged ? "converged" : "not converged"))
             print("")
             print((["segment", "customers", "share"] + raw.columns.map { "mean " + $0 }).joined(separator: "\t"))
@@ -83,8 +89,8 @@ struct DemoCommand: ParsableCommand {
                 print(([String(c), String(result.sizes[c]), share] + profiles[c].map { fmt($0, 3) }).joined(separator: "\t"))
             }
             print("")
-            print("outputs in \(out)/: customers.csv (raw), features.csv (z-scored input), model.json, labels.csv")
-            print("try: strata predict --model \(modelPath) --input \(featuresPath) --labels-out \(out)/predicted.csv")
+            print("outputs in \(out)/: customers.csv (the generated table), model.json (with its preprocessing), labels.csv")
+            print("try: strata predict --model \(modelPath) --input \(customersPath) --labels-out \(out)/predicted.csv")
         }
     }
 }

@@ -186,7 +186,11 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         #expect(r.code == 0, "\(r.stderr)")
         let j = try #require(r.json)
         #expect((j["cluster_sizes"] as? [Int])?.reduce(0, +) == 3000)
-        for f in ["customers.csv", "features.csv", "model.json", "labels.csv"] {
+        // The saved model carries its preprocessing: predict on the raw table reproduces the labels.
+        let p = try CLI.run(["predict", "--model", "\(dir)/model.json", "--input", "\(dir)/customers.csv", "--labels-out", "\(dir)/p.csv"])
+        #expect(p.code == 0, "\(p.stderr)")
+        #expect(try String(contentsOfFile: "\(dir)/p.csv", encoding: .utf8) == String(contentsOfFile: "\(dir)/labels.csv", encoding: .utf8))
+        for f in ["customers.csv", "model.json", "labels.csv"] {
             #expect(FileManager.default.fileExists(atPath: "\(dir)/\(f)"), "\(f)")
         }
     }

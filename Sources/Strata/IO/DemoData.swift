@@ -48,23 +48,6 @@ public enum DemoData {
         return Dataset(rows: rows, cols: columns.count, values: values, columns: columns, idColumn: "customer_id", ids: ids, source: "demo")
     }
 
-    /// Z-scores every column (mean 0, standard deviation 1) so that no column dominates the
-    /// distances by its units; returns the scaled table and the per-column mean and std.
-    public static func standardize(_ data: Dataset) -> (Dataset, means: [Double], stds: [Double]) {
-        let stats = data.withRows { rows, _ in
-            ColumnStatistics.compute(rows, partition: .init(rows: data.rows), threads: 1)
-        }
-        let stds = stats.variances.map { $0 > 0 ? $0.squareRoot() : 1 }
-        var out = data
-        for i in 0..<data.rows {
-            for j in 0..<data.cols {
-                out.values[i * data.cols + j] = Float((Double(data.values[i * data.cols + j]) - stats.means[j]) / stds[j])
-            }
-        }
-        out.columns = data.columns.map { $0 + "_z" }
-        return (out, stats.means, stds)
-    }
-
     /// CSV text of a dataset with its id column first.
     public static func csv(_ data: Dataset) -> Data {
         var s = ([data.idColumn ?? "id"] + data.columns).joined(separator: ",") + "\n"
