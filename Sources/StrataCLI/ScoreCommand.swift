@@ -42,6 +42,8 @@ struct ScoreCommand: ParsableCommand {
     @Option(name: .customLong("per-sample-out"), help: "Write id,segment,silhouette for every evaluated row here.")
     var perSampleOut: String?
 
+    @OptionGroup var preprocess: PreprocessArguments
+
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
@@ -56,7 +58,9 @@ struct ScoreCommand: ParsableCommand {
         runOptions.applyThreads()
         try Report.run(json: runOptions.json) {
             let wanted = Set(metrics.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
-            let data = try TableReader.read(path: input.input, options: input.readOptions)
+            // The same preprocessing and PCA stages as kmeans/gmm (all off by default).
+            let (data, _) = try FeatureStages.fit(path: input.input, read: input.readOptions, preprocess: preprocess.options,
+                                                  pcaComponents: preprocess.pca, seed: seed, threads: runOptions.threads)
             let file = try LabelsFile.read(path: labels, column: labelsColumn)
             try file.check(against: data, path: labels)
             let cl = ClusterLabels(strings: file.labels)

@@ -46,6 +46,8 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("plot-out"), help: "Write an SVG chart of the curves here.")
     var plotOut: String?
 
+    @OptionGroup var preprocess: PreprocessArguments
+
     @OptionGroup var runOptions: RunOptions
 
     static func parseKs(_ s: String) -> [Int]? {
@@ -77,7 +79,9 @@ struct SweepCommand: ParsableCommand {
         runOptions.applyThreads()
         try Report.run(json: runOptions.json) {
             let progress = Progress()
-            let data = try TableReader.read(path: input.input, options: input.readOptions)
+            // The same preprocessing and PCA stages as kmeans/gmm (all off by default).
+            let (data, _) = try FeatureStages.fit(path: input.input, read: input.readOptions, preprocess: preprocess.options,
+                                                  pcaComponents: preprocess.pca, seed: fit.seed, threads: runOptions.threads)
             var o = SweepOptions(ks: Self.parseKs(k)!)
             fit.apply(to: &o.kmeans)
             o.algorithm = SweepAlgorithm(rawValue: algorithm)!

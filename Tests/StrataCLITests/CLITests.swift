@@ -414,6 +414,20 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         }
     }
 
+    @Test func sweepAndScoreTakeTheSameStages() throws {
+        let dir = tempDir()
+        write(Self.customers, "\(dir)/c.csv")
+        let stages = ["--impute", "median", "--log", "spend,visits", "--scale", "robust", "--categorical", "region"]
+        let sweep = try CLI.run(["sweep", "--input", "\(dir)/c.csv", "--k", "2,3"] + stages + ["--json"])
+        #expect(sweep.code == 0, "\(sweep.stderr)")
+        #expect((sweep.json?["columns"] as? [String])?.contains("region=north") == true)
+        let km = try CLI.run(["kmeans", "--input", "\(dir)/c.csv", "--k", "2", "--labels-out", "\(dir)/l.csv"] + stages)
+        #expect(km.code == 0, "\(km.stderr)")
+        let score = try CLI.run(["score", "--input", "\(dir)/c.csv", "--labels", "\(dir)/l.csv"] + stages + ["--json"])
+        #expect(score.code == 0, "\(score.stderr)")
+        #expect((score.json?["silhouette"] as? Double).map { $0 > 0.5 } == true)
+    }
+
     @Test func preprocessingErrorsAreClear() throws {
         let dir = tempDir()
         write("a,b,c\n1,,5\n2,,5\n3,,5\n", "\(dir)/x.csv")
