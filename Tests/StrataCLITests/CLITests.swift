@@ -441,3 +441,37 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         #expect(try CLI.run(["kmeans", "--input", "\(dir)/x.csv", "--k", "2", "--impute", "sometimes"]).code == 64)
     }
 }
+
+@Suite struct RFMCLITests {
+    @Test func rfmOnCDNOWFeedsKMeans() throws {
+        let dir = tempDir()
+        let r = try CLI.run(["rfm", "--transactions", "\(fixtures)/cdnow/CDNOW_sample.txt", "--customer-column", "2", "--date-column", "3",
+                             "--amount-column", "5", "--delimiter", "whitespace", "--no-header", "--date-format", "%Y%m%d",
+                             "--calibration-end", "1997-09-30", "--unit", "weeks", "--out", "\(dir)/rfm.csv", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let j = try #require(r.json)
+        #expect(j["customers"] as? Int == 2357 && j["transactions"] as? Int == 6919 && j["bad_rows"] as? Int == 0)
+        #expect((j["segments"] as? [String: Int])?.values.reduce(0, +) == 2357)
+        let lines = try String(contentsOfFile: "\(dir)/rfm.csv", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2358 && lines[0].hasPrefix("customer_id,recency,frequency,monetary_total"))
+        #expect(lines[1] == "0001,8.42857,3,74.02,24.6733,38.8571,1997-01-01,1997-08-02,2,30.4286,38.8571,22.345,5,4,4,Champions")
+        let km = try CLI.run(["kmeans", "--input", "\(dir)/rfm.csv", "--k", "3", "--columns", "recency,frequency,monetary_total",
+                              "--log", "frequency,monetary_total", "--scale", "standard", "--json"])
+        #expect(km.code == 0 && km.json?["id_column"] as? String == "customer_id")
+    }
+
+    @Test func rfmBadRowsAndErrors() throws {
+        let dir = tempDir()
+        write("customer_id,date,amount\na,2024-01-01,10\nb,2024-13-01,5\nc,2024-01-02,x\n", "\(dir)/t.csv")
+        let r = try CLI.run(["rfm", "--transactions", "\(dir)/t.csv", "--json"])
+        #expect(r.code == 0)
+        #expect(r.json?["bad_rows"] as? Int == 2)
+        let rows = try #require(r.json?["first_bad_rows"] as? [[String: Any]])
+        #expect(rows.map { $0["line"] as? Int } == [3, 4])
+        let strict = try CLI.run(["rfm", "--transactions", "\(dir)/t.csv", "--strict"])
+        #expect(strict.code == 65 && strict.stderr.contains("line 3") && strict.stderr.contains("'date'"))
+        write("", "\(dir)/empty.csv")
+        #expect(try CLI.run(["rfm", "--transactions", "\(dir)/empty.csv"]).code == 65)
+        #expect(try CLI.run(["rfm", "--transactions", "\(dir)/t.csv", "--as-of", "yesterday"]).code == 64)
+    }
+}

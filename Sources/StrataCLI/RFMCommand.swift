@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import Strata
+
+/// Options to read an order log, shared by the customer-analytics commands.
+struct TransactionArguments: ParsableArguments {
+    @Option(name: .long, help: "Transactions file (CSV, or whitespace-separated with --delimiter whitespace).")
+    var transactions: String
+
+    @Option(name: .customLong("customer-column"), help: "Customer id column: a header name, or a 1-based position.")
+    var customerColumn: String = "customer_id"
+
+    @Option(name: .customLong("date-column"), help: "Date column (name or position).")
+    var dateColumn: String = "date"
+
+    @Option(name: .customLong("amount-column"), help: "Amount column (name or position); negative amounts are returns.")
+    var amountColumn: String = "amount"
+
+    @Option(name: .customLong("quantity-column"), help: "Optional quantity column.")
+    var quantityColumn: String?
+
+    @Option(name: .customLong("product-column"), help: "Optional product id column.")
+    var productColumn: String?
+
+    @Option(name: .long, help: "Field delimiter: , ; tab or whitespace (runs of spaces, as in the CDNOW files).")
+    var delimiter: String = ","
+
+    @Flag(name: .customLong("no-header"), help: "The file has no header row; name columns by 1-based position.")
+    var noHeader = false
+
+    @Option(name: .customLong("date-format"), help: "strftime-style date format, e.g. %Y%m%d (default ISO 8601).")
+    var dateFormat: String?
+
+    @Flag(name: .long, help: "Make the first bad row fatal instead of counting and skipping it.")
+    var strict = false
+
+    var options: TransactionOptions {
+        var o = TransactionOptions()
+        o.customer = ColumnRef(customerColumn)
+        o.date = ColumnRef(dateColumn)
+        o.amount = ColumnRef(amountColumn)
+        o.quantity = quantityColumn.map(ColumnRef.init)
+        o.product = productColumn.map(ColumnRef.init)
+        o.delimiter = TransactionOptions.parseDelimiter(delimiter) ?? .comma
+        o.hasHeader = !noHeader
+        o.dateFormat = dateFormat
+        o.strict = strict
+        return o
+    }
+
+    func validate() throws {
+        if TransactionOptions.parseDelimiter(delimiter) == nil { throw ValidationError("--delimiter must be , ; tab or whitespace") }
+    }
+
+    /// A day given on the command line: ISO 8601, or in --date-format.
+    func day(_ s: String?, option: String) throws -> Int? {
+        guard let s else { return nil }
+        if let d = CivilDate.parse(Substring(s), format: nil) ?? dateFormat.flatMap({ CivilDate.parse(Substring(s), format: $0) }) { return d }
+        throw ValidationError("\(option) '\(s)' is not a date (YYYY-MM-DD\(dateFormat.map { " or \($0)" } ?? ""))")
+    }
+}
+
+struct RFMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rfm",
+        abstract: "From an order log to per-customer RFM features, scores, named segments and the BTYD summary.",
+        discussion: """
+            Output CSV: customer_id, recency, frequency, monetary_total, monetary_mean, tenure, first_purchase, \
+            last_purchase, btyd_frequency, btyd_recency, btyd_T, btyd_monetary_value, r_score, f_score, m_score, \
+            rfm_segment; `strata kmeans --input` reads it directly. Bad rows are counted and reported with \
+            their line numbers (--strict makes the first fatal). Returns (negative amounts) reduce spend.
+            """
+    )
+
+    @OptionGroup var input: TransactionArguments
+
+    @Option(name: .customLong("as-of"), help: "Reference date for recency and tenure (default: the calibration end, else the last transaction).")
+    var asOf: String?
+
+    @Option(name: .customLong("calibration-end"), help: "Leave out transactions after this date (the hold-out period).")
+    var calibrationEnd: String?
+
+    @Option(name: .long, help: "days or weeks (fractional) for recency, tenure and the BTYD summary.")
+    var unit: String = "days"
+
+    @Option(name: .long, help: "Quantile bins for the R, F and M scores.")
+    var bins: Int = 5
+
+    @Option(name: .long, help: "Write the customer feature CSV here.")
+    var out: String?
+
+    @OptionGroup var runOptions: RunOptions
+
+    func validate() throws {
+        if RFMOptions.Unit(rawValue: unit) == nil { throw ValidationError("--unit must be days or weeks") }
+        if bins < 2 { throw ValidationError("--bins must be at least 2") }
+    }
+
+    func run() throws {
+        try Report.run(json: runOptions.json) {
+            var o = RFMOptions()
+            do {
+                o.asOf = try input.day(asOf, option: "--as-of")
+                o.calibrationEnd = try input.day(calibrationEnd, option: "--calibration-end")
+            } catch let e as ValidationError { throw StrataError.invalidArgument(e.message) }
+            o.unit = RFMOptions.Unit(rawValue: unit)!
+            o.bins = bins
+            let t0 = Date()
+            let (customers, report) = try RFM.summarize(path: input.transactions, transactions: input.options, options: o)
+            let seconds = Date().timeIntervalSince(t0)
+            var batch = OutputBatch()
+            if let path = out { try batch.stage(RFM.csv(customers), to: path) }
+            try batch.commit()
+            var segments: [String: Int] = [:]
+            for c in customers { segments[c.segment, default: 0] += 1 }
+            if runOptions.json {
+                Report.json([
+                    "customers": customers.count, "transactions": report.transactions, "bad_rows": report.badRows,
+                    "first_bad_rows": report.firstBadRows.map { ["line": $0.line, "column": $0.column ?? NSNull(), "message": $0.message] as [String: Any] },
+                    "excluded_after_calibration": report.afterCalibration, "excluded_after_as_of": report.afterAsOf,
+                    "as_of": CivilDate.string(report.asOf), "unit": unit, "segments": segments,
+                    "outputs": out.map { ["customers": $0] } ?? [:], "seconds": seconds,
+                ])
+            } else {
+                print("RFM of \(customers.count) customers from \(report.transactions) transactions in \(input.transactions) (as of \(CivilDate.string(report.asOf)), \(unit))")
+                if report.badRows > 0 {
+                    print("skipped \(report.badRows) bad rows; first: " + report.firstBadRows.prefix(3).map { "line \($0.line): \($0.message)" }.joined(separator: "; "))
+                }
+                for (name, count) in segments.sorted(by: { $0.value > $1.value }) {
+                    print(name.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%8d  %5.1f%%", count, 100 * Double(count) / Double(customers.count)))
+                }
+                if let p = out { print("customers: \(p)") }
+            }
+        }
+    }
+}
