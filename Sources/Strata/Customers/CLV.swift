@@ -1,0 +1,142 @@
+import Foundation
+
+@inline(__always) func logGammaD(_ x: Double) -> Double { let v: Double = lgamma(x); return v }
+
+/// BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way").
+public struct BGNBD: Sendable, Equatable {
+    public var r: Double, alpha: Double, a: Double, b: Double
+    /// Total (weighted) log-likelihood at the fit.
+    public var logLikelihood: Double
+
+    /// Log-likelihood of one customer (x repeat purchases, last at t_x, observed for T), in log
+    /// space throughout (no overflow for large x).
+    public static func logLikelihood(r: Double, alpha: Double, a: Double, b: Double, x: Double, tx: Double, T: Double) -> Double {
+        let a1 = logGammaD(r + x) - logGammaD(r) + r * log(alpha)
+        let a2 = logGammaD(a + b) + logGammaD(b + x) - logGammaD(b) - logGammaD(a + b + x)
+        let a3 = -(r + x) * log(alpha + T)
+        if x > 0 {
+            let a4 = log(a) - log(b + x - 1) - (r + x) * log(alpha + tx)
+            let m = max(a3, a4)
+            return a1 + a2 + m + log(exp(a3 - m) + exp(a4 - m))
+        }
+        return a1 + a2 + a3
+    }
+
+    /// Maximum likelihood on (x, t_x, T) triples with weights (counts of identical customers).
+    public static func fit(x: [Double], tx: [Double], T: [Double], weights: [Double]) throws -> BGNBD {
+        guard !x.isEmpty else { throw StrataError.invalidArgument("BG/NBD needs at least one customer") }
+        func nll(_ p: [Double]) -> Double {
+            let r = exp(p[0]), alpha = exp(p[1]), a = exp(p[2]), b = exp(p[3])
+            var s = 0.0
+            for i in x.indices { s += weights[i] * logLikelihood(r: r, alpha: alpha, a: a, b: b, x: x[i], tx: tx[i], T: T[i]) }
+            return -s
+        }
+        var best = NelderMead.minimize(nll, start: [0, 0, 0, 0])
+        best = NelderMead.minimize(nll, start: best.x, step: 0.05)   // restart from the optimum: standard NM hygiene
+        let p = best.x.map(exp)
+        guard best.value.isFinite else { throw StrataError.numerical("BG/NBD fit did not converge; check the summary (frequency, recency, T)") }
+        return BGNBD(r: p[0], alpha: p[1], a: p[2], b: p[3], logLikelihood: -best.value)
+    }
+
+    /// P(alive | x, t_x, T).
+    public func probabilityAlive(x: Double, tx: Double, T: Double) -> Double {
+        guard x > 0 else { return 1 }
+        let logRatio = log(a) - log(b + x - 1) + (r + x) * (log(alpha + T) - log(alpha + tx))
+        return 1 / (1 + exp(logRatio))
+    }
+
+    /// E[purchases in (T, T + t] | x, t_x, T].
+    public func expectedPurchases(t: Double, x: Double, tx: Double, T: Double) -> Double {
+        let z = t / (alpha + T + t)
+        let hyp = Self.hyp2f1(r + x, b + x, a + b + x - 1, z)
+        let first = (a + b + x - 1) / (a - 1)
+        let second = 1 - exp((r + x) * (log(alpha + T) - log(alpha + T + t))) * hyp
+        let denominator = x > 0 ? 1 + exp(log(a) - log(b + x - 1) + (r + x) * (log(alpha + T) - log(alpha + tx))) : 1
+        return first * second / denominator
+    }
+
+    /// Gauss hypergeometric 2F1(a, b; c; z) by its power series (|z| < 1).
+    static func hyp2f1(_ a: Double, _ b: Double, _ c: Double, _ z: Double) -> Double {
+        var term = 1.0, sum = 1.0
+        for k in 0..<100_000 {
+            let kk = Double(k)
+            term *= (a + kk) * (b + kk) / ((c + kk) * (kk + 1)) * z
+            sum += term
+            if abs(term) < 1e-15 * abs(sum) { break }
+        }
+        return sum
+    }
+}
+
+/// Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV"), fitted on repeat buyers.
+public struct GammaGamma: Sendable, Equatable {
+    public var p: Double, q: Double, gamma: Double
+    public var logLikelihood: Double
+
+    public static func fit(frequency: [Double], monetary: [Double], weights: [Double]) throws -> GammaGamma {
+        let idx = frequency.indices.filter { frequency[$0] > 0 && monetary[$0] > 0 }
+        guard !idx.isEmpty else { throw StrataError.invalidArgument("Gamma-Gamma needs repeat buyers with positive spend") }
+        func nll(_ v: [Double]) -> Double {
+            let p = exp(v[0]), q = exp(v[1]), g = exp(v[2])
+            var s = 0.0
+            for i in idx {
+                let x = frequency[i], m = monetary[i]
+                s += weights[i] * (logGammaD(p * x + q) - logGammaD(p * x) - logGammaD(q) + q * log(g) + (p * x - 1) * log(m)
+                                   + p * x * log(x) - (p * x + q) * log(x * m + g))
+            }
+            return -s
+        }
+        var best = NelderMead.minimize(nll, start: [0, 0, 0])
+        best = NelderMead.minimize(nll, start: best.x, step: 0.05)
+        let v = best.x.map(exp)
+        return GammaGamma(p: v[0], q: v[1], gamma: v[2], logLikelihood: -best.value)
+    }
+
+    /// E[average spend | x repeat purchases with mean m].
+    public func expectedAverageSpend(x: Double, monetary m: Double) -> Double {
+        let population = gamma * p / (q - 1)
+        let w = p * x / (p * x + q - 1)
+        return (1 - w) * population + w * m
+    }
+}
+
+/// Per-customer lifetime value from the two models.
+public struct CLVResult: Sendable {
+    public var id: String
+    public var probabilityAlive: Double
+    public var expectedPurchases: Double
+    public var expectedAverageSpend: Double
+    public var clv: Double
+}
+
+public enum CLV {
+    /// Fits BG/NBD on the customers' (frequency, recency, T), compressed to unique triples with
+    /// counts as weights, and Gamma-Gamma on the repeat buyers; then scores every customer:
+    /// P(alive), expected purchases over `horizon` units, expected average spend, and CLV = the sum
+    /// over the horizon's unit steps of expected purchases x expected spend, discounted by
+    /// `discount` per step.
+    public static func run(_ customers: [CustomerSummary], horizon: Int, discount: Double) throws
+        -> (bgnbd: BGNBD, gammaGamma: GammaGamma, results: [CLVResult], uniqueTriples: Int) {
+        var triples: [[Double]: Double] = [:]
+        for c in customers { triples[[Double(c.btydFrequency), c.btydRecency, c.btydT], default: 0] += 1 }
+        let keys = triples.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        let bg = try BGNBD.fit(x: keys.map { $0[0] }, tx: keys.map { $0[1] }, T: keys.map { $0[2] }, weights: keys.map { triples[$0]! })
+        var spend: [[Double]: Double] = [:]
+        for c in customers where c.btydFrequency > 0 { spend[[Double(c.btydFrequency), c.btydMonetaryValue], default: 0] += 1 }
+        let sk = spend.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        let gg = try GammaGamma.fit(frequency: sk.map { $0[0] }, monetary: sk.map { $0[1] }, weights: sk.map { spend[$0]! })
+        let results = customers.map { c -> CLVResult in
+            let x = Double(c.btydFrequency)
+            let m = gg.expectedAverageSpend(x: x, monetary: c.btydMonetaryValue)
+            var value = 0.0, previous = 0.0
+            for step in 1...max(1, horizon) {
+                let e = bg.expectedPurchases(t: Double(step), x: x, tx: c.btydRecency, T: c.btydT)
+                value += (e - previous) * m / pow(1 + discount, Double(step))
+                previous = e
+            }
+            return CLVResult(id: c.id, probabilityAlive: bg.probabilityAlive(x: x, tx: c.btydRecency, T: c.btydT),
+                             expectedPurchases: previous, expectedAverageSpend: m, clv: value)
+        }
+        return (bg, gg, results, keys.count)
+    }
+}
