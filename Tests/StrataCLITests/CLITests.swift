@@ -460,6 +460,22 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         #expect(km.code == 0 && km.json?["id_column"] as? String == "customer_id")
     }
 
+    @Test func clvJSONOnCDNOW() throws {
+        let dir = tempDir()
+        let r = try CLI.run(["clv", "--transactions", "\(fixtures)/cdnow/CDNOW_sample.txt", "--customer-column", "2", "--date-column", "3",
+                             "--amount-column", "5", "--delimiter", "whitespace", "--no-header", "--date-format", "%Y%m%d",
+                             "--calibration-end", "1997-09-30", "--unit", "weeks", "--horizon", "52", "--discount", "0.01",
+                             "--out", "\(dir)/clv.csv", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let bg = try #require(r.json?["bgnbd"] as? [String: Double])
+        let gg = try #require(r.json?["gamma_gamma"] as? [String: Double])
+        #expect(abs(bg["r"]! - 0.243) < 0.0005 && abs(bg["alpha"]! - 4.414) < 0.005 && abs(bg["a"]! - 0.793) < 0.0005 && abs(bg["b"]! - 2.426) < 0.005)
+        #expect(abs(bg["log_likelihood"]! - -9582.4) < 0.05)
+        #expect(abs(gg["p"]! - 6.25) < 0.005 && abs(gg["q"]! - 3.74) < 0.005 && abs(gg["gamma"]! - 15.44) < 0.005)
+        let lines = try String(contentsOfFile: "\(dir)/clv.csv", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2358 && lines[0].hasSuffix("p_alive,expected_purchases,expected_avg_spend,clv"))
+    }
+
     @Test func rfmBadRowsAndErrors() throws {
         let dir = tempDir()
         write("customer_id,date,amount\na,2024-01-01,10\nb,2024-13-01,5\nc,2024-01-02,x\n", "\(dir)/t.csv")
