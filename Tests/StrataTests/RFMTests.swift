@@ -96,3 +96,36 @@ import Testing
         #expect(CivilDate.parse("01/03/2024", format: "%d/%m/%Y") == CivilDate.days(year: 2024, month: 3, day: 1))
     }
 }
+
+@Suite struct ABCTests {
+    @Test func classesByHand() {
+        // 50, 30, 10, 6, 4 of 100: cumulative share before each: 0, .5, .8, .9, .96.
+        let (p, classes) = ABC.classify(["p1": 50, "p2": 30, "p3": 10, "p4": 6, "p5": 4, "p6": 0])
+        #expect(p.map(\.id) == ["p1", "p2", "p3", "p4", "p5", "p6"])
+        #expect(p.map(\.abcClass) == ["A", "A", "B", "B", "C", "C"])
+        #expect(abs(p[2].cumulativeShare - 0.9) < 1e-12)
+        #expect(classes["A"]!.products == 2 && abs(classes["A"]!.valueShare - 0.8) < 1e-12)
+        #expect(abs(classes["C"]!.productShare - 2.0 / 6) < 1e-12)
+    }
+
+    @Test func fromTransactionsWithSegments() throws {
+        let path = temporaryDirectory() + "/t.csv"
+        try """
+            customer_id,date,amount,product,qty
+            a,2024-01-01,90,x,1
+            a,2024-01-02,5,y,10
+            b,2024-01-01,5,z,2
+            b,2024-01-03,50,y,1
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        var t = TransactionOptions()
+        t.product = .name("product")
+        t.quantity = .name("qty")
+        let r = try ABC.run(path: path, transactions: t, measure: .revenue, segments: ["a": "big", "b": "small"], a: 0.8, b: 0.95)
+        #expect(r.overall.map(\.id) == ["x", "y", "z"] && r.overall.map(\.abcClass) == ["A", "A", "C"])
+        #expect(r.bySegment["big"]!.first!.id == "x" && r.bySegment["small"]!.first!.id == "y")
+        let q = try ABC.run(path: path, transactions: t, measure: .quantity, a: 0.8, b: 0.95)
+        #expect(q.overall.first!.id == "y" && q.overall.first!.value == 11)
+        #expect(throws: StrataError.self) { try ABC.run(path: path, transactions: t, measure: .margin, a: 0.8, b: 0.95) }
+    }
+}

@@ -21,6 +21,8 @@ public struct TransactionOptions: Sendable {
     public var amount: ColumnRef = .name("amount")
     public var quantity: ColumnRef? = nil
     public var product: ColumnRef? = nil
+    /// Optional margin (profit) per row, for ABC by margin.
+    public var margin: ColumnRef? = nil
     public var delimiter: Delimiter = .comma
     public var hasHeader = true
     /// strftime-style format (%Y %m %d %H %M %S and literal characters); nil: ISO 8601
@@ -57,6 +59,7 @@ public struct Transaction: Sendable {
     public var amount: Double
     public var quantity: Double?
     public var product: String?
+    public var margin: Double? = nil
 }
 
 /// Calendar days without Foundation's Calendar (fast, proleptic Gregorian; H. Hinnant's algorithm).
@@ -156,7 +159,7 @@ public enum TransactionReader {
                 return i
             }
         }
-        var ci = 0, di = 0, ai = 0, qi: Int? = nil, pi: Int? = nil
+        var ci = 0, di = 0, ai = 0, qi: Int? = nil, pi: Int? = nil, mi: Int? = nil
         var lineNo = 0
         var first = true
         // "\r\n" is a single Character in Swift: split on any newline character.
@@ -179,6 +182,7 @@ public enum TransactionReader {
                 ci = try index(o.customer, "--customer-column"); di = try index(o.date, "--date-column"); ai = try index(o.amount, "--amount-column")
                 qi = try o.quantity.map { try index($0, "--quantity-column") }
                 pi = try o.product.map { try index($0, "--product-column") }
+                mi = try o.margin.map { try index($0, "--margin-column") }
                 if o.hasHeader { continue }
             }
             func fail(_ column: ColumnRef?, _ message: String) throws {
@@ -190,7 +194,7 @@ public enum TransactionReader {
                 bad += 1
                 if badRows.count < maxBadRowsKept { badRows.append(b) }
             }
-            let need = max(ci, di, ai, qi ?? 0, pi ?? 0)
+            let need = max(ci, di, ai, qi ?? 0, pi ?? 0, mi ?? 0)
             guard fields.count > need else { try fail(nil, "row has \(fields.count) fields, needs at least \(need + 1)"); continue }
             func clean(_ s: Substring) -> Substring {
                 var t = s
@@ -211,8 +215,15 @@ public enum TransactionReader {
                 guard let q = Double(clean(fields[qi])), q.isFinite else { try fail(o.quantity, "quantity '\(clean(fields[qi]))' is not a number"); continue }
                 quantity = q
             }
+            var margin: Double? = nil
+            if let mi {
+                guard let v = Double(clean(fields[mi])), v.isFinite else { try fail(o.margin, "margin '\(clean(fields[mi]))' is not a number"); continue }
+                margin = v
+            }
+            if let pi, clean(fields[pi]).isEmpty { try fail(o.product, "missing product id"); continue }
             rows += 1
-            try body(Transaction(customer: String(customer), day: day, amount: amount, quantity: quantity, product: pi.map { String(clean(fields[$0])) }))
+            try body(Transaction(customer: String(customer), day: day, amount: amount, quantity: quantity,
+                                 product: pi.map { String(clean(fields[$0])) }, margin: margin))
         }
         return (rows, bad, badRows)
     }
