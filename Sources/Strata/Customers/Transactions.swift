@@ -89,6 +89,11 @@ public enum CivilDate {
     /// Parses `text` with an strftime-style format, or ISO 8601 when `format` is nil.
     public static func parse(_ text: Substring, format: String?) -> Int? {
         let b = Array(text.utf8)
+        return b.withUnsafeBufferPointer { parse($0, format: format.map { Array($0.utf8) }) }
+    }
+
+    /// The same, from bytes (the streaming reader's path: no String per row).
+    static func parse(_ b: UnsafeBufferPointer<UInt8>, format fmt: [UInt8]?) -> Int? {
         func digits(_ i: inout Int, _ count: Int) -> Int? {
             guard i + count <= b.count else { return nil }
             var v = 0
@@ -97,8 +102,7 @@ public enum CivilDate {
             return v
         }
         var y = 0, m = 0, d = 0, i = 0
-        if let format {
-            let f = Array(format.utf8)
+        if let f = fmt {
             var k = 0
             while k < f.count {
                 if f[k] == UInt8(ascii: "%"), k + 1 < f.count {
@@ -126,28 +130,43 @@ public enum CivilDate {
             y = yy; m = mm; d = dd
         }
         guard m >= 1 && m <= 12 && d >= 1 && d <= 31 else { return nil }
-        let days = self.days(year: y, month: m, day: d)
         // Reject dates like 2023-02-30 that roll over.
-        guard string(days) == String(format: "%04d-%02d-%02d", y, m, d) else { return nil }
-        return days
+        let monthDays = [31, (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard d <= monthDays[m - 1] else { return nil }
+        return days(year: y, month: m, day: d)
     }
 }
 
 /// Streams an order log: every usable row goes to `body` in file order; bad rows (missing id,
 /// unparsable date, non-numeric amount, short row) are counted and returned, or with `strict`
-/// the first one is an error naming file, line and column. Memory: the file's bytes plus what
-/// `body` keeps (the reader itself keeps nothing per row).
+/// the first one is an error naming file, line and column.
+///
+/// Memory: one 4 MiB read buffer; nothing per row is kept (the caller keeps what it aggregates),
+/// so 10M transactions cost what their customers cost. Fields are cut from bytes; only the
+/// customer and product ids become Strings.
 public enum TransactionReader {
+    static let chunkBytes = 4 << 20
+
     public static func read(path: String, options o: TransactionOptions, maxBadRowsKept: Int = 100,
                             _ body: (Transaction) throws -> Void) throws -> (rows: Int, bad: Int, badRows: [BadRow]) {
-        let bytes = try readFileBytes(path)
-        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            throw StrataError.badData(file: path, line: nil, column: nil, message: "the transactions file is empty")
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw StrataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        let delimiter: UInt8
+        switch o.delimiter {
+        case .comma: delimiter = UInt8(ascii: ",")
+        case .semicolon: delimiter = UInt8(ascii: ";")
+        case .tab: delimiter = 0x09
+        case .whitespace: delimiter = 0x20
         }
-        let text = String(decoding: bytes, as: UTF8.self)
+        let whitespace = o.delimiter == .whitespace
+        let format = o.dateFormat.map { Array($0.utf8) }
         var header: [String] = []
-        var rows = 0, bad = 0
+        var rows = 0, bad = 0, lineNo = 0
         var badRows: [BadRow] = []
+        var first = true, sawContent = false
+        var ci = 0, di = 0, ai = 0, qi: Int? = nil, pi: Int? = nil, mi: Int? = nil
+        var fields: [(Int, Int)] = []
         func index(_ ref: ColumnRef, _ option: String) throws -> Int {
             switch ref {
             case let .position(p): return p - 1
@@ -159,72 +178,116 @@ public enum TransactionReader {
                 return i
             }
         }
-        var ci = 0, di = 0, ai = 0, qi: Int? = nil, pi: Int? = nil, mi: Int? = nil
-        var lineNo = 0
-        var first = true
-        // "\r\n" is a single Character in Swift: split on any newline character.
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }) {
+        func columnName(_ c: ColumnRef?) -> String? {
+            guard let c else { return nil }
+            if case let .position(p) = c, p - 1 < header.count { return header[p - 1] }
+            return c.description
+        }
+        // Processes one line (bytes without the line end).
+        func line(_ b: UnsafeBufferPointer<UInt8>) throws {
             lineNo += 1
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
-            let fields: [Substring]
-            switch o.delimiter {
-            case .comma: fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            case .semicolon: fields = line.split(separator: ";", omittingEmptySubsequences: false)
-            case .tab: fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            case .whitespace: fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            // Cut fields (trim spaces and quotes).
+            fields.removeAll(keepingCapacity: true)
+            var i = 0
+            let n = b.count
+            if whitespace {
+                while i < n {
+                    while i < n, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+                    if i == n { break }
+                    let s = i
+                    while i < n, b[i] != 0x20, b[i] != 0x09 { i += 1 }
+                    fields.append((s, i))
+                }
+            } else {
+                var s = 0
+                while true {
+                    while i < n, b[i] != delimiter { i += 1 }
+                    var lo = s, hi = i
+                    while lo < hi, b[lo] == 0x20 || b[lo] == 0x22 { lo += 1 }
+                    while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x22 { hi -= 1 }
+                    fields.append((lo, hi))
+                    if i >= n { break }
+                    i += 1; s = i
+                }
             }
+            if fields.isEmpty || (fields.count == 1 && fields[0].0 == fields[0].1) { return }   // blank line
+            sawContent = true
+            func text(_ f: (Int, Int)) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[f.0..<f.1]), as: UTF8.self) }
             if first {
                 first = false
-                if o.hasHeader {
-                    header = fields.map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-                }
+                if o.hasHeader { header = fields.map(text) }
                 ci = try index(o.customer, "--customer-column"); di = try index(o.date, "--date-column"); ai = try index(o.amount, "--amount-column")
                 qi = try o.quantity.map { try index($0, "--quantity-column") }
                 pi = try o.product.map { try index($0, "--product-column") }
                 mi = try o.margin.map { try index($0, "--margin-column") }
-                if o.hasHeader { continue }
+                if o.hasHeader { return }
             }
             func fail(_ column: ColumnRef?, _ message: String) throws {
-                let b = BadRow(line: lineNo, column: column.map { c in
-                    if case let .position(p) = c, p - 1 < header.count { return header[p - 1] }
-                    return c.description
-                }, message: message)
-                if o.strict { throw StrataError.badData(file: path, line: b.line, column: b.column, message: b.message + " (--strict)") }
+                let r = BadRow(line: lineNo, column: columnName(column), message: message)
+                if o.strict { throw StrataError.badData(file: path, line: r.line, column: r.column, message: r.message + " (--strict)") }
                 bad += 1
-                if badRows.count < maxBadRowsKept { badRows.append(b) }
+                if badRows.count < maxBadRowsKept { badRows.append(r) }
             }
             let need = max(ci, di, ai, qi ?? 0, pi ?? 0, mi ?? 0)
-            guard fields.count > need else { try fail(nil, "row has \(fields.count) fields, needs at least \(need + 1)"); continue }
-            func clean(_ s: Substring) -> Substring {
-                var t = s
-                while let c = t.first, c == " " || c == "\"" { t.removeFirst() }
-                while let c = t.last, c == " " || c == "\"" { t.removeLast() }
-                return t
+            guard fields.count > need else { try fail(nil, "row has \(fields.count) fields, needs at least \(need + 1)"); return }
+            let cf = fields[ci]
+            guard cf.1 > cf.0 else { try fail(o.customer, "missing customer id"); return }
+            let df = fields[di]
+            guard let day = CivilDate.parse(UnsafeBufferPointer(rebasing: b[df.0..<df.1]), format: format) else {
+                try fail(o.date, "date '\(text(df))' does not match \(o.dateFormat ?? "ISO 8601 (YYYY-MM-DD)")"); return
             }
-            let customer = clean(fields[ci])
-            guard !customer.isEmpty else { try fail(o.customer, "missing customer id"); continue }
-            guard let day = CivilDate.parse(clean(fields[di]), format: o.dateFormat) else {
-                try fail(o.date, "date '\(clean(fields[di]))' does not match \(o.dateFormat ?? "ISO 8601 (YYYY-MM-DD)")"); continue
-            }
-            guard let amount = Double(clean(fields[ai])), amount.isFinite else {
-                try fail(o.amount, "amount '\(clean(fields[ai]))' is not a number"); continue
-            }
+            func number(_ f: (Int, Int)) -> Double? { NumberParser.parseDouble(b.baseAddress! + f.0, f.1 - f.0) }
+            guard let amount = number(fields[ai]) else { try fail(o.amount, "amount '\(text(fields[ai]))' is not a number"); return }
             var quantity: Double? = nil
             if let qi {
-                guard let q = Double(clean(fields[qi])), q.isFinite else { try fail(o.quantity, "quantity '\(clean(fields[qi]))' is not a number"); continue }
+                guard let q = number(fields[qi]) else { try fail(o.quantity, "quantity '\(text(fields[qi]))' is not a number"); return }
                 quantity = q
             }
             var margin: Double? = nil
             if let mi {
-                guard let v = Double(clean(fields[mi])), v.isFinite else { try fail(o.margin, "margin '\(clean(fields[mi]))' is not a number"); continue }
+                guard let v = number(fields[mi]) else { try fail(o.margin, "margin '\(text(fields[mi]))' is not a number"); return }
                 margin = v
             }
-            if let pi, clean(fields[pi]).isEmpty { try fail(o.product, "missing product id"); continue }
+            if let pi, fields[pi].1 <= fields[pi].0 { try fail(o.product, "missing product id"); return }
             rows += 1
-            try body(Transaction(customer: String(customer), day: day, amount: amount, quantity: quantity,
-                                 product: pi.map { String(clean(fields[$0])) }, margin: margin))
+            try body(Transaction(customer: text(cf), day: day, amount: amount, quantity: quantity, product: pi.map { text(fields[$0]) }, margin: margin))
         }
+        // Chunked reading; a line split across chunks is carried over.
+        var buffer = [UInt8](repeating: 0, count: chunkBytes)
+        var carry: [UInt8] = []
+        var skipBOM = true
+        while true {
+            let got = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, chunkBytes) }
+            if got < 0 { throw StrataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+            if got == 0 { break }
+            try buffer.withUnsafeBufferPointer { all in
+                var start = 0
+                if skipBOM { skipBOM = false; if got >= 3, all[0] == 0xEF, all[1] == 0xBB, all[2] == 0xBF { start = 3 } }
+                var i = start
+                while i < got {
+                    if all[i] == 0x0A {
+                        var hi = i
+                        if hi > start, all[hi - 1] == 0x0D { hi -= 1 }
+                        if carry.isEmpty {
+                            try line(UnsafeBufferPointer(rebasing: all[start..<hi]))
+                        } else {
+                            carry.append(contentsOf: all[start..<i])
+                            if carry.last == 0x0D { carry.removeLast() }
+                            try carry.withUnsafeBufferPointer { try line($0) }
+                            carry.removeAll(keepingCapacity: true)
+                        }
+                        start = i + 1
+                    }
+                    i += 1
+                }
+                if start < got { carry.append(contentsOf: all[start..<got]) }
+            }
+        }
+        if !carry.isEmpty {
+            if carry.last == 0x0D { carry.removeLast() }
+            try carry.withUnsafeBufferPointer { try line($0) }
+        }
+        if !sawContent { throw StrataError.badData(file: path, line: nil, column: nil, message: "the transactions file is empty") }
         return (rows, bad, badRows)
     }
 }

@@ -92,6 +92,34 @@ enum NumberParser {
         return slow(p + start, end - start)
     }
 
+    /// A decimal number as Double (amounts: money needs more than Float's 7 digits). Fast path:
+    /// up to 15 significant digits with |exponent| <= 22 (exact); otherwise strtod.
+    static func parseDouble(_ p: UnsafePointer<UInt8>, _ count: Int) -> Double? {
+        var i = 0, end = count
+        while i < end, p[i] == 0x20 || p[i] == 0x09 || p[i] == 0x22 { i += 1 }
+        while end > i, p[end - 1] == 0x20 || p[end - 1] == 0x09 || p[end - 1] == 0x22 || p[end - 1] == 0x0D { end -= 1 }
+        if i == end { return nil }
+        let start = i
+        var negative = false
+        if p[i] == UInt8(ascii: "-") { negative = true; i += 1 } else if p[i] == UInt8(ascii: "+") { i += 1 }
+        var mantissa: UInt64 = 0, digits = 0, frac = 0, any = false
+        while i < end, p[i] &- 0x30 < 10 { any = true; mantissa = mantissa &* 10 &+ UInt64(p[i] &- 0x30); digits += 1; i += 1 }
+        if i < end, p[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < end, p[i] &- 0x30 < 10 { any = true; mantissa = mantissa &* 10 &+ UInt64(p[i] &- 0x30); digits += 1; frac += 1; i += 1 }
+        }
+        if any && i == end && digits <= 15 && frac <= 22 {
+            let v = Double(mantissa) / pow10d[frac]
+            return negative ? -v : v
+        }
+        var buf = [CChar](repeating: 0, count: end - start + 1)
+        for j in 0..<(end - start) { buf[j] = CChar(bitPattern: p[start + j]) }
+        var endp: UnsafeMutablePointer<CChar>?
+        let v = buf.withUnsafeBufferPointer { strtod($0.baseAddress!, &endp) }
+        let consumed = buf.withUnsafeBufferPointer { b in endp.map { $0 - UnsafeMutablePointer(mutating: b.baseAddress!) } ?? 0 }
+        return consumed == end - start && v.isFinite ? v : nil
+    }
+
     private static func slow(_ p: UnsafePointer<UInt8>, _ count: Int) -> ParsedNumber {
         var buf = [CChar](repeating: 0, count: count + 1)
         for j in 0..<count { buf[j] = CChar(bitPattern: p[j]) }
