@@ -1,4 +1,5 @@
 import Foundation
+import StrataKernels
 
 @inline(__always) func logGammaD(_ x: Double) -> Double { let v: Double = lgamma(x); return v }
 
@@ -23,13 +24,43 @@ public struct BGNBD: Sendable, Equatable {
     }
 
     /// Maximum likelihood on (x, t_x, T) triples with weights (counts of identical customers).
-    public static func fit(x: [Double], tx: [Double], T: [Double], weights: [Double]) throws -> BGNBD {
+    /// Each evaluation precomputes the log-gamma terms that depend on x alone (few distinct
+    /// values) and sums the rest over fixed chunks in parallel, reduced in chunk order.
+    public static func fit(x: [Double], tx: [Double], T: [Double], weights: [Double], threads: Int = defaultThreadCount) throws -> BGNBD {
         guard !x.isEmpty else { throw StrataError.invalidArgument("BG/NBD needs at least one customer") }
+        let xs = x.map { Int($0) }
+        let maxX = xs.max() ?? 0
+        let part = RowPartition(rows: x.count, chunkRows: 8_192)
         func nll(_ p: [Double]) -> Double {
             let r = exp(p[0]), alpha = exp(p[1]), a = exp(p[2]), b = exp(p[3])
-            var s = 0.0
-            for i in x.indices { s += weights[i] * logLikelihood(r: r, alpha: alpha, a: a, b: b, x: x[i], tx: tx[i], T: T[i]) }
-            return -s
+            // Terms of x alone: A1 + A2 without the T/t_x parts, and log(a) - log(b + x - 1).
+            var base = [Double](repeating: 0, count: maxX + 1), tail = [Double](repeating: 0, count: maxX + 1)
+            let c0 = -logGammaD(r) + r * log(alpha) + logGammaD(a + b) - logGammaD(b)
+            for v in 0...maxX {
+                let xv = Double(v)
+                base[v] = c0 + logGammaD(r + xv) + logGammaD(b + xv) - logGammaD(a + b + xv)
+                tail[v] = v > 0 ? log(a) - log(b + xv - 1) : 0
+            }
+            var partial = [Double](repeating: 0, count: part.count)
+            partial.withUnsafeMutableBufferPointer { pp in
+                let out = UncheckedSendable(pp.baseAddress!)
+                Parallel.forEachChunk(part.count, threads: threads) { c in
+                    var s = 0.0
+                    for i in part.range(c) {
+                        let v = xs[i], rx = r + Double(v)
+                        let a3 = -rx * log(alpha + T[i])
+                        var ll = base[v] + a3
+                        if v > 0 {
+                            let a4 = tail[v] - rx * log(alpha + tx[i])
+                            let m = max(a3, a4)
+                            ll = base[v] + m + log(exp(a3 - m) + exp(a4 - m))
+                        }
+                        s += weights[i] * ll
+                    }
+                    out.value[c] = s
+                }
+            }
+            return -partial.reduce(0, +)
         }
         var best = NelderMead.minimize(nll, start: [0, 0, 0, 0])
         best = NelderMead.minimize(nll, start: best.x, step: 0.05)   // restart from the optimum: standard NM hygiene
@@ -115,12 +146,12 @@ public enum CLV {
     /// P(alive), expected purchases over `horizon` units, expected average spend, and CLV = the sum
     /// over the horizon's unit steps of expected purchases x expected spend, discounted by
     /// `discount` per step.
-    public static func run(_ customers: [CustomerSummary], horizon: Int, discount: Double) throws
+    public static func run(_ customers: [CustomerSummary], horizon: Int, discount: Double, threads: Int = defaultThreadCount) throws
         -> (bgnbd: BGNBD, gammaGamma: GammaGamma, results: [CLVResult], uniqueTriples: Int) {
         var triples: [[Double]: Double] = [:]
         for c in customers { triples[[Double(c.btydFrequency), c.btydRecency, c.btydT], default: 0] += 1 }
         let keys = triples.keys.sorted { $0.lexicographicallyPrecedes($1) }
-        let bg = try BGNBD.fit(x: keys.map { $0[0] }, tx: keys.map { $0[1] }, T: keys.map { $0[2] }, weights: keys.map { triples[$0]! })
+        let bg = try BGNBD.fit(x: keys.map { $0[0] }, tx: keys.map { $0[1] }, T: keys.map { $0[2] }, weights: keys.map { triples[$0]! }, threads: threads)
         var spend: [[Double]: Double] = [:]
         for c in customers where c.btydFrequency > 0 { spend[[Double(c.btydFrequency), c.btydMonetaryValue], default: 0] += 1 }
         let sk = spend.keys.sorted { $0.lexicographicallyPrecedes($1) }
