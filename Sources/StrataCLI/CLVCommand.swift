@@ -40,11 +40,7 @@ struct CLVCommand: ParsableCommand {
 
     func run() throws {
         try Report.run(json: runOptions.json) {
-            var o = RFMOptions()
-            do { o.calibrationEnd = try input.day(calibrationEnd, option: "--calibration-end") } catch let e as ValidationError {
-                throw StrataError.invalidArgument(e.message)
-            }
-            o.unit = RFMOptions.Unit(rawValue: unit)!
+            let o = try input.summaryOptions(asOf: nil, calibrationEnd: calibrationEnd, unit: unit)
             let t0 = Date()
             let (customers, report) = try RFM.summarize(path: input.transactions, transactions: input.options, options: o)
             let r = try CLV.run(customers, horizon: horizon, discount: discount)

@@ -52,6 +52,17 @@ struct TransactionArguments: ParsableArguments {
         if TransactionOptions.parseDelimiter(delimiter) == nil { throw ValidationError("--delimiter must be , ; tab or whitespace") }
     }
 
+    /// The reference days and unit for RFM and CLV, from the command line (errors exit 64).
+    func summaryOptions(asOf: String?, calibrationEnd: String?, unit: String) throws -> RFMOptions {
+        var o = RFMOptions()
+        do {
+            o.asOf = try day(asOf, option: "--as-of")
+            o.calibrationEnd = try day(calibrationEnd, option: "--calibration-end")
+        } catch let e as ValidationError { throw StrataError.invalidArgument(e.message) }
+        o.unit = RFMOptions.Unit(rawValue: unit) ?? .days
+        return o
+    }
+
     /// A day given on the command line: ISO 8601, or in --date-format.
     func day(_ s: String?, option: String) throws -> Int? {
         guard let s else { return nil }
@@ -98,12 +109,7 @@ struct RFMCommand: ParsableCommand {
 
     func run() throws {
         try Report.run(json: runOptions.json) {
-            var o = RFMOptions()
-            do {
-                o.asOf = try input.day(asOf, option: "--as-of")
-                o.calibrationEnd = try input.day(calibrationEnd, option: "--calibration-end")
-            } catch let e as ValidationError { throw StrataError.invalidArgument(e.message) }
-            o.unit = RFMOptions.Unit(rawValue: unit)!
+            var o = try input.summaryOptions(asOf: asOf, calibrationEnd: calibrationEnd, unit: unit)
             o.bins = bins
             let t0 = Date()
             let (customers, report) = try RFM.summarize(path: input.transactions, transactions: input.options, options: o)
