@@ -8,6 +8,9 @@ public struct BGNBD: Sendable, Equatable {
     public var r: Double, alpha: Double, a: Double, b: Double
     /// Total (weighted) log-likelihood at the fit.
     public var logLikelihood: Double
+    /// True when a parameter ended at the search bound (|log parameter| = 15): the data show no
+    /// heterogeneity or no dropout, and the model degenerates; the estimates are not meaningful.
+    public var atBound: Bool = false
 
     /// Log-likelihood of one customer (x repeat purchases, last at t_x, observed for T), in log
     /// space throughout (no overflow for large x).
@@ -32,6 +35,7 @@ public struct BGNBD: Sendable, Equatable {
         let maxX = xs.max() ?? 0
         let part = RowPartition(rows: x.count, chunkRows: 8_192)
         func nll(_ p: [Double]) -> Double {
+            if p.contains(where: { abs($0) > logBound }) { return .infinity }
             let r = exp(p[0]), alpha = exp(p[1]), a = exp(p[2]), b = exp(p[3])
             // Terms of x alone: A1 + A2 without the T/t_x parts, and log(a) - log(b + x - 1).
             var base = [Double](repeating: 0, count: maxX + 1), tail = [Double](repeating: 0, count: maxX + 1)
@@ -66,8 +70,13 @@ public struct BGNBD: Sendable, Equatable {
         best = NelderMead.minimize(nll, start: best.x, step: 0.05)   // restart from the optimum: standard NM hygiene
         let p = best.x.map(exp)
         guard best.value.isFinite else { throw StrataError.numerical("BG/NBD fit did not converge; check the summary (frequency, recency, T)") }
-        return BGNBD(r: p[0], alpha: p[1], a: p[2], b: p[3], logLikelihood: -best.value)
+        return BGNBD(r: p[0], alpha: p[1], a: p[2], b: p[3], logLikelihood: -best.value,
+                     atBound: best.x.contains { abs($0) > logBound - 0.5 })
     }
+
+    /// Search bound on log-parameters: e^15 ~ 3e6. A likelihood whose maximum lies beyond it has
+    /// no interior optimum (no dropout or no heterogeneity in the data).
+    static let logBound = 15.0
 
     /// P(alive | x, t_x, T).
     public func probabilityAlive(x: Double, tx: Double, T: Double) -> Double {
@@ -103,11 +112,13 @@ public struct BGNBD: Sendable, Equatable {
 public struct GammaGamma: Sendable, Equatable {
     public var p: Double, q: Double, gamma: Double
     public var logLikelihood: Double
+    public var atBound: Bool = false
 
     public static func fit(frequency: [Double], monetary: [Double], weights: [Double]) throws -> GammaGamma {
         let idx = frequency.indices.filter { frequency[$0] > 0 && monetary[$0] > 0 }
         guard !idx.isEmpty else { throw StrataError.invalidArgument("Gamma-Gamma needs repeat buyers with positive spend") }
         func nll(_ v: [Double]) -> Double {
+            if v.contains(where: { abs($0) > BGNBD.logBound }) { return .infinity }
             let p = exp(v[0]), q = exp(v[1]), g = exp(v[2])
             var s = 0.0
             for i in idx {
@@ -120,7 +131,7 @@ public struct GammaGamma: Sendable, Equatable {
         var best = NelderMead.minimize(nll, start: [0, 0, 0])
         best = NelderMead.minimize(nll, start: best.x, step: 0.05)
         let v = best.x.map(exp)
-        return GammaGamma(p: v[0], q: v[1], gamma: v[2], logLikelihood: -best.value)
+        return GammaGamma(p: v[0], q: v[1], gamma: v[2], logLikelihood: -best.value, atBound: best.x.contains { abs($0) > BGNBD.logBound - 0.5 })
     }
 
     /// E[average spend | x repeat purchases with mean m].
