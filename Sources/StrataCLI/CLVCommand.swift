@@ -56,13 +56,14 @@ struct CLVCommand: ParsableCommand {
                 try batch.commit()
             }
             let total = r.results.reduce(0.0) { $0 + $1.clv }
+            if !r.bgnbd.converged { Report.stderr("strata: warning: the BG/NBD optimizer stopped at its evaluation cap before converging") }
             if r.bgnbd.atBound || r.gammaGamma.atBound {
                 Report.stderr("strata: warning: a model parameter reached its search bound: the data show no dropout or no heterogeneity, so the BTYD estimates are not meaningful")
             }
             if runOptions.json {
                 Report.json([
                     "bgnbd": ["r": r.bgnbd.r, "alpha": r.bgnbd.alpha, "a": r.bgnbd.a, "b": r.bgnbd.b, "log_likelihood": r.bgnbd.logLikelihood,
-                              "at_bound": r.bgnbd.atBound] as [String: Any],
+                              "at_bound": r.bgnbd.atBound, "converged": r.bgnbd.converged] as [String: Any],
                     "gamma_gamma": ["p": r.gammaGamma.p, "q": r.gammaGamma.q, "gamma": r.gammaGamma.gamma, "at_bound": r.gammaGamma.atBound] as [String: Any],
                     "customers": customers.count, "repeat_customers": customers.filter { $0.btydFrequency > 0 }.count,
                     "unique_triples": r.uniqueTriples, "transactions": report.transactions, "bad_rows": report.badRows,

@@ -470,6 +470,7 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         let bg = try #require((r.json?["bgnbd"] as? [String: Any])?.compactMapValues { $0 as? Double })
         let gg = try #require((r.json?["gamma_gamma"] as? [String: Any])?.compactMapValues { $0 as? Double })
         #expect((r.json?["bgnbd"] as? [String: Any])?["at_bound"] as? Bool == false)
+        #expect((r.json?["bgnbd"] as? [String: Any])?["converged"] as? Bool == true)
         #expect(abs(bg["r"]! - 0.243) < 0.0005 && abs(bg["alpha"]! - 4.414) < 0.005 && abs(bg["a"]! - 0.793) < 0.0005 && abs(bg["b"]! - 2.426) < 0.005)
         #expect(abs(bg["log_likelihood"]! - -9582.4) < 0.05)
         #expect(abs(gg["p"]! - 6.25) < 0.005 && abs(gg["q"]! - 3.74) < 0.005 && abs(gg["gamma"]! - 15.44) < 0.005)

@@ -11,6 +11,8 @@ public struct BGNBD: Sendable, Equatable {
     /// True when a parameter ended at the search bound (|log parameter| = 15): the data show no
     /// heterogeneity or no dropout, and the model degenerates; the estimates are not meaningful.
     public var atBound: Bool = false
+    /// False when the optimizer stopped at its evaluation cap.
+    public var converged: Bool = true
 
     /// Log-likelihood of one customer (x repeat purchases, last at t_x, observed for T), in log
     /// space throughout (no overflow for large x).
@@ -71,7 +73,7 @@ public struct BGNBD: Sendable, Equatable {
         let p = best.x.map(exp)
         guard best.value.isFinite else { throw StrataError.numerical("BG/NBD fit did not converge; check the summary (frequency, recency, T)") }
         return BGNBD(r: p[0], alpha: p[1], a: p[2], b: p[3], logLikelihood: -best.value,
-                     atBound: best.x.contains { abs($0) > logBound - 0.5 })
+                     atBound: best.x.contains { abs($0) > logBound - 0.5 }, converged: best.converged)
     }
 
     /// Search bound on log-parameters: e^15 ~ 3e6. A likelihood whose maximum lies beyond it has
