@@ -33,6 +33,30 @@ public struct BGNBD: Sendable, Equatable {
     /// values) and sums the rest over fixed chunks in parallel, reduced in chunk order.
     public static func fit(x: [Double], tx: [Double], T: [Double], weights: [Double], threads: Int = defaultThreadCount) throws -> BGNBD {
         guard !x.isEmpty else { throw StrataError.invalidArgument("BG/NBD needs at least one customer") }
+        // Many distinct triples: fit a deterministic stride subsample first (weights scaled to the
+        // same total), then refine on everything from there with a small simplex. Each full-data
+        // evaluation is O(triples), so starting near the optimum is what makes millions tractable.
+        if x.count > subsampleAbove {
+            let stride = (x.count + subsampleSize - 1) / subsampleSize
+            let idx = Swift.stride(from: 0, to: x.count, by: stride).map { $0 }
+            let scale = weights.reduce(0, +) / idx.reduce(0.0) { $0 + weights[$1] }
+            let coarse = try fitFrom(start: [0, 0, 0, 0], step: 0.5, cap: 6_000, x: idx.map { x[$0] }, tx: idx.map { tx[$0] },
+                                     T: idx.map { T[$0] }, weights: idx.map { weights[$0] * scale }, threads: threads)
+            let start = [coarse.r, coarse.alpha, coarse.a, coarse.b].map { min(max(log($0), -logBound + 1), logBound - 1) }
+            return try fitFrom(start: start, step: 0.05, cap: 1_500, x: x, tx: tx, T: T, weights: weights, threads: threads)
+        }
+        let first = try fitFrom(start: [0, 0, 0, 0], step: 0.5, cap: 6_000, x: x, tx: tx, T: T, weights: weights, threads: threads)
+        // Restart from the optimum: standard Nelder-Mead hygiene.
+        return try fitFrom(start: [first.r, first.alpha, first.a, first.b].map(log), step: 0.05, cap: 6_000,
+                           x: x, tx: tx, T: T, weights: weights, threads: threads)
+    }
+
+    /// Above this many triples the fit starts on a subsample of `subsampleSize`.
+    static let subsampleAbove = 50_000
+    static let subsampleSize = 20_000
+
+    static func fitFrom(start: [Double], step: Double, cap: Int, x: [Double], tx: [Double], T: [Double], weights: [Double],
+                        threads: Int) throws -> BGNBD {
         let xs = x.map { Int($0) }
         let maxX = xs.max() ?? 0
         let part = RowPartition(rows: x.count, chunkRows: 8_192)
@@ -68,8 +92,7 @@ public struct BGNBD: Sendable, Equatable {
             }
             return -partial.reduce(0, +)
         }
-        var best = NelderMead.minimize(nll, start: [0, 0, 0, 0])
-        best = NelderMead.minimize(nll, start: best.x, step: 0.05)   // restart from the optimum: standard NM hygiene
+        let best = NelderMead.minimize(nll, start: start, step: step, maxEvaluations: cap)
         let p = best.x.map(exp)
         guard best.value.isFinite else { throw StrataError.numerical("BG/NBD fit did not converge; check the summary (frequency, recency, T)") }
         return BGNBD(r: p[0], alpha: p[1], a: p[2], b: p[3], logLikelihood: -best.value,
