@@ -8,15 +8,13 @@ struct ScoreCommand: ParsableCommand {
         abstract: "Clustering quality metrics of a labeling: silhouette, Davies-Bouldin, Calinski-Harabasz, inertia.",
         discussion: """
             Metrics follow scikit-learn's definitions (Euclidean, unweighted). The exact silhouette \
-            is O(n^2): above \(ScoreCommand.exactSilhouetteLimit) rows it is estimated from a seeded \
-            sample of \(ScoreCommand.defaultSample) rows unless --sample says otherwise, and the JSON \
+            is O(n^2): above \(Silhouette.exactLimit) rows it is estimated from a seeded \
+            sample of \(Silhouette.defaultSample) rows unless --sample says otherwise, and the JSON \
             reports silhouette_stderr. simplified_silhouette is Spark's O(n*k) silhouette on squared \
             distances: a different metric, only computed when asked for.
             """
     )
 
-    static let exactSilhouetteLimit = 50_000
-    static let defaultSample = 10_000
     static let allMetrics = ["silhouette", "davies_bouldin", "calinski_harabasz", "inertia", "simplified_silhouette"]
 
     @OptionGroup var input: InputOptions
@@ -87,7 +85,7 @@ struct ScoreCommand: ParsableCommand {
                 }
             }
             if wanted.contains("silhouette") {
-                let sampleSize: Int? = sample.map { $0 == 0 ? nil : $0 } ?? (data.rows > Self.exactSilhouetteLimit ? Self.defaultSample : nil)
+                let sampleSize: Int? = sample.map { $0 == 0 ? nil : $0 } ?? (data.rows > Silhouette.exactLimit ? Silhouette.defaultSample : nil)
                 let s = try timed("silhouette") { try Silhouette.compute(data, labels: cl, sample: sampleSize, seed: seed, threads: threads) }
                 let sampled = s.rows.count < data.rows
                 out["silhouette"] = s.mean

@@ -7,8 +7,8 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Fit K-Means for a range of k and report the metrics that justify a choice of k.",
         discussion: """
-            Per k: inertia, silhouette (exact up to \(SweepOptions.exactSilhouetteLimit) rows, else the \
-            exact silhouette of one seeded sample of \(SweepOptions.defaultSilhouetteSample) rows, the \
+            Per k: inertia, silhouette (exact up to \(Silhouette.exactLimit) rows, else the \
+            exact silhouette of one seeded sample of \(Silhouette.defaultSample) rows, the \
             same for every k), Davies-Bouldin, Calinski-Harabasz; the inertia elbow (Kneedle); a \
             recommended k (highest silhouette; lowest BIC with --algorithm gmm) with the reason. --holdout adds train/held-out inertia per \
             row; --bootstrap B adds the mean pairwise adjusted Rand index of B refits on resamples.

@@ -22,11 +22,9 @@ public struct SweepOptions: Sendable {
     /// Which metrics to compute besides inertia: "silhouette", "davies_bouldin", "calinski_harabasz".
     public var metrics: Set<String> = ["silhouette", "davies_bouldin", "calinski_harabasz"]
     /// Silhouette sample size (scikit-learn sample_size semantics); nil: exact up to
-    /// `exactSilhouetteLimit` rows, else a sample of `defaultSilhouetteSample`. The same seeded
+    /// `Silhouette.exactLimit` rows, else a sample of `Silhouette.defaultSample`. The same seeded
     /// sample is used for every k, so the curve compares like with like.
     public var silhouetteSample: Int? = nil
-    public static let exactSilhouetteLimit = 50_000
-    public static let defaultSilhouetteSample = 10_000
     /// Fraction of rows held out (0 = none): fit on the rest, report inertia per sample on both.
     public var holdout: Double = 0
     /// Bootstrap refits per k (0 = none): mean pairwise adjusted Rand index of the labelings of
@@ -99,14 +97,14 @@ public enum Sweep {
             guard nTest >= 1 && data.rows - nTest >= ks.last! else {
                 throw StrataError.invalidArgument("--holdout \(o.holdout) leaves too few rows (\(data.rows - nTest)) to fit k = \(ks.last!)")
             }
-            train = subset(data, rows: order[nTest...].sorted())
-            test = subset(data, rows: order[..<nTest].sorted())
+            train = data.subset(rows: order[nTest...].sorted())
+            test = data.subset(rows: order[..<nTest].sorted())
         }
         guard ks.last! <= train.rows else {
             throw StrataError.invalidArgument("k = \(ks.last!) exceeds the number of training rows (\(train.rows))")
         }
         let wantSil = o.metrics.contains("silhouette")
-        let sample: Int? = o.silhouetteSample ?? (train.rows > SweepOptions.exactSilhouetteLimit ? SweepOptions.defaultSilhouetteSample : nil)
+        let sample: Int? = o.silhouetteSample ?? (train.rows > Silhouette.exactLimit ? Silhouette.defaultSample : nil)
         let boot: [[Int]] = (0..<o.bootstrap).map { b in
             var rng = SeededRandom.stream(seed: o.kmeans.seed, index: 0x424F_4F54 &+ UInt64(b))
             return (0..<train.rows).map { _ in Int(rng.next() % UInt64(train.rows)) }
@@ -153,7 +151,7 @@ public enum Sweep {
             if !boot.isEmpty {
                 var labelings: [[Int]] = []
                 for (b, rows) in boot.enumerated() {
-                    let r = try fitOne(subset(train, rows: rows), k: k, options: o, kmeans: ko, seed: o.kmeans.seed &+ UInt64(b + 1))
+                    let r = try fitOne(train.subset(rows: rows), k: k, options: o, kmeans: ko, seed: o.kmeans.seed &+ UInt64(b + 1))
                     labelings.append(try r.assign(train, threads: ko.threads).map(Int.init))
                 }
                 var total = 0.0, pairs = 0
@@ -233,20 +231,5 @@ public enum Sweep {
         }
         if let e = elbowK { return (e, "inertia elbow (Kneedle)" + agreement(e)) }
         return (points.first!.k, "no silhouette or elbow available; smallest k")
-    }
-
-    static func subset<C: Collection>(_ data: Dataset, rows: C) -> Dataset where C.Element == Int {
-        let d = data.cols
-        var values = [Float]()
-        values.reserveCapacity(rows.count * d)
-        var ids: [String]? = data.ids == nil ? nil : []
-        var weights: [Float]? = data.weights == nil ? nil : []
-        for r in rows {
-            values.append(contentsOf: data.values[(r * d)..<((r + 1) * d)])
-            ids?.append(data.ids![r])
-            weights?.append(data.weights![r])
-        }
-        return Dataset(rows: rows.count, cols: d, values: values, columns: data.columns, idColumn: data.idColumn, ids: ids,
-                       weightsColumn: data.weightsColumn, weights: weights, source: data.source)
     }
 }

@@ -84,7 +84,6 @@ struct CSVTokenizer {
                 if b[pos] == 0x0D {
                     if pos + 1 < n, b[pos + 1] == 0x0A { pos += 2; line += 1; break }
                     if pos + 1 == n { pos += 1; break }
-                    i = pos + 1
                     throw StrataError.badData(file: file, line: recordLine, column: nil, message: "bare carriage return inside a field")
                 }
             }

@@ -56,4 +56,13 @@ public struct Dataset: Sendable {
             return try body(DenseRows(base, rows: rows, cols: cols), nil)
         }
     }
+
+    /// These rows (in the given order), with their ids and weights.
+    public func subset<C: Collection>(rows: C) -> Dataset where C.Element == Int {
+        var v = [Float]()
+        v.reserveCapacity(rows.count * cols)
+        for r in rows { v.append(contentsOf: values[(r * cols)..<((r + 1) * cols)]) }
+        return Dataset(rows: rows.count, cols: cols, values: v, columns: columns, idColumn: idColumn, ids: ids.map { i in rows.map { i[$0] } },
+                       weightsColumn: weightsColumn, weights: weights.map { w in rows.map { w[$0] } }, source: source)
+    }
 }

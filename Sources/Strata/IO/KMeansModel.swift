@@ -69,32 +69,21 @@ public struct KMeansModel: Codable, Sendable, Equatable {
         Matrix(rows: centroids.count, cols: columns.count, storage: centroids.flatMap { $0.map { Float($0) } })
     }
 
+    /// Loads a K-Means model file (format and version checked by `AnyModelFile.load`).
     public static func load(path: String) throws -> KMeansModel {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw StrataError.unreadable(path: path, reason: (error as NSError).localizedDescription)
-        }
-        let header: ModelHeader
-        do { header = try JSONDecoder().decode(ModelHeader.self, from: data) } catch {
-            throw StrataError.badData(file: path, line: nil, column: nil, message: "not a Strata model file (expected JSON with format_version and model)")
-        }
-        guard header.formatVersion <= currentFormatVersion else {
-            throw StrataError.badData(file: path, line: nil, column: nil,
-                                      message: "model format_version \(header.formatVersion) is newer than this strata understands (\(currentFormatVersion)); upgrade strata")
-        }
-        guard header.model == "kmeans" else {
-            throw StrataError.badData(file: path, line: nil, column: nil, message: "model type '\(header.model)' is not supported by this strata version")
-        }
-        let m: KMeansModel
-        do { m = try JSONDecoder().decode(KMeansModel.self, from: data) } catch {
-            throw StrataError.badData(file: path, line: nil, column: nil, message: "malformed K-Means model: \(error)")
-        }
-        guard m.centroids.count == m.k, m.centroids.allSatisfy({ $0.count == m.columns.count }), m.k >= 1 else {
-            throw StrataError.badData(file: path, line: nil, column: nil, message: "centroids do not match k and columns")
+        guard case let .kmeans(m) = try AnyModelFile.load(path: path) else {
+            throw StrataError.badData(file: path, line: nil, column: nil, message: "not a K-Means model")
         }
         return m
     }
 
+    /// Shape checks after decoding (a hand-edited or truncated file must not crash predict).
+    func validated(path: String) throws -> KMeansModel {
+        guard k >= 1, centroids.count == k, centroids.allSatisfy({ $0.count == columns.count }) else {
+            throw StrataError.badData(file: path, line: nil, column: nil, message: "centroids do not match k and columns")
+        }
+        return self
+    }
 }
 
 /// A model file written as `model.json`: pretty-printed, keys sorted (stable diffs between runs).

@@ -26,6 +26,11 @@ public struct SilhouetteResult: Sendable {
 }
 
 public enum Silhouette {
+    /// Default policy of `score` and `sweep`: exact up to this many rows (O(n^2) time)...
+    public static let exactLimit = 50_000
+    /// ...else scikit-learn's sample_size estimate on this many seeded rows.
+    public static let defaultSample = 10_000
+
     /// Exact silhouette of every row (`sample == nil`), or scikit-learn's `sample_size` estimate:
     /// the exact silhouette of a seeded random subset of `sample` rows (drawn without replacement),
     /// O(sample^2 * d), with its standard error.
@@ -48,8 +53,7 @@ public enum Silhouette {
             if !chosen.insert(t).inserted { chosen.insert(j) }
         }
         let rows = chosen.sorted()
-        var sub = [Float](repeating: 0, count: m * d)
-        for (p, i) in rows.enumerated() { for j in 0..<d { sub[p * d + j] = data.values[i * d + j] } }
+        let sub = data.subset(rows: rows).values
         let subLabels = ClusterLabels(indices: rows.map { labels.indices[$0] }, values: labels.values)
         guard subLabels.counts.filter({ $0 > 0 }).count >= 2 else {
             throw StrataError.invalidArgument("the silhouette sample of \(m) rows holds a single cluster; sample more rows")
