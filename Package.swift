@@ -21,6 +21,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // SHA-256 input checksums and salted-hash (HMAC) pseudonymization of customer ids.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        // YAML (and JSON) job configs for `strata segment --config`.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -45,7 +49,8 @@ let package = Package(
         ),
         .target(
             name: "Strata",
-            dependencies: ["StrataKernels", "StrataLinalg", "CStrataKernels"]
+            dependencies: ["StrataKernels", "StrataLinalg", "CStrataKernels",
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
             name: "StrataCLI",
@@ -53,6 +58,7 @@ let package = Package(
                 "Strata",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(

@@ -27,10 +27,13 @@ public struct GMMModelFile: Codable, Sendable, Equatable, ModelFileEncodable {
     /// Feature stages applied before the model (absent when none): see `FeatureStages`.
     public var preprocessing: FittedPipeline?
     public var pca: PCAModelFile?
+    /// Segment names by segment id, when the model came from `strata segment`.
+    public var segmentNames: [String]?
 
     enum CodingKeys: String, CodingKey {
         case model, columns, k, weights, means, covariances, converged, bic, aic, seed
         case preprocessing, pca
+        case segmentNames = "segment_names"
         case formatVersion = "format_version"
         case strataVersion = "strata_version"
         case idColumn = "id_column"
