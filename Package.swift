@@ -68,7 +68,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StrataCLITests",
-            dependencies: ["StrataCLI"]
+            dependencies: ["StrataCLI", "Strata"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -20,8 +20,9 @@ struct CLI {
         }
     }
 
-    static func run(_ args: [String], cwd: String? = nil) throws -> Result {
+    static func run(_ args: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> Result {
         let p = Process()
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }

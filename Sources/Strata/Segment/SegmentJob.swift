@@ -181,6 +181,9 @@ public enum SegmentJob {
                 try stage("model.json", try model.encoded(data: data, stages: stages, names: names))
                 try stage("profiles.json", try profilesJSON(profiles, names: names, roles: roles, rules: tree, config: c, k: k))
                 if let migration { try stage("migration.json", try jsonData(migration.json)) }
+                // With an order log, the joined feature table: `strata predict --model model.json
+                // --input features.csv` scores customers exactly as this run did.
+                if c.transactions != nil { try stage("features.csv", featuresCSV(raw, ids: outIds)) }
                 if c.report {
                     let html = SegmentReport.html(SegmentReport.Context(
                         title: "Customer segments", source: [c.customers, c.transactions?.path].compactMap { $0 }.joined(separator: " + "),
@@ -259,6 +262,24 @@ public enum SegmentJob {
             out += quoted[Int(labels[i])]
             out.append(UInt8(ascii: ","))
             out += Array("\(Float(model.score(i)))".utf8)
+            out.append(UInt8(ascii: "\n"))
+        }
+        return Data(out)
+    }
+
+    /// customer_id, then the modelled columns in original units (missing values empty).
+    static func featuresCSV(_ raw: RawTable, ids: [String]) -> Data {
+        var out = [UInt8]()
+        out.reserveCapacity(raw.rows * (16 + 10 * (raw.numeric.count + raw.categorical.count)))
+        out += Array((["customer_id"] + raw.numericNames + raw.categoricalNames).map(CSVOutput.field).joined(separator: ",").utf8)
+        out.append(UInt8(ascii: "\n"))
+        for i in 0..<raw.rows {
+            out += Array(CSVOutput.field(ids[i]).utf8)
+            for col in raw.numeric {
+                out.append(UInt8(ascii: ","))
+                if !col[i].isNaN { out += Array("\(col[i])".utf8) }
+            }
+            for col in raw.categorical { out.append(UInt8(ascii: ",")); out += Array(CSVOutput.field(col[i]).utf8) }
             out.append(UInt8(ascii: "\n"))
         }
         return Data(out)

@@ -49,14 +49,32 @@ public struct OutputBatch {
         try stage(Data(text.utf8), to: path)
     }
 
-    /// Renames every staged file into place.
+    /// Renames every staged file into place, all or nothing: an existing file is first
+    /// hard-linked to a backup, and if any rename fails the files already renamed are restored
+    /// from their backups (or removed when they did not exist before), so the directory holds
+    /// either every new output or every old one.
     public mutating func commit() throws {
-        for (i, s) in staged.enumerated() where rename(s.tmp, s.final) != 0 {
-            let reason = String(cString: strerror(errno))
-            for rest in staged[i...] { unlink(rest.tmp) }
-            staged = []
-            throw StrataError.unwritable(path: s.final, reason: reason)
+        var done: [(final: String, backup: String?)] = []
+        for (i, s) in staged.enumerated() {
+            var backup: String? = nil
+            if access(s.final, F_OK) == 0 {
+                let b = s.tmp + ".bak"
+                unlink(b)
+                if link(s.final, b) == 0 { backup = b }
+            }
+            if rename(s.tmp, s.final) != 0 {
+                let reason = String(cString: strerror(errno))
+                if let backup { unlink(backup) }
+                for d in done.reversed() {
+                    if let b = d.backup { rename(b, d.final) } else { unlink(d.final) }
+                }
+                for rest in staged[i...] { unlink(rest.tmp) }
+                staged = []
+                throw StrataError.unwritable(path: s.final, reason: reason + "; no output was changed")
+            }
+            done.append((s.final, backup))
         }
+        for d in done { if let b = d.backup { unlink(b) } }
         staged = []
     }
 

@@ -1,0 +1,330 @@
+import Foundation
+import Strata
+import Testing
+
+/// Planted customer data: four well separated groups in five features (natural units, skewed
+/// spend), a categorical column tied to the group, and ~2% missing values.
+func plantedCustomers(rows: Int = 2400, seed: UInt64 = 7) -> (csv: String, truth: [Int]) {
+    var rng = SeededRandom(seed: seed)
+    func normal() -> Double {
+        let u1 = max(rng.nextUnit(), 1e-300), u2 = rng.nextUnit()
+        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+    }
+    // recency_days, orders_per_year, avg_spend, tenure_days, discount_share
+    let centers: [[Double]] = [[10, 30, 150, 2000, 0.05], [200, 3, 40, 1500, 0.1], [20, 12, 30, 1200, 0.6], [15, 2, 60, 40, 0.2]]
+    let spread: [Double] = [0.25, 0.2, 0.2, 0.15, 0.04]
+    let shares = [0.2, 0.3, 0.3, 0.2]
+    let plans = ["gold", "basic", "basic", "trial"]
+    var csv = "customer_id,plan,recency_days,orders_per_year,avg_spend,tenure_days,discount_share\n"
+    var truth: [Int] = []
+    for i in 0..<rows {
+        let u = rng.nextUnit()
+        let g = u < shares[0] ? 0 : u < shares[0] + shares[1] ? 1 : u < 0.8 ? 2 : 3
+        truth.append(g)
+        var fields = ["P\(100000 + i)", rng.nextUnit() < 0.9 ? plans[g] : plans[(g + 1) % 4]]
+        for j in 0..<5 {
+            let v = j == 4 ? max(0, centers[g][j] + spread[j] * normal()) : centers[g][j] * exp(spread[j] * normal())
+            fields.append(rng.nextUnit() < 0.02 ? "" : String(format: j == 4 ? "%.3f" : "%.1f", v))
+        }
+        csv += fields.joined(separator: ",") + "\n"
+    }
+    return (csv, truth)
+}
+
+func readCSVColumn(_ path: String, _ column: String) throws -> [String] {
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    let lines = text.split(separator: "\n").map(String.init)
+    let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    let j = try #require(header.firstIndex(of: column), "no column \(column) in \(path)")
+    return lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)[j] }
+}
+
+func jsonFile(_ path: String) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+}
+
+func bytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
+
+@Suite struct SegmentTests {
+    @Test func plantedSegmentsAreRecoveredNamedExplainedAndReplayedByPredict() throws {
+        let dir = tempDir()
+        let (csv, truth) = plantedCustomers()
+        write(csv, "\(dir)/customers.csv")
+        let r = try CLI.run(["segment", "--customers", "\(dir)/customers.csv", "--out", "\(dir)/out", "--json", "--quiet"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let j = try #require(r.json)
+        #expect(j["k"] as? Int == 4, "the sweep should find the 4 planted segments")
+        let labels = try readCSVColumn("\(dir)/out/assignments.csv", "segment_id").map { Int($0)! }
+        #expect(labels.count == truth.count)
+        let ari = try PartitionAgreement.adjustedRandIndex(labels, truth)
+        #expect(ari >= 0.9, "ARI \(ari)")
+        // Ids are renumbered by size: segment 0 is the largest.
+        let sizes = (0..<4).map { s in labels.filter { $0 == s }.count }
+        #expect(sizes == sizes.sorted(by: >))
+        // Profiles: sizes add up, sizes are means-consistent, names unique, rules accurate.
+        let p = try jsonFile("\(dir)/out/profiles.json")
+        let segs = try #require(p["segments"] as? [[String: Any]])
+        #expect(segs.map { $0["size"] as! Int }.reduce(0, +) == truth.count)
+        let names = segs.map { $0["name"] as! String }
+        #expect(Set(names).count == names.count, "\(names)")
+        #expect(names.contains("New customers") || names.contains("New low-spend") || names.contains("New high-spend"), "\(names)")
+        let pop = try #require(p["population"] as? [String: Any])
+        let popStats = try #require(pop["features"] as? [[String: Any]])
+        for (f, st) in popStats.enumerated() {
+            // The population mean is the size-weighted mean of segment means (present values only).
+            let count = st["count"] as! Int, mean = st["mean"] as! Double
+            var total = 0.0, n = 0
+            for s in segs { let fs = (s["features"] as! [[String: Any]])[f]; total += (fs["mean"] as! Double) * Double(fs["count"] as! Int); n += fs["count"] as! Int }
+            #expect(n == count)
+            #expect(abs(total / Double(n) - mean) <= 1e-9 * max(1, abs(mean)), "\(st["feature"]!)")
+            let q1 = st["q1"] as! Double, med = st["median"] as! Double, q3 = st["q3"] as! Double
+            #expect(q1 <= med && med <= q3)
+        }
+        let rules = try #require(p["rules"] as? [String: Any])
+        #expect((rules["accuracy"] as! Double) >= 0.85)
+        #expect((rules["rules"] as! [[String: Any]]).allSatisfy { ($0["text"] as! String).contains("-> segment") })
+        // Run record.
+        let run = try jsonFile("\(dir)/out/run.json")
+        let counts = try #require(run["counts"] as? [String: Any])
+        #expect((counts["imputed_total"] as! Int) > 0)
+        let inputs = try #require(run["inputs"] as? [[String: Any]])
+        #expect((inputs.first?["sha256"] as? String)?.count == 64)
+        #expect((run["steps"] as! [[String: Any]]).map { $0["step"] as! String }.starts(with: ["read", "preprocess", "choose k", "fit", "profile"]))
+        // model.json carries the preprocessing: predict on the raw table reproduces the assignments.
+        let pr = try CLI.run(["predict", "--model", "\(dir)/out/model.json", "--input", "\(dir)/customers.csv", "--labels-out", "\(dir)/pred.csv"])
+        #expect(pr.code == 0, "\(pr.stderr)")
+        #expect(try readCSVColumn("\(dir)/pred.csv", "segment").map { Int($0)! } == labels)
+    }
+
+    @Test func resultsDoNotDependOnThreadsAndRepeatForASeed() throws {
+        let dir = tempDir()
+        write(plantedCustomers(rows: 1500).csv, "\(dir)/c.csv")
+        for (name, threads) in [("a", "1"), ("b", "2")] {
+            let r = try CLI.run(["segment", "--customers", "\(dir)/c.csv", "--out", "\(dir)/\(name)", "--threads", threads, "--quiet", "--algorithm", "gmm", "--k-max", "5"])
+            #expect(r.code == 0, "\(r.stderr)")
+        }
+        for f in ["assignments.csv", "model.json", "profiles.json", "report.html"] {
+            #expect(bytes("\(dir)/a/\(f)") == bytes("\(dir)/b/\(f)"), "\(f) differs between 1 and 2 threads")
+        }
+    }
+
+    @Test func aFailedRunLeavesThePreviousOutputsIntact() throws {
+        let dir = tempDir()
+        write(plantedCustomers(rows: 800).csv, "\(dir)/c.csv")
+        #expect(try CLI.run(["segment", "--customers", "\(dir)/c.csv", "--out", "\(dir)/out", "--k", "4", "--quiet"]).code == 0)
+        let keep = ["assignments.csv", "model.json", "profiles.json", "run.json"]
+        let before = keep.map { bytes("\(dir)/out/\($0)") }
+        // Bad input: the error names file, line and column; nothing changes.
+        write("customer_id,a,b\n1,1.0,2.0\n2,x,3.0\n", "\(dir)/bad.csv")
+        let bad = try CLI.run(["segment", "--customers", "\(dir)/bad.csv", "--columns", "a,b", "--out", "\(dir)/out", "--quiet"])
+        #expect(bad.code == 65)
+        #expect(bad.stderr.contains("bad.csv") && bad.stderr.contains("line 3") && bad.stderr.contains("'a'"), "\(bad.stderr)")
+        #expect(keep.map { bytes("\(dir)/out/\($0)") } == before)
+        // Injected failure while committing: report.html cannot be replaced (a directory holds its
+        // name), after assignments.csv and model.json were already renamed: they are rolled back.
+        try FileManager.default.removeItem(atPath: "\(dir)/out/report.html")
+        try FileManager.default.createDirectory(atPath: "\(dir)/out/report.html/blocker", withIntermediateDirectories: true)
+        let failed = try CLI.run(["segment", "--customers", "\(dir)/c.csv", "--out", "\(dir)/out", "--k", "3", "--seed", "9", "--quiet"])
+        #expect(failed.code == 73, "\(failed.stderr)")
+        #expect(keep.map { bytes("\(dir)/out/\($0)") } == before, "a failed commit changed earlier outputs")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/out").filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty, "temporaries left: \(leftovers)")
+    }
+
+    @Test func migrationOnARelabelledCopyIsTheIdentity() throws {
+        let dir = tempDir()
+        write(plantedCustomers(rows: 1200).csv, "\(dir)/c.csv")
+        #expect(try CLI.run(["segment", "--customers", "\(dir)/c.csv", "--out", "\(dir)/run1", "--k", "4", "--quiet"]).code == 0)
+        // Relabel: segment s becomes (s + 1) % 4, in assignments and in the model's centroid order.
+        let perm = [1, 2, 3, 0]
+        try FileManager.default.createDirectory(atPath: "\(dir)/run2", withIntermediateDirectories: true)
+        let text = try String(contentsOfFile: "\(dir)/run1/assignments.csv", encoding: .utf8)
+        var lines = text.split(separator: "\n").map(String.init)
+        for i in 1..<lines.count {
+            var f = lines[i].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            f[1] = String(perm[Int(f[1])!])
+            lines[i] = f.joined(separator: ",")
+        }
+        write(lines.joined(separator: "\n") + "\n", "\(dir)/run2/assignments.csv")
+        var model = try jsonFile("\(dir)/run1/model.json")
+        let centroids = model["centroids"] as! [Any], names = model["segment_names"] as! [Any]
+        var newC = centroids, newN = names
+        for s in 0..<4 { newC[perm[s]] = centroids[s]; newN[perm[s]] = names[s] }
+        model["centroids"] = newC; model["segment_names"] = newN
+        try JSONSerialization.data(withJSONObject: model).write(to: URL(fileURLWithPath: "\(dir)/run2/model.json"))
+        try FileManager.default.copyItem(atPath: "\(dir)/run1/profiles.json", toPath: "\(dir)/run2/profiles.json")
+
+        for (before, after, method) in [("\(dir)/run1", "\(dir)/run2", "centroid"), ("\(dir)/run1/assignments.csv", "\(dir)/run2/assignments.csv", "overlap")] {
+            let r = try CLI.run(["migrate", "--before", before, "--after", after, "--json", "--moves-out", "\(dir)/moves.csv"])
+            #expect(r.code == 0, "\(r.stderr)")
+            let j = try #require(r.json)
+            #expect((j["method"] as! String).contains(method))
+            #expect(j["stayed"] as? Int == 1200 && j["moved"] as? Int == 0 && j["churned"] as? Int == 0 && j["new"] as? Int == 0)
+            let mapping = (j["mapping"] as! [[String: Any]]).map { $0["after"] as! Int }
+            #expect(mapping == perm)
+            #expect((j["share_drift"] as! [Double]).allSatisfy { abs($0) < 1e-12 })
+            #expect(try readCSVColumn("\(dir)/moves.csv", "status").allSatisfy { $0 == "stayed" })
+        }
+        // Customers who leave, arrive and move are counted as such.
+        var fewer = lines
+        fewer.remove(at: 1)                                  // first customer churned
+        fewer.append("NEW1,0,x,0.5")                         // a new customer
+        var f = fewer[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        f[1] = String((Int(f[1])! + 1) % 4)                   // second customer moved
+        fewer[1] = f.joined(separator: ",")
+        write(fewer.joined(separator: "\n") + "\n", "\(dir)/run2/assignments.csv")
+        let r = try CLI.run(["migrate", "--before", "\(dir)/run1", "--after", "\(dir)/run2", "--json"])
+        let j = try #require(r.json)
+        #expect(j["stayed"] as? Int == 1198 && j["moved"] as? Int == 1 && j["churned"] as? Int == 1 && j["new"] as? Int == 1, "\(j)")
+        // segment --previous on the same data: nobody moves, and the report has the chart.
+        let again = try CLI.run(["segment", "--customers", "\(dir)/c.csv", "--out", "\(dir)/run3", "--k", "4", "--quiet", "--previous", "\(dir)/run1", "--json"])
+        #expect(again.code == 0, "\(again.stderr)")
+        let m = try jsonFile("\(dir)/run3/migration.json")
+        #expect(m["stayed"] as? Int == 1200 && m["moved"] as? Int == 0)
+        #expect(try String(contentsOfFile: "\(dir)/run3/report.html", encoding: .utf8).contains("id=\"chart-migration\""))
+    }
+
+    @Test func cdnowTransactionsEndToEnd() throws {
+        let dir = tempDir()
+        let r = try CLI.run(["segment", "--transactions", "\(fixtures)/cdnow/CDNOW_sample.txt", "--delimiter", "whitespace", "--no-header",
+                             "--customer-column", "1", "--date-column", "3", "--amount-column", "5", "--date-format", "%Y%m%d",
+                             "--out", "\(dir)/out", "--json", "--quiet", "--k-max", "6"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let j = try #require(r.json)
+        let counts = try #require(j["counts"] as? [String: Any])
+        #expect(counts["customers_modelled"] as? Int == 2357)   // every CDNOW sample customer
+        #expect(counts["transactions"] as? Int == 6919)
+        let p = try jsonFile("\(dir)/out/profiles.json")
+        let groups = (p["segments"] as! [[String: Any]]) + ((p["other"] as? [String: Any]).map { [$0] } ?? [])
+        #expect(groups.map { $0["size"] as! Int }.reduce(0, +) == 2357)
+        // Revenue shares partition the revenue; CLV totals partition the population's.
+        let shares = groups.map { $0["revenue_share"] as! Double }
+        #expect(abs(shares.reduce(0, +) - 1) < 1e-9)
+        let pop = p["population"] as! [String: Any]
+        #expect(abs(groups.map { $0["clv_total"] as! Double }.reduce(0, +) - (pop["clv_total"] as! Double)) < 1e-6 * (pop["clv_total"] as! Double))
+        // RFM mix covers every customer of each segment.
+        for g in groups { #expect((g["rfm_mix"] as! [String: Int]).values.reduce(0, +) == g["size"] as! Int) }
+        let clv = try #require((try jsonFile("\(dir)/out/run.json"))["clv_model"] as? [String: Any])
+        #expect(((clv["bgnbd"] as! [String: Any])["converged"] as? Bool) == true)
+        // features.csv + model.json replay the assignments.
+        let pr = try CLI.run(["predict", "--model", "\(dir)/out/model.json", "--input", "\(dir)/out/features.csv", "--labels-out", "\(dir)/pred.csv"])
+        #expect(pr.code == 0, "\(pr.stderr)")
+        #expect(try readCSVColumn("\(dir)/pred.csv", "segment") == (try readCSVColumn("\(dir)/out/assignments.csv", "segment_id")))
+    }
+
+    @Test func jobFilesInYAMLAndJSONWithFlagsWinning() throws {
+        let dir = tempDir()
+        write(plantedCustomers(rows: 900).csv, "\(dir)/c.csv")
+        write("""
+            # nightly job
+            customers: \(dir)/c.csv
+            k: 3
+            seed: 5
+            min_segment_size: 10
+            names:
+              "0": Core
+            """, "\(dir)/job.yaml")
+        let y = try CLI.run(["segment", "--config", "\(dir)/job.yaml", "--out", "\(dir)/y", "--json", "--quiet", "--k", "4"])
+        #expect(y.code == 0, "\(y.stderr)")
+        #expect(y.json?["k"] as? Int == 4, "the flag wins over the file")
+        #expect(try readCSVColumn("\(dir)/y/assignments.csv", "segment_name").contains("Core"))
+        write("{\"customers\": \"\(dir)/c.csv\", \"k\": 3, \"out\": \"\(dir)/j\"}", "\(dir)/job.json")
+        let js = try CLI.run(["segment", "--config", "\(dir)/job.json", "--json", "--quiet"])
+        #expect(js.code == 0, "\(js.stderr)")
+        #expect(js.json?["k"] as? Int == 3)
+        write("customers: \(dir)/c.csv\nk_mx: 5\n", "\(dir)/typo.yaml")
+        let typo = try CLI.run(["segment", "--config", "\(dir)/typo.yaml", "--quiet"])
+        #expect(typo.code == 65)
+        #expect(typo.stderr.contains("typo.yaml") && typo.stderr.contains("k_mx") && typo.stderr.contains("k_max"), "\(typo.stderr)")
+        write("customers: \(dir)/c.csv\nk: three\n", "\(dir)/type.yaml")
+        let type = try CLI.run(["segment", "--config", "\(dir)/type.yaml", "--quiet"])
+        #expect(type.code == 65 && type.stderr.contains("k"), "\(type.stderr)")
+    }
+
+    @Test func privacyThresholdAndPseudonyms() throws {
+        let dir = tempDir()
+        write(plantedCustomers(rows: 1000).csv, "\(dir)/c.csv")
+        let env = ["STRATA_TEST_SALT": "pepper"]
+        let r = try CLI.run(["segment", "--customers", "\(dir)/c.csv", "--out", "\(dir)/out", "--k", "6", "--min-segment-size", "150",
+                             "--pseudonymize", "--salt-env", "STRATA_TEST_SALT", "--quiet", "--json"], environment: env)
+        #expect(r.code == 0, "\(r.stderr)")
+        let ids = try readCSVColumn("\(dir)/out/assignments.csv", "customer_id")
+        #expect(ids.allSatisfy { $0.count == 16 && $0.allSatisfy(\.isHexDigit) })
+        #expect(Set(ids).count == ids.count)
+        #expect(ids[0] == Pseudonymizer(salt: "pepper").pseudonym("P100000"))
+        let p = try jsonFile("\(dir)/out/profiles.json")
+        let segs = p["segments"] as! [[String: Any]]
+        #expect(segs.allSatisfy { ($0["size"] as! Int) >= 150 })
+        let other = try #require(p["other"] as? [String: Any], "k = 6 on four planted groups should leave a segment under 150")
+        let labels = try readCSVColumn("\(dir)/out/assignments.csv", "segment_id").map { Int($0)! }
+        let merged = other["merged_segments"] as! [Int]
+        #expect(other["size"] as? Int == labels.filter { merged.contains($0) }.count)
+        let report = try String(contentsOfFile: "\(dir)/out/report.html", encoding: .utf8)
+        for id in ["P100000", "P100001", ids[0]] { #expect(!report.contains(id), "customer id \(id) in the report") }
+        for s in merged {
+            let name = try readCSVColumn("\(dir)/out/assignments.csv", "segment_name")[labels.firstIndex(of: s)!]
+            #expect(!report.contains(">\(s) · \(name)<"), "small segment \(s) shown on its own")
+        }
+        let noSalt = try CLI.run(["segment", "--customers", "\(dir)/c.csv", "--out", "\(dir)/o2", "--pseudonymize", "--quiet"])
+        #expect(noSalt.code == 64 && noSalt.stderr.contains("salt"))
+    }
+}
+
+/// Headless Chromium (Debian's `chromium`), for the report test. `Scripts/test` installs it and
+/// sets STRATA_REQUIRE_BROWSER=1, so in CI a missing browser fails the test instead of skipping it.
+enum Browser {
+    static let path: String? = {
+        let candidates = [ProcessInfo.processInfo.environment["STRATA_CHROMIUM"], "/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        return candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+    static let required = ProcessInfo.processInfo.environment["STRATA_REQUIRE_BROWSER"] == "1"
+
+    static func run(_ args: [String]) throws -> CLI.Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try #require(path, "chromium is not installed (apt-get install chromium)"))
+        p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+                       "--user-data-dir=" + tempDir()] + args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return CLI.Result(code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+@Suite struct ReportBrowserTests {
+    @Test(.enabled(if: Browser.path != nil || Browser.required, "chromium not installed; Scripts/test installs it"))
+    func demoReportRendersInAHeadlessBrowserWithEveryChart() throws {
+        let dir = tempDir()
+        let first = try CLI.run(["segment", "--demo", "--demo-customers", "1500", "--out", "\(dir)/run1", "--quiet"])
+        #expect(first.code == 0, "\(first.stderr)")
+        let r = try CLI.run(["segment", "--demo", "--demo-customers", "1500", "--seed", "43", "--out", "\(dir)/run2", "--previous", "\(dir)/run1", "--quiet"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let page = "\(dir)/run2/report.html"
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        // Self-contained: no scripts, no remote resources.
+        #expect(!html.contains("<script") && !html.contains("http://www.w3.org/1999/xhtml\" src") && !html.contains("src=\"http"))
+        let expected = ["chart-sizes", "chart-heatmap", "chart-dist-0", "chart-projection", "chart-k-selection", "chart-rfm", "chart-clv",
+                        "chart-abc", "chart-migration"]
+        // Rendered: a screenshot, no console messages at all (errors or otherwise).
+        let shot = "\(dir)/report.png"
+        let s = try Browser.run(["--enable-logging=stderr", "--v=0", "--hide-scrollbars", "--window-size=1200,6000", "--screenshot=\(shot)", "file://\(page)"])
+        #expect(s.code == 0, "\(s.stderr)")
+        let console = s.stderr.split(separator: "\n").filter { $0.contains(":CONSOLE") || $0.contains("Uncaught") }
+        #expect(console.isEmpty, "console output: \(console)")
+        let png = try #require(FileManager.default.contents(atPath: shot))
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 50_000, "screenshot \(png.count) bytes")
+        // The DOM after parsing holds every chart as an SVG element with content.
+        let dom = try Browser.run(["--dump-dom", "file://\(page)"])
+        #expect(dom.code == 0)
+        let meta = try #require(html.range(of: "name=\"strata-charts\" content=\"").map { html[$0.upperBound...].prefix { $0 != "\"" } })
+        let listed = meta.split(separator: ",").map(String.init)
+        for id in Set(expected).union(listed) {
+            #expect(dom.stdout.contains("<svg id=\"\(id)\""), "chart \(id) missing from the rendered page")
+        }
+        #expect(listed.count >= expected.count + 5, "one distribution chart per feature: \(listed)")
+        #expect(dom.stdout.components(separatedBy: "<rect").count > 100)
+    }
+}
