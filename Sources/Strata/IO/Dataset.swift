@@ -20,6 +20,9 @@ public struct Dataset: Sendable {
     public var weights: [Float]?
     /// Where the data came from (for messages).
     public var source: String
+    /// Set when the rows live in a memory-mapped file (float32 `.npy`); `values` is then empty
+    /// and every pass reads through `withRows`. Use `materialized()` where a copy is needed.
+    public var mapping: MappedRows? = nil
 
     public init(rows: Int, cols: Int, values: [Float], columns: [String]? = nil, idColumn: String? = nil, ids: [String]? = nil,
                 weightsColumn: String? = nil, weights: [Float]? = nil, source: String = "<memory>") {
@@ -37,6 +40,25 @@ public struct Dataset: Sendable {
         self.source = source
     }
 
+    /// Rows in a mapped file.
+    public init(rows: Int, cols: Int, mapping: MappedRows, columns: [String], source: String) {
+        self.rows = rows
+        self.cols = cols
+        self.values = []
+        self.columns = columns
+        self.source = source
+        self.mapping = mapping
+    }
+
+    /// The same data with `values` filled (a copy of a mapped file; self when already in memory).
+    public func materialized() -> Dataset {
+        guard mapping != nil else { return self }
+        var d = Dataset(rows: rows, cols: cols, values: withRows { r, _ in Array(UnsafeBufferPointer(start: r.base, count: rows * cols)) },
+                        columns: columns, idColumn: idColumn, ids: ids, weightsColumn: weightsColumn, weights: weights, source: source)
+        d.mapping = nil
+        return d
+    }
+
     public init(_ matrix: Matrix<Float>, columns: [String]? = nil) {
         self.init(rows: matrix.rows, cols: matrix.cols, values: matrix.storage, columns: columns)
     }
@@ -44,11 +66,12 @@ public struct Dataset: Sendable {
     /// The id of row `i`: the id column's value, else the 0-based row number.
     public func id(_ i: Int) -> String { ids?[i] ?? String(i) }
 
-    public var matrix: Matrix<Float> { Matrix(rows: rows, cols: cols, storage: values) }
+    public var matrix: Matrix<Float> { Matrix(rows: rows, cols: cols, storage: materialized().values) }
 
     /// Runs `body` with the rows as a `RowBlockSource` (valid only inside the call).
     public func withRows<R>(_ body: (DenseRows, UnsafePointer<Float>?) throws -> R) rethrows -> R {
-        try values.withUnsafeBufferPointer { v in
+        if let m = mapping { return try body(m.rows(rows: rows, cols: cols), nil) }
+        return try values.withUnsafeBufferPointer { v in
             let base = v.baseAddress ?? UnsafePointer(bitPattern: 16)!
             if let w = weights {
                 return try w.withUnsafeBufferPointer { try body(DenseRows(base, rows: rows, cols: cols), $0.baseAddress) }
@@ -61,7 +84,7 @@ public struct Dataset: Sendable {
     public func subset<C: Collection>(rows: C) -> Dataset where C.Element == Int {
         var v = [Float]()
         v.reserveCapacity(rows.count * cols)
-        for r in rows { v.append(contentsOf: values[(r * cols)..<((r + 1) * cols)]) }
+        withRows { x, _ in for r in rows { v.append(contentsOf: UnsafeBufferPointer(start: x.base + r * cols, count: cols)) } }
         return Dataset(rows: rows.count, cols: cols, values: v, columns: columns, idColumn: idColumn, ids: ids.map { i in rows.map { i[$0] } },
                        weightsColumn: weightsColumn, weights: weights.map { w in rows.map { w[$0] } }, source: source)
     }

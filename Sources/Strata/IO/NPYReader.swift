@@ -1,4 +1,5 @@
 import Foundation
+import StrataKernels
 
 /// Reads NumPy `.npy` files (format versions 1-3): 2-D, C order, little-endian float32/float64
 /// (int32/int64 also accepted and converted). Columns are named x0, x1, ...; ids are row numbers.
@@ -67,17 +68,22 @@ public enum NPYReader {
             }
         } ?? Array(0..<d)
         let dd = pick.count
-        if descr == "<f4" && pick == Array(0..<d) {
-            var values = [Float](repeating: 0, count: n * d)
-            try values.withUnsafeMutableBytes { try readFileRange(path, offset: dataStart, into: $0) }
+        if descr == "<f4" && pick == Array(0..<d) && dataStart % 4 == 0 {
+            // Memory-mapped, never copied: passes read rows from the page cache; beyond the
+            // memory budget each window of rows is released after use.
+            let file = try MappedFile(path: path)
+            let window = MemoryBudget.releaseWindowRows(dataBytes: n * d * 4, rowBytes: d * 4, budget: options.memoryBudget)
+            let data = Dataset(rows: n, cols: d, mapping: MappedRows(file: file, offset: dataStart, releaseWindowRows: window),
+                               columns: allNames, source: path)
             #if _endian(big)
-            for i in values.indices { values[i] = Float(bitPattern: UInt32(littleEndian: values[i].bitPattern)) }
-            #endif
-            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            return data.materialized()   // the mapping holds little-endian floats
+            #else
+            if let bad = firstNonFinite(data) {
                 throw StrataError.badData(file: path, line: nil, column: allNames[bad % d],
                                           message: "row \(bad / d) (0-based) holds a NaN or infinite value")
             }
-            return Dataset(rows: n, cols: d, values: values, columns: allNames, source: path)
+            return data
+            #endif
         }
         let bytes = try readFileBytes(path)
         var values = [Float](repeating: 0, count: n * dd)
@@ -104,5 +110,24 @@ public enum NPYReader {
             }
         }
         return Dataset(rows: n, cols: dd, values: values, columns: pick.map { allNames[$0] }, source: path)
+    }
+
+    /// Index of the first non-finite value (one parallel pass over the rows), nil when all finite.
+    static func firstNonFinite(_ data: Dataset) -> Int? {
+        let part = RowPartition(rows: data.rows, chunkRows: 1 << 16)
+        var firstBad = [Int](repeating: Int.max, count: part.count)
+        data.withRows { rows, _ in
+            firstBad.withUnsafeMutableBufferPointer { fb in
+                let slots = UncheckedSendable(fb.baseAddress!)
+                Parallel.forEachChunk(part.count, threads: defaultThreadCount) { c in
+                    let r = part.range(c)
+                    rows.withRows(r) { x in
+                        let count = r.count * data.cols
+                        for i in 0..<count where !x[i].isFinite { slots.value[c] = r.lowerBound * data.cols + i; break }
+                    }
+                }
+            }
+        }
+        return firstBad.min().flatMap { $0 == Int.max ? nil : $0 }
     }
 }

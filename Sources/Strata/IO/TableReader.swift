@@ -12,6 +12,10 @@ public struct TableReadOptions: Sendable {
     public var weightsColumn: String?
     /// Field delimiter for CSV (default ',').
     public var delimiter: UInt8 = UInt8(ascii: ",")
+    /// Working-memory budget in bytes (default: half the physical RAM). A float32 `.npy` larger
+    /// than this is streamed: its pages are released after each window of rows; a CSV larger than
+    /// this is converted block by block to a temporary `.npy` first.
+    public var memoryBudget: Int = MemoryBudget.defaultBytes
 
     public init(columns: [String]? = nil, idColumn: String? = nil, weightsColumn: String? = nil) {
         self.columns = columns

@@ -42,7 +42,7 @@ public enum Silhouette {
             throw StrataError.invalidArgument("silhouette needs 2 <= number of clusters <= rows - 1 (got \(k) clusters for \(n) rows)")
         }
         guard let m = sample, m < n else {
-            let values = exact(values: data.values, d: d, labels: labels, threads: threads)
+            let values = exact(values: data.materialized().values, d: d, labels: labels, threads: threads)
             return summarize(rows: Array(0..<n), values: values, labels: labels, sampled: false)
         }
         guard m >= 2 else { throw StrataError.invalidArgument("the silhouette sample must hold at least 2 rows") }
@@ -133,7 +133,8 @@ public enum Silhouette {
     /// defines it (a different metric from the Euclidean silhouette): a_i and b_i are mean
     /// *squared* distances, computable from per-cluster count, sum and sum of squared norms, so
     /// the cost is O(n * k * d), one pass for the statistics and one for the rows.
-    public static func simplified(_ data: Dataset, labels: ClusterLabels, threads: Int = defaultThreadCount) throws -> Double {
+    public static func simplified(_ input: Dataset, labels: ClusterLabels, threads: Int = defaultThreadCount) throws -> Double {
+        let data = input.materialized()
         let n = data.rows, d = data.cols, k = labels.k
         guard labels.rows == n else { throw StrataError.invalidArgument("\(data.source) has \(n) rows but there are \(labels.rows) labels") }
         guard k >= 2 else { throw StrataError.invalidArgument("the simplified silhouette needs at least 2 clusters (got \(k))") }

@@ -15,7 +15,7 @@ extension RawTable {
     /// A numeric dataset (e.g. from .npy) as a raw table without missing values.
     public init(_ d: Dataset) {
         self.init(source: d.source, rows: d.rows, numericNames: d.columns,
-                  numeric: (0..<d.cols).map { j in (0..<d.rows).map { d.values[$0 * d.cols + j] } },
+                  numeric: d.withRows { x, _ in (0..<d.cols).map { j in (0..<d.rows).map { x.base[$0 * d.cols + j] } } },
                   categoricalNames: [], categorical: [], idColumn: d.idColumn, ids: d.ids, lines: Array(1...max(1, d.rows)).map { $0 + 1 })
     }
 }
