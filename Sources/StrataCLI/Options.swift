@@ -18,9 +18,18 @@ struct InputOptions: ParsableArguments {
     @Option(name: .customLong("weights-column"), help: "Column of non-negative sample weights.")
     var weightsColumn: String?
 
+    @Option(name: .customLong("memory-budget"), help: "Working memory, e.g. 4G (default: half the RAM). Bigger inputs are streamed: .npy pages are released after each pass window; a bigger CSV is converted to a temporary .npy block by block.")
+    var memoryBudget: String?
+
     var readOptions: TableReadOptions {
-        TableReadOptions(columns: columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
-                         idColumn: idColumn, weightsColumn: weightsColumn)
+        var o = TableReadOptions(columns: columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
+                                 idColumn: idColumn, weightsColumn: weightsColumn)
+        if let b = memoryBudget.flatMap(MemoryBudget.parse) { o.memoryBudget = b }
+        return o
+    }
+
+    func validate() throws {
+        if let b = memoryBudget, MemoryBudget.parse(b) == nil { throw ValidationError("--memory-budget must be a size such as 4G, 512M or 1000000000") }
     }
 }
 

@@ -20,6 +20,10 @@ enum Report {
     /// Prints one JSON object on stdout (keys sorted, one line). Non-finite numbers (the first
     /// EM iteration's change is +inf) become null, as JSON has no infinities.
     static func json(_ object: [String: Any]) {
+        var object = object
+        // Peak resident memory of this run, for scheduling and budget checks: VmHWM of this
+        // process image (getrusage's maxrss would include the parent's pages before exec).
+        if object["peak_memory_bytes"] == nil, let peak = peakResidentBytes() { object["peak_memory_bytes"] = peak }
         do {
             let data = try JSONSerialization.data(withJSONObject: sanitize(object), options: [.sortedKeys])
             FileHandle.standardOutput.write(data)
@@ -27,6 +31,16 @@ enum Report {
         } catch {
             fail("internal error: result could not be encoded as JSON (\(error)); please report it", code: 70, json: false)
         }
+    }
+
+    static func peakResidentBytes() -> Int? {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kb = Int(line.split(separator: " ").dropFirst().first { !$0.isEmpty } ?? "") {
+            return kb * 1024
+        }
+        var usage = rusage()
+        return getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 ? Int(usage.ru_maxrss) * 1024 : nil
     }
 
     static func sanitize(_ v: Any) -> Any {

@@ -328,3 +328,81 @@ enum Browser {
         #expect(dom.stdout.components(separatedBy: "<rect").count > 100)
     }
 }
+
+@Suite struct OutOfCoreTests {
+    /// 20,000 rows x 8 features in 5 groups, as CSV with ids.
+    func table(_ dir: String) -> String {
+        var rng = SeededRandom(seed: 21)
+        var csv = "customer_id," + (0..<8).map { "f\($0)" }.joined(separator: ",") + "\n"
+        for i in 0..<20_000 {
+            let g = Double(i % 5) * 4
+            csv += "C\(i)," + (0..<8).map { j in String(format: "%.4f", g * Double(j % 3 + 1) + rng.nextUnit()) }.joined(separator: ",") + "\n"
+        }
+        let path = "\(dir)/t.csv"
+        write(csv, path)
+        return path
+    }
+
+    @Test func convertedNPYAndStreamedCSVGiveTheInMemoryResultsExactly() throws {
+        let dir = tempDir()
+        let csv = table(dir)
+        let c = try CLI.run(["convert", "--input", csv, "--out", "\(dir)/t.npy", "--json"])
+        #expect(c.code == 0, "\(c.stderr)")
+        #expect(c.json?["rows"] as? Int == 20_000)
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/t.npy.json") && FileManager.default.fileExists(atPath: "\(dir)/t.npy.ids"))
+        var outputs: [Data?] = []
+        var inertias: [Double] = []
+        for input in [[csv], ["\(dir)/t.npy"], [csv, "--memory-budget", "2M"], ["\(dir)/t.npy", "--memory-budget", "256K"]] {
+            let r = try CLI.run(["kmeans", "--input"] + input + ["--k", "5", "--seed", "3", "--json", "--labels-out", "\(dir)/l.csv", "--model-out", "\(dir)/m.json"])
+            #expect(r.code == 0, "\(r.stderr)")
+            inertias.append(try #require(r.json?["inertia"] as? Double))
+            outputs.append(bytes("\(dir)/l.csv"))
+            var model = try jsonFile("\(dir)/m.json")
+            #expect((model["columns"] as? [String])?.first == "f0", "column names come from the sidecar")
+            model["strata_version"] = nil
+        }
+        #expect(Set(inertias).count == 1, "\(inertias)")
+        #expect(Set(outputs.map { $0 ?? Data() }).count == 1, "labels differ between in-memory, .npy and streamed inputs")
+        let ids = try readCSVColumn("\(dir)/l.csv", "id")
+        #expect(ids.first == "C0" && ids.last == "C19999")
+        // GMM, PCA and predict read the mapped file the same way.
+        for cmd in [["gmm", "--k", "3", "--covariance", "diag"], ["pca", "--components", "2"]] {
+            let a = try CLI.run([cmd[0], "--input", csv] + cmd.dropFirst() + ["--json", "--seed", "1"])
+            let b = try CLI.run([cmd[0], "--input", "\(dir)/t.npy", "--memory-budget", "256K"] + cmd.dropFirst() + ["--json", "--seed", "1"])
+            #expect(a.code == 0 && b.code == 0, "\(a.stderr) \(b.stderr)")
+            for key in ["lower_bound", "explained_variance"] where a.json?[key] != nil {
+                #expect("\(a.json![key]!)" == "\(b.json![key]!)", "\(cmd[0]) \(key)")
+            }
+        }
+        // A bad value in a CSV streamed block by block is reported with its real line.
+        var text = try String(contentsOfFile: csv, encoding: .utf8)
+        text += "BAD,1,2,x,4,5,6,7,8\n"
+        write(text, "\(dir)/bad.csv")
+        let bad = try CLI.run(["kmeans", "--input", "\(dir)/bad.csv", "--k", "3", "--memory-budget", "2M"])
+        #expect(bad.code == 65 && bad.stderr.contains("line 20002") && bad.stderr.contains("'f2'"), "\(bad.stderr)")
+    }
+
+    @Test func streamingKeepsResidentMemoryFarBelowTheData() throws {
+        // 1.5M x 16 float32 = 96 MB: in memory the whole file becomes resident; with a 16 MB
+        // budget only windows of it are (labels and distances, 8 bytes a row, stay).
+        let dir = tempDir()
+        let n = 1_500_000, d = 16
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(n), \(d)), }"
+        header += String(repeating: " ", count: 117 - header.utf8.count) + "\n"
+        var file = Data([0x93] + Array("NUMPY".utf8) + [1, 0, 118, 0] + Array(header.utf8))
+        var values = [Float](repeating: 0, count: n * d)
+        var rng = SeededRandom(seed: 5)
+        for i in 0..<n { let g = Float(i % 4) * 5; for j in 0..<d { values[i * d + j] = g + Float(rng.nextUnit()) } }
+        values.withUnsafeBytes { file.append(contentsOf: $0) }
+        try file.write(to: URL(fileURLWithPath: "\(dir)/big.npy"))
+        values = []
+        func peak(_ budget: String) throws -> (Int, Double) {
+            let r = try CLI.run(["kmeans", "--input", "\(dir)/big.npy", "--k", "4", "--seed", "1", "--max-iter", "5", "--json", "--memory-budget", budget])
+            #expect(r.code == 0, "\(r.stderr)")
+            return (try #require(r.json?["peak_memory_bytes"] as? Int), try #require(r.json?["inertia"] as? Double))
+        }
+        let (inMemory, a) = try peak("8G"), (streamed, b) = try peak("16M")
+        #expect(a == b)
+        #expect(inMemory - streamed > 60 << 20, "in memory \(inMemory >> 20) MB, streamed \(streamed >> 20) MB")
+    }
+}

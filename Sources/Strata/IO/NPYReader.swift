@@ -56,9 +56,13 @@ public enum NPYReader {
             throw bad("file is truncated: shape (\(n), \(d)) needs \(n * d * width) data bytes, found \(fileSize - dataStart)")
         }
         if n == 0 { throw bad("the array has no rows") }
-        if options.idColumn != nil { throw StrataError.invalidArgument("\(path): .npy files have no id column; ids are row numbers") }
+        // A sidecar from `strata convert` names the columns and holds the ids.
+        let sidecar = NPYConverter.Sidecar.load(npy: path).flatMap { $0.columns.count == d && $0.rows == n ? $0 : nil }
+        if options.idColumn != nil && options.idColumn != sidecar?.idColumn {
+            throw StrataError.invalidArgument("\(path): this .npy has no id column '\(options.idColumn!)'; ids are row numbers unless its sidecar (from strata convert) names one")
+        }
         if options.weightsColumn != nil { throw StrataError.invalidArgument("\(path): .npy files have no weights column") }
-        let allNames = (0..<d).map { "x\($0)" }
+        let allNames = sidecar?.columns ?? (0..<d).map { "x\($0)" }
         let pick: [Int] = try options.columns.map { cols in
             try cols.map { c in
                 guard let i = allNames.firstIndex(of: c) else {
@@ -73,8 +77,9 @@ public enum NPYReader {
             // memory budget each window of rows is released after use.
             let file = try MappedFile(path: path)
             let window = MemoryBudget.releaseWindowRows(dataBytes: n * d * 4, rowBytes: d * 4, budget: options.memoryBudget)
-            let data = Dataset(rows: n, cols: d, mapping: MappedRows(file: file, offset: dataStart, releaseWindowRows: window),
+            var data = Dataset(rows: n, cols: d, mapping: MappedRows(file: file, offset: dataStart, releaseWindowRows: window),
                                columns: allNames, source: path)
+            try attachIds(&data, sidecar: sidecar, npy: path, budget: options.memoryBudget)
             #if _endian(big)
             return data.materialized()   // the mapping holds little-endian floats
             #else
@@ -109,7 +114,9 @@ public enum NPYReader {
                 }
             }
         }
-        return Dataset(rows: n, cols: dd, values: values, columns: pick.map { allNames[$0] }, source: path)
+        var out = Dataset(rows: n, cols: dd, values: values, columns: pick.map { allNames[$0] }, source: path)
+        try attachIds(&out, sidecar: sidecar, npy: path, budget: options.memoryBudget)
+        return out
     }
 
     /// Index of the first non-finite value (one parallel pass over the rows), nil when all finite.
@@ -129,5 +136,25 @@ public enum NPYReader {
             }
         }
         return firstBad.min().flatMap { $0 == Int.max ? nil : $0 }
+    }
+
+    /// Loads the sidecar's ids (outputs name customers by them). They are the one per-row cost
+    /// besides labels that streaming does not remove: about 40 bytes per row.
+    static func attachIds(_ data: inout Dataset, sidecar: NPYConverter.Sidecar?, npy: String, budget: Int) throws {
+        guard let s = sidecar, let idCol = s.idColumn, let file = s.idsFile else { return }
+        let path = URL(fileURLWithPath: npy).deletingLastPathComponent().appendingPathComponent(file).path
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let bytes = try readFileBytes(path)
+        var ids: [String] = []
+        ids.reserveCapacity(data.rows)
+        var start = 0
+        for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") {
+            ids.append(String(decoding: bytes[start..<i], as: UTF8.self)); start = i + 1
+        }
+        guard ids.count == data.rows else {
+            throw StrataError.badData(file: path, line: nil, column: nil, message: "holds \(ids.count) ids for \(data.rows) rows; convert the CSV again")
+        }
+        data.idColumn = idCol
+        data.ids = ids
     }
 }

@@ -35,7 +35,28 @@ public struct TableReadOptions: Sendable {
 public enum TableReader {
     public static func read(path: String, options: TableReadOptions = TableReadOptions()) throws -> Dataset {
         if path.lowercased().hasSuffix(".npy") { return try NPYReader.read(path: path, options: options) }
+        if let size = try? fileSizeOf(path), size > options.memoryBudget {
+            return try streamCSV(path: path, options: options)
+        }
         return try readCSV(path: path, options: options)
+    }
+
+    /// A CSV larger than the memory budget: converted block by block to a temporary float32
+    /// `.npy` (in $STRATA_TMPDIR, else the system temporary directory), which is then mapped and
+    /// unlinked at once (the mapping keeps it readable; the space is freed at exit).
+    static func streamCSV(path: String, options: TableReadOptions) throws -> Dataset {
+        if options.weightsColumn != nil {
+            throw StrataError.invalidArgument("\(path): a weights column is not supported when the CSV exceeds --memory-budget; raise the budget")
+        }
+        let dir = ProcessInfo.processInfo.environment["STRATA_TMPDIR"] ?? NSTemporaryDirectory()
+        let tmp = (dir as NSString).appendingPathComponent("strata-stream-\(getpid())-\(UInt64(Date().timeIntervalSince1970 * 1e6)).npy")
+        defer { for f in [tmp, tmp + ".json", tmp + ".ids"] { unlink(f) } }
+        _ = try NPYConverter.convert(csv: path, to: tmp, options: options, blockBytes: max(1 << 20, min(64 << 20, options.memoryBudget / 4)))
+        var o = options
+        o.columns = nil
+        var data = try NPYReader.read(path: tmp, options: o)
+        data.source = path
+        return data
     }
 
     public static func readCSV(path: String, options: TableReadOptions) throws -> Dataset {

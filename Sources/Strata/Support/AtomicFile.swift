@@ -45,6 +45,11 @@ public struct OutputBatch {
         }
     }
 
+    /// Takes over a temporary the caller already wrote (large streamed outputs).
+    public mutating func adopt(temporary: String, as path: String) {
+        staged.append((temporary, path))
+    }
+
     public mutating func stage(_ text: String, to path: String) throws {
         try stage(Data(text.utf8), to: path)
     }
