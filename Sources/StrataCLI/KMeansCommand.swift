@@ -16,15 +16,30 @@ struct KMeansCommand: ParsableCommand {
     @Option(name: .long, help: "Number of clusters (1...rows).")
     var k: Int
 
-    @Option(name: .long, help: "k-means++ (default), random, or a CSV file of initial centers (header naming the feature columns, or no header).")
+    @Option(name: .long, help: "k-means++ (default), k-means|| (for large n: a few passes instead of k), random, or a CSV file of initial centers (header naming the feature columns, or no header).")
     var `init`: String = "k-means++"
+
+    @Option(name: .customLong("init-oversampling"), help: "k-means||: candidates per round, as a multiple of k (Spark's 2).")
+    var initOversampling: Double = 2
+
+    @Option(name: .customLong("init-rounds"), help: "k-means||: sampling rounds (Spark's 2).")
+    var initRounds: Int = 2
+
+    @Option(name: .customLong("batch-size"), help: "--algorithm minibatch: rows per step.")
+    var batchSize: Int = 1024
+
+    @Option(name: .customLong("max-no-improvement"), help: "--algorithm minibatch: stop after this many steps without a better smoothed batch inertia.")
+    var maxNoImprovement: Int = 10
+
+    @Option(name: .customLong("reassignment-ratio"), help: "--algorithm minibatch: centers below this share of the largest center weight are moved.")
+    var reassignmentRatio: Double = 0.01
 
     @OptionGroup var fit: FitOptions
 
     @Option(name: .long, help: "Nearest-centroid route: auto, simd or gemm (results agree; speed differs by shape).")
     var route: String = "auto"
 
-    @Option(name: .long, help: "Lloyd step: auto (Hamerly on the SIMD route when k >= 32), lloyd (every row against every center) or hamerly (exact bounds that skip centers that cannot win). All give Lloyd's iterates.")
+    @Option(name: .long, help: "Lloyd step: auto (Hamerly on the SIMD route when k >= 32), lloyd (every row against every center) or hamerly (exact bounds that skip centers that cannot win); these give Lloyd's iterates. minibatch: mini-batch K-Means (Sculley 2010; --max-iter counts epochs) for very large n.")
     var algorithm: String = "auto"
 
     @OptionGroup var preprocess: PreprocessArguments
@@ -40,7 +55,9 @@ struct KMeansCommand: ParsableCommand {
     func validate() throws {
         if k < 1 { throw ValidationError("--k must be at least 1 (got \(k))") }
         if !["auto", "simd", "gemm"].contains(route) { throw ValidationError("--route must be auto, simd or gemm") }
-        if KMeansAlgorithm(rawValue: algorithm) == nil { throw ValidationError("--algorithm must be auto, lloyd or hamerly") }
+        if KMeansAlgorithm(rawValue: algorithm) == nil { throw ValidationError("--algorithm must be auto, lloyd, hamerly or minibatch") }
+        if initRounds < 1 || !(initOversampling > 0) { throw ValidationError("--init-rounds must be >= 1 and --init-oversampling > 0") }
+        if batchSize < 1 || maxNoImprovement < 1 || !(reassignmentRatio >= 0) { throw ValidationError("--batch-size and --max-no-improvement must be >= 1, --reassignment-ratio >= 0") }
         if labelsOut == "-" && runOptions.json { throw ValidationError("--labels-out - and --json both want stdout; give --labels-out a file") }
     }
 
@@ -58,6 +75,7 @@ struct KMeansCommand: ParsableCommand {
             switch `init` {
             case "k-means++": options.initialization = .kMeansPlusPlus
             case "random": options.initialization = .random
+            case "k-means||": options.initialization = .kMeansParallel(oversampling: initOversampling, rounds: initRounds)
             default:
                 let rows = try CentersFile.read(path: `init`, columns: data.columns)
                 options.initialization = .centers(Matrix(rows.map { $0 }))
@@ -66,6 +84,10 @@ struct KMeansCommand: ParsableCommand {
             options.threads = runOptions.threads
             options.route = route == "auto" ? nil : AssignmentRoute(rawValue: route)
             options.algorithm = KMeansAlgorithm(rawValue: algorithm) ?? .auto
+            options.minibatch.batchSize = batchSize
+            options.minibatch.maxEpochs = fit.maxIter
+            options.minibatch.maxNoImprovement = maxNoImprovement
+            options.minibatch.reassignmentRatio = reassignmentRatio
             let maxIter = fit.maxIter
             options.onIteration = { r, it in
                 progress.report("restart \(r + 1): iteration \(it.iteration)/\(maxIter), inertia \(fmt(it.inertia)), shift \(fmt(it.centerShift)), \(it.changed) labels changed")

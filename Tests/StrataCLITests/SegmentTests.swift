@@ -406,3 +406,34 @@ enum Browser {
         #expect(inMemory - streamed > 60 << 20, "in memory \(inMemory >> 20) MB, streamed \(streamed >> 20) MB")
     }
 }
+
+@Suite struct UpdateCommandTests {
+    @Test func updateWritesANewModelAndReportsShifts() throws {
+        let dir = tempDir()
+        let (csv, _) = plantedCustomers(rows: 1200, seed: 3)
+        write(csv, "\(dir)/a.csv")
+        write(plantedCustomers(rows: 600, seed: 4).csv, "\(dir)/b.csv")
+        let fit = try CLI.run(["kmeans", "--input", "\(dir)/a.csv", "--k", "4", "--impute", "median", "--log", "avg_spend,orders_per_year",
+                               "--scale", "standard", "--model-out", "\(dir)/m.json", "--json", "--init", "k-means||"])
+        #expect(fit.code == 0, "\(fit.stderr)")
+        #expect(fit.json?["init"] as? String == "k-means||")
+        let before = try jsonFile("\(dir)/m.json")
+        let u = try CLI.run(["update", "--model", "\(dir)/m.json", "--input", "\(dir)/b.csv", "--half-life", "2", "--model-out", "\(dir)/m2.json", "--json"])
+        #expect(u.code == 0, "\(u.stderr)")
+        let j = try #require(u.json)
+        #expect(j["rows"] as? Int == 600)
+        #expect(abs((j["decay"] as! Double) - pow(0.5, 0.5)) < 1e-12)
+        #expect((j["assigned"] as! [Int]).reduce(0, +) == 600)
+        #expect((j["max_shift"] as! Double) < 0.2, "same distribution: centers barely move (\(j["shift"]!))")
+        let after = try jsonFile("\(dir)/m2.json")
+        #expect(after["updates"] as? Int == 1)
+        #expect((after["preprocessing"] as? [String: Any]) != nil, "the preprocessing stays with the model")
+        #expect((before["centroids"] as! [[Double]]) != (after["centroids"] as! [[Double]]))
+        // The updated model still predicts.
+        #expect(try CLI.run(["predict", "--model", "\(dir)/m2.json", "--input", "\(dir)/b.csv", "--json"]).code == 0)
+        let gmm = try CLI.run(["gmm", "--input", "\(dir)/a.csv", "--k", "2", "--impute", "median", "--model-out", "\(dir)/g.json"])
+        #expect(gmm.code == 0)
+        let wrong = try CLI.run(["update", "--model", "\(dir)/g.json", "--input", "\(dir)/b.csv"])
+        #expect(wrong.code == 64 && wrong.stderr.contains("K-Means"))
+    }
+}

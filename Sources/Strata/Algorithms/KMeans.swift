@@ -12,12 +12,19 @@ public enum KMeansInit: Sendable, Equatable {
     case random
     /// These centers (k x d), used as given; `nInit` is then 1.
     case centers(Matrix<Float>)
+    /// k-means|| (Bahmani et al. 2012, Spark's default): `rounds` passes that each keep every row
+    /// independently with probability min(1, oversampling * k * w D(x)^2 / potential), then
+    /// weighted k-means++ and up to 30 weighted Lloyd steps on the ~1 + rounds * oversampling * k
+    /// candidates. Cost O(n * d * candidates), `rounds + 2` passes, instead of k-means++'s k
+    /// passes: the choice for large n. Spark's defaults: oversampling 2, 2 rounds.
+    case kMeansParallel(oversampling: Double, rounds: Int)
 
     public var name: String {
         switch self {
         case .kMeansPlusPlus: return "k-means++"
         case .random: return "random"
         case .centers: return "explicit"
+        case .kMeansParallel: return "k-means||"
         }
     }
 }
@@ -33,6 +40,9 @@ public enum KMeansAlgorithm: String, Sendable, CaseIterable {
     case lloyd
     /// Lloyd with Hamerly's bounds (exact): skips centers that provably cannot win.
     case hamerly
+    /// Mini-batch K-Means (not Lloyd's iterates: an approximation for very large n; see
+    /// `MiniBatchKMeans` and `KMeansOptions.minibatch`).
+    case minibatch
 }
 
 /// K-Means options. Every default is scikit-learn's, so results are comparable.
@@ -59,6 +69,9 @@ public struct KMeansOptions: Sendable {
     public var algorithm: KMeansAlgorithm = .auto
     /// Called after every Lloyd iteration (from the calling thread), e.g. for progress.
     public var onIteration: (@Sendable (_ run: Int, _ stats: KMeansIteration) -> Void)? = nil
+
+    /// Mini-batch settings, used when `algorithm` is `.minibatch`.
+    public var minibatch = MiniBatchOptions()
 
     public init(k: Int) { self.k = k }
 
@@ -151,6 +164,7 @@ public enum KMeans {
     public static let hamerlyMinimumK = 32
 
     public static func fit(_ data: Dataset, options: KMeansOptions) throws -> KMeansResult {
+        if options.algorithm == .minibatch { return try MiniBatchKMeans.fit(data, options: options, minibatch: options.minibatch) }
         try validate(data, options)
         let route = options.route ?? AssignmentRoute.choose(k: options.k, d: data.cols)
         let algorithm: KMeansAlgorithm = options.algorithm == .auto
@@ -208,6 +222,8 @@ public enum KMeans {
             let initial: Matrix<Double>
             switch o.initialization {
             case .kMeansPlusPlus: initial = kMeansPlusPlus(rows, weights: weights, k: o.k, rng: &rng, partition: partition, threads: o.threads)
+            case let .kMeansParallel(l, r):
+                initial = try kMeansParallel(rows, weights: weights, k: o.k, oversampling: l, rounds: r, rng: &rng, partition: partition, threads: o.threads)
             case .random: initial = randomRows(rows, k: o.k, rng: &rng)
             case let .centers(c): initial = Matrix(rows: c.rows, cols: c.cols, storage: c.storage.map(Double.init))
             }

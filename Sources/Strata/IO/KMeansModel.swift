@@ -31,11 +31,17 @@ public struct KMeansModel: Codable, Sendable, Equatable {
     public var pca: PCAModelFile?
     /// Segment names by segment id, when the model came from `strata segment`.
     public var segmentNames: [String]?
+    /// Fractional segment weights after `strata update` with decay (cluster_sizes rounds them).
+    public var sizeWeights: [Double]?
+    /// Online updates applied since the fit.
+    public var updates: Int?
 
     enum CodingKeys: String, CodingKey {
         case model, columns, k, centroids, inertia, converged, seed, tol
         case preprocessing, pca
         case segmentNames = "segment_names"
+        case sizeWeights = "size_weights"
+        case updates
         case formatVersion = "format_version"
         case strataVersion = "strata_version"
         case idColumn = "id_column"

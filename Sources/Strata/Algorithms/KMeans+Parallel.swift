@@ -1,0 +1,98 @@
+import CStrataKernels
+import Foundation
+import StrataKernels
+import StrataLinalg
+
+extension KMeans {
+    /// k-means|| (see `KMeansInit.kMeansParallel`). Row selection uses a counter-based random
+    /// number per (seed, round, row), so the candidates do not depend on the thread count or on
+    /// the order chunks run in.
+    static func kMeansParallel(_ rows: DenseRows, weights: UnsafePointer<Float>?, k: Int, oversampling: Double, rounds: Int,
+                               rng: inout SeededRandom, partition: RowPartition, threads: Int) throws -> Matrix<Double> {
+        let n = rows.rows, d = rows.cols
+        guard oversampling > 0, rounds >= 1 else { throw StrataError.invalidArgument("k-means|| needs oversampling > 0 and rounds >= 1") }
+        let l = oversampling * Double(k)
+        let streamSeed = rng.next()
+        var closest = [Float](repeating: .infinity, count: n)
+        var chunkPot = [Double](repeating: 0, count: partition.count)
+        var candidates: [Int] = []
+        func row(_ i: Int) -> [Float] { rows.withRows(i..<(i + 1)) { Array(UnsafeBufferPointer(start: $0, count: d)) } }
+        /// Lowers `closest` with the given centers; returns the potential (chunk sums in order).
+        func update(_ centers: [Int]) -> Double {
+            for c in centers {
+                let center = row(c)
+                closest.withUnsafeMutableBufferPointer { cl in
+                    chunkPot.withUnsafeMutableBufferPointer { pot in
+                        center.withUnsafeBufferPointer { cc in
+                            let shared = UncheckedSendable((cl.baseAddress!, pot.baseAddress!, cc.baseAddress!))
+                            Parallel.forEachChunk(partition.count, threads: threads) { ch in
+                                let r = partition.range(ch)
+                                rows.withRows(r) { x in
+                                    shared.value.1[ch] = strata_kpp_update(x, Int64(r.count), Int64(d), shared.value.2,
+                                                                           shared.value.0 + r.lowerBound, weights.map { $0 + r.lowerBound })
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return chunkPot.reduce(0, +)
+        }
+        // First center: a row drawn by weight.
+        let total = weights.map { w in (0..<n).reduce(0.0) { $0 + Double(w[$1]) } } ?? Double(n)
+        var target = rng.nextUnit() * total, first = n - 1
+        for i in 0..<n { target -= weights.map { Double($0[i]) } ?? 1; if target < 0 { first = i; break } }
+        candidates.append(first)
+        var potential = update([first])
+        for round in 0..<rounds where potential > 0 {
+            // Each chunk picks its rows independently; chunks are concatenated in order.
+            var picked = [[Int]](repeating: [], count: partition.count)
+            let phi = potential
+            closest.withUnsafeBufferPointer { cl in
+                picked.withUnsafeMutableBufferPointer { pk in
+                    let shared = UncheckedSendable((cl.baseAddress!, pk.baseAddress!))
+                    Parallel.forEachChunk(partition.count, threads: threads) { ch in
+                        var out: [Int] = []
+                        for i in partition.range(ch) {
+                            let w = weights.map { Double($0[i]) } ?? 1
+                            let p = min(1, l * w * Double(shared.value.0[i]) / phi)
+                            if p > 0 && counterUniform(streamSeed, UInt64(round), UInt64(i)) < p { out.append(i) }
+                        }
+                        shared.value.1[ch] = out
+                    }
+                }
+            }
+            let new = picked.flatMap { $0 }
+            candidates += new
+            potential = update(new)
+        }
+        // Weight each candidate by the weight of the rows closest to it, then reduce to k.
+        let cand = Matrix<Float>(rows: candidates.count, cols: d, storage: candidates.flatMap(row))
+        if candidates.count <= k {
+            var m = Matrix<Double>(rows: k, cols: d)
+            let extra = randomRows(rows, k: k, rng: &rng)
+            for c in 0..<k { for j in 0..<d { m[c, j] = c < candidates.count ? Double(cand[c, j]) : extra[c, j] } }
+            return m
+        }
+        let assigned = nearestCentroid(rows, centroids: cand, threads: threads)
+        var cw = [Float](repeating: 0, count: candidates.count)
+        for i in 0..<n { cw[Int(assigned.labels[i])] += weights.map { $0[i] } ?? 1 }
+        var local = KMeansOptions(k: k)
+        local.seed = rng.next()
+        local.nInit = 1
+        local.maxIterations = 30
+        local.threads = 1
+        let data = Dataset(rows: candidates.count, cols: d, values: cand.storage, weights: cw, source: "k-means|| candidates")
+        let r = try KMeans.fit(data, options: local)
+        return Matrix(rows: k, cols: d, storage: r.centroids.storage.map(Double.init))
+    }
+
+    /// A uniform [0, 1) number from (seed, round, row): SplitMix64 finalizer of a combined key.
+    static func counterUniform(_ seed: UInt64, _ round: UInt64, _ row: UInt64) -> Double {
+        var z = seed &+ round &* 0x9E37_79B9_7F4A_7C15 &+ row &* 0xD1B5_4A32_D192_ED03
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Double(z >> 11) * 0x1.0p-53
+    }
+}
