@@ -49,7 +49,7 @@ public struct ClusterStatistics: Sendable {
 public func lloydPass<A: CentroidAssigner, S: RowBlockSource>(
     source: S, weights: UnsafePointer<Float>?, assigner: A,
     labels: UnsafeMutablePointer<Int32>, dist: UnsafeMutablePointer<Float>,
-    partition: RowPartition, threads: Int, accumulate: Bool = true
+    partition: RowPartition, threads: Int, accumulate: Bool = true, group: any ChunkGroup = SingleProcess()
 ) -> ClusterStatistics {
     precondition(source.cols == assigner.d && partition.rows == source.rows)
     let k = assigner.k, d = assigner.d
@@ -57,7 +57,9 @@ public func lloydPass<A: CentroidAssigner, S: RowBlockSource>(
     let out = UncheckedSendable((labels, dist, weights))
     partials.withUnsafeMutableBufferPointer { parts in
         let slots = UncheckedSendable(parts)
-        Parallel.forEachChunk(partition.count, threads: threads) { chunk in
+        let local = group.localChunks(partition.count)
+        Parallel.forEachChunk(local.count, threads: threads) { localChunk in
+            let chunk = local.lowerBound + localChunk
             let (labels, dist, weights) = out.value
             var stats = ClusterStatistics(k: accumulate ? k : 0, d: d)
             var scratch = assigner.makeScratch()
@@ -90,6 +92,19 @@ public func lloydPass<A: CentroidAssigner, S: RowBlockSource>(
             stats.changed = Int(counters.changed)
             stats.fullyAssigned = Int(counters.fullyAssigned)
             slots.value[chunk] = stats
+        }
+    }
+    if group.isDistributed {
+        // Every chunk's partials from its owner, then the same ordered reduction as one process.
+        let kk = accumulate ? k : 0
+        let width = ClusterStatistics(k: kk, d: d).flatWidth
+        var flat = [Double](repeating: 0, count: partition.count * width)
+        flat.withUnsafeMutableBufferPointer { f in
+            for c in group.localChunks(partition.count) { partials[c].write(to: f.baseAddress! + c * width) }
+        }
+        group.allGather(&flat, chunks: partition.count, width: width)
+        flat.withUnsafeBufferPointer { f in
+            for c in 0..<partition.count { partials[c] = ClusterStatistics(k: kk, d: d, flat: f.baseAddress! + c * width) }
         }
     }
     var total = ClusterStatistics(k: accumulate ? k : 0, d: d)

@@ -13,12 +13,15 @@ public struct ColumnStatistics: Sendable {
     /// Mean of the per-column variances (scikit-learn scales K-Means' tolerance by it).
     public var meanVariance: Double { variances.isEmpty ? 0 : variances.reduce(0, +) / Double(variances.count) }
 
-    public static func compute<S: RowBlockSource>(_ rows: S, partition: RowPartition, threads: Int) -> ColumnStatistics {
+    public static func compute<S: RowBlockSource>(_ rows: S, partition: RowPartition, threads: Int,
+                                                  group: any ChunkGroup = SingleProcess()) -> ColumnStatistics {
         let d = rows.cols
         var parts = [ColumnMoments](repeating: ColumnMoments(mean: [Double](repeating: 0, count: d), m2: [Double](repeating: 0, count: d)), count: partition.count)
         parts.withUnsafeMutableBufferPointer { pp in
             let slots = UncheckedSendable(pp)
-            Parallel.forEachChunk(partition.count, threads: threads) { c in
+            let local = group.localChunks(partition.count)
+            Parallel.forEachChunk(local.count, threads: threads) { lc in
+                let c = local.lowerBound + lc
                 let r = partition.range(c)
                 var p = ColumnMoments(mean: [Double](repeating: 0, count: d), m2: [Double](repeating: 0, count: d))
                 rows.withRows(r) { x in
@@ -30,6 +33,19 @@ public struct ColumnStatistics: Sendable {
                     p.n = m
                 }
                 slots.value[c] = p
+            }
+        }
+        if group.isDistributed {
+            let w = 1 + 2 * d
+            var flat = [Double](repeating: 0, count: partition.count * w)
+            for c in group.localChunks(partition.count) {
+                flat[c * w] = Double(parts[c].n)
+                for j in 0..<d { flat[c * w + 1 + j] = parts[c].mean[j]; flat[c * w + 1 + d + j] = parts[c].m2[j] }
+            }
+            group.allGather(&flat, chunks: partition.count, width: w)
+            for c in 0..<partition.count {
+                parts[c].n = Int(flat[c * w])
+                for j in 0..<d { parts[c].mean[j] = flat[c * w + 1 + j]; parts[c].m2[j] = flat[c * w + 1 + d + j] }
             }
         }
         var total = ColumnMoments(mean: [Double](repeating: 0, count: d), m2: [Double](repeating: 0, count: d))

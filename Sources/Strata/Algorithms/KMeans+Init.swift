@@ -10,8 +10,8 @@ extension KMeans {
     /// lowest resulting potential. Cost O(n*d*k*(2 + ln k)); parallel over fixed chunks, with
     /// chunk sums reduced in order, so the choice is identical for any thread count.
     static func kMeansPlusPlus(_ rows: DenseRows, weights: UnsafePointer<Float>?, k: Int, rng: inout SeededRandom,
-                               partition: RowPartition, threads: Int) -> Matrix<Double> {
-        let idx = kMeansPlusPlusIndices(rows, weights: weights, k: k, rng: &rng, partition: partition, threads: threads)
+                               partition: RowPartition, threads: Int, group: any ChunkGroup = SingleProcess()) -> Matrix<Double> {
+        let idx = kMeansPlusPlusIndices(rows, weights: weights, k: k, rng: &rng, partition: partition, threads: threads, group: group)
         var m = Matrix<Double>(rows: k, cols: rows.cols)
         for (c, i) in idx.enumerated() {
             rows.withRows(i..<(i + 1)) { x in for j in 0..<rows.cols { m[c, j] = Double(x[j]) } }
@@ -21,7 +21,8 @@ extension KMeans {
 
     /// The rows k-means++ picks, in order (see `kMeansPlusPlus`).
     static func kMeansPlusPlusIndices(_ rows: DenseRows, weights: UnsafePointer<Float>?, k: Int, rng: inout SeededRandom,
-                                      partition: RowPartition, threads: Int) -> [Int] {
+                                      partition: RowPartition, threads: Int, group: any ChunkGroup = SingleProcess()) -> [Int] {
+        let local = group.localChunks(partition.count)
         let n = rows.rows, d = rows.cols
         let trials = 2 + Int(log(Double(k)))
         var centers = Matrix<Float>(rows: k, cols: d)
@@ -41,13 +42,18 @@ extension KMeans {
                 // Find the chunk, then the row, walking in the same order the sums were formed.
                 var c = 0
                 while c < partition.count - 1 && acc + chunkPot[c] <= target { acc += chunkPot[c]; c += 1 }
-                for i in partition.range(c) {
-                    let v = (weights.map { Double($0[i]) } ?? 1) * Double(closest[i])
-                    if v > 0 { lastPositive = i }
-                    acc += v
-                    if acc > target { return i }
+                // Only the chunk's owner holds its distances: it walks the rows and tells everyone.
+                var found = -1
+                if local.contains(c) {
+                    for i in partition.range(c) {
+                        let v = (weights.map { Double($0[i]) } ?? 1) * Double(closest[i])
+                        if v > 0 { lastPositive = i }
+                        acc += v
+                        if acc > target { found = i; break }
+                    }
+                    if found < 0 { found = lastPositive }
                 }
-                return lastPositive
+                return group.broadcast(found, chunk: c, chunks: partition.count)
             }
             for i in 0..<n {
                 let v = weights.map { Double($0[i]) } ?? 1
@@ -67,7 +73,8 @@ extension KMeans {
                     let shared = UncheckedSendable((cl.baseAddress!, pot.baseAddress!))
                     center.withUnsafeBufferPointer { cc in
                         let cb = UncheckedSendable(cc.baseAddress!)
-                        Parallel.forEachChunk(partition.count, threads: threads) { ch in
+                        Parallel.forEachChunk(local.count, threads: threads) { lc in
+                            let ch = local.lowerBound + lc
                             let r = partition.range(ch)
                             rows.withRows(r) { x in
                                 shared.value.1[ch] = strata_kpp_update(x, Int64(r.count), Int64(d), cb.value,
@@ -77,6 +84,7 @@ extension KMeans {
                     }
                 }
             }
+            group.allGather(&chunkPot, chunks: partition.count, width: 1)
             return chunkPot.reduce(0, +)
         }
         var potential = update(with: 0)
@@ -93,7 +101,8 @@ extension KMeans {
                 candidates.storage.withUnsafeBufferPointer { cand in
                     pots.withUnsafeMutableBufferPointer { pp in
                         let shared = UncheckedSendable((cl.baseAddress!, cand.baseAddress!, pp.baseAddress!))
-                        Parallel.forEachChunk(partition.count, threads: threads) { ch in
+                        Parallel.forEachChunk(local.count, threads: threads) { lc in
+                            let ch = local.lowerBound + lc
                             let r = partition.range(ch)
                             rows.withRows(r) { x in
                                 strata_kpp_potentials(x, Int64(r.count), Int64(d), shared.value.1, Int64(trials),
@@ -104,6 +113,7 @@ extension KMeans {
                     }
                 }
             }
+            group.allGather(&pots, chunks: partition.count, width: trials)
             var bestT = 0, bestPot = Double.infinity
             for t in 0..<trials {
                 var p = 0.0

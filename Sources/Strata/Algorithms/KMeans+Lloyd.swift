@@ -63,12 +63,13 @@ extension KMeans {
             let stats = labels.withUnsafeMutableBufferPointer { l in
                 dist.withUnsafeMutableBufferPointer { dp in
                     lloydPass(source: rows, weights: weights, assigner: assigner, labels: l.baseAddress!, dist: dp.baseAddress!,
-                              partition: partition, threads: o.threads)
+                              partition: partition, threads: o.threads, group: o.group)
                 }
             }
             var sums = stats.sums
             var w = stats.weights
-            let relocated = relocateEmptyClusters(rows, weights: weights, labels: labels, dist: dist, sums: &sums, clusterWeights: &w)
+            let relocated = relocateEmptyClusters(rows, weights: weights, labels: labels, dist: dist, sums: &sums, clusterWeights: &w,
+                                                  partition: partition, group: o.group)
             var next = centers
             var shift = 0.0
             for c in 0..<k {
@@ -95,7 +96,7 @@ extension KMeans {
         let stats = labels.withUnsafeMutableBufferPointer { l in
             dist.withUnsafeMutableBufferPointer { dp in
                 lloydPass(source: rows, weights: weights, assigner: assigner, labels: l.baseAddress!, dist: dp.baseAddress!,
-                          partition: partition, threads: o.threads)
+                          partition: partition, threads: o.threads, group: o.group)
             }
         }
         return LloydRun(centers: final, inertia: stats.inertia, nIter: nIter, converged: converged, iterations: iterations,
@@ -111,14 +112,37 @@ extension KMeans {
     /// row's contribution moves from its old cluster to the empty one. Returns how many moved.
     /// O(n * log(empty)) for the selection.
     static func relocateEmptyClusters(_ rows: DenseRows, weights: UnsafePointer<Float>?, labels: [Int32], dist: [Float],
-                                      sums: inout [Double], clusterWeights w: inout [Double]) -> Int {
+                                      sums: inout [Double], clusterWeights w: inout [Double],
+                                      partition: RowPartition? = nil, group: any ChunkGroup = SingleProcess()) -> Int {
         let empty = w.indices.filter { w[$0] == 0 }
         if empty.isEmpty { return 0 }
         let d = rows.cols
-        let far = farthestRows(dist, count: empty.count)
+        var far: [Int]
+        if group.isDistributed, let partition {
+            // Each rank's farthest rows among its own chunks; the global choice from the union
+            // (same order rule), then each row's label from its owner.
+            let local = group.localChunks(partition.count)
+            let lo = local.isEmpty ? 0 : partition.range(local.lowerBound).lowerBound
+            let hi = local.isEmpty ? 0 : partition.range(local.upperBound - 1).upperBound
+            let mine = farthestRows(Array(dist[lo..<hi]), count: empty.count).map { $0 + lo }
+            let width = 2 * empty.count
+            var flat = [Double](repeating: -1, count: group.size * width)
+            for (t, i) in mine.enumerated() { flat[group.rank * width + 2 * t] = Double(dist[i]); flat[group.rank * width + 2 * t + 1] = Double(i) }
+            group.allGather(&flat, chunks: group.size, width: width)
+            var all: [(Float, Int)] = []
+            for t in stride(from: 0, to: flat.count, by: 2) where flat[t + 1] >= 0 { all.append((Float(flat[t]), Int(flat[t + 1]))) }
+            all.sort { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+            far = all.prefix(empty.count).map(\.1)
+        } else {
+            far = farthestRows(dist, count: empty.count)
+        }
         for (e, i) in zip(empty, far) {
             let wi = weights.map { Double($0[i]) } ?? 1
-            let old = Int(labels[i])
+            var old = Int(labels[i])
+            if group.isDistributed, let partition {
+                let chunk = i / partition.chunkRows
+                old = group.broadcast(old, chunk: chunk, chunks: partition.count)
+            }
             rows.withRows(i..<(i + 1)) { x in
                 for j in 0..<d {
                     sums[old * d + j] -= Double(x[j]) * wi

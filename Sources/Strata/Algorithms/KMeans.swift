@@ -70,6 +70,10 @@ public struct KMeansOptions: Sendable {
     /// Called after every Lloyd iteration (from the calling thread), e.g. for progress.
     public var onIteration: (@Sendable (_ run: Int, _ stats: KMeansIteration) -> Void)? = nil
 
+    /// The processes sharing the rows (MPI ranks); default: this process alone. With several,
+    /// each computes its own chunks' partial statistics and all reduce them in chunk order, so
+    /// the model is bit-identical to the single-process one.
+    public var group: any ChunkGroup = SingleProcess()
     /// Mini-batch settings, used when `algorithm` is `.minibatch`.
     public var minibatch = MiniBatchOptions()
 
@@ -166,6 +170,9 @@ public enum KMeans {
     public static func fit(_ data: Dataset, options: KMeansOptions) throws -> KMeansResult {
         if options.algorithm == .minibatch { return try MiniBatchKMeans.fit(data, options: options, minibatch: options.minibatch) }
         try validate(data, options)
+        if options.group.isDistributed && data.weights != nil {
+            throw StrataError.invalidArgument("--distributed runs do not support sample weights")
+        }
         let route = options.route ?? AssignmentRoute.choose(k: options.k, d: data.cols)
         let algorithm: KMeansAlgorithm = options.algorithm == .auto
             ? (route == .simd && options.k >= hamerlyMinimumK ? .hamerly : .lloyd) : options.algorithm
@@ -208,7 +215,7 @@ public enum KMeans {
     ) throws -> KMeansResult {
         let n = rows.rows
         let partition = RowPartition(rows: n)
-        let absTol = o.tolerance * ColumnStatistics.compute(rows, partition: partition, threads: o.threads).meanVariance
+        let absTol = o.tolerance * ColumnStatistics.compute(rows, partition: partition, threads: o.threads, group: o.group).meanVariance
         var labels = [Int32](repeating: -1, count: n), dist = [Float](repeating: 0, count: n)
         var bestLabels: [Int32] = [], bestDist: [Float] = []
         var best: LloydRun? = nil
@@ -221,8 +228,9 @@ public enum KMeans {
             let t0 = Date()
             let initial: Matrix<Double>
             switch o.initialization {
-            case .kMeansPlusPlus: initial = kMeansPlusPlus(rows, weights: weights, k: o.k, rng: &rng, partition: partition, threads: o.threads)
+            case .kMeansPlusPlus: initial = kMeansPlusPlus(rows, weights: weights, k: o.k, rng: &rng, partition: partition, threads: o.threads, group: o.group)
             case let .kMeansParallel(l, r):
+                if o.group.isDistributed { throw StrataError.invalidArgument("--distributed runs support --init k-means++, random or a centers file") }
                 initial = try kMeansParallel(rows, weights: weights, k: o.k, oversampling: l, rounds: r, rng: &rng, partition: partition, threads: o.threads)
             case .random: initial = randomRows(rows, k: o.k, rng: &rng)
             case let .centers(c): initial = Matrix(rows: c.rows, cols: c.cols, storage: c.storage.map(Double.init))
@@ -248,7 +256,11 @@ public enum KMeans {
             throw StrataError.numerical("K-Means produced a non-finite inertia; the data may hold values too large for Float arithmetic — scale it")
         }
         var sizes = [Int](repeating: 0, count: o.k)
-        for l in bestLabels { sizes[Int(l)] += 1 }
+        if o.group.isDistributed {
+            sizes = b.clusterWeights.map { Int($0.rounded()) }   // no sample weights in distributed runs
+        } else {
+            for l in bestLabels { sizes[Int(l)] += 1 }
+        }
         return KMeansResult(centroids: b.centers, labels: bestLabels, distances: bestDist, inertia: b.inertia, nIter: b.nIter,
                             converged: b.converged, iterations: b.iterations, runs: runs, bestRun: bestRun, sizes: sizes,
                             clusterWeights: b.clusterWeights, absoluteTolerance: absTol, route: route, algorithm: algorithm)
