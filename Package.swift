@@ -18,6 +18,10 @@ let package = Package(
         .library(name: "Strata", targets: ["Strata", "StrataKernels", "StrataLinalg"]),
         .executable(name: "strata", targets: ["StrataCLI"]),
     ],
+    // MPI (off by default; `swift build --traits MPI`): `strata kmeans --distributed` under mpirun.
+    traits: [
+        .trait(name: "MPI", description: "Distributed runs on Open MPI (needs libopenmpi-dev)."),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -32,6 +36,13 @@ let package = Package(
             path: "CSupport/CBLAS",
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev", "pkg-config"])]
+        ),
+        // Gated by the MPI trait: a plain `swift build` never evaluates it.
+        .systemLibrary(
+            name: "CMPI",
+            path: "CSupport/CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
         ),
         .target(
             name: "CStrataKernels",
@@ -59,6 +70,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+                .target(name: "CMPI", condition: .when(traits: ["MPI"])),
             ]
         ),
         .testTarget(

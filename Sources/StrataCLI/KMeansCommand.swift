@@ -44,6 +44,9 @@ struct KMeansCommand: ParsableCommand {
 
     @OptionGroup var preprocess: PreprocessArguments
 
+    @Flag(name: .long, help: "Run as one rank of an MPI job (mpirun -np R strata kmeans --distributed ...; needs a build with --traits MPI and a float32 .npy input). Each rank computes its share of the fixed row chunks; the model is bit-identical for any rank count and to a plain run. Rank 0 writes the outputs.")
+    var distributed = false
+
     @OptionGroup var runOptions: RunOptions
 
     @Option(name: .customLong("model-out"), help: "Write the model (JSON) here.")
@@ -63,10 +66,22 @@ struct KMeansCommand: ParsableCommand {
 
     func run() throws {
         runOptions.applyThreads()
+        var group: any ChunkGroup = SingleProcess()
+        if distributed {
+            do { group = try Distributed.start() } catch let e as StrataError { Report.fail(e.description, code: e.exitCode, json: runOptions.json) }
+        }
+        defer { Distributed.finish(group) }
         try Report.run(json: runOptions.json) {
-            let progress = Progress(enabled: true)
+            let progress = Progress(enabled: group.rank == 0)
             let t0 = Date()
-            let (data, stages) = try FeatureStages.fit(path: input.input, read: input.readOptions, preprocess: preprocess.options,
+            if distributed {
+                guard input.input.lowercased().hasSuffix(".npy"), preprocess.options.isIdentity, preprocess.pca == nil, input.weightsColumn == nil else {
+                    throw StrataError.invalidArgument("--distributed reads a float32 .npy (convert CSV with `strata convert`) without preprocessing, PCA or weights")
+                }
+            }
+            var read = input.readOptions
+            if group.isDistributed { read.shard = (group.rank, group.size) }
+            let (data, stages) = try FeatureStages.fit(path: input.input, read: read, preprocess: preprocess.options,
                                                        pcaComponents: preprocess.pca, seed: fit.seed, threads: runOptions.threads)
             let readSeconds = Date().timeIntervalSince(t0)
             progress.report("read \(data.rows) rows x \(data.cols) columns from \(input.input)")
@@ -82,6 +97,7 @@ struct KMeansCommand: ParsableCommand {
             }
             fit.apply(to: &options)
             options.threads = runOptions.threads
+            options.group = group
             options.route = route == "auto" ? nil : AssignmentRoute(rawValue: route)
             options.algorithm = KMeansAlgorithm(rawValue: algorithm) ?? .auto
             options.minibatch.batchSize = batchSize
@@ -101,8 +117,26 @@ struct KMeansCommand: ParsableCommand {
             model.preprocessing = stages.preprocessing
             model.pca = stages.pca
             var batch = OutputBatch()
-            if let path = modelOut { try batch.stage(try model.encoded(), to: path) }
-            let labelsData = labelsOut.map { _ in CSVOutput.labels(ids: data.id, labels: result.labels, distances: result.distances) }
+            if group.isDistributed {
+                // Each rank writes the labels of its own rows as a part; rank 0 joins them in
+                // rank order, then writes the model.
+                if let path = labelsOut, path != "-" {
+                    let part = RowPartition(rows: data.rows)
+                    let local = group.localChunks(part.count)
+                    let rows = local.isEmpty ? 0..<0 : part.range(local.lowerBound).lowerBound..<part.range(local.upperBound - 1).upperBound
+                    try CSVOutput.writeLabelsPart(rows: rows, header: group.rank == 0, ids: data.id, labels: result.labels,
+                                                  distances: result.distances, to: path + ".part-\(group.rank)")
+                    Distributed.barrier(group)
+                    if group.rank == 0 { try CSVOutput.joinParts(path, count: group.size, batch: &batch) }
+                }
+                if group.rank == 0, let path = modelOut { try batch.stage(try model.encoded(), to: path) }
+                try batch.commit()
+                Distributed.barrier(group)
+                if group.rank != 0 { return }
+            } else {
+                if let path = modelOut { try batch.stage(try model.encoded(), to: path) }
+            }
+            let labelsData = group.isDistributed ? nil : labelsOut.map { _ in CSVOutput.labels(ids: data.id, labels: result.labels, distances: result.distances) }
             if let path = labelsOut, path != "-", let d = labelsData { try batch.stage(d, to: path) }
             try batch.commit()
             if labelsOut == "-", let d = labelsData { FileHandle.standardOutput.write(d) }
@@ -124,7 +158,7 @@ struct KMeansCommand: ParsableCommand {
                                                "init_seconds": $0.initSeconds, "lloyd_seconds": $0.lloydSeconds] },
                     "best_run": result.bestRun, "init": options.initialization.name, "seed": Int(truncatingIfNeeded: fit.seed),
                     "threads": runOptions.threads, "route": result.route.rawValue, "algorithm": result.algorithm.rawValue, "tol_absolute": result.absoluteTolerance,
-                    "id_column": data.idColumn ?? NSNull(), "outputs": outputs,
+                    "id_column": data.idColumn ?? NSNull(), "outputs": outputs, "ranks": group.size,
                     "seconds": ["read": readSeconds, "fit": fitSeconds, "write": writeSeconds],
                     "preprocessing": stages.isEmpty ? NSNull() : stages.summary as Any,
                     "centroids_original_units": stages.isEmpty ? NSNull() as Any

@@ -13,6 +13,6 @@ struct StrataCommand: ParsableCommand {
             run leaves earlier outputs untouched.
             """,
         version: Strata.version,
-        subcommands: [KMeansCommand.self, GMMCommand.self, PCACommand.self, RFMCommand.self, CLVCommand.self, ABCCommand.self, PredictCommand.self, ScoreCommand.self, SweepCommand.self, DemoCommand.self, SegmentCommand.self, MigrateCommand.self, ConvertCommand.self, UpdateCommand.self]
+        subcommands: [KMeansCommand.self, GMMCommand.self, PCACommand.self, RFMCommand.self, CLVCommand.self, ABCCommand.self, PredictCommand.self, ScoreCommand.self, SweepCommand.self, DemoCommand.self, SegmentCommand.self, MigrateCommand.self, ConvertCommand.self, UpdateCommand.self, PartialStatsCommand.self]
     )
 }

@@ -50,3 +50,28 @@ extension CSVOutput {
         return Data(out.utf8)
     }
 }
+
+extension CSVOutput {
+    /// One rank's rows of the labels file (`id,segment,distance`), written atomically.
+    public static func writeLabelsPart(rows: Range<Int>, header: Bool, ids: (Int) -> String, labels: [Int32], distances: [Float],
+                                       to path: String) throws {
+        var out = header ? "id,segment,distance\n" : ""
+        out.reserveCapacity(rows.count * 24)
+        for i in rows { out += field(ids(i)) + "," + String(labels[i]) + "," + "\(distances[i])\n" }
+        var batch = OutputBatch()
+        try batch.stage(out, to: path)
+        try batch.commit()
+    }
+
+    /// Concatenates `path.part-0 ... path.part-(count-1)` in order into a staged `path`, removing the parts.
+    public static func joinParts(_ path: String, count: Int, batch: inout OutputBatch) throws {
+        var joined = Data()
+        for r in 0..<count {
+            let part = path + ".part-\(r)"
+            guard let d = FileManager.default.contents(atPath: part) else { throw StrataError.unreadable(path: part, reason: "rank \(r) wrote no labels part") }
+            joined.append(d)
+        }
+        try batch.stage(joined, to: path)
+        for r in 0..<count { unlink(path + ".part-\(r)") }
+    }
+}

@@ -83,7 +83,7 @@ public enum NPYReader {
             #if _endian(big)
             return data.materialized()   // the mapping holds little-endian floats
             #else
-            if let bad = firstNonFinite(data) {
+            if let bad = firstNonFinite(data, shard: options.shard) {
                 throw StrataError.badData(file: path, line: nil, column: allNames[bad % d],
                                           message: "row \(bad / d) (0-based) holds a NaN or infinite value")
             }
@@ -120,14 +120,24 @@ public enum NPYReader {
     }
 
     /// Index of the first non-finite value (one parallel pass over the rows), nil when all finite.
-    static func firstNonFinite(_ data: Dataset) -> Int? {
-        let part = RowPartition(rows: data.rows, chunkRows: 1 << 16)
+    static func firstNonFinite(_ data: Dataset, shard: (rank: Int, size: Int)? = nil) -> Int? {
+        var part = RowPartition(rows: data.rows, chunkRows: 1 << 16)
+        var rowRange = 0..<data.rows
+        if let s = shard {
+            // The rank's own rows under the K-Means chunking.
+            let p = RowPartition(rows: data.rows)
+            let lo = s.rank * p.count / s.size, hi = (s.rank + 1) * p.count / s.size
+            rowRange = lo >= hi ? 0..<0 : p.range(lo).lowerBound..<p.range(hi - 1).upperBound
+            part = RowPartition(rows: rowRange.count, chunkRows: 1 << 16)
+        }
+        let offset = rowRange.lowerBound
         var firstBad = [Int](repeating: Int.max, count: part.count)
         data.withRows { rows, _ in
             firstBad.withUnsafeMutableBufferPointer { fb in
                 let slots = UncheckedSendable(fb.baseAddress!)
                 Parallel.forEachChunk(part.count, threads: defaultThreadCount) { c in
-                    let r = part.range(c)
+                    let pr = part.range(c)
+                    let r = (pr.lowerBound + offset)..<(pr.upperBound + offset)
                     rows.withRows(r) { x in
                         let count = r.count * data.cols
                         for i in 0..<count where !x[i].isFinite { slots.value[c] = r.lowerBound * data.cols + i; break }

@@ -16,6 +16,9 @@ public struct TableReadOptions: Sendable {
     /// than this is streamed: its pages are released after each window of rows; a CSV larger than
     /// this is converted block by block to a temporary `.npy` first.
     public var memoryBudget: Int = MemoryBudget.defaultBytes
+    /// MPI rank and rank count: a mapped `.npy` is then validated only on this rank's row
+    /// chunks, so each rank reads only its shard.
+    public var shard: (rank: Int, size: Int)? = nil
 
     public init(columns: [String]? = nil, idColumn: String? = nil, weightsColumn: String? = nil) {
         self.columns = columns
