@@ -437,3 +437,42 @@ enum Browser {
         #expect(wrong.code == 64 && wrong.stderr.contains("K-Means"))
     }
 }
+
+@Suite struct PartialStatsTests {
+    @Test func binaryProtocolGivesTheSufficientStatistics() throws {
+        // 3 centers in 2-D and rows whose nearest center is known.
+        let centers: [Float] = [0, 0, 10, 0, 0, 10]
+        var rows: [Float] = []
+        for i in 0..<30_000 { let c = i % 3; rows += [centers[2 * c] + Float(i % 7) * 0.1, centers[2 * c + 1] - Float(i % 5) * 0.1] }
+        var input = Data("STRP".utf8)
+        withUnsafeBytes(of: UInt32(3).littleEndian) { input.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt32(2).littleEndian) { input.append(contentsOf: $0) }
+        centers.withUnsafeBytes { input.append(contentsOf: $0) }
+        rows.withUnsafeBytes { input.append(contentsOf: $0) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["partial-stats", "--block-rows", "4096"]
+        let inPipe = Pipe(), outPipe = Pipe()
+        p.standardInput = inPipe
+        p.standardOutput = outPipe
+        try p.run()
+        let payload = input
+        DispatchQueue.global().async { inPipe.fileHandleForWriting.write(payload); try? inPipe.fileHandleForWriting.close() }
+        let out = outPipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(out.prefix(4) == Data("STRS".utf8) && out.count == 20 + 8 * (6 + 3 + 1))
+        let v = out.dropFirst(20).withUnsafeBytes { raw in (0..<10).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) } }
+        #expect(out.dropFirst(12).prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } == 30_000)
+        #expect(Array(v[6..<9]) == [10_000, 10_000, 10_000])
+        var sums = [Double](repeating: 0, count: 6), inertia = 0.0
+        for i in 0..<30_000 {
+            let c = i % 3
+            sums[2 * c] += Double(rows[2 * i]); sums[2 * c + 1] += Double(rows[2 * i + 1])
+            let dx = rows[2 * i] - centers[2 * c], dy = rows[2 * i + 1] - centers[2 * c + 1]
+            inertia += Double(dx * dx + dy * dy)
+        }
+        for j in 0..<6 { #expect(abs(v[j] - sums[j]) < 1e-6 * max(1, abs(sums[j]))) }
+        #expect(abs(v[9] - inertia) < 1e-6 * inertia)
+    }
+}
