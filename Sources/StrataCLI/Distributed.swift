@@ -13,6 +13,21 @@ enum Distributed {
         #endif
     }
 
+    /// The group for a command: MPI when `--distributed`, else this process; exits on failure.
+    static func begin(_ distributed: Bool, json: Bool) -> any ChunkGroup {
+        guard distributed else { return SingleProcess() }
+        do { return try start() } catch let e as StrataError { Report.fail(e.description, code: e.exitCode, json: json) } catch {
+            Report.fail("\(error)", code: 70, json: json)
+        }
+    }
+
+    /// Distributed runs read a float32 .npy, without preprocessing, PCA or weights.
+    static func checkInput(_ input: InputOptions, plain: Bool) throws {
+        guard input.input.lowercased().hasSuffix(".npy"), plain, input.weightsColumn == nil else {
+            throw StrataError.invalidArgument("--distributed reads a float32 .npy (convert CSV with `strata convert`) without preprocessing, PCA or weights")
+        }
+    }
+
     static func finish(_ group: any ChunkGroup) {
         #if MPI
         (group as? MPIGroup)?.finalize()

@@ -66,12 +66,25 @@ struct GMMCommand: ParsableCommand {
         if initLabels != nil && `init` != "kmeans" { throw ValidationError("give either --init or --init-labels, not both") }
     }
 
+    @Flag(name: .long, help: "Run as one rank of an MPI job (mpirun; needs a build with --traits MPI and a float32 .npy input). The model is bit-identical for any rank count and to a plain run; rank 0 writes it.")
+    var distributed = false
+
     func run() throws {
         runOptions.applyThreads()
+        let group = Distributed.begin(distributed, json: runOptions.json)
+        defer { Distributed.finish(group) }
         try Report.run(json: runOptions.json) {
-            let progress = Progress()
+            let progress = Progress(enabled: group.rank == 0)
             let t0 = Date()
-            let (data, stages) = try FeatureStages.fit(path: input.input, read: input.readOptions, preprocess: preprocess.options,
+            var read = input.readOptions
+            if distributed {
+                try Distributed.checkInput(input, plain: preprocess.options.isIdentity && preprocess.pca == nil)
+                if labelsOut != nil || probaOut != nil || initLabels != nil {
+                    throw StrataError.invalidArgument("--distributed writes the model only; score rows with `strata predict`")
+                }
+                if group.isDistributed { read.shard = (group.rank, group.size) }
+            }
+            let (data, stages) = try FeatureStages.fit(path: input.input, read: read, preprocess: preprocess.options,
                                                        pcaComponents: preprocess.pca, seed: seed, threads: runOptions.threads)
             let readSeconds = Date().timeIntervalSince(t0)
             var o = GMMOptions(k: k)
@@ -82,6 +95,7 @@ struct GMMCommand: ParsableCommand {
             o.tolerance = tol
             o.seed = seed
             o.threads = runOptions.threads
+            o.group = group
             if let path = initLabels {
                 let file = try LabelsFile.read(path: path)
                 try file.check(against: data, path: path)
@@ -109,6 +123,8 @@ struct GMMCommand: ParsableCommand {
             let fitSeconds = Date().timeIntervalSince(t1)
             let t2 = Date()
             var batch = OutputBatch()
+            if group.rank != 0 { Distributed.barrier(group); return }
+            defer { if group.isDistributed { Distributed.barrier(group) } }
             if let path = modelOut {
                 var file = GMMModelFile(result: r, data: data, options: o)
                 file.preprocessing = stages.preprocessing

@@ -66,19 +66,12 @@ struct KMeansCommand: ParsableCommand {
 
     func run() throws {
         runOptions.applyThreads()
-        var group: any ChunkGroup = SingleProcess()
-        if distributed {
-            do { group = try Distributed.start() } catch let e as StrataError { Report.fail(e.description, code: e.exitCode, json: runOptions.json) }
-        }
+        let group = Distributed.begin(distributed, json: runOptions.json)
         defer { Distributed.finish(group) }
         try Report.run(json: runOptions.json) {
             let progress = Progress(enabled: group.rank == 0)
             let t0 = Date()
-            if distributed {
-                guard input.input.lowercased().hasSuffix(".npy"), preprocess.options.isIdentity, preprocess.pca == nil, input.weightsColumn == nil else {
-                    throw StrataError.invalidArgument("--distributed reads a float32 .npy (convert CSV with `strata convert`) without preprocessing, PCA or weights")
-                }
-            }
+            if distributed { try Distributed.checkInput(input, plain: preprocess.options.isIdentity && preprocess.pca == nil) }
             var read = input.readOptions
             if group.isDistributed { read.shard = (group.rank, group.size) }
             let (data, stages) = try FeatureStages.fit(path: input.input, read: read, preprocess: preprocess.options,

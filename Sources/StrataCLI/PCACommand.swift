@@ -44,19 +44,33 @@ struct PCACommand: ParsableCommand {
         if PCASolver(rawValue: solver) == nil { throw ValidationError("--solver must be auto, covariance or randomized") }
     }
 
+    @Flag(name: .long, help: "Run as one rank of an MPI job (mpirun; needs a build with --traits MPI and a float32 .npy input). The model is bit-identical for any rank count and to a plain run; rank 0 writes it.")
+    var distributed = false
+
     func run() throws {
         runOptions.applyThreads()
+        let group = Distributed.begin(distributed, json: runOptions.json)
+        defer { Distributed.finish(group) }
         try Report.run(json: runOptions.json) {
             let t0 = Date()
-            let data = try TableReader.read(path: input.input, options: input.readOptions)
+            var read = input.readOptions
+            if distributed {
+                try Distributed.checkInput(input, plain: true)
+                if transformOut != nil { throw StrataError.invalidArgument("--distributed writes the model only; project rows in a plain run") }
+                if group.isDistributed { read.shard = (group.rank, group.size) }
+            }
+            let data = try TableReader.read(path: input.input, options: read)
             let readSeconds = Date().timeIntervalSince(t0)
             var o = PCAOptions(components: components.map { .count($0) } ?? .varianceFraction(variance!))
             o.solver = PCASolver(rawValue: solver)!
             o.whiten = whiten
             o.seed = seed
             o.threads = runOptions.threads
+            o.group = group
             let t1 = Date()
             let m = try PCA.fit(data, options: o)
+            if group.rank != 0 { Distributed.barrier(group); return }
+            defer { if group.isDistributed { Distributed.barrier(group) } }
             let fitSeconds = Date().timeIntervalSince(t1)
             var batch = OutputBatch()
             let file = PCAModelFile(m, columns: data.columns)

@@ -91,7 +91,8 @@ struct GMMStatistics {
     /// With `labelsOut`/`probaOut`, also the most probable component and the posteriors.
     static func pass(_ rows: DenseRows, k: Int, type: CovarianceType, center: [Double], partition: RowPartition, threads: Int,
                      responsibilities: ResponsibilitySource, labelsOut: UncheckedSendable<UnsafeMutablePointer<Int32>>? = nil,
-                     probaOut: UncheckedSendable<UnsafeMutablePointer<Double>>? = nil, accumulate: Bool = true) -> GMMStatistics {
+                     probaOut: UncheckedSendable<UnsafeMutablePointer<Double>>? = nil, accumulate: Bool = true,
+                     group: any ChunkGroup = SingleProcess()) -> GMMStatistics {
         let d = rows.cols
         let full = type == .full || type == .tied
         var plan: EStepPlan? = nil
@@ -100,7 +101,9 @@ struct GMMStatistics {
         var parts = [GMMStatistics](repeating: GMMStatistics(k: k, d: d, full: full), count: partition.count)
         parts.withUnsafeMutableBufferPointer { pp in
             let slots = UncheckedSendable(pp.baseAddress!)
-            Parallel.forEachChunk(partition.count, threads: threads) { chunk in
+            let local = group.localChunks(partition.count)
+            Parallel.forEachChunk(local.count, threads: threads) { localChunk in
+                let chunk = local.lowerBound + localChunk
                 var st = GMMStatistics(k: k, d: d, full: full)
                 let B = blockRows
                 var xc = [Float](repeating: 0, count: B * d)
@@ -193,6 +196,23 @@ struct GMMStatistics {
                     for c in 0..<k { for a in 0..<d { for b in 0..<d { st.s2[c * d * d + a * d + b] = s2all[a * k * d + c * d + b] } } }
                 }
                 slots.value[chunk] = st
+            }
+        }
+        if group.isDistributed {
+            // Every chunk's statistics from its owner; then the single-process reduction order.
+            let width = k + k * d + parts[0].s2.count + 1
+            var flat = [Double](repeating: 0, count: partition.count * width)
+            for c in group.localChunks(partition.count) {
+                let p = parts[c]
+                flat.replaceSubrange((c * width)..<((c + 1) * width), with: p.nk + p.s1 + p.s2 + [p.logLikelihood])
+            }
+            group.allGather(&flat, chunks: partition.count, width: width)
+            for c in 0..<partition.count {
+                var o = c * width
+                for i in 0..<k { parts[c].nk[i] = flat[o + i] }; o += k
+                for i in 0..<(k * d) { parts[c].s1[i] = flat[o + i] }; o += k * d
+                for i in 0..<parts[c].s2.count { parts[c].s2[i] = flat[o + i] }; o += parts[c].s2.count
+                parts[c].logLikelihood = flat[o]
             }
         }
         var total = GMMStatistics(k: k, d: d, full: full)

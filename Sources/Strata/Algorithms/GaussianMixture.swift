@@ -45,6 +45,8 @@ public struct GMMOptions: Sendable {
     public var seed: UInt64 = 0
     public var threads: Int = defaultThreadCount
     public var onIteration: (@Sendable (_ run: Int, _ stats: GMMIteration) -> Void)? = nil
+    /// The processes sharing the rows (MPI ranks); see `KMeansOptions.group`.
+    public var group: any ChunkGroup = SingleProcess()
 
     public init(k: Int) { self.k = k }
 }
@@ -154,7 +156,14 @@ public enum GaussianMixture {
     static func fitOnce(_ data: Dataset, _ rows: DenseRows, options o: GMMOptions, run: Int, rng: inout SeededRandom) throws -> GMMResult {
         let n = rows.rows, d = rows.cols, k = o.k
         let part = RowPartition(rows: n)
-        let mean = ColumnStatistics.compute(rows, partition: part, threads: o.threads).means
+        let g = o.group
+        if g.isDistributed {
+            switch o.initialization {
+            case .means, .labels: throw StrataError.invalidArgument("--distributed mixtures start from kmeans, k-means++ or random")
+            default: break
+            }
+        }
+        let mean = ColumnStatistics.compute(rows, partition: part, threads: o.threads, group: g).means
         let globalShift = (0..<k).flatMap { _ in mean }
         // Initial responsibilities -> first parameters.
         let initStats: GMMStatistics
@@ -166,18 +175,19 @@ public enum GaussianMixture {
             var ko = KMeansOptions(k: k)
             ko.seed = rng.next()
             ko.threads = o.threads
+            ko.group = g
             let km = try KMeans.fit(data, options: ko)
             initStats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, center: mean, partition: part, threads: o.threads,
-                                           responsibilities: .oneHot(km.labels))
+                                           responsibilities: .oneHot(km.labels), group: g)
         case .kMeansPlusPlus:
             var seeds = [Int32](repeating: -1, count: n)
-            let centers = KMeans.kMeansPlusPlusIndices(rows, weights: nil, k: k, rng: &rng, partition: part, threads: o.threads)
+            let centers = KMeans.kMeansPlusPlusIndices(rows, weights: nil, k: k, rng: &rng, partition: part, threads: o.threads, group: g)
             for (c, i) in centers.enumerated() { seeds[i] = Int32(c) }
             initStats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, center: mean, partition: part, threads: o.threads,
-                                           responsibilities: .oneHot(seeds))
+                                           responsibilities: .oneHot(seeds), group: g)
         case .random:
             initStats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, center: mean, partition: part, threads: o.threads,
-                                           responsibilities: .random(seed: rng.next()))
+                                           responsibilities: .random(seed: rng.next()), group: g)
         case let .means(m):
             let nearest = nearestCentroid(rows, centroids: m, threads: o.threads)
             initStats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, center: mean, partition: part, threads: o.threads,
@@ -191,7 +201,7 @@ public enum GaussianMixture {
         for it in 1...o.maxIterations {
             let t0 = Date()
             let stats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, center: mean, partition: part, threads: o.threads,
-                                           responsibilities: .model(model))
+                                           responsibilities: .model(model), group: g)
             let previous = lowerBound
             lowerBound = stats.logLikelihood / Double(n)
             guard lowerBound.isFinite else {
@@ -208,7 +218,7 @@ public enum GaussianMixture {
         var labels = [Int32](repeating: 0, count: n)
         let final = labels.withUnsafeMutableBufferPointer { lp in
             GMMStatistics.pass(rows, k: k, type: o.covarianceType, center: mean, partition: part, threads: o.threads,
-                               responsibilities: .model(model), labelsOut: UncheckedSendable(lp.baseAddress!), accumulate: false)
+                               responsibilities: .model(model), labelsOut: UncheckedSendable(lp.baseAddress!), accumulate: false, group: g)
         }
         let score = final.logLikelihood / Double(n)
         let p = Double(model.parameterCount)

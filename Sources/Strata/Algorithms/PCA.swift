@@ -35,6 +35,8 @@ public struct PCAOptions: Sendable {
     public var powerIterations: Int? = nil
     public var seed: UInt64 = 0
     public var threads: Int = defaultThreadCount
+    /// The processes sharing the rows (MPI ranks; covariance solver only); see `KMeansOptions.group`.
+    public var group: any ChunkGroup = SingleProcess()
 
     public init(components: PCAComponents) { self.components = components }
 }
@@ -69,6 +71,9 @@ public enum PCA {
         }
         var solver = o.solver
         if solver == .auto { solver = d <= 1000 ? .covariance : .randomized }
+        if o.group.isDistributed && solver != .covariance {
+            throw StrataError.invalidArgument("--distributed PCA uses the covariance solver (d <= 1000)")
+        }
         if case .varianceFraction = o.components, solver == .randomized {
             throw StrataError.invalidArgument("choosing components by --variance needs the full spectrum; use --solver covariance or --components N")
         }
@@ -78,14 +83,16 @@ public enum PCA {
     }
 
     /// Mean and scatter matrix sum (x - mean)(x - mean)^T in one pass.
-    static func scatter(_ rows: DenseRows, threads: Int) -> (mean: [Double], scatter: Matrix<Double>) {
+    static func scatter(_ rows: DenseRows, threads: Int, group: any ChunkGroup = SingleProcess()) -> (mean: [Double], scatter: Matrix<Double>) {
         let n = rows.rows, d = rows.cols
         let part = RowPartition(rows: n)
         struct Part { var n = 0; var mean: [Double] = []; var m2 = Matrix<Double>(rows: 0, cols: 0) }
         var parts = [Part](repeating: Part(), count: part.count)
         parts.withUnsafeMutableBufferPointer { pp in
             let slots = UncheckedSendable(pp.baseAddress!)
-            Parallel.forEachChunk(part.count, threads: threads) { c in
+            let local = group.localChunks(part.count)
+            Parallel.forEachChunk(local.count, threads: threads) { lc in
+                let c = local.lowerBound + lc
                 let r = part.range(c)
                 var p = Part(n: r.count, mean: [Double](repeating: 0, count: d), m2: Matrix(rows: d, cols: d))
                 var xc = [Double](repeating: 0, count: r.count * d)
@@ -107,6 +114,19 @@ public enum PCA {
                 slots.value[c] = p
             }
         }
+        if group.isDistributed {
+            let width = 1 + d + d * d
+            var flat = [Double](repeating: 0, count: part.count * width)
+            for c in group.localChunks(part.count) {
+                flat.replaceSubrange((c * width)..<((c + 1) * width), with: [Double(parts[c].n)] + parts[c].mean + parts[c].m2.storage)
+            }
+            group.allGather(&flat, chunks: part.count, width: width)
+            for c in 0..<part.count {
+                let o = c * width
+                parts[c] = Part(n: Int(flat[o]), mean: Array(flat[(o + 1)..<(o + 1 + d)]),
+                                m2: Matrix(rows: d, cols: d, storage: Array(flat[(o + 1 + d)..<(o + width)])))
+            }
+        }
         // Chan's merge, in chunk order.
         var total = 0, mean = [Double](repeating: 0, count: d)
         var m2 = Matrix<Double>(rows: d, cols: d)
@@ -124,7 +144,7 @@ public enum PCA {
 
     static func exact(_ rows: DenseRows, options o: PCAOptions) throws -> PCAModel {
         let n = rows.rows, d = rows.cols
-        let (mean, s) = scatter(rows, threads: o.threads)
+        let (mean, s) = scatter(rows, threads: o.threads, group: o.group)
         var cov = s
         for i in 0..<(d * d) { cov.storage[i] /= Double(n - 1) }
         let (values, vectors) = try LAPACK.symmetricEigen(cov)
