@@ -1,4 +1,3 @@
-import CStrataKernels
 import Foundation
 import StrataKernels
 import StrataLinalg
@@ -17,22 +16,40 @@ extension KMeans {
         var chunkPot = [Double](repeating: 0, count: partition.count)
         var candidates: [Int] = []
         func row(_ i: Int) -> [Float] { rows.withRows(i..<(i + 1)) { Array(UnsafeBufferPointer(start: $0, count: d)) } }
-        /// Lowers `closest` with the given centers; returns the potential (chunk sums in order).
+        /// Lowers `closest` with the given centers, all in one pass (nearest of them per row by
+        /// the SIMD assigner); returns the potential (chunk sums in order).
         func update(_ centers: [Int]) -> Double {
-            for c in centers {
-                let center = row(c)
-                closest.withUnsafeMutableBufferPointer { cl in
-                    chunkPot.withUnsafeMutableBufferPointer { pot in
-                        center.withUnsafeBufferPointer { cc in
-                            let shared = UncheckedSendable((cl.baseAddress!, pot.baseAddress!, cc.baseAddress!))
-                            Parallel.forEachChunk(partition.count, threads: threads) { ch in
-                                let r = partition.range(ch)
-                                rows.withRows(r) { x in
-                                    shared.value.1[ch] = strata_kpp_update(x, Int64(r.count), Int64(d), shared.value.2,
-                                                                           shared.value.0 + r.lowerBound, weights.map { $0 + r.lowerBound })
+            guard !centers.isEmpty else { return chunkPot.reduce(0, +) }
+            let assigner = SIMDAssigner(centroids: Matrix<Float>(rows: centers.count, cols: d, storage: centers.flatMap(row)))
+            closest.withUnsafeMutableBufferPointer { cl in
+                chunkPot.withUnsafeMutableBufferPointer { pot in
+                    let shared = UncheckedSendable((cl.baseAddress!, pot.baseAddress!))
+                    Parallel.forEachChunk(partition.count, threads: threads) { ch in
+                        let r = partition.range(ch)
+                        var scratch = assigner.makeScratch()
+                        var counters = AssignCounters()
+                        var labels = [Int32](repeating: 0, count: SIMDAssigner.blockRows)
+                        var dist = [Float](repeating: 0, count: SIMDAssigner.blockRows)
+                        var potential = 0.0
+                        var lo = r.lowerBound
+                        while lo < r.upperBound {
+                            let hi = min(r.upperBound, lo + SIMDAssigner.blockRows)
+                            rows.withRows(lo..<hi) { x in
+                                labels.withUnsafeMutableBufferPointer { l in
+                                    dist.withUnsafeMutableBufferPointer { dp in
+                                        assigner.assign(x, firstRow: lo, rows: hi - lo, labels: l.baseAddress!, dist: dp.baseAddress!,
+                                                        scratch: &scratch, counters: &counters)
+                                    }
                                 }
                             }
+                            for i in lo..<hi {
+                                let v = min(shared.value.0[i], dist[i - lo])
+                                shared.value.0[i] = v
+                                potential += (weights.map { Double($0[i]) } ?? 1) * Double(v)
+                            }
+                            lo = hi
                         }
+                        shared.value.1[ch] = potential
                     }
                 }
             }
