@@ -35,18 +35,10 @@ struct TransactionArguments: ParsableArguments {
     var strict = false
 
     var options: TransactionOptions {
-        var o = TransactionOptions()
-        o.customer = ColumnRef(customerColumn)
-        o.date = ColumnRef(dateColumn)
-        o.amount = ColumnRef(amountColumn)
-        o.quantity = quantityColumn.map(ColumnRef.init)
-        o.product = productColumn.map(ColumnRef.init)
-        o.delimiter = TransactionOptions.parseDelimiter(delimiter) ?? .comma
-        o.hasHeader = !noHeader
-        o.dateFormat = dateFormat
-        o.strict = strict
-        return o
+        TransactionOptions(customer: customerColumn, date: dateColumn, amount: amountColumn, quantity: quantityColumn, product: productColumn,
+                           delimiter: delimiter, hasHeader: !noHeader, dateFormat: dateFormat, strict: strict)
     }
+
 
     func validate() throws {
         if TransactionOptions.parseDelimiter(delimiter) == nil { throw ValidationError("--delimiter must be , ; tab or whitespace") }

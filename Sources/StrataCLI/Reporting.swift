@@ -43,15 +43,7 @@ enum Report {
         return getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 ? Int(usage.ru_maxrss) * 1024 : nil
     }
 
-    static func sanitize(_ v: Any) -> Any {
-        switch v {
-        case let d as Double: return d.isFinite ? d : NSNull()
-        case let f as Float: return f.isFinite ? Double(f) : NSNull()
-        case let a as [Any]: return a.map(sanitize)
-        case let o as [String: Any]: return o.mapValues(sanitize)
-        default: return v
-        }
-    }
+    static func sanitize(_ v: Any) -> Any { SegmentJob.sanitizeJSON(v) }
 
     /// Runs a command body, turning Strata errors into a one-line message and an exit code.
     /// With `--json`, stdout also gets `{"error": {"message": ..., "exit_code": ...}}`.

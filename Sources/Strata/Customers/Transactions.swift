@@ -33,6 +33,21 @@ public struct TransactionOptions: Sendable {
 
     public init() {}
 
+    /// Options from column references as users write them (names or 1-based positions) and a
+    /// delimiter name; an unknown delimiter falls back to comma (callers validate it first).
+    public init(customer: String, date: String, amount: String, quantity: String?, product: String?, delimiter: String,
+                hasHeader: Bool, dateFormat: String?, strict: Bool) {
+        self.customer = ColumnRef(customer)
+        self.date = ColumnRef(date)
+        self.amount = ColumnRef(amount)
+        self.quantity = quantity.map(ColumnRef.init)
+        self.product = product.map(ColumnRef.init)
+        self.delimiter = TransactionOptions.parseDelimiter(delimiter) ?? .comma
+        self.hasHeader = hasHeader
+        self.dateFormat = dateFormat
+        self.strict = strict
+    }
+
     public static func parseDelimiter(_ s: String) -> Delimiter? {
         switch s {
         case ",", "comma": return .comma

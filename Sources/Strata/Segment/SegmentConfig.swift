@@ -264,16 +264,8 @@ extension SegmentConfig.Transactions {
     }
 
     var options: TransactionOptions {
-        var o = TransactionOptions()
-        o.customer = ColumnRef(customerColumn)
-        o.date = ColumnRef(dateColumn)
-        o.amount = ColumnRef(amountColumn)
-        o.quantity = quantityColumn.map(ColumnRef.init)
-        o.product = productColumn.map(ColumnRef.init)
-        o.delimiter = TransactionOptions.parseDelimiter(delimiter) ?? .comma
-        o.hasHeader = header
-        o.dateFormat = dateFormat
-        o.strict = strict
-        return o
+        TransactionOptions(customer: customerColumn, date: dateColumn, amount: amountColumn, quantity: quantityColumn, product: productColumn,
+                           delimiter: delimiter, hasHeader: header, dateFormat: dateFormat, strict: strict)
     }
+
 }
