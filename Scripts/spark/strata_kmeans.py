@@ -12,7 +12,7 @@ cached float32 blocks, so keep the cache.
 
 The strata binary must exist at the same path on every executor (ship it with --files or bake it
 into the image). Centers are initialized from a seeded sample (k-means++ on up to 100k rows,
-computed by `strata kmeans` on the driver); then Lloyd iterations until the total squared center
+computed by `strata kmeans --n-init 5` on the driver); then Lloyd iterations until the total squared center
 shift is <= tol or --max-iter.
 """
 import argparse, json, os, struct, subprocess, tempfile
@@ -70,7 +70,7 @@ def main():
     sample = np.asarray(df.select(*cols).sample(False, min(1.0, 100000 / max(1, n)), a.seed).collect(), dtype="<f4")
     with tempfile.TemporaryDirectory() as t:
         np.save(os.path.join(t, "s.npy"), sample)
-        r = subprocess.run([a.strata, "kmeans", "--input", os.path.join(t, "s.npy"), "--k", str(a.k), "--seed", str(a.seed), "--json"],
+        r = subprocess.run([a.strata, "kmeans", "--input", os.path.join(t, "s.npy"), "--k", str(a.k), "--seed", str(a.seed), "--n-init", "5", "--json"],
                            check=True, capture_output=True)
     centers = np.asarray(json.loads(r.stdout)["centroids"], dtype="<f4")
     variance = float(np.var(sample, axis=0).mean())

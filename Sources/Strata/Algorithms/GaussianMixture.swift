@@ -154,7 +154,7 @@ public enum GaussianMixture {
     }
 
     static func fitOnce(_ data: Dataset, _ rows: DenseRows, options o: GMMOptions, run: Int, rng: inout SeededRandom) throws -> GMMResult {
-        let n = rows.rows, d = rows.cols, k = o.k
+        let n = rows.rows, k = o.k
         let part = RowPartition(rows: n)
         let g = o.group
         if g.isDistributed {

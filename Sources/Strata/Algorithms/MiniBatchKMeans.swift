@@ -32,7 +32,7 @@ public enum MiniBatchKMeans {
             throw StrataError.invalidArgument("batch-size, max-epochs and max-no-improvement must be at least 1")
         }
         let n = data.rows, d = data.cols, k = o.k
-        return try data.withRows { rows, weights in
+        return data.withRows { rows, weights in
             var rng = SeededRandom.stream(seed: o.seed, index: 0x4D42)
             let t0 = Date()
             // Initialization on a random subset.

@@ -103,11 +103,10 @@ public enum NPYConverter {
                 idColumn = block.idColumn
                 opts.columns = columns
                 opts.idColumn = idColumn
-                if let id = idColumn {
+                if idColumn != nil {
                     let path = create(tmp + ".ids")
                     cleanup.append(path)
                     idsHandle = FileHandle(forWritingAtPath: path)
-                    _ = id
                 }
             }
             block.values.withUnsafeBytes { try? data.write(contentsOf: Data($0)) }
@@ -149,7 +148,7 @@ public enum NPYConverter {
     }
 
     private static func create(_ path: String) -> String {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         return path
     }
 }
