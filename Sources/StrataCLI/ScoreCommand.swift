@@ -52,12 +52,25 @@ struct ScoreCommand: ParsableCommand {
         if let s = sample, s < 0 || s == 1 { throw ValidationError("--sample must be 0 (exact) or at least 2") }
     }
 
+    @Flag(name: .long, help: "Run as one rank of an MPI job (build with --traits MPI; float32 .npy input): Davies-Bouldin, Calinski-Harabasz and inertia from every rank's chunks, the sampled silhouette on every rank alike; rank 0 prints.")
+    var distributed = false
+
     func run() throws {
         runOptions.applyThreads()
+        let group = Distributed.begin(distributed, json: runOptions.json)
+        defer { Distributed.finish(group) }
         try Report.run(json: runOptions.json) {
             let wanted = Set(metrics.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+            var read = input.readOptions
+            if distributed {
+                try Distributed.checkInput(input, plain: preprocess.options.isIdentity && preprocess.pca == nil)
+                if wanted.contains("simplified_silhouette") || perSampleOut != nil || sample == 0 {
+                    throw StrataError.invalidArgument("--distributed scores support davies_bouldin, calinski_harabasz, inertia and the sampled silhouette")
+                }
+                if group.isDistributed { read.shard = (group.rank, group.size) }
+            }
             // The same preprocessing and PCA stages as kmeans/gmm (all off by default).
-            let (data, _) = try FeatureStages.fit(path: input.input, read: input.readOptions, preprocess: preprocess.options,
+            let (data, _) = try FeatureStages.fit(path: input.input, read: read, preprocess: preprocess.options,
                                                   pcaComponents: preprocess.pca, seed: seed, threads: runOptions.threads)
             let file = try LabelsFile.read(path: labels, column: labelsColumn)
             try file.check(against: data, path: labels)
@@ -73,7 +86,7 @@ struct ScoreCommand: ParsableCommand {
             }
 
             if !wanted.isDisjoint(with: ["davies_bouldin", "calinski_harabasz", "inertia"]) {
-                let m = try timed("dispersion") { try DispersionMetrics.compute(data, labels: cl, threads: threads) }
+                let m = try timed("dispersion") { try DispersionMetrics.compute(data, labels: cl, threads: threads, group: group) }
                 if wanted.contains("inertia") { out["inertia"] = m.inertia; lines.append("inertia            \(fmt(m.inertia, 8))") }
                 if wanted.contains("calinski_harabasz") {
                     out["calinski_harabasz"] = m.calinskiHarabasz ?? NSNull()
@@ -120,6 +133,8 @@ struct ScoreCommand: ParsableCommand {
                 lines.append("adjusted_mutual_info \(fmt(ami, 8)) vs \(ref)")
             }
             out["seconds"] = seconds
+            out["ranks"] = group.size
+            if group.rank != 0 { return }
             if runOptions.json {
                 Report.json(out)
             } else {
