@@ -129,8 +129,10 @@ struct KMeansCommand: ParsableCommand {
             } else {
                 if let path = modelOut { try batch.stage(try model.encoded(), to: path) }
             }
-            let labelsData = group.isDistributed ? nil : labelsOut.map { _ in CSVOutput.labels(ids: data.id, labels: result.labels, distances: result.distances) }
-            if let path = labelsOut, path != "-", let d = labelsData { try batch.stage(d, to: path) }
+            if !group.isDistributed, let path = labelsOut, path != "-" {
+                try CSVOutput.stageLabels(&batch, to: path, ids: data.id, labels: result.labels, distances: result.distances)
+            }
+            let labelsData = labelsOut == "-" ? CSVOutput.labels(ids: data.id, labels: result.labels, distances: result.distances) : nil
             try batch.commit()
             if labelsOut == "-", let d = labelsData { FileHandle.standardOutput.write(d) }
             let writeSeconds = Date().timeIntervalSince(t2)

@@ -52,7 +52,12 @@ struct PredictCommand: ParsableCommand {
                 labels = r.labels
                 k = m.k
                 summary["inertia"] = r.inertia
-                labelsData = labelsOut.map { _ in CSVOutput.labels(ids: data.id, labels: r.labels, distances: r.distances) }
+                if let path = labelsOut, path != "-" {
+                    try CSVOutput.stageLabels(&batch, to: path, ids: data.id, labels: r.labels, distances: r.distances)
+                    labelsData = nil
+                } else {
+                    labelsData = labelsOut.map { _ in CSVOutput.labels(ids: data.id, labels: r.labels, distances: r.distances) }
+                }
             case let .gmm(m):
                 let r = try m.mixture.predict(data, threads: runOptions.threads)
                 labels = r.labels

@@ -28,6 +28,23 @@ public enum CSVOutput {
 }
 
 extension CSVOutput {
+    /// The labels file (as `labels`) staged in pieces of 65,536 rows: memory stays one piece
+    /// however many rows there are.
+    public static func stageLabels(_ batch: inout OutputBatch, to path: String, ids: (Int) -> String, labels: [Int32], distances: [Float]) throws {
+        try batch.stageStreaming(to: path) { write in
+            try write(Data("id,segment,distance\n".utf8))
+            var lo = 0
+            while lo < labels.count {
+                let hi = min(labels.count, lo + 65_536)
+                var out = ""
+                out.reserveCapacity((hi - lo) * 24)
+                for i in lo..<hi { out += field(ids(i)); out += ","; out += String(labels[i]); out += ","; out += "\(distances[i])\n" }
+                try write(Data(out.utf8))
+                lo = hi
+            }
+        }
+    }
+
     /// Gaussian-mixture labels: `id,segment,probability` (the posterior of the chosen component).
     public static func mixtureLabels(ids: (Int) -> String, labels: [Int32], probabilities: [Double], k: Int) -> Data {
         var out = "id,segment,probability\n"

@@ -118,10 +118,11 @@ enum SegmentReport {
     }
 
     static func segmentTable(_ groups: [GroupProfile]) -> String {
-        var t = "<table id=\"segment-table\"><tr><th>Segment</th><th>Customers</th><th>Share</th><th>Revenue share</th><th>Description</th></tr>"
+        var t = "<table id=\"segment-table\"><tr><th>Segment</th><th>Customers</th><th>Share</th><th>Revenue share</th><th>Description</th><th>Over-represented categories</th></tr>"
         for g in groups {
             t += "<tr><td>\(esc(label(g)))</td><td class=\"num\">\(SegmentNaming.grouped(g.size))</td><td class=\"num\">\(SegmentNaming.percent(g.share))</td>"
-            t += "<td class=\"num\">\(g.revenueShare.map(SegmentNaming.percent) ?? "")</td><td>\(esc(g.description))</td></tr>"
+            let cats = g.overRepresentedCategories.prefix(3).map { "\($0.column) = \($0.category): \(SegmentNaming.percent($0.share)) vs \(SegmentNaming.percent($0.populationShare))" }
+            t += "<td class=\"num\">\(g.revenueShare.map(SegmentNaming.percent) ?? "")</td><td>\(esc(g.description))</td><td>\(esc(cats.joined(separator: "; ")))</td></tr>"
         }
         return t + "</table>"
     }

@@ -45,6 +45,45 @@ public struct OutputBatch {
         }
     }
 
+    /// Writes a large output in pieces: `body` gets a `write` function to call as often as it
+    /// likes (each call appends); the file appears at `path` only on `commit()`. Memory: one
+    /// piece at a time, whatever the output's size.
+    public mutating func stageStreaming(to path: String, _ body: (_ write: (Data) throws -> Void) throws -> Void) throws {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            discard()
+            throw StrataError.unwritable(path: path, reason: "directory '\(dir)' does not exist")
+        }
+        let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(staged.count)"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            discard()
+            throw StrataError.unwritable(path: path, reason: reason)
+        }
+        staged.append((tmp, path))
+        do {
+            try body { data in
+                try data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
+                    var off = 0
+                    while off < buf.count {
+                        let w = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
+                        if w <= 0 { throw StrataError.unwritable(path: path, reason: String(cString: strerror(errno))) }
+                        off += w
+                    }
+                }
+            }
+            if fsync(fd) != 0 { throw StrataError.unwritable(path: path, reason: String(cString: strerror(errno))) }
+            close(fd)
+        } catch {
+            close(fd)
+            discard()
+            throw error
+        }
+    }
+
     /// Takes over a temporary the caller already wrote (large streamed outputs).
     public mutating func adopt(temporary: String, as path: String) {
         staged.append((temporary, path))
