@@ -28,9 +28,13 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .customLong("proba-out"), help: "Gaussian mixtures: write id,p0,...,p{k-1} per row here.")
     var probaOut: String?
 
+    @Option(name: .customLong("memory-budget"), help: "Working memory, e.g. 4G (default: half the RAM); bigger .npy inputs are streamed.")
+    var memoryBudget: String?
+
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
+        if let b = memoryBudget, MemoryBudget.parse(b) == nil { throw ValidationError("--memory-budget must be a size such as 4G") }
         if labelsOut == "-" && runOptions.json { throw ValidationError("--labels-out - and --json both want stdout; give --labels-out a file") }
     }
 
@@ -41,7 +45,8 @@ struct PredictCommand: ParsableCommand {
             var id = idColumn
             if id == nil, !input.lowercased().hasSuffix(".npy"), let mid = file.idColumn, try csvHeader(input).contains(mid) { id = mid }
             // Replays the model's preprocessing and PCA, if any, exactly as fitted.
-            let data = try file.stages.apply(path: input, idColumn: id, modelColumns: file.columns, threads: runOptions.threads)
+            let data = try file.stages.apply(path: input, idColumn: id, modelColumns: file.columns, threads: runOptions.threads,
+                                             memoryBudget: memoryBudget.flatMap(MemoryBudget.parse) ?? MemoryBudget.defaultBytes)
             let labels: [Int32], labelsData: Data?, k: Int
             var summary: [String: Any] = [:]
             var batch = OutputBatch()

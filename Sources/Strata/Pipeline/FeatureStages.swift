@@ -67,12 +67,15 @@ public struct FeatureStages: Sendable, Equatable {
 
     /// Reads new input and applies the stored stages; `modelColumns` are the plain columns when
     /// there is no preprocessing.
-    public func apply(path: String, idColumn: String?, modelColumns: [String], threads: Int) throws -> Dataset {
+    public func apply(path: String, idColumn: String?, modelColumns: [String], threads: Int,
+                      memoryBudget: Int = MemoryBudget.defaultBytes) throws -> Dataset {
+        var budget = TableReadOptions()
+        budget.memoryBudget = memoryBudget
         var data: Dataset
         if let p = preprocessing {
             let raw: RawTable
             if path.lowercased().hasSuffix(".npy") {
-                raw = RawTable(try TableReader.read(path: path))
+                raw = RawTable(try TableReader.read(path: path, options: budget))
             } else {
                 raw = try RawTable.read(path: path, numeric: p.inputNumeric, categorical: p.inputCategorical, idColumn: idColumn)
             }
@@ -80,7 +83,9 @@ public struct FeatureStages: Sendable, Equatable {
         } else {
             let isNPY = path.lowercased().hasSuffix(".npy")
             let cols = pca?.columns ?? modelColumns
-            data = try TableReader.read(path: path, options: TableReadOptions(columns: isNPY ? nil : cols, idColumn: idColumn))
+            var o = TableReadOptions(columns: isNPY ? nil : cols, idColumn: idColumn)
+            o.memoryBudget = memoryBudget
+            data = try TableReader.read(path: path, options: o)
         }
         if let f = pca {
             let m = f.pcaModel
