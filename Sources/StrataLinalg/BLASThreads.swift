@@ -18,3 +18,11 @@ public enum BLASThreads {
         return try body()
     }
 }
+
+/// What BLAS this process runs on, for run records.
+public enum BLASInfo {
+    /// OpenBLAS's build configuration (version, threading, target), e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ...".
+    public static var config: String { openblas_get_config().map { String(cString: $0) } ?? "unknown" }
+    /// The kernel set OpenBLAS chose for this CPU (e.g. "Cooperlake").
+    public static var core: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
+}

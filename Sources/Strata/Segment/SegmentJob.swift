@@ -1,5 +1,6 @@
 import Foundation
 import StrataKernels
+import StrataLinalg
 
 /// `strata segment`: from raw customer data to named, profiled segments and a report.
 ///
@@ -342,6 +343,8 @@ public enum SegmentJob {
         }
         var out: [String: Any] = [
             "strata_version": Strata.version, "format_version": 1,
+            "versions": ["strata": Strata.version, "model_format": KMeansModel.currentFormatVersion, "openblas": BLASInfo.config,
+                         "openblas_core": BLASInfo.core, "swift": swiftVersion],
             "config": (try? c.recorded()) ?? [:], "seed": c.seed, "threads": threads,
             "started_at": ISO8601DateFormatter().string(from: started), "seconds": Date().timeIntervalSince(started),
             "inputs": files, "steps": steps, "counts": counts, "k": k, "k_chosen_by": sweep == nil ? "fixed" : "sweep",
@@ -360,6 +363,19 @@ public enum SegmentJob {
                                   }]
         }
         return out
+    }
+
+    /// The compiler that built this binary.
+    static var swiftVersion: String {
+        #if compiler(>=6.3)
+        return "6.3+"
+        #elseif compiler(>=6.2)
+        return "6.2"
+        #elseif compiler(>=6.1)
+        return "6.1"
+        #else
+        return "6.0"
+        #endif
     }
 
     static func sizes(_ labels: [Int32], _ k: Int) -> [Int] {
