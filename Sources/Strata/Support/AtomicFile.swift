@@ -12,37 +12,7 @@ public struct OutputBatch {
 
     /// Writes `data` to a temporary next to `path`; it appears at `path` only on `commit()`.
     public mutating func stage(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            discard()
-            throw StrataError.unwritable(path: path, reason: "directory '\(dir)' does not exist")
-        }
-        let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(staged.count)"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else {
-            let reason = String(cString: strerror(errno))
-            discard()
-            throw StrataError.unwritable(path: path, reason: reason)
-        }
-        staged.append((tmp, path))
-        var ok = true
-        data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
-            var off = 0
-            while off < buf.count {
-                let w = write(fd, buf.baseAddress! + off, buf.count - off)
-                if w <= 0 { ok = false; break }
-                off += w
-            }
-        }
-        if fsync(fd) != 0 { ok = false }
-        close(fd)
-        if !ok {
-            let reason = String(cString: strerror(errno))
-            discard()
-            throw StrataError.unwritable(path: path, reason: reason)
-        }
+        try stageStreaming(to: path) { write in try write(data) }
     }
 
     /// Writes a large output in pieces: `body` gets a `write` function to call as often as it
