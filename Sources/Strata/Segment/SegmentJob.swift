@@ -170,6 +170,7 @@ public enum SegmentJob {
         }
 
         // 8. Outputs, all staged then renamed together.
+        var record: [String: Any] = [:]
         let outputs = try step("write") { () -> ([String: String], String) in
             var batch = OutputBatch()
             var files: [String: String] = [:]
@@ -198,15 +199,18 @@ public enum SegmentJob {
                 run["outputs"] = files.merging(["run": out + "/run.json"]) { a, _ in a }
                 try stage("run.json", try jsonData(run))
                 try batch.commit()
+                record = run
             } catch {
                 batch.discard()
                 throw error
             }
             return (files, "\(files.count) files in \(out)/")
         }
-        var summary = runSummary(c, started: started, threads: threads, steps: steps, inputs: inputs, report: report, rows: data.rows,
-                                 k: k, sweep: sweep, model: model, profiles: profiles)
-        summary["outputs"] = outputs
+        // run.json's content, plus the write step's own timing.
+        var summary = record
+        summary["steps"] = steps
+        summary["seconds"] = Date().timeIntervalSince(started)
+        if summary["outputs"] == nil { summary["outputs"] = outputs }
         if let migration { summary["migration"] = migration.json }
         return summary
     }
