@@ -8,14 +8,18 @@
 //   StrataLinalg    the only Swift code that calls BLAS/LAPACK; maps LAPACK `info` to errors.
 //   StrataKernels   hot loops over row blocks: distances, nearest centroid, Lloyd accumulation,
 //                   the memory-budget chunker and the deterministic parallel-for.
-//   Strata          algorithms (K-Means, ...) and pipeline (CSV/.npy I/O, models, outputs).
+//   StrataCore      algorithms, metrics, preprocessing: in-memory only, no file APIs.
+//   StrataIO        readers and writers (CSV, .npy, labels), model files, atomic outputs.
+//   StrataCustomers order logs: RFM, CLV (BG/NBD, Gamma-Gamma), ABC.
+//   StrataSegment   the `strata segment` job: stages, profiles, names, rules, report, migration.
+//   Strata          the library product: re-exports the four modules above.
 //   StrataCLI       the `strata` executable: argument parsing and printing only.
 import PackageDescription
 
 let package = Package(
     name: "strata",
     products: [
-        .library(name: "Strata", targets: ["Strata", "StrataKernels", "StrataLinalg"]),
+        .library(name: "Strata", targets: ["Strata"]),
         .executable(name: "strata", targets: ["StrataCLI"]),
     ],
     // MPI (off by default; `swift build --traits MPI`): `strata kmeans --distributed` under mpirun.
@@ -59,9 +63,25 @@ let package = Package(
             dependencies: ["StrataLinalg", "CStrataKernels"]
         ),
         .target(
-            name: "Strata",
-            dependencies: ["StrataKernels", "StrataLinalg", "CStrataKernels",
+            name: "StrataCore",
+            dependencies: ["StrataKernels", "StrataLinalg", "CStrataKernels"]
+        ),
+        .target(
+            name: "StrataIO",
+            dependencies: ["StrataCore", "StrataKernels", "StrataLinalg"]
+        ),
+        .target(
+            name: "StrataCustomers",
+            dependencies: ["StrataCore", "StrataIO"]
+        ),
+        .target(
+            name: "StrataSegment",
+            dependencies: ["StrataCore", "StrataIO", "StrataCustomers", "StrataKernels", "StrataLinalg",
                            .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "Strata",
+            dependencies: ["StrataCore", "StrataIO", "StrataCustomers", "StrataSegment", "StrataKernels", "StrataLinalg"]
         ),
         .executableTarget(
             name: "StrataCLI",
@@ -75,12 +95,12 @@ let package = Package(
         ),
         .testTarget(
             name: "StrataTests",
-            dependencies: ["Strata", "StrataKernels", "StrataLinalg"],
+            dependencies: ["Strata", "StrataCore", "StrataIO", "StrataCustomers", "StrataSegment", "StrataKernels", "StrataLinalg"],
             exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "StrataCLITests",
-            dependencies: ["StrataCLI", "Strata"]
+            dependencies: ["StrataCLI", "Strata", "StrataSegment"]
         ),
     ],
     swiftLanguageModes: [.v6]

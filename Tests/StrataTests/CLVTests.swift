@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Strata
+@testable import StrataCore
+@testable import StrataCustomers
+@testable import StrataIO
+@testable import StrataSegment
 
 /// BG/NBD and Gamma-Gamma on CDNOW against the published estimates (Fader, Hardie & Lee 2005;
 /// lifetimes' documentation): calibration end 1997-09-30, weeks.

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Strata
+@testable import StrataCore
+@testable import StrataCustomers
+@testable import StrataIO
+@testable import StrataSegment
 import StrataLinalg
 
 /// Gaussian mixtures against scikit-learn (Scripts/make-gmm-fixtures.py): same data, the same

@@ -1,5 +1,9 @@
 import Testing
 @testable import Strata
+@testable import StrataCore
+@testable import StrataCustomers
+@testable import StrataIO
+@testable import StrataSegment
 import StrataKernels
 import StrataLinalg
 

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Strata
+@testable import StrataCore
+@testable import StrataCustomers
+@testable import StrataIO
+@testable import StrataSegment
 
 /// Clustering metrics against scikit-learn (Scripts/make-metric-fixtures.py) and invariants.
 @Suite struct MetricsTests {

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Strata
+@testable import StrataCore
+@testable import StrataCustomers
+@testable import StrataIO
+@testable import StrataSegment
 import StrataLinalg
 
 /// PCA against scikit-learn's full-SVD PCA (Scripts/make-pca-fixtures.py).

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Strata
+@testable import StrataCore
+@testable import StrataCustomers
+@testable import StrataIO
+@testable import StrataSegment
 
 @Suite struct RFMTests {
     static let cdnow = "\(Fixtures.dir)/cdnow"

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Strata
+@testable import StrataCore
+@testable import StrataCustomers
+@testable import StrataIO
+@testable import StrataSegment
 
 @Suite struct SegmentBuildingBlocksTests {
     /// Every permutation's cost, for small matrices.

@@ -1,0 +1,144 @@
+import CStrataKernels
+import Foundation
+import StrataKernels
+import StrataLinalg
+
+extension KMeans {
+    /// Greedy k-means++ (scikit-learn's `_kmeans_plusplus`): the first center is a row drawn
+    /// with probability proportional to its weight; each next center is the best of
+    /// 2 + floor(ln k) rows drawn with probability proportional to w * D(x)^2, "best" meaning the
+    /// lowest resulting potential. Cost O(n*d*k*(2 + ln k)); parallel over fixed chunks, with
+    /// chunk sums reduced in order, so the choice is identical for any thread count.
+    package static func kMeansPlusPlus(_ rows: DenseRows, weights: UnsafePointer<Float>?, k: Int, rng: inout SeededRandom,
+                               partition: RowPartition, threads: Int, group: any ChunkGroup = SingleProcess()) -> Matrix<Double> {
+        let idx = kMeansPlusPlusIndices(rows, weights: weights, k: k, rng: &rng, partition: partition, threads: threads, group: group)
+        var m = Matrix<Double>(rows: k, cols: rows.cols)
+        for (c, i) in idx.enumerated() {
+            rows.withRows(i..<(i + 1)) { x in for j in 0..<rows.cols { m[c, j] = Double(x[j]) } }
+        }
+        return m
+    }
+
+    /// The rows k-means++ picks, in order (see `kMeansPlusPlus`).
+    static func kMeansPlusPlusIndices(_ rows: DenseRows, weights: UnsafePointer<Float>?, k: Int, rng: inout SeededRandom,
+                                      partition: RowPartition, threads: Int, group: any ChunkGroup = SingleProcess()) -> [Int] {
+        let local = group.localChunks(partition.count)
+        let n = rows.rows, d = rows.cols
+        let trials = 2 + Int(log(Double(k)))
+        var centers = Matrix<Float>(rows: k, cols: d)
+        var chosen: [Int] = []
+        var closest = [Float](repeating: .infinity, count: n)
+        var chunkPot = [Double](repeating: 0, count: partition.count)
+
+        func copyRow(_ i: Int, to c: Int) {
+            chosen.append(i)
+            rows.withRows(i..<(i + 1)) { x in for j in 0..<d { centers[c, j] = x[j] } }
+        }
+        /// Draws a row with probability proportional to w_i * closest[i] (or w_i when `uniformWeight`).
+        func sample(_ target: Double, byWeightOnly: Bool) -> Int {
+            var acc = 0.0
+            var lastPositive = n - 1
+            if !byWeightOnly {
+                // Find the chunk, then the row, walking in the same order the sums were formed.
+                var c = 0
+                while c < partition.count - 1 && acc + chunkPot[c] <= target { acc += chunkPot[c]; c += 1 }
+                // Only the chunk's owner holds its distances: it walks the rows and tells everyone.
+                var found = -1
+                if local.contains(c) {
+                    for i in partition.range(c) {
+                        let v = (weights.map { Double($0[i]) } ?? 1) * Double(closest[i])
+                        if v > 0 { lastPositive = i }
+                        acc += v
+                        if acc > target { found = i; break }
+                    }
+                    if found < 0 { found = lastPositive }
+                }
+                return group.broadcast(found, chunk: c, chunks: partition.count)
+            }
+            for i in 0..<n {
+                let v = weights.map { Double($0[i]) } ?? 1
+                if v > 0 { lastPositive = i }
+                acc += v
+                if acc > target { return i }
+            }
+            return lastPositive
+        }
+
+        let totalWeight: Double = weights.map { w in (0..<n).reduce(0.0) { $0 + Double(w[$1]) } } ?? Double(n)
+        copyRow(sample(rng.nextUnit() * totalWeight, byWeightOnly: true), to: 0)
+        func update(with c: Int) -> Double {
+            let center = Array(centers.storage[(c * d)..<((c + 1) * d)])
+            closest.withUnsafeMutableBufferPointer { cl in
+                chunkPot.withUnsafeMutableBufferPointer { pot in
+                    let shared = UncheckedSendable((cl.baseAddress!, pot.baseAddress!))
+                    center.withUnsafeBufferPointer { cc in
+                        let cb = UncheckedSendable(cc.baseAddress!)
+                        Parallel.forEachChunk(local.count, threads: threads) { lc in
+                            let ch = local.lowerBound + lc
+                            let r = partition.range(ch)
+                            rows.withRows(r) { x in
+                                shared.value.1[ch] = strata_kpp_update(x, Int64(r.count), Int64(d), cb.value,
+                                                                       shared.value.0 + r.lowerBound, weights.map { $0 + r.lowerBound })
+                            }
+                        }
+                    }
+                }
+            }
+            group.allGather(&chunkPot, chunks: partition.count, width: 1)
+            return chunkPot.reduce(0, +)
+        }
+        var potential = update(with: 0)
+        var candidates = Matrix<Float>(rows: trials, cols: d)
+        var candidateIdx = [Int](repeating: 0, count: trials)
+        for c in 1..<max(1, k) {
+            for t in 0..<trials {
+                let i = sample(rng.nextUnit() * potential, byWeightOnly: false)
+                candidateIdx[t] = i
+                rows.withRows(i..<(i + 1)) { x in for j in 0..<d { candidates[t, j] = x[j] } }
+            }
+            var pots = [Double](repeating: 0, count: partition.count * trials)
+            closest.withUnsafeBufferPointer { cl in
+                candidates.storage.withUnsafeBufferPointer { cand in
+                    pots.withUnsafeMutableBufferPointer { pp in
+                        let shared = UncheckedSendable((cl.baseAddress!, cand.baseAddress!, pp.baseAddress!))
+                        Parallel.forEachChunk(local.count, threads: threads) { lc in
+                            let ch = local.lowerBound + lc
+                            let r = partition.range(ch)
+                            rows.withRows(r) { x in
+                                strata_kpp_potentials(x, Int64(r.count), Int64(d), shared.value.1, Int64(trials),
+                                                      shared.value.0 + r.lowerBound, weights.map { $0 + r.lowerBound },
+                                                      shared.value.2 + ch * trials)
+                            }
+                        }
+                    }
+                }
+            }
+            group.allGather(&pots, chunks: partition.count, width: trials)
+            var bestT = 0, bestPot = Double.infinity
+            for t in 0..<trials {
+                var p = 0.0
+                for ch in 0..<partition.count { p += pots[ch * trials + t] }
+                if p < bestPot { bestPot = p; bestT = t }
+            }
+            copyRow(candidateIdx[bestT], to: c)
+            potential = update(with: c)
+        }
+        return chosen
+    }
+
+    /// k distinct rows chosen uniformly (Floyd's sampling), in draw order. O(k) expected time.
+    static func randomRows(_ rows: DenseRows, k: Int, rng: inout SeededRandom) -> Matrix<Double> {
+        let n = rows.rows, d = rows.cols
+        var chosen = Set<Int>()
+        var order: [Int] = []
+        for j in (n - k)..<n {
+            let t = Int(rng.next() % UInt64(j + 1))
+            if chosen.insert(t).inserted { order.append(t) } else { chosen.insert(j); order.append(j) }
+        }
+        var m = Matrix<Double>(rows: k, cols: d)
+        for (c, i) in order.enumerated() {
+            rows.withRows(i..<(i + 1)) { x in for j in 0..<d { m[c, j] = Double(x[j]) } }
+        }
+        return m
+    }
+}

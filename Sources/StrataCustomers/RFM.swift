@@ -1,0 +1,173 @@
+import StrataCore
+import StrataIO
+import Foundation
+
+/// Options for RFM and the BTYD summary.
+public struct RFMOptions: Sendable {
+    public enum Unit: String, Sendable { case days, weeks }
+    /// Reference day for recency and tenure (days since 1970-01-01). nil: the calibration end
+    /// when given, else the last transaction day in the file.
+    public var asOf: Int? = nil
+    /// Transactions after this day are left out (the hold-out period). nil: none.
+    public var calibrationEnd: Int? = nil
+    public var unit: Unit = .days
+    /// Quantile bins of the R, F and M scores (default 5: scores 1-5).
+    public var bins: Int = 5
+    public init() {}
+}
+
+/// Everything known about one customer as of the reference day.
+public struct CustomerSummary: Sendable, Equatable {
+    public var id: String
+    public var firstDay: Int
+    public var lastDay: Int
+    /// Distinct purchase days (orders), the first included.
+    public var purchaseDays: Int
+    public var transactions: Int
+    /// Net spend (returns, as negative amounts, are subtracted).
+    public var totalSpend: Double
+    public var firstDaySpend: Double
+    // RFM, in the chosen unit.
+    public var recency: Double
+    public var tenure: Double
+    // BTYD summary (Fader, Hardie & Lee; lifetimes' convention), in the chosen unit.
+    public var btydFrequency: Int
+    public var btydRecency: Double
+    public var btydT: Double
+    /// Mean spend of the repeat purchase days (0 without repeats).
+    public var btydMonetaryValue: Double
+    public var rScore = 0, fScore = 0, mScore = 0
+    public var segment = ""
+}
+
+public struct RFMReport: Sendable {
+    public var transactions = 0
+    public var badRows = 0
+    public var firstBadRows: [BadRow] = []
+    public var afterCalibration = 0
+    public var afterAsOf = 0
+    public var asOf = 0
+}
+
+/// RFM features, scores and named segments, and the BTYD summary the CLV models use.
+///
+/// Transactions are aggregated per customer per day in one streaming pass; memory is proportional
+/// to customers x distinct purchase days, not to transactions.
+/// Conventions (lifetimes' `summary_data_from_transaction_data`): frequency = distinct purchase
+/// days after the first; recency = days from the first to the last purchase day; T = days from the
+/// first purchase to the reference day; monetary_value = mean spend of the repeat days. Weeks are
+/// days / 7, fractional. A customer whose first purchase is after the reference day is left out.
+public enum RFM {
+    struct Acc {
+        var first: Int, last: Int, days: [Int], tx: Int, total: Double, firstSpend: Double
+    }
+
+    public static func summarize(path: String, transactions t: TransactionOptions, options o: RFMOptions) throws -> ([CustomerSummary], RFMReport) {
+        var index: [String: Int] = [:]
+        var ids: [String] = []
+        var acc: [Acc] = []
+        var report = RFMReport()
+        var lastSeen = Int.min
+        let (rows, bad, badRows) = try TransactionReader.read(path: path, options: t) { tr in
+            if let c = o.calibrationEnd, tr.day > c { report.afterCalibration += 1; return }
+            if let a = o.asOf, tr.day > a { report.afterAsOf += 1; return }
+            lastSeen = max(lastSeen, tr.day)
+            if let i = index[tr.customer] {
+                var a = acc[i]
+                a.tx += 1
+                a.total += tr.amount
+                if tr.day < a.first { a.first = tr.day; a.firstSpend = tr.amount } else if tr.day == a.first { a.firstSpend += tr.amount }
+                a.last = max(a.last, tr.day)
+                // Sorted distinct days (binary search; usually appended at the end).
+                var lo = 0, hi = a.days.count
+                while lo < hi { let mid = (lo + hi) / 2; if a.days[mid] < tr.day { lo = mid + 1 } else { hi = mid } }
+                if lo == a.days.count || a.days[lo] != tr.day { a.days.insert(tr.day, at: lo) }
+                acc[i] = a
+            } else {
+                index[tr.customer] = acc.count
+                ids.append(tr.customer)
+                acc.append(Acc(first: tr.day, last: tr.day, days: [tr.day], tx: 1, total: tr.amount, firstSpend: tr.amount))
+            }
+        }
+        report.transactions = rows
+        report.badRows = bad
+        report.firstBadRows = badRows
+        guard !acc.isEmpty else {
+            throw StrataError.badData(file: path, line: nil, column: nil,
+                                      message: "no usable transactions on or before the reference day (\(rows) rows read, \(bad) bad)")
+        }
+        let asOf = o.asOf ?? o.calibrationEnd ?? lastSeen
+        report.asOf = asOf
+        let scale = o.unit == .weeks ? 7.0 : 1.0
+        var out: [CustomerSummary] = []
+        out.reserveCapacity(acc.count)
+        for (i, a) in acc.enumerated() {
+            let freq = a.days.count - 1
+            out.append(CustomerSummary(
+                id: ids[i], firstDay: a.first, lastDay: a.last, purchaseDays: a.days.count, transactions: a.tx, totalSpend: a.total,
+                firstDaySpend: a.firstSpend, recency: Double(asOf - a.last) / scale, tenure: Double(asOf - a.first) / scale,
+                btydFrequency: freq, btydRecency: Double(a.last - a.first) / scale, btydT: Double(asOf - a.first) / scale,
+                btydMonetaryValue: freq > 0 ? (a.total - a.firstSpend) / Double(freq) : 0))
+        }
+        score(&out, bins: o.bins)
+        return (out, report)
+    }
+
+    /// Quantile scores 1...bins by rank (ties share the score of their first rank): recency
+    /// reversed (recent = high), frequency = purchase days, monetary = net spend.
+    static func score(_ c: inout [CustomerSummary], bins: Int) {
+        func scores(_ values: [Double]) -> [Int] {
+            let order = values.indices.sorted { (values[$0], $0) < (values[$1], $1) }
+            var s = [Int](repeating: 1, count: values.count)
+            var firstRank = 0
+            for (rank, i) in order.enumerated() {
+                if rank == 0 || values[i] != values[order[rank - 1]] { firstRank = rank }
+                s[i] = 1 + firstRank * bins / values.count
+            }
+            return s
+        }
+        let r = scores(c.map { -$0.recency }), f = scores(c.map { Double($0.purchaseDays) }), m = scores(c.map(\.totalSpend))
+        for i in c.indices {
+            c[i].rScore = r[i]; c[i].fScore = f[i]; c[i].mScore = m[i]
+            c[i].segment = segmentName(r: r[i] * 5 / bins + (r[i] * 5 % bins == 0 ? 0 : 1), f: f[i] * 5 / bins + (f[i] * 5 % bins == 0 ? 0 : 1))
+        }
+    }
+
+    /// The standard named RFM segments from the R and F scores on a 1-5 scale, first rule wins:
+    /// Champions R5 F4-5; Loyal R3-4 F4-5; Potential loyalists R4-5 F2-3; New R5 F1; Promising R4 F1;
+    /// Need attention R3 F3; About to sleep R3 F1-2; At risk R1-2 F3-4; Can't lose them R1-2 F5;
+    /// Lost R1 F1; Hibernating the rest (R1-2 F1-2).
+    public static func segmentName(r: Int, f: Int) -> String {
+        switch (r, f) {
+        case (5, 4...5): return "Champions"
+        case (3...4, 4...5): return "Loyal"
+        case (4...5, 2...3): return "Potential loyalists"
+        case (5, 1): return "New"
+        case (4, 1): return "Promising"
+        case (3, 3): return "Need attention"
+        case (3, 1...2): return "About to sleep"
+        case (1...2, 3...4): return "At risk"
+        case (1...2, 5): return "Can't lose them"
+        case (1, 1): return "Lost"
+        default: return "Hibernating"
+        }
+    }
+
+    /// The customer feature CSV (`strata kmeans` / `gmm` / `pca` read it directly: dates and names
+    /// are text columns, ignored as features by default).
+    public static func csv(_ c: [CustomerSummary]) -> Data {
+        var s = "customer_id,recency,frequency,monetary_total,monetary_mean,tenure,first_purchase,last_purchase,"
+            + "btyd_frequency,btyd_recency,btyd_T,btyd_monetary_value,r_score,f_score,m_score,rfm_segment\n"
+        for x in c {
+            s += CSVOutput.field(x.id) + ",\(fmt2(x.recency)),\(x.purchaseDays),\(fmt2(x.totalSpend)),\(fmt2(x.totalSpend / Double(x.purchaseDays))),"
+            s += "\(fmt2(x.tenure)),\(CivilDate.string(x.firstDay)),\(CivilDate.string(x.lastDay)),\(x.btydFrequency),"
+            s += "\(fmt2(x.btydRecency)),\(fmt2(x.btydT)),\(fmt2(x.btydMonetaryValue)),\(x.rScore),\(x.fScore),\(x.mScore),"
+            s += CSVOutput.field(x.segment) + "\n"
+        }
+        return Data(s.utf8)
+    }
+
+    static func fmt2(_ v: Double) -> String {
+        v == v.rounded() ? String(Int(v)) : String(format: "%.6g", v)
+    }
+}

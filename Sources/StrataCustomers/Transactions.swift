@@ -1,0 +1,310 @@
+import StrataCore
+import StrataIO
+import Foundation
+
+/// A column of a transactions file: by header name, or by 1-based position (files without header).
+public enum ColumnRef: Sendable, Equatable, CustomStringConvertible {
+    case name(String)
+    case position(Int)
+
+    /// "3" is a position, anything else a name.
+    public init(_ s: String) { if let p = Int(s), p >= 1 { self = .position(p) } else { self = .name(s) } }
+
+    public var description: String {
+        switch self { case let .name(n): return n; case let .position(p): return "#\(p)" }
+    }
+}
+
+/// How to read an order log.
+public struct TransactionOptions: Sendable {
+    public enum Delimiter: String, Sendable { case comma, semicolon, tab, whitespace }
+    public var customer: ColumnRef = .name("customer_id")
+    public var date: ColumnRef = .name("date")
+    public var amount: ColumnRef = .name("amount")
+    public var quantity: ColumnRef? = nil
+    public var product: ColumnRef? = nil
+    /// Optional margin (profit) per row, for ABC by margin.
+    public var margin: ColumnRef? = nil
+    public var delimiter: Delimiter = .comma
+    public var hasHeader = true
+    /// strftime-style format (%Y %m %d %H %M %S and literal characters); nil: ISO 8601
+    /// (YYYY-MM-DD, optionally followed by T or a space and a time, which is ignored).
+    public var dateFormat: String? = nil
+    /// Stop at the first bad row instead of counting and skipping it.
+    public var strict = false
+
+    public init() {}
+
+    /// Options from column references as users write them (names or 1-based positions) and a
+    /// delimiter name; an unknown delimiter falls back to comma (callers validate it first).
+    public init(customer: String, date: String, amount: String, quantity: String?, product: String?, delimiter: String,
+                hasHeader: Bool, dateFormat: String?, strict: Bool) {
+        self.customer = ColumnRef(customer)
+        self.date = ColumnRef(date)
+        self.amount = ColumnRef(amount)
+        self.quantity = quantity.map(ColumnRef.init)
+        self.product = product.map(ColumnRef.init)
+        self.delimiter = TransactionOptions.parseDelimiter(delimiter) ?? .comma
+        self.hasHeader = hasHeader
+        self.dateFormat = dateFormat
+        self.strict = strict
+    }
+
+    public static func parseDelimiter(_ s: String) -> Delimiter? {
+        switch s {
+        case ",", "comma": return .comma
+        case ";", "semicolon": return .semicolon
+        case "tab", "\\t": return .tab
+        case "whitespace", "space": return .whitespace
+        default: return nil
+        }
+    }
+}
+
+/// A row that could not be used, with where and why.
+public struct BadRow: Sendable, Equatable {
+    public var line: Int
+    public var column: String?
+    public var message: String
+}
+
+/// One usable transaction, as the streaming reader hands it over.
+public struct Transaction: Sendable {
+    public var customer: String
+    /// Days since 1970-01-01.
+    public var day: Int
+    public var amount: Double
+    public var quantity: Double?
+    public var product: String?
+    public var margin: Double? = nil
+}
+
+/// Calendar days without Foundation's Calendar (fast, proleptic Gregorian; H. Hinnant's algorithm).
+public enum CivilDate {
+    public static func days(year y0: Int, month m: Int, day d: Int) -> Int {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    public static func string(_ days: Int) -> String {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        return String(format: "%04d-%02d-%02d", y, m, d)
+    }
+
+    /// Parses `text` with an strftime-style format, or ISO 8601 when `format` is nil.
+    public static func parse(_ text: Substring, format: String?) -> Int? {
+        let b = Array(text.utf8)
+        return b.withUnsafeBufferPointer { parse($0, format: format.map { Array($0.utf8) }) }
+    }
+
+    /// The same, from bytes (the streaming reader's path: no String per row).
+    static func parse(_ b: UnsafeBufferPointer<UInt8>, format fmt: [UInt8]?) -> Int? {
+        func digits(_ i: inout Int, _ count: Int) -> Int? {
+            guard i + count <= b.count else { return nil }
+            var v = 0
+            for j in i..<(i + count) { let c = b[j] &- 0x30; guard c < 10 else { return nil }; v = v * 10 + Int(c) }
+            i += count
+            return v
+        }
+        var y = 0, m = 0, d = 0, i = 0
+        if let f = fmt {
+            var k = 0
+            while k < f.count {
+                if f[k] == UInt8(ascii: "%"), k + 1 < f.count {
+                    switch f[k + 1] {
+                    case UInt8(ascii: "Y"): guard let v = digits(&i, 4) else { return nil }; y = v
+                    case UInt8(ascii: "m"): guard let v = digits(&i, 2) else { return nil }; m = v
+                    case UInt8(ascii: "d"): guard let v = digits(&i, 2) else { return nil }; d = v
+                    case UInt8(ascii: "H"), UInt8(ascii: "M"), UInt8(ascii: "S"): guard digits(&i, 2) != nil else { return nil }
+                    default: return nil
+                    }
+                    k += 2
+                } else {
+                    guard i < b.count, b[i] == f[k] else { return nil }
+                    i += 1; k += 1
+                }
+            }
+            guard i == b.count else { return nil }
+        } else {
+            guard let yy = digits(&i, 4), i < b.count, b[i] == UInt8(ascii: "-") else { return nil }
+            i += 1
+            guard let mm = digits(&i, 2), i < b.count, b[i] == UInt8(ascii: "-") else { return nil }
+            i += 1
+            guard let dd = digits(&i, 2) else { return nil }
+            guard i == b.count || b[i] == UInt8(ascii: "T") || b[i] == UInt8(ascii: " ") else { return nil }
+            y = yy; m = mm; d = dd
+        }
+        guard m >= 1 && m <= 12 && d >= 1 && d <= 31 else { return nil }
+        // Reject dates like 2023-02-30 that roll over.
+        let monthDays = [31, (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard d <= monthDays[m - 1] else { return nil }
+        return days(year: y, month: m, day: d)
+    }
+}
+
+/// Streams an order log: every usable row goes to `body` in file order; bad rows (missing id,
+/// unparsable date, non-numeric amount, short row) are counted and returned, or with `strict`
+/// the first one is an error naming file, line and column.
+///
+/// Memory: one 4 MiB read buffer; nothing per row is kept (the caller keeps what it aggregates),
+/// so 10M transactions cost what their customers cost. Fields are cut from bytes; only the
+/// customer and product ids become Strings.
+public enum TransactionReader {
+    static let chunkBytes = 4 << 20
+
+    public static func read(path: String, options o: TransactionOptions, maxBadRowsKept: Int = 100,
+                            _ body: (Transaction) throws -> Void) throws -> (rows: Int, bad: Int, badRows: [BadRow]) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw StrataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        let delimiter: UInt8
+        switch o.delimiter {
+        case .comma: delimiter = UInt8(ascii: ",")
+        case .semicolon: delimiter = UInt8(ascii: ";")
+        case .tab: delimiter = 0x09
+        case .whitespace: delimiter = 0x20
+        }
+        let whitespace = o.delimiter == .whitespace
+        let format = o.dateFormat.map { Array($0.utf8) }
+        var header: [String] = []
+        var rows = 0, bad = 0, lineNo = 0
+        var badRows: [BadRow] = []
+        var first = true, sawContent = false
+        var ci = 0, di = 0, ai = 0, qi: Int? = nil, pi: Int? = nil, mi: Int? = nil
+        var fields: [(Int, Int)] = []
+        func index(_ ref: ColumnRef, _ option: String) throws -> Int {
+            switch ref {
+            case let .position(p): return p - 1
+            case let .name(n):
+                guard o.hasHeader else { throw StrataError.invalidArgument("\(path): \(option) '\(n)' needs a header; with --no-header give a 1-based position") }
+                guard let i = header.firstIndex(of: n) else {
+                    throw StrataError.invalidArgument("\(path): \(option) '\(n)' is not a column; columns are: \(header.joined(separator: ", "))")
+                }
+                return i
+            }
+        }
+        func columnName(_ c: ColumnRef?) -> String? {
+            guard let c else { return nil }
+            if case let .position(p) = c, p - 1 < header.count { return header[p - 1] }
+            return c.description
+        }
+        // Processes one line (bytes without the line end).
+        func line(_ b: UnsafeBufferPointer<UInt8>) throws {
+            lineNo += 1
+            // Cut fields (trim spaces and quotes).
+            fields.removeAll(keepingCapacity: true)
+            var i = 0
+            let n = b.count
+            if whitespace {
+                while i < n {
+                    while i < n, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+                    if i == n { break }
+                    let s = i
+                    while i < n, b[i] != 0x20, b[i] != 0x09 { i += 1 }
+                    fields.append((s, i))
+                }
+            } else {
+                var s = 0
+                while true {
+                    while i < n, b[i] != delimiter { i += 1 }
+                    var lo = s, hi = i
+                    while lo < hi, b[lo] == 0x20 || b[lo] == 0x22 { lo += 1 }
+                    while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x22 { hi -= 1 }
+                    fields.append((lo, hi))
+                    if i >= n { break }
+                    i += 1; s = i
+                }
+            }
+            if fields.isEmpty || (fields.count == 1 && fields[0].0 == fields[0].1) { return }   // blank line
+            sawContent = true
+            func text(_ f: (Int, Int)) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[f.0..<f.1]), as: UTF8.self) }
+            if first {
+                first = false
+                if o.hasHeader { header = fields.map(text) }
+                ci = try index(o.customer, "--customer-column"); di = try index(o.date, "--date-column"); ai = try index(o.amount, "--amount-column")
+                qi = try o.quantity.map { try index($0, "--quantity-column") }
+                pi = try o.product.map { try index($0, "--product-column") }
+                mi = try o.margin.map { try index($0, "--margin-column") }
+                if o.hasHeader { return }
+            }
+            func fail(_ column: ColumnRef?, _ message: String) throws {
+                let r = BadRow(line: lineNo, column: columnName(column), message: message)
+                if o.strict { throw StrataError.badData(file: path, line: r.line, column: r.column, message: r.message + " (--strict)") }
+                bad += 1
+                if badRows.count < maxBadRowsKept { badRows.append(r) }
+            }
+            let need = max(ci, di, ai, qi ?? 0, pi ?? 0, mi ?? 0)
+            guard fields.count > need else { try fail(nil, "row has \(fields.count) fields, needs at least \(need + 1)"); return }
+            let cf = fields[ci]
+            guard cf.1 > cf.0 else { try fail(o.customer, "missing customer id"); return }
+            let df = fields[di]
+            guard let day = CivilDate.parse(UnsafeBufferPointer(rebasing: b[df.0..<df.1]), format: format) else {
+                try fail(o.date, "date '\(text(df))' does not match \(o.dateFormat ?? "ISO 8601 (YYYY-MM-DD)")"); return
+            }
+            func number(_ f: (Int, Int)) -> Double? { NumberParser.parseDouble(b.baseAddress! + f.0, f.1 - f.0) }
+            guard let amount = number(fields[ai]) else { try fail(o.amount, "amount '\(text(fields[ai]))' is not a number"); return }
+            var quantity: Double? = nil
+            if let qi {
+                guard let q = number(fields[qi]) else { try fail(o.quantity, "quantity '\(text(fields[qi]))' is not a number"); return }
+                quantity = q
+            }
+            var margin: Double? = nil
+            if let mi {
+                guard let v = number(fields[mi]) else { try fail(o.margin, "margin '\(text(fields[mi]))' is not a number"); return }
+                margin = v
+            }
+            if let pi, fields[pi].1 <= fields[pi].0 { try fail(o.product, "missing product id"); return }
+            rows += 1
+            try body(Transaction(customer: text(cf), day: day, amount: amount, quantity: quantity, product: pi.map { text(fields[$0]) }, margin: margin))
+        }
+        // Chunked reading; a line split across chunks is carried over.
+        var buffer = [UInt8](repeating: 0, count: chunkBytes)
+        var carry: [UInt8] = []
+        var skipBOM = true
+        while true {
+            let got = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, chunkBytes) }
+            if got < 0 { throw StrataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+            if got == 0 { break }
+            try buffer.withUnsafeBufferPointer { all in
+                var start = 0
+                if skipBOM { skipBOM = false; if got >= 3, all[0] == 0xEF, all[1] == 0xBB, all[2] == 0xBF { start = 3 } }
+                var i = start
+                while i < got {
+                    if all[i] == 0x0A {
+                        var hi = i
+                        if hi > start, all[hi - 1] == 0x0D { hi -= 1 }
+                        if carry.isEmpty {
+                            try line(UnsafeBufferPointer(rebasing: all[start..<hi]))
+                        } else {
+                            carry.append(contentsOf: all[start..<i])
+                            if carry.last == 0x0D { carry.removeLast() }
+                            try carry.withUnsafeBufferPointer { try line($0) }
+                            carry.removeAll(keepingCapacity: true)
+                        }
+                        start = i + 1
+                    }
+                    i += 1
+                }
+                if start < got { carry.append(contentsOf: all[start..<got]) }
+            }
+        }
+        if !carry.isEmpty {
+            if carry.last == 0x0D { carry.removeLast() }
+            try carry.withUnsafeBufferPointer { try line($0) }
+        }
+        if !sawContent { throw StrataError.badData(file: path, line: nil, column: nil, message: "the transactions file is empty") }
+        return (rows, bad, badRows)
+    }
+}

@@ -1,0 +1,95 @@
+import StrataCore
+import Foundation
+
+/// CSV helpers for outputs.
+public enum CSVOutput {
+    /// Quotes a field when it holds a delimiter, quote or line break (RFC 4180).
+    public static func field(_ s: String) -> String {
+        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return s
+    }
+
+    /// The labels file: `id,segment,distance`, one row per input row in input order; distance is
+    /// the squared Euclidean distance to the assigned centroid.
+    public static func labels(ids: (Int) -> String, labels: [Int32], distances: [Float]) -> Data {
+        var out = "id,segment,distance\n"
+        out.reserveCapacity(labels.count * 24)
+        for i in 0..<labels.count {
+            out += field(ids(i))
+            out += ","
+            out += String(labels[i])
+            out += ","
+            out += "\(distances[i])"
+            out += "\n"
+        }
+        return Data(out.utf8)
+    }
+}
+
+extension CSVOutput {
+    /// The labels file (as `labels`) staged in pieces of 65,536 rows: memory stays one piece
+    /// however many rows there are.
+    public static func stageLabels(_ batch: inout OutputBatch, to path: String, ids: (Int) -> String, labels: [Int32], distances: [Float]) throws {
+        try batch.stageStreaming(to: path) { write in
+            try write(Data("id,segment,distance\n".utf8))
+            var lo = 0
+            while lo < labels.count {
+                let hi = min(labels.count, lo + 65_536)
+                var out = ""
+                out.reserveCapacity((hi - lo) * 24)
+                for i in lo..<hi { out += field(ids(i)); out += ","; out += String(labels[i]); out += ","; out += "\(distances[i])\n" }
+                try write(Data(out.utf8))
+                lo = hi
+            }
+        }
+    }
+
+    /// Gaussian-mixture labels: `id,segment,probability` (the posterior of the chosen component).
+    public static func mixtureLabels(ids: (Int) -> String, labels: [Int32], probabilities: [Double], k: Int) -> Data {
+        var out = "id,segment,probability\n"
+        out.reserveCapacity(labels.count * 28)
+        for i in 0..<labels.count {
+            out += field(ids(i)) + "," + String(labels[i]) + "," + "\(probabilities[i * k + Int(labels[i])])\n"
+        }
+        return Data(out.utf8)
+    }
+
+    /// Posterior probabilities: `id,p0,...,p{k-1}`.
+    public static func probabilities(ids: (Int) -> String, probabilities: [Double], rows: Int, k: Int) -> Data {
+        var out = "id," + (0..<k).map { "p\($0)" }.joined(separator: ",") + "\n"
+        out.reserveCapacity(rows * (12 + 20 * k))
+        for i in 0..<rows {
+            out += field(ids(i))
+            for c in 0..<k { out += ","; out += "\(probabilities[i * k + c])" }
+            out += "\n"
+        }
+        return Data(out.utf8)
+    }
+}
+
+extension CSVOutput {
+    /// One rank's rows of the labels file (`id,segment,distance`), written atomically.
+    public static func writeLabelsPart(rows: Range<Int>, header: Bool, ids: (Int) -> String, labels: [Int32], distances: [Float],
+                                       to path: String) throws {
+        var out = header ? "id,segment,distance\n" : ""
+        out.reserveCapacity(rows.count * 24)
+        for i in rows { out += field(ids(i)) + "," + String(labels[i]) + "," + "\(distances[i])\n" }
+        var batch = OutputBatch()
+        try batch.stage(out, to: path)
+        try batch.commit()
+    }
+
+    /// Concatenates `path.part-0 ... path.part-(count-1)` in order into a staged `path`, removing the parts.
+    public static func joinParts(_ path: String, count: Int, batch: inout OutputBatch) throws {
+        var joined = Data()
+        for r in 0..<count {
+            let part = path + ".part-\(r)"
+            guard let d = FileManager.default.contents(atPath: part) else { throw StrataError.unreadable(path: part, reason: "rank \(r) wrote no labels part") }
+            joined.append(d)
+        }
+        try batch.stage(joined, to: path)
+        for r in 0..<count { unlink(path + ".part-\(r)") }
+    }
+}

@@ -1,0 +1,155 @@
+import StrataCore
+import Foundation
+
+/// Streams a CSV table into a float32 `.npy` (C order) plus a sidecar JSON (`FILE.npy.json`:
+/// columns, id column, rows, source) and, when there is an id column, the ids one per line
+/// (`FILE.npy.ids`). Memory: one block of the CSV (64 MiB by default) and its parsed rows,
+/// whatever the file size. Errors name the CSV file, line and column, as the in-memory reader.
+///
+/// The three outputs are written to temporaries and renamed into place together.
+public enum NPYConverter {
+    public struct Result: Sendable {
+        public var rows: Int
+        public var columns: [String]
+        public var idColumn: String?
+        public var seconds: Double
+    }
+
+    /// Sidecar metadata next to a converted `.npy`.
+    public struct Sidecar: Codable, Sendable {
+        public var format = "strata-npy-sidecar/1"
+        public var columns: [String]
+        public var idColumn: String?
+        public var idsFile: String?
+        public var rows: Int
+        public var source: String
+        public var dtype = "float32"
+        enum CodingKeys: String, CodingKey {
+            case format, columns, idColumn = "id_column", idsFile = "ids_file", rows, source, dtype
+        }
+
+        public static func load(npy path: String) -> Sidecar? {
+            guard let d = FileManager.default.contents(atPath: path + ".json") else { return nil }
+            return try? JSONDecoder().decode(Sidecar.self, from: d)
+        }
+    }
+
+    static let headerBytes = 128
+
+    public static func convert(csv: String, to out: String, options: TableReadOptions, blockBytes: Int = 64 << 20,
+                               progress: ((Int) -> Void)? = nil) throws -> Result {
+        let t0 = Date()
+        let fd = open(csv, O_RDONLY)
+        guard fd >= 0 else { throw StrataError.unreadable(path: csv, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        let dir = URL(fileURLWithPath: out).deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw StrataError.unwritable(path: out, reason: "directory '\(dir)' does not exist")
+        }
+        let tmp = dir + "/." + URL(fileURLWithPath: out).lastPathComponent + ".tmp-\(getpid())"
+        guard let data = FileHandle(forWritingAtPath: create(tmp)) else { throw StrataError.unwritable(path: out, reason: "cannot create a temporary file") }
+        var idsHandle: FileHandle? = nil
+        var cleanup = [tmp]
+        defer { for f in cleanup { unlink(f) } }
+        try data.write(contentsOf: Data(count: headerBytes))
+
+        var header: [UInt8] = []
+        var carry: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: blockBytes)
+        var opts = options
+        var columns: [String] = []
+        var idColumn: String? = nil
+        var rows = 0
+        var lineBase = 0          // physical lines before the current block's first data line
+        var eof = false
+        while !eof {
+            let got = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, blockBytes) }
+            if got < 0 { throw StrataError.unreadable(path: csv, reason: String(cString: strerror(errno))) }
+            eof = got == 0
+            var bytes = carry + buffer[0..<got]
+            // Cut at the last line end outside quotes; the rest waits for the next block.
+            var cut = bytes.count
+            if !eof {
+                var inQuotes = false, last = -1
+                for (i, b) in bytes.enumerated() {
+                    if b == UInt8(ascii: "\"") { inQuotes.toggle() } else if b == UInt8(ascii: "\n") && !inQuotes { last = i }
+                }
+                cut = last + 1
+                if cut == 0 { carry = bytes; continue }   // a record longer than the block: read more
+            }
+            carry = Array(bytes[cut...])
+            bytes.removeSubrange(cut...)
+            if header.isEmpty {
+                // First block: the header line stays with every later block, so each parses alone.
+                guard let nl = bytes.firstIndex(of: UInt8(ascii: "\n")) ?? (bytes.isEmpty ? nil : bytes.count - 1) else {
+                    throw StrataError.badData(file: csv, line: nil, column: nil, message: "the file is empty; a header row naming the columns is required")
+                }
+                header = Array(bytes[...nl])
+                if header.last != UInt8(ascii: "\n") { header.append(UInt8(ascii: "\n")) }
+            } else {
+                if bytes.isEmpty { continue }
+                bytes = header + bytes
+            }
+            if bytes.count <= header.count && rows > 0 { continue }
+            let block: Dataset
+            do {
+                block = try bytes.withUnsafeBufferPointer { try TableReader.parseCSV($0, file: csv, options: opts) }
+            } catch let StrataError.badData(file, line, column, message) {
+                if message.hasPrefix("the file has a header but no data rows") && rows > 0 { continue }
+                throw StrataError.badData(file: file, line: line.map { $0 <= 1 ? $0 : lineBase + $0 - 1 }, column: column, message: message)
+            }
+            if columns.isEmpty {
+                columns = block.columns
+                idColumn = block.idColumn
+                opts.columns = columns
+                opts.idColumn = idColumn
+                if idColumn != nil {
+                    let path = create(tmp + ".ids")
+                    cleanup.append(path)
+                    idsHandle = FileHandle(forWritingAtPath: path)
+                }
+            }
+            block.values.withUnsafeBytes { try? data.write(contentsOf: Data($0)) }
+            if let h = idsHandle, let ids = block.ids {
+                var text = ""
+                text.reserveCapacity(ids.count * 12)
+                for id in ids { text += id; text += "\n" }
+                try h.write(contentsOf: Data(text.utf8))
+            }
+            rows += block.rows
+            lineBase += bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) } - 1
+            progress?(rows)
+        }
+        guard rows > 0 else { throw StrataError.badData(file: csv, line: nil, column: nil, message: "the file has a header but no data rows") }
+        // The real header, padded to the reserved 128 bytes (numpy format 1.0).
+        var dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(columns.count)), }"
+        let total = 10 + dict.utf8.count + 1
+        guard total <= headerBytes else { throw StrataError.invalidArgument("\(csv): too many rows/columns for the .npy header") }
+        dict += String(repeating: " ", count: headerBytes - total) + "\n"
+        var head: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8((headerBytes - 10) & 0xff), UInt8((headerBytes - 10) >> 8)]
+        head += Array(dict.utf8)
+        try data.seek(toOffset: 0)
+        try data.write(contentsOf: Data(head))
+        try data.synchronize()
+        try data.close()
+        try idsHandle?.synchronize()
+        try idsHandle?.close()
+        let sidecar = Sidecar(columns: columns, idColumn: idColumn, idsFile: idColumn == nil ? nil : URL(fileURLWithPath: out).lastPathComponent + ".ids",
+                              rows: rows, source: csv)
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        var batch = OutputBatch()
+        try batch.stage(try e.encode(sidecar), to: out + ".json")
+        batch.adopt(temporary: tmp, as: out)
+        if idColumn != nil { batch.adopt(temporary: tmp + ".ids", as: out + ".ids") }
+        try batch.commit()
+        cleanup = []
+        return Result(rows: rows, columns: columns, idColumn: idColumn, seconds: Date().timeIntervalSince(t0))
+    }
+
+    private static func create(_ path: String) -> String {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        return path
+    }
+}

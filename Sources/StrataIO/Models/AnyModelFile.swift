@@ -1,0 +1,51 @@
+import StrataCore
+import Foundation
+
+/// A model file of any kind, for `strata predict`.
+public enum AnyModelFile {
+    case kmeans(KMeansModel)
+    case gmm(GMMModelFile)
+
+    public static func load(path: String) throws -> AnyModelFile {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw StrataError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        let header: ModelHeader
+        do { header = try JSONDecoder().decode(ModelHeader.self, from: data) } catch {
+            throw StrataError.badData(file: path, line: nil, column: nil, message: "not a Strata model file (expected JSON with format_version and model)")
+        }
+        guard header.formatVersion <= KMeansModel.currentFormatVersion else {
+            throw StrataError.badData(file: path, line: nil, column: nil,
+                                      message: "model format_version \(header.formatVersion) is newer than this strata understands; upgrade strata")
+        }
+        switch header.model {
+        case "kmeans":
+            do { return .kmeans(try JSONDecoder().decode(KMeansModel.self, from: data).validated(path: path)) } catch let e as StrataError { throw e } catch {
+                throw StrataError.badData(file: path, line: nil, column: nil, message: "malformed K-Means model: \(error)")
+            }
+        case "gmm":
+            do { return .gmm(try JSONDecoder().decode(GMMModelFile.self, from: data).validated(path: path)) } catch let e as StrataError { throw e } catch {
+                throw StrataError.badData(file: path, line: nil, column: nil, message: "malformed Gaussian-mixture model: \(error)")
+            }
+        default:
+            throw StrataError.badData(file: path, line: nil, column: nil, message: "model type '\(header.model)' is not supported by this strata version")
+        }
+    }
+
+    public var columns: [String] {
+        switch self { case let .kmeans(m): return m.columns; case let .gmm(m): return m.columns }
+    }
+
+    /// The feature stages stored with the model.
+    public var stages: FeatureStages {
+        switch self {
+        case let .kmeans(m): return FeatureStages(preprocessing: m.preprocessing, pca: m.pca)
+        case let .gmm(m): return FeatureStages(preprocessing: m.preprocessing, pca: m.pca)
+        }
+    }
+
+    public var idColumn: String? {
+        switch self { case let .kmeans(m): return m.idColumn; case let .gmm(m): return m.idColumn }
+    }
+}

@@ -1,0 +1,139 @@
+import StrataCore
+import Foundation
+import StrataKernels
+import StrataLinalg
+
+extension PCAModelFile {
+    /// The model the stored file describes.
+    public var pcaModel: PCAModel {
+        PCAModel(mean: mean, components: components.flatMap { $0 }, explainedVariance: explainedVariance,
+                 explainedVarianceRatio: explainedVarianceRatio, singularValues: singularValues, noiseVariance: noiseVariance,
+                 whiten: whiten, samples: trainingRows, solver: PCASolver(rawValue: solver) ?? .covariance)
+    }
+}
+
+extension RawTable {
+    /// A numeric dataset (e.g. from .npy) as a raw table without missing values.
+    public init(_ d: Dataset) {
+        self.init(source: d.source, rows: d.rows, numericNames: d.columns,
+                  numeric: d.withRows { x, _ in (0..<d.cols).map { j in (0..<d.rows).map { x.base[$0 * d.cols + j] } } },
+                  categoricalNames: [], categorical: [], idColumn: d.idColumn, ids: d.ids, lines: Array(1...max(1, d.rows)).map { $0 + 1 })
+    }
+}
+
+/// The feature stages in front of a model: preprocessing, then optional PCA. Fitted once on the
+/// training input, stored in model.json, and replayed by `predict` on new input.
+public struct FeatureStages: Sendable, Equatable {
+    public var preprocessing: FittedPipeline?
+    public var pca: PCAModelFile?
+    public var report: PreprocessReport?
+
+    public init(preprocessing: FittedPipeline? = nil, pca: PCAModelFile? = nil, report: PreprocessReport? = nil) {
+        self.preprocessing = preprocessing
+        self.pca = pca
+        self.report = report
+    }
+
+    public var isEmpty: Bool { preprocessing == nil && pca == nil }
+
+    /// Reads `path` and fits the stages: with identity preprocessing and no PCA this is the plain
+    /// reader. PCA (`pcaComponents`) is fitted on the preprocessed features.
+    public static func fit(path: String, read: TableReadOptions, preprocess: PreprocessOptions, pcaComponents: Int?,
+                           seed: UInt64, threads: Int) throws -> (Dataset, FeatureStages) {
+        var stages = FeatureStages()
+        var data: Dataset
+        if preprocess.isIdentity {
+            data = try TableReader.read(path: path, options: read)
+        } else {
+            let raw: RawTable
+            if path.lowercased().hasSuffix(".npy") {
+                guard preprocess.categorical.isEmpty else { throw StrataError.invalidArgument("\(path): .npy files have no categorical columns") }
+                raw = RawTable(try TableReader.read(path: path, options: read))
+            } else {
+                raw = try RawTable.read(path: path, numeric: read.columns, categorical: preprocess.categorical, idColumn: read.idColumn,
+                                        delimiter: read.delimiter)
+            }
+            let (pipeline, d, report) = try FittedPipeline.fit(raw, options: preprocess)
+            stages.preprocessing = pipeline
+            stages.report = report
+            data = d
+        }
+        if let c = pcaComponents {
+            var o = PCAOptions(components: .count(c))
+            o.seed = seed
+            o.threads = threads
+            let m = try PCA.fit(data, options: o)
+            let file = PCAModelFile(m, columns: data.columns)
+            let z = try m.transform(data, threads: threads)
+            data = Dataset(rows: data.rows, cols: m.count, values: z.storage, columns: (0..<m.count).map { "pc\($0)" },
+                           idColumn: data.idColumn, ids: data.ids, weightsColumn: data.weightsColumn, weights: data.weights, source: data.source)
+            stages.pca = file
+        }
+        return (data, stages)
+    }
+
+    /// Reads new input and applies the stored stages; `modelColumns` are the plain columns when
+    /// there is no preprocessing.
+    public func apply(path: String, idColumn: String?, modelColumns: [String], threads: Int,
+                      memoryBudget: Int = MemoryBudget.defaultBytes) throws -> Dataset {
+        var budget = TableReadOptions()
+        budget.memoryBudget = memoryBudget
+        var data: Dataset
+        if let p = preprocessing {
+            let raw: RawTable
+            if path.lowercased().hasSuffix(".npy") {
+                raw = RawTable(try TableReader.read(path: path, options: budget))
+            } else {
+                raw = try RawTable.read(path: path, numeric: p.inputNumeric, categorical: p.inputCategorical, idColumn: idColumn)
+            }
+            data = try p.transform(raw)
+        } else {
+            let isNPY = path.lowercased().hasSuffix(".npy")
+            let cols = pca?.columns ?? modelColumns
+            var o = TableReadOptions(columns: isNPY ? nil : cols, idColumn: idColumn)
+            o.memoryBudget = memoryBudget
+            data = try TableReader.read(path: path, options: o)
+        }
+        if let f = pca {
+            let m = f.pcaModel
+            let z = try m.transform(data, threads: threads)
+            data = Dataset(rows: data.rows, cols: m.count, values: z.storage, columns: (0..<m.count).map { "pc\($0)" },
+                           idColumn: data.idColumn, ids: data.ids, source: data.source)
+        }
+        return data
+    }
+
+    /// A centroid or mean in model space, back in original units for the numeric input columns
+    /// (undoes PCA, scaling and log1p); nil when there are no stages to undo.
+    public func originalUnits(_ point: [Double]) -> [Double]? {
+        if isEmpty { return nil }
+        var v = point
+        if let f = pca {
+            let m = f.pcaModel
+            let z = Matrix<Float>(rows: 1, cols: v.count, storage: v.map { Float($0) })
+            v = m.inverseTransform(z).storage
+        }
+        if let p = preprocessing { v = Array(p.inverseTransform(v).prefix(p.numeric.count)) }
+        return v
+    }
+
+    /// JSON summary for run output.
+    public var summary: [String: Any] {
+        var out: [String: Any] = [:]
+        if let p = preprocessing {
+            out["output_columns"] = p.outputColumns
+            out["scale"] = p.scaling.rawValue
+        }
+        if let r = report {
+            out["missing"] = r.missing
+            out["imputed"] = r.imputed
+            out["clipped"] = r.clipped
+            out["dropped_rows"] = r.droppedRows
+        }
+        if let f = pca {
+            out["pca_components"] = f.components.count
+            out["pca_explained_variance_ratio"] = f.explainedVarianceRatio
+        }
+        return out
+    }
+}

@@ -1,0 +1,274 @@
+import StrataCore
+import StrataCustomers
+import StrataIO
+import Foundation
+
+/// Everything `strata segment` does, as one plain, documented value: read from a YAML or JSON job
+/// file (keys in snake_case, as below), overridden by command-line flags. Every field has a
+/// default chosen for customer data; a job file only names what differs.
+///
+/// Unknown keys are an error (a typo must not silently fall back to a default).
+public struct SegmentConfig: Codable, Sendable, Equatable {
+    /// How to read an order log (all column references are header names or 1-based positions).
+    public struct Transactions: Codable, Sendable, Equatable {
+        public var path: String
+        public var customerColumn: String = "customer_id"
+        public var dateColumn: String = "date"
+        public var amountColumn: String = "amount"
+        public var quantityColumn: String? = nil
+        /// With a product column the report gets ABC (Pareto) product classes, overall and per segment.
+        public var productColumn: String? = nil
+        /// `,` `;` `tab` or `whitespace`.
+        public var delimiter: String = ","
+        public var header: Bool = true
+        /// strftime-style, e.g. `%Y%m%d`; default ISO 8601.
+        public var dateFormat: String? = nil
+        /// Reference day for recency and tenure (default: the last transaction day).
+        public var asOf: String? = nil
+        /// CLV horizon in weeks (BG/NBD and Gamma-Gamma are fitted in weeks).
+        public var clvHorizonWeeks: Int = 52
+        /// Discount rate per week.
+        public var clvDiscount: Double = 0.0015
+        /// Derive CLV features (fits BG/NBD + Gamma-Gamma); off keeps only RFM features.
+        public var clv: Bool = true
+        /// The first bad row is fatal instead of counted and skipped.
+        public var strict: Bool = false
+
+        public init(path: String) { self.path = path }
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case path, customerColumn = "customer_column", dateColumn = "date_column", amountColumn = "amount_column"
+            case quantityColumn = "quantity_column", productColumn = "product_column", delimiter, header
+            case dateFormat = "date_format", asOf = "as_of", clvHorizonWeeks = "clv_horizon_weeks", clvDiscount = "clv_discount"
+            case clv, strict
+        }
+    }
+
+    // MARK: inputs
+    /// Customer feature table (CSV with a header, or .npy). Optional when `transactions` is given.
+    public var customers: String? = nil
+    /// Customer id column (default: a column named `id` or `customer_id`).
+    public var idColumn: String? = nil
+    /// Numeric feature columns (default: every numeric column but the id).
+    public var columns: [String]? = nil
+    /// Categorical columns, one-hot encoded (default: text columns with at most 50 distinct values
+    /// in the first 1,000 rows; the id column never).
+    public var categorical: [String]? = nil
+    /// Columns never used as features.
+    public var exclude: [String] = []
+    public var transactions: Transactions? = nil
+
+    // MARK: preprocessing (see `PreprocessOptions`)
+    /// none | drop | mean | median | most_frequent | constant:V.
+    public var impute: String = "median"
+    /// none | quantile[:LO:HI] | iqr[:F]. Winsorizing at 1%/99% keeps a few whales from owning a segment.
+    public var clip: String = "quantile:0.01:0.99"
+    /// Columns through log1p. Default: every non-negative numeric column with skewness > 1 (spend,
+    /// frequency and CLV usually are).
+    public var log: [String]? = nil
+    /// none | standard | robust | minmax.
+    public var scale: String = "standard"
+    public var oneHotMax: Int = 10
+    /// Project onto this many principal components before the model (default: no PCA).
+    public var pca: Int? = nil
+
+    // MARK: model
+    /// kmeans | gmm.
+    public var algorithm: String = "kmeans"
+    /// GMM covariance: full | diag | tied | spherical.
+    public var covariance: String = "full"
+    /// Fixed number of segments; nil chooses k by a sweep over `kMin...kMax`.
+    public var k: Int? = nil
+    public var kMin: Int = 2
+    public var kMax: Int = 10
+    /// The k sweep runs on a seeded sample of at most this many customers (the final model always
+    /// uses every customer).
+    public var sweepSample: Int = 200_000
+    public var nInit: Int = 4
+    public var maxIter: Int = 300
+    public var seed: UInt64 = 42
+    /// Worker threads (default: cores). Results do not depend on it.
+    public var threads: Int? = nil
+
+    // MARK: profiles, privacy, outputs
+    /// Segments smaller than this are merged into "other" in the report and profiles (k-anonymity).
+    public var minSegmentSize: Int = 50
+    /// Replace customer ids in outputs by a salted hash (HMAC-SHA-256, 16 hex digits).
+    public var pseudonymize: Bool = false
+    /// The salt; or name an environment variable in `salt_env` (preferred: keeps it out of files).
+    public var salt: String? = nil
+    public var saltEnv: String? = nil
+    /// Segment names that override the generated ones, by segment id ("0": "VIP").
+    public var names: [String: String] = [:]
+    /// Which columns play the roles the naming rules use (recency, frequency, monetary, tenure);
+    /// by default inferred from column names.
+    public var roles: [String: String] = [:]
+    /// Depth of the explaining decision tree (1-3).
+    public var treeDepth: Int = 3
+    /// Customers drawn for the 2-D projection chart.
+    public var scatterSample: Int = 2_000
+    public var out: String = "strata-out"
+    /// A previous run's output directory: migration between the two runs goes to migration.json
+    /// and the report.
+    public var previous: String? = nil
+    /// Write report.html (off: every other output still written).
+    public var report: Bool = true
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case customers, idColumn = "id_column", columns, categorical, exclude, transactions
+        case impute, clip, log, scale, oneHotMax = "one_hot_max", pca
+        case algorithm, covariance, k, kMin = "k_min", kMax = "k_max", sweepSample = "sweep_sample", nInit = "n_init"
+        case maxIter = "max_iter", seed, threads
+        case minSegmentSize = "min_segment_size", pseudonymize, salt, saltEnv = "salt_env", names, roles
+        case treeDepth = "tree_depth", scatterSample = "scatter_sample", out, previous, report
+    }
+
+    /// Decodes with defaults for absent keys (Swift's synthesized decoding has no defaults).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        var s = SegmentConfig()
+        func get<T: Decodable>(_ key: CodingKeys, _ into: inout T) throws { if let v = try c.decodeIfPresent(T.self, forKey: key) { into = v } }
+        func opt<T: Decodable>(_ key: CodingKeys, _ into: inout T?) throws { if let v = try c.decodeIfPresent(T.self, forKey: key) { into = v } }
+        try opt(.customers, &s.customers); try opt(.idColumn, &s.idColumn); try opt(.columns, &s.columns)
+        try opt(.categorical, &s.categorical); try get(.exclude, &s.exclude); try opt(.transactions, &s.transactions)
+        try get(.impute, &s.impute); try get(.clip, &s.clip); try opt(.log, &s.log); try get(.scale, &s.scale)
+        try get(.oneHotMax, &s.oneHotMax); try opt(.pca, &s.pca)
+        try get(.algorithm, &s.algorithm); try get(.covariance, &s.covariance); try opt(.k, &s.k)
+        try get(.kMin, &s.kMin); try get(.kMax, &s.kMax); try get(.sweepSample, &s.sweepSample); try get(.nInit, &s.nInit)
+        try get(.maxIter, &s.maxIter); try get(.seed, &s.seed); try opt(.threads, &s.threads)
+        try get(.minSegmentSize, &s.minSegmentSize); try get(.pseudonymize, &s.pseudonymize); try opt(.salt, &s.salt)
+        try opt(.saltEnv, &s.saltEnv); try get(.names, &s.names); try get(.roles, &s.roles); try get(.treeDepth, &s.treeDepth)
+        try get(.scatterSample, &s.scatterSample); try get(.out, &s.out); try opt(.previous, &s.previous); try get(.report, &s.report)
+        self = s
+    }
+
+    /// Checks a parsed job file (YAML or JSON, as nested dictionaries) for unknown keys, so a
+    /// typo is an error rather than a silent default.
+    public static func checkKeys(_ object: Any, file: String) throws {
+        guard let top = object as? [String: Any] else {
+            throw StrataError.badData(file: file, line: nil, column: nil, message: "the job file must be a mapping of option names to values")
+        }
+        try checkKeys(top, known: CodingKeys.allCases.map(\.rawValue), where: "", file: file)
+        if let t = top["transactions"] as? [String: Any] {
+            try checkKeys(t, known: Transactions.CodingKeys.allCases.map(\.rawValue), where: "transactions.", file: file)
+        }
+    }
+
+    /// A decoding failure as an error naming the job file and the option.
+    public static func describe(_ error: Error, file: String) -> StrataError {
+        switch error {
+        case let e as StrataError: return e
+        case let DecodingError.typeMismatch(type, ctx):
+            return .badData(file: file, line: nil, column: ctx.codingPath.map(\.stringValue).joined(separator: "."), message: "expected a value of type \(type)")
+        case let DecodingError.valueNotFound(type, ctx):
+            return .badData(file: file, line: nil, column: ctx.codingPath.map(\.stringValue).joined(separator: "."), message: "expected a value of type \(type)")
+        case let DecodingError.keyNotFound(key, ctx):
+            return .badData(file: file, line: nil, column: (ctx.codingPath + [key]).map(\.stringValue).joined(separator: "."), message: "required key is missing")
+        case let DecodingError.dataCorrupted(ctx):
+            return .badData(file: file, line: nil, column: ctx.codingPath.map(\.stringValue).joined(separator: "."), message: ctx.debugDescription)
+        default:
+            return .badData(file: file, line: nil, column: nil, message: "invalid job file: \(error)")
+        }
+    }
+
+    static func checkKeys(_ object: [String: Any], known: [String], where prefix: String, file: String) throws {
+        for key in object.keys.sorted() where !known.contains(key) {
+            let close = known.min { editDistance($0, key) < editDistance($1, key) }
+            throw StrataError.badData(file: file, line: nil, column: prefix + key,
+                                      message: "unknown option" + (close.map { "; did you mean '\(prefix)\($0)'?" } ?? ""))
+        }
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(1, a.count) where !a.isEmpty {
+            var prev = row[0]
+            row[0] = i
+            for j in 1...max(1, b.count) where !b.isEmpty {
+                let cur = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+                prev = cur
+            }
+        }
+        return row[b.count]
+    }
+
+    /// Checks values and combinations; errors name the option and say what is allowed.
+    public func validate() throws {
+        func bad(_ s: String) -> StrataError { .invalidArgument(s) }
+        if customers == nil && transactions == nil { throw bad("give a customer table (customers / --customers) or an order log (transactions / --transactions), or use --demo") }
+        if PreprocessOptions.parseImpute(impute) == nil { throw bad("impute must be none, drop, mean, median, most_frequent or constant:V (got '\(impute)')") }
+        if PreprocessOptions.parseClip(clip) == nil { throw bad("clip must be none, quantile[:LO:HI] or iqr[:F] (got '\(clip)')") }
+        if PreprocessOptions.Scale(rawValue: scale) == nil { throw bad("scale must be none, standard, robust or minmax (got '\(scale)')") }
+        if !["kmeans", "gmm"].contains(algorithm) { throw bad("algorithm must be kmeans or gmm (got '\(algorithm)')") }
+        if CovarianceType(rawValue: covariance) == nil { throw bad("covariance must be full, diag, tied or spherical (got '\(covariance)')") }
+        if let k, k < 1 { throw bad("k must be at least 1") }
+        if k == nil && !(2 <= kMin && kMin <= kMax) { throw bad("k_min and k_max must satisfy 2 <= k_min <= k_max (got \(kMin), \(kMax))") }
+        if sweepSample < 100 { throw bad("sweep_sample must be at least 100") }
+        if nInit < 1 || maxIter < 1 { throw bad("n_init and max_iter must be at least 1") }
+        if let t = threads, t < 1 { throw bad("threads must be at least 1") }
+        if let p = pca, p < 1 { throw bad("pca must be at least 1") }
+        if oneHotMax < 1 { throw bad("one_hot_max must be at least 1") }
+        if minSegmentSize < 1 { throw bad("min_segment_size must be at least 1") }
+        if !(1...3).contains(treeDepth) { throw bad("tree_depth must be 1, 2 or 3") }
+        if scatterSample < 0 { throw bad("scatter_sample must be >= 0") }
+        for key in roles.keys where !SegmentRoles.Role.allCases.map(\.rawValue).contains(key) {
+            throw bad("roles: '\(key)' is not a role; roles are recency, frequency, monetary, tenure")
+        }
+        for key in names.keys where Int(key) == nil { throw bad("names: key '\(key)' is not a segment id (0, 1, ...)") }
+        if pseudonymize && resolvedSalt == nil {
+            throw bad("pseudonymize needs a salt: set salt_env to an environment variable holding it (or salt / --salt)")
+        }
+        if let t = transactions {
+            if TransactionOptions.parseDelimiter(t.delimiter) == nil { throw bad("transactions.delimiter must be , ; tab or whitespace") }
+            if t.clvHorizonWeeks < 1 { throw bad("transactions.clv_horizon_weeks must be at least 1") }
+            if !(t.clvDiscount >= 0) { throw bad("transactions.clv_discount must be >= 0") }
+        }
+    }
+
+    /// The salt from `salt_env` (preferred) or `salt`.
+    public var resolvedSalt: String? {
+        if let name = saltEnv, let v = ProcessInfo.processInfo.environment[name], !v.isEmpty { return v }
+        return salt.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    var preprocessOptions: PreprocessOptions {
+        var o = PreprocessOptions()
+        o.impute = PreprocessOptions.parseImpute(impute) ?? .median
+        o.clip = PreprocessOptions.parseClip(clip) ?? .none
+        o.scale = PreprocessOptions.Scale(rawValue: scale) ?? .standard
+        o.oneHotMax = oneHotMax
+        return o
+    }
+
+    /// The config as JSON for run.json, with the salt masked.
+    public func recorded() throws -> Any {
+        var c = self
+        if c.salt != nil { c.salt = "***" }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try JSONSerialization.jsonObject(with: encoder.encode(c))
+    }
+}
+
+extension SegmentConfig.Transactions {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(path: try c.decode(String.self, forKey: .path))
+        func get<T: Decodable>(_ key: CodingKeys, _ into: inout T) throws { if let v = try c.decodeIfPresent(T.self, forKey: key) { into = v } }
+        func opt<T: Decodable>(_ key: CodingKeys, _ into: inout T?) throws { if let v = try c.decodeIfPresent(T.self, forKey: key) { into = v } }
+        try get(.customerColumn, &customerColumn); try get(.dateColumn, &dateColumn); try get(.amountColumn, &amountColumn)
+        try opt(.quantityColumn, &quantityColumn); try opt(.productColumn, &productColumn); try get(.delimiter, &delimiter)
+        try get(.header, &header); try opt(.dateFormat, &dateFormat); try opt(.asOf, &asOf)
+        try get(.clvHorizonWeeks, &clvHorizonWeeks); try get(.clvDiscount, &clvDiscount); try get(.clv, &clv); try get(.strict, &strict)
+    }
+
+    var options: TransactionOptions {
+        TransactionOptions(customer: customerColumn, date: dateColumn, amount: amountColumn, quantity: quantityColumn, product: productColumn,
+                           delimiter: delimiter, hasHeader: header, dateFormat: dateFormat, strict: strict)
+    }
+
+}

@@ -1,0 +1,237 @@
+import StrataCore
+import StrataCustomers
+import StrataIO
+import Foundation
+import StrataKernels
+
+/// Summary statistics of one feature in one group, in original units (missing values ignored).
+public struct FeatureStats: Codable, Sendable, Equatable {
+    public var feature: String
+    public var count: Int
+    public var mean: Double?
+    public var median: Double?
+    public var q1: Double?
+    public var q3: Double?
+    /// 10th and 90th percentiles (the whiskers of the report's box plots).
+    public var p10: Double?
+    public var p90: Double?
+    /// Segment mean / population mean (nil when the population mean is 0).
+    public var lift: Double?
+    /// (segment mean - population mean) / population standard deviation on the modelling scale
+    /// (after log1p and clipping), so a few extreme customers do not dominate it.
+    public var standardizedDifference: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case feature, count, mean, median, q1, q3, p10, p90, lift, standardizedDifference = "standardized_difference"
+    }
+}
+
+public struct CategoryShare: Codable, Sendable, Equatable {
+    public var column: String
+    public var category: String
+    public var share: Double
+    public var populationShare: Double
+    public var lift: Double
+    enum CodingKeys: String, CodingKey { case column, category, share, populationShare = "population_share", lift }
+}
+
+public struct Distinguishing: Codable, Sendable, Equatable {
+    public var feature: String
+    public var standardizedDifference: Double
+    public var lift: Double?
+    enum CodingKeys: String, CodingKey { case feature, standardizedDifference = "standardized_difference", lift }
+}
+
+/// One reported group: a segment, "other" (small segments merged), or the whole population.
+public struct GroupProfile: Codable, Sendable, Equatable {
+    /// Segment id; nil for "other" and the population.
+    public var id: Int?
+    public var name: String
+    public var description: String
+    public var size: Int
+    public var share: Double
+    /// For "other": the segment ids merged into it.
+    public var mergedSegments: [Int]?
+    public var features: [FeatureStats]
+    public var distinguishing: [Distinguishing]
+    public var overRepresentedCategories: [CategoryShare]
+    public var revenue: Double?
+    public var revenueShare: Double?
+    public var clvTotal: Double?
+    public var clvMean: Double?
+    /// RFM named segment -> customers.
+    public var rfmMix: [String: Int]?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, description, size, share, mergedSegments = "merged_segments", features, distinguishing
+        case overRepresentedCategories = "over_represented_categories", revenue, revenueShare = "revenue_share"
+        case clvTotal = "clv_total", clvMean = "clv_mean", rfmMix = "rfm_mix"
+    }
+}
+
+/// Per-customer values the profiles summarize besides the features.
+public struct ProfileExtras: Sendable {
+    public var revenue: [Double]? = nil
+    public var clv: [Double]? = nil
+    public var rfmSegment: [String]? = nil
+    public init() {}
+}
+
+/// Segment profiles: statistics in original units per reportable group, with segments smaller
+/// than the privacy threshold merged into "other" (never reported individually).
+///
+/// Cost: one counting sort of the rows by group, then per feature a gather and a sort of each
+/// group's values (O(n log n) per feature, features in parallel); memory O(n) per thread.
+public enum SegmentProfiler {
+    public struct Output: Sendable {
+        public var population: GroupProfile
+        /// Reportable segments (size >= threshold), in segment-id order.
+        public var segments: [GroupProfile]
+        public var other: GroupProfile?
+        /// Standardized differences of every segment (small ones included: they drive naming,
+        /// and are never written out), [segment][numeric feature].
+        public var allZ: [[Double]]
+    }
+
+    /// `raw` holds the original values of the modelled rows; `model` the preprocessed features
+    /// (numeric columns first, in `raw.numericNames` order).
+    public static func profile(raw: RawTable, model: Dataset, labels: [Int32], k: Int, minSize: Int,
+                               extras: ProfileExtras, threads: Int) -> Output {
+        let n = raw.rows
+        var sizes = [Int](repeating: 0, count: k)
+        for l in labels { sizes[Int(l)] += 1 }
+        let small = (0..<k).filter { sizes[$0] < minSize }
+        // Groups: reportable segments keep their id; small ones share group k ("other").
+        let groupOf = (0..<k).map { sizes[$0] < minSize ? k : $0 }
+        let groups = k + 1
+        var groupCount = [Int](repeating: 0, count: groups)
+        for l in labels { groupCount[groupOf[Int(l)]] += 1 }
+        var offsets = [Int](repeating: 0, count: groups + 1)
+        for g in 0..<groups { offsets[g + 1] = offsets[g] + groupCount[g] }
+        var order = [Int](repeating: 0, count: n)
+        var cursor = offsets
+        for i in 0..<n { let g = groupOf[Int(labels[i])]; order[cursor[g]] = i; cursor[g] += 1 }
+
+        // Model-scale standardized differences for every segment (not only reportable groups).
+        let numeric = raw.numericNames.count
+        var segSum = [Double](repeating: 0, count: k * numeric), popSum = [Double](repeating: 0, count: numeric)
+        var popSq = [Double](repeating: 0, count: numeric)
+        for i in 0..<n {
+            let l = Int(labels[i])
+            for j in 0..<numeric {
+                let v = Double(model.values[i * model.cols + j])
+                segSum[l * numeric + j] += v; popSum[j] += v; popSq[j] += v * v
+            }
+        }
+        let popMean = popSum.map { $0 / Double(max(1, n)) }
+        let popStd = (0..<numeric).map { j in max(0, popSq[j] / Double(max(1, n)) - popMean[j] * popMean[j]).squareRoot() }
+        let allZ: [[Double]] = (0..<k).map { l in
+            (0..<numeric).map { j in
+                sizes[l] == 0 || popStd[j] == 0 ? 0 : (segSum[l * numeric + j] / Double(sizes[l]) - popMean[j]) / popStd[j]
+            }
+        }
+        var groupZ = [[Double]](repeating: [Double](repeating: 0, count: numeric), count: groups)
+        for g in 0..<groups where groupCount[g] > 0 {
+            var sums = [Double](repeating: 0, count: numeric)
+            for i in order[offsets[g]..<offsets[g + 1]] { for j in 0..<numeric { sums[j] += Double(model.values[i * model.cols + j]) } }
+            groupZ[g] = (0..<numeric).map { popStd[$0] == 0 ? 0 : (sums[$0] / Double(groupCount[g]) - popMean[$0]) / popStd[$0] }
+        }
+
+        // Original-unit statistics per feature (parallel over features, each independent).
+        let stats = UnsafeMutableBufferPointer<FeatureStats?>.allocate(capacity: numeric * (groups + 1))
+        stats.initialize(repeating: nil)
+        defer { stats.deallocate() }
+        let statsBox = UncheckedSendable(stats)
+        Parallel.forEachChunk(numeric, threads: threads) { j in
+            let col = raw.numeric[j]
+            let name = raw.numericNames[j]
+            let all = col.filter { !$0.isNaN }.sorted()
+            let pop = describe(name, all, popMean: nil)
+            statsBox.value[j * (groups + 1) + groups] = pop
+            for g in 0..<groups where groupCount[g] > 0 {
+                var values = [Float]()
+                values.reserveCapacity(groupCount[g])
+                for i in order[offsets[g]..<offsets[g + 1]] where !col[i].isNaN { values.append(col[i]) }
+                values.sort()
+                var s = describe(name, values, popMean: pop.mean)
+                s.standardizedDifference = groupZ[g][j]
+                statsBox.value[j * (groups + 1) + g] = s
+            }
+        }
+
+        // Categories: shares per group and population.
+        func categories(_ g: Int?) -> [CategoryShare] {
+            var out: [CategoryShare] = []
+            for (c, name) in raw.categoricalNames.enumerated() {
+                var pop: [String: Int] = [:]
+                for v in raw.categorical[c] where !v.isEmpty { pop[v, default: 0] += 1 }
+                let popTotal = pop.values.reduce(0, +)
+                guard let g, popTotal > 0 else { continue }
+                var seg: [String: Int] = [:]
+                for i in order[offsets[g]..<offsets[g + 1]] where !raw.categorical[c][i].isEmpty { seg[raw.categorical[c][i], default: 0] += 1 }
+                let segTotal = seg.values.reduce(0, +)
+                guard segTotal > 0 else { continue }
+                for (cat, count) in seg {
+                    let share = Double(count) / Double(segTotal), popShare = Double(pop[cat]!) / Double(popTotal)
+                    let lift = share / popShare
+                    if share >= 0.05 && lift >= 1.25 {
+                        out.append(CategoryShare(column: name, category: cat, share: share, populationShare: popShare, lift: lift))
+                    }
+                }
+            }
+            return Array(out.sorted { ($0.lift, $1.column, $1.category) > ($1.lift, $0.column, $0.category) }.prefix(5))
+        }
+
+        let totalRevenue = extras.revenue.map { $0.reduce(0, +) }
+        func build(_ g: Int?) -> GroupProfile {
+            let rows: ArraySlice<Int> = g.map { order[offsets[$0]..<offsets[$0 + 1]] } ?? order[0..<n]
+            let size = rows.count
+            let features = (0..<numeric).map { j in stats[j * (groups + 1) + (g ?? groups)]! }
+            let distinguishing = g == nil ? [] : features.compactMap { s -> Distinguishing? in
+                guard let z = s.standardizedDifference, abs(z) >= 0.2 else { return nil }
+                return Distinguishing(feature: s.feature, standardizedDifference: z, lift: s.lift)
+            }.sorted { (abs($0.standardizedDifference), $1.feature) > (abs($1.standardizedDifference), $0.feature) }
+            var p = GroupProfile(id: g.flatMap { $0 < k ? $0 : nil }, name: "", description: "", size: size,
+                                 share: n == 0 ? 0 : Double(size) / Double(n), mergedSegments: g == k ? small : nil,
+                                 features: features, distinguishing: Array(distinguishing.prefix(5)),
+                                 overRepresentedCategories: categories(g))
+            if let r = extras.revenue {
+                let v = rows.reduce(0.0) { $0 + r[$1] }
+                p.revenue = v
+                p.revenueShare = totalRevenue! == 0 ? nil : v / totalRevenue!
+            }
+            if let c = extras.clv {
+                let v = rows.reduce(0.0) { $0 + (c[$1].isNaN ? 0 : c[$1]) }
+                p.clvTotal = v
+                p.clvMean = size == 0 ? nil : v / Double(size)
+            }
+            if let r = extras.rfmSegment {
+                var mix: [String: Int] = [:]
+                for i in rows where !r[i].isEmpty { mix[r[i], default: 0] += 1 }
+                p.rfmMix = mix
+            }
+            return p
+        }
+        var population = build(nil)
+        population.name = "All customers"
+        let segments = (0..<k).filter { sizes[$0] >= minSize }.map { build($0) }
+        var other: GroupProfile? = nil
+        if !small.isEmpty && groupCount[k] > 0 {
+            other = build(k)
+            other!.name = "Other (small segments)"
+        }
+        return Output(population: population, segments: segments, other: other, allZ: allZ)
+    }
+
+    static func describe(_ name: String, _ sorted: [Float], popMean: Double?) -> FeatureStats {
+        guard !sorted.isEmpty else { return FeatureStats(feature: name, count: 0) }
+        let values = sorted.map(Double.init)
+        let mean = values.reduce(0, +) / Double(values.count)
+        func q(_ p: Double) -> Double { FittedPipeline.quantile(values, p) }
+        var lift: Double? = nil
+        if let m = popMean, m != 0 { lift = mean / m }
+        return FeatureStats(feature: name, count: values.count, mean: mean, median: q(0.5), q1: q(0.25), q3: q(0.75),
+                            p10: q(0.1), p90: q(0.9), lift: lift, standardizedDifference: nil)
+    }
+}
+

@@ -1,0 +1,333 @@
+import StrataCore
+import StrataCustomers
+import StrataIO
+import Foundation
+
+/// report.html: one self-contained page (inline CSS and SVG, no scripts, no network) for the
+/// people who read the segments. Segments below the privacy threshold appear only inside
+/// "other"; no customer id is ever written into the page.
+///
+/// Every chart is an `<svg class="chart">` with a stable id (listed in the `strata-charts` meta
+/// tag), so tests and users can check the page is complete.
+enum SegmentReport {
+    struct Context {
+        var title: String
+        var source: String
+        var algorithm: String
+        var k: Int
+        var rows: Int
+        var minSegmentSize: Int
+        var profiles: SegmentProfiler.Output
+        var roles: SegmentRoles
+        var sweep: SweepResult?
+        var projection: Projection
+        var rules: SegmentRules
+        var abc: ABCSummary?
+        var migration: Migration?
+        var clvModel: [String: Any]?
+        var preprocessReport: PreprocessReport
+        var logColumns: [String]
+        var pca: Int?
+    }
+
+    /// Reportable groups: segments, then other.
+    static func groups(_ p: SegmentProfiler.Output) -> [GroupProfile] { p.segments + (p.other.map { [$0] } ?? []) }
+
+    static func label(_ g: GroupProfile) -> String { g.id.map { "\($0) · \(g.name)" } ?? g.name }
+
+    static func html(_ c: Context) -> String {
+        var charts: [String] = []
+        var sections: [String] = []
+        func add(_ heading: String, _ intro: String, _ svgs: [SVG], extra: String = "") {
+            charts += svgs.map(\.id)
+            sections.append("<section><h2>\(esc(heading))</h2><p class=\"intro\">\(esc(intro))</p>\(svgs.map(\.markup).joined(separator: "\n"))\(extra)</section>")
+        }
+        let groups = Self.groups(c.profiles)
+        add("Segment sizes", "Customers per segment. Segments smaller than \(c.minSegmentSize) customers are merged into \"other\" and never shown on their own.",
+            [sizes(groups, total: c.rows)], extra: segmentTable(groups))
+        add("Profile heatmap", "Standardized difference of each segment's mean from the population mean (in population standard deviations, on the modelling scale). Red: above average; blue: below.",
+            [heatmap(groups)])
+        add("Feature distributions", "Per feature and segment: median (line), interquartile range (box) and 10th-90th percentiles (whiskers), in original units.",
+            c.profiles.population.features.enumerated().map { distribution($0.offset, feature: $0.element.feature, groups: groups, population: $0.element) })
+        if !c.projection.points.isEmpty {
+            add("2-D projection", String(format: "A seeded sample of %d customers on the first two principal components of the preprocessed features (%.0f%% of the variance).",
+                                         c.projection.points.count, 100 * c.projection.explained.reduce(0, +)), [scatter(c.projection)])
+        }
+        if let s = c.sweep {
+            add("Choice of k", "k = \(s.recommendedK): \(s.reason). Curves over the k sweep (on \(s.trainingRows) customers; silhouette \(s.silhouetteMethod)).",
+                [kCurves(s)])
+        }
+        if groups.contains(where: { $0.rfmMix != nil }) {
+            add("RFM mix", "Share of each segment's customers in the standard RFM segments (R and F quintile scores).", [rfm(groups)])
+        }
+        if groups.contains(where: { $0.clvTotal != nil }) {
+            var intro = "Expected customer lifetime value per segment (BG/NBD purchases x Gamma-Gamma spend, discounted)."
+            if let m = c.clvModel, let h = m["horizon_weeks"] { intro += " Horizon \(h) weeks." }
+            add("Customer lifetime value", intro, [clv(groups)])
+        }
+        if let a = c.abc {
+            add("ABC product classes", "Products ranked by revenue: A make the first 80% of revenue, B the next 15%, C the rest. Per segment: share of the segment's revenue in its own A, B and C products.",
+                [abc(a, groups: groups)], extra: abcTable(a))
+        }
+        if let m = c.migration {
+            add("Segment migration", "Where the previous run's customers are now (\(m.method)): \(m.stayed) stayed, \(m.moved) moved, \(m.churned) churned, \(m.new) new. Cells with fewer than \(c.minSegmentSize) customers are not shown.",
+                [migration(m, minCount: c.minSegmentSize)])
+        }
+        sections.append(rulesSection(c.rules))
+        let pre = c.preprocessReport
+        let notes = "\(SegmentNaming.grouped(c.rows)) customers from \(c.source); \(c.algorithm == "gmm" ? "Gaussian mixture" : "K-Means") with k = \(c.k)"
+            + (c.sweep == nil ? " (fixed)" : " (chosen by sweep)") + "; log1p on \(c.logColumns.isEmpty ? "no column" : c.logColumns.joined(separator: ", "))"
+            + "; \(pre.imputed.values.reduce(0, +)) values imputed, \(pre.clipped.values.reduce(0, +)) clipped, \(pre.droppedRows) rows dropped"
+            + (c.pca.map { "; PCA to \($0) components" } ?? "") + "."
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <meta name="generator" content="strata \(Strata.version)">
+            <meta name="strata-charts" content="\(charts.joined(separator: ","))">
+            <title>\(esc(c.title))</title>
+            <style>
+            body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}
+            h1{font-size:24px;margin-bottom:4px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}
+            .intro{color:#555;font-size:13px}table{border-collapse:collapse;font-size:12px;margin:8px 0}
+            td,th{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}th{background:#f4f4f4}
+            td.num{text-align:right}svg.chart{display:block;margin:8px 0;max-width:100%;height:auto}
+            .rules li{font-family:Menlo,Consolas,monospace;font-size:12px;margin:3px 0}
+            @media print{section{break-inside:avoid}body{margin:0}}
+            </style></head>
+            <body>
+            <h1>\(esc(c.title))</h1>
+            <p class="intro">\(esc(notes))</p>
+            \(sections.joined(separator: "\n"))
+            <footer><p class="intro">Generated by strata \(Strata.version). No customer ids appear in this report.</p></footer>
+            </body></html>
+            """
+    }
+
+    // MARK: charts
+
+    static func sizes(_ groups: [GroupProfile], total: Int) -> SVG {
+        let rowH = 24.0, left = 230.0, width = 900.0
+        var s = SVG(id: "chart-sizes", width: width, height: 20 + rowH * Double(groups.count), title: "Segment sizes")
+        let maxSize = Double(groups.map(\.size).max() ?? 1)
+        for (i, g) in groups.enumerated() {
+            let y = 10 + rowH * Double(i)
+            s.text(left - 8, y + 15, label(g), anchor: "end")
+            let w = (width - left - 140) * Double(g.size) / max(1, maxSize)
+            s.rect(left, y + 3, w, rowH - 6, fill: SVG.color(i), tip: "\(label(g)): \(g.size) customers")
+            s.text(left + w + 6, y + 15, "\(SegmentNaming.grouped(g.size)) (\(SegmentNaming.percent(g.share)))")
+        }
+        return s
+    }
+
+    static func segmentTable(_ groups: [GroupProfile]) -> String {
+        var t = "<table id=\"segment-table\"><tr><th>Segment</th><th>Customers</th><th>Share</th><th>Revenue share</th><th>Description</th><th>Over-represented categories</th></tr>"
+        for g in groups {
+            t += "<tr><td>\(esc(label(g)))</td><td class=\"num\">\(SegmentNaming.grouped(g.size))</td><td class=\"num\">\(SegmentNaming.percent(g.share))</td>"
+            let cats = g.overRepresentedCategories.prefix(3).map { "\($0.column) = \($0.category): \(SegmentNaming.percent($0.share)) vs \(SegmentNaming.percent($0.populationShare))" }
+            t += "<td class=\"num\">\(g.revenueShare.map(SegmentNaming.percent) ?? "")</td><td>\(esc(g.description))</td><td>\(esc(cats.joined(separator: "; ")))</td></tr>"
+        }
+        return t + "</table>"
+    }
+
+    static func heatmap(_ groups: [GroupProfile]) -> SVG {
+        let features = groups.first?.features.map(\.feature) ?? []
+        let left = 230.0, top = 110.0, cellW = max(48, min(90, 640 / Double(max(1, features.count)))), cellH = 26.0
+        var s = SVG(id: "chart-heatmap", width: left + cellW * Double(features.count) + 20, height: top + cellH * Double(groups.count) + 10,
+                    title: "Profile heatmap")
+        for (j, f) in features.enumerated() {
+            let x = left + cellW * (Double(j) + 0.5)
+            s.body(rotatedLabel: f, x: x, y: top - 6)
+        }
+        for (i, g) in groups.enumerated() {
+            let y = top + cellH * Double(i)
+            s.text(left - 8, y + 17, label(g), anchor: "end")
+            for (j, st) in g.features.enumerated() {
+                let z = st.standardizedDifference ?? 0
+                s.rect(left + cellW * Double(j), y, cellW - 1, cellH - 1, fill: divergingColor(z),
+                       tip: "\(label(g)) / \(st.feature): \(String(format: "%+.2f", z)) sd, mean \(short(st.mean ?? .nan))")
+                s.text(left + cellW * (Double(j) + 0.5), y + 17, String(format: "%+.1f", z), anchor: "middle", size: 10)
+            }
+        }
+        return s
+    }
+
+    static func distribution(_ index: Int, feature: String, groups: [GroupProfile], population: FeatureStats) -> SVG {
+        let left = 230.0, width = 900.0, rowH = 20.0, top = 26.0
+        var s = SVG(id: "chart-dist-\(index)", width: width, height: top + rowH * Double(groups.count + 1) + 24, title: "Distribution of \(feature)")
+        let stats = groups.map { $0.features[index] } + [population]
+        let lo = stats.compactMap(\.p10).min() ?? 0, hi = stats.compactMap(\.p90).max() ?? 1
+        let span = hi > lo ? hi - lo : 1
+        func x(_ v: Double) -> Double { left + (width - left - 20) * (v - lo) / span }
+        s.text(8, 16, feature, weight: "bold")
+        let labels = groups.map(label) + ["All customers"]
+        for (i, st) in stats.enumerated() {
+            let y = top + rowH * Double(i)
+            s.text(left - 8, y + 14, labels[i], anchor: "end", size: 10)
+            guard let p10 = st.p10, let q1 = st.q1, let med = st.median, let q3 = st.q3, let p90 = st.p90 else { continue }
+            let color = i < groups.count ? SVG.color(i) : "#888"
+            s.line(x(p10), y + 10, x(p90), y + 10, stroke: color)
+            s.rect(x(q1), y + 4, max(1.5, x(q3) - x(q1)), 12, fill: color,
+                   tip: "\(labels[i]): median \(short(med)), IQR \(short(q1))-\(short(q3)), p10-p90 \(short(p10))-\(short(p90))")
+            s.line(x(med), y + 3, x(med), y + 17, stroke: "#111", width: 2)
+        }
+        let axisY = top + rowH * Double(stats.count) + 4
+        s.line(left, axisY, width - 20, axisY, stroke: "#999")
+        for t in ticks(lo, hi) { s.line(x(t), axisY, x(t), axisY + 4, stroke: "#999"); s.text(x(t), axisY + 15, short(t), anchor: "middle", size: 10) }
+        return s
+    }
+
+    static func scatter(_ p: Projection) -> SVG {
+        let w = 900.0, h = 520.0, left = 40.0, right = 230.0, top = 10.0, bottom = 30.0
+        var s = SVG(id: "chart-projection", width: w, height: h, title: "2-D projection of a customer sample")
+        let xs = p.points.map(\.x), ys = p.points.map(\.y)
+        let x0 = xs.min() ?? 0, x1 = xs.max() ?? 1, y0 = ys.min() ?? 0, y1 = ys.max() ?? 1
+        func px(_ v: Double) -> Double { left + (w - left - right) * (v - x0) / max(1e-12, x1 - x0) }
+        func py(_ v: Double) -> Double { h - bottom - (h - top - bottom) * (v - y0) / max(1e-12, y1 - y0) }
+        s.rect(left, top, w - left - right, h - top - bottom, fill: "#fafafa", stroke: "#ddd")
+        for pt in p.points { s.circle(px(pt.x), py(pt.y), 2.2, fill: SVG.color(pt.group), opacity: 0.65) }
+        s.text((left + w - right) / 2, h - 8, "PC1", anchor: "middle")
+        s.text(12, h / 2, "PC2")
+        for (g, name) in p.groups.enumerated() {
+            let y = top + 14 + 18 * Double(g)
+            s.rect(w - right + 12, y - 9, 10, 10, fill: SVG.color(g))
+            s.text(w - right + 28, y, name, size: 11)
+        }
+        return s
+    }
+
+    static func kCurves(_ r: SweepResult) -> SVG {
+        var panels: [(String, [(Int, Double)])] = [("inertia", r.points.map { ($0.k, $0.inertia) })]
+        let sil = r.points.compactMap { p in p.silhouette.map { (p.k, $0) } }
+        if !sil.isEmpty { panels.append(("silhouette (higher is better)", sil)) }
+        let db = r.points.compactMap { p in p.daviesBouldin.map { (p.k, $0) } }
+        if !db.isEmpty { panels.append(("Davies-Bouldin (lower is better)", db)) }
+        let ch = r.points.compactMap { p in p.calinskiHarabasz.map { (p.k, $0) } }
+        if !ch.isEmpty { panels.append(("Calinski-Harabasz (higher is better)", ch)) }
+        let bic = r.points.compactMap { p in p.bic.map { (p.k, $0) } }
+        if !bic.isEmpty { panels.append(("BIC (lower is better)", bic)) }
+        let pw = 430.0, ph = 190.0, cols = 2
+        let rows = (panels.count + cols - 1) / cols
+        var s = SVG(id: "chart-k-selection", width: pw * Double(cols) + 20, height: ph * Double(rows) + 10, title: "Choice of k")
+        let kmin = Double(r.points.map(\.k).min() ?? 1), kmax = Double(r.points.map(\.k).max() ?? 2)
+        for (i, panel) in panels.enumerated() {
+            let ox = 10 + pw * Double(i % cols), oy = 5 + ph * Double(i / cols)
+            let l = ox + 55, rgt = ox + pw - 15, t = oy + 24, b = oy + ph - 28
+            let vs = panel.1.map(\.1)
+            let lo = vs.min() ?? 0, hi = vs.max() ?? 1
+            func x(_ k: Double) -> Double { l + (rgt - l) * (k - kmin) / max(1, kmax - kmin) }
+            func y(_ v: Double) -> Double { b - (b - t) * (v - lo) / max(1e-12, hi - lo) }
+            s.text(ox + 4, oy + 14, panel.0, size: 11, weight: "bold")
+            s.line(l, b, rgt, b, stroke: "#999"); s.line(l, t, l, b, stroke: "#999")
+            for k in r.points.map(\.k) { s.text(x(Double(k)), b + 14, String(k), anchor: "middle", size: 10) }
+            s.text(l - 4, t + 4, short(hi), anchor: "end", size: 9); s.text(l - 4, b, short(lo), anchor: "end", size: 9)
+            s.line(x(Double(r.recommendedK)), t, x(Double(r.recommendedK)), b, stroke: "#e15759", width: 1.5, dash: true)
+            s.polyline(panel.1.map { (x(Double($0.0)), y($0.1)) }, stroke: "#4e79a7")
+            for (k, v) in panel.1 { s.circle(x(Double(k)), y(v), 3, fill: k == r.recommendedK ? "#e15759" : "#4e79a7") }
+        }
+        return s
+    }
+
+    static func stackedBars(id: String, title: String, groups: [GroupProfile], categories: [String], shares: (GroupProfile) -> [String: Double]) -> SVG {
+        let left = 230.0, width = 900.0, rowH = 24.0, legendH = 22.0 * Double((categories.count + 4) / 5)
+        var s = SVG(id: id, width: width, height: 14 + rowH * Double(groups.count) + legendH + 10, title: title)
+        let barW = width - left - 20
+        for (i, g) in groups.enumerated() {
+            let y = 8 + rowH * Double(i)
+            s.text(left - 8, y + 15, label(g), anchor: "end")
+            var x = left
+            let sh = shares(g)
+            for (c, cat) in categories.enumerated() {
+                let v = sh[cat] ?? 0
+                guard v > 0 else { continue }
+                s.rect(x, y + 3, barW * v, rowH - 6, fill: SVG.color(c), tip: "\(label(g)) / \(cat): \(SegmentNaming.percent(v))")
+                if barW * v > 34 { s.text(x + barW * v / 2, y + 16, String(format: "%.0f%%", 100 * v), anchor: "middle", size: 9, fill: "#fff") }
+                x += barW * v
+            }
+        }
+        let ly = 14 + rowH * Double(groups.count)
+        for (c, cat) in categories.enumerated() {
+            let x = left + Double(c % 5) * 130, y = ly + 22 * Double(c / 5)
+            s.rect(x, y, 10, 10, fill: SVG.color(c))
+            s.text(x + 14, y + 9, cat, size: 10)
+        }
+        return s
+    }
+
+    static func rfm(_ groups: [GroupProfile]) -> SVG {
+        var totals: [String: Int] = [:]
+        for g in groups { for (k, v) in g.rfmMix ?? [:] { totals[k, default: 0] += v } }
+        let cats = totals.keys.sorted { (totals[$0]!, $1) > (totals[$1]!, $0) }
+        return stackedBars(id: "chart-rfm", title: "RFM segment mix", groups: groups, categories: cats) { g in
+            let mix = g.rfmMix ?? [:]
+            let t = Double(mix.values.reduce(0, +))
+            return mix.mapValues { t == 0 ? 0 : Double($0) / t }
+        }
+    }
+
+    static func clv(_ groups: [GroupProfile]) -> SVG {
+        let rowH = 24.0, left = 230.0, width = 900.0
+        var s = SVG(id: "chart-clv", width: width, height: 20 + rowH * Double(groups.count), title: "Customer lifetime value by segment")
+        let maxV = groups.compactMap(\.clvTotal).max() ?? 1
+        for (i, g) in groups.enumerated() {
+            let y = 10 + rowH * Double(i)
+            s.text(left - 8, y + 15, label(g), anchor: "end")
+            let v = g.clvTotal ?? 0
+            let w = (width - left - 200) * v / max(1e-12, maxV)
+            s.rect(left, y + 3, w, rowH - 6, fill: SVG.color(i), tip: "\(label(g)): total CLV \(short(v))")
+            s.text(left + w + 6, y + 15, "total \(short(v)), mean \(short(g.clvMean ?? 0))")
+        }
+        return s
+    }
+
+    static func abc(_ a: ABCSummary, groups: [GroupProfile]) -> SVG {
+        let named = groups.filter { a.bySegment[$0.name] != nil }
+        return stackedBars(id: "chart-abc", title: "ABC classes by segment", groups: named, categories: ["A", "B", "C"]) { a.bySegment[$0.name] ?? [:] }
+    }
+
+    static func abcTable(_ a: ABCSummary) -> String {
+        var t = "<table id=\"abc-table\"><tr><th>Class</th><th>Products</th><th>Share of products</th><th>Share of revenue</th></tr>"
+        for c in ["A", "B", "C"] {
+            guard let s = a.overall[c] else { continue }
+            t += "<tr><td>\(c)</td><td class=\"num\">\(s.products)</td><td class=\"num\">\(SegmentNaming.percent(s.productShare))</td><td class=\"num\">\(SegmentNaming.percent(s.valueShare))</td></tr>"
+        }
+        return t + "</table>"
+    }
+
+    static func migration(_ m: Migration, minCount: Int) -> SVG {
+        let rows = m.matrix.count, cols = m.matrix.first?.count ?? 0
+        let left = 170.0, top = 110.0, cell = 60.0, cellH = 26.0
+        var s = SVG(id: "chart-migration", width: left + cell * Double(cols) + 20, height: top + cellH * Double(rows) + 10, title: "Segment migration")
+        for j in 0..<cols {
+            s.body(rotatedLabel: j < cols - 1 ? "now \(j)" : "churned", x: left + cell * (Double(j) + 0.5), y: top - 6)
+        }
+        for i in 0..<rows {
+            let y = top + cellH * Double(i)
+            s.text(left - 8, y + 17, i < rows - 1 ? "before \(i)" : "new", anchor: "end")
+            let total = Double(m.matrix[i].reduce(0, +))
+            for j in 0..<cols {
+                let n = m.matrix[i][j]
+                let share = total == 0 ? 0 : Double(n) / total
+                let shown = n == 0 || n >= minCount
+                s.rect(left + cell * Double(j), y, cell - 1, cellH - 1, fill: shown ? divergingColor(2 * share) : "#eeeeee",
+                       tip: shown ? "\(n) customers (\(SegmentNaming.percent(share)) of the row)" : "fewer than \(minCount) customers")
+                s.text(left + cell * (Double(j) + 0.5), y + 17, shown ? String(format: "%.0f%%", 100 * share) : "<\(minCount)", anchor: "middle", size: 10)
+            }
+        }
+        return s
+    }
+
+    static func rulesSection(_ r: SegmentRules) -> String {
+        let items = r.rules.map { "<li>\(esc($0.text))</li>" }.joined()
+        return "<section id=\"rules\"><h2>Segment rules</h2><p class=\"intro\">A decision tree of depth \(r.depth) trained on the segment labels (\(r.tree.rows) customers) "
+            + String(format: "classifies %.1f%% of them correctly.", 100 * r.tree.accuracy)
+            + " Each rule: conditions in original units, the segment it points to, the share of that segment's customers it captures, and its precision.</p><ul class=\"rules\">\(items)</ul></section>"
+    }
+}
+
+extension SVG {
+    /// A column label rotated -40 degrees (heatmap headers).
+    mutating func body(rotatedLabel: String, x: Double, y: Double) {
+        appendRaw("<text transform=\"translate(\(f(x)),\(f(y))) rotate(-40)\" font-size=\"10\" fill=\"#222\">\(esc(rotatedLabel))</text>")
+    }
+}
