@@ -20,7 +20,7 @@ struct GMMCommand: ParsableCommand {
     var k: Int
 
     @Option(name: .long, help: "full, diag, tied or spherical.")
-    var covariance: String = "full"
+    var covariance: CovarianceType = .full
 
     @Option(name: .customLong("reg-covar"), help: "Added to covariance diagonals.")
     var regCovar: Double = 1e-6
@@ -58,7 +58,6 @@ struct GMMCommand: ParsableCommand {
 
     func validate() throws {
         if k < 1 { throw ValidationError("--k must be at least 1 (got \(k))") }
-        if CovarianceType(rawValue: covariance) == nil { throw ValidationError("--covariance must be full, diag, tied or spherical") }
         if !(regCovar >= 0) { throw ValidationError("--reg-covar must be >= 0") }
         if nInit < 1 { throw ValidationError("--n-init must be at least 1") }
         if maxIter < 1 { throw ValidationError("--max-iter must be at least 1") }
@@ -88,7 +87,7 @@ struct GMMCommand: ParsableCommand {
                                                        pcaComponents: preprocess.pca, seed: seed, threads: runOptions.threads)
             let readSeconds = Date().timeIntervalSince(t0)
             var o = GMMOptions(k: k)
-            o.covarianceType = CovarianceType(rawValue: covariance)!
+            o.covarianceType = covariance
             o.regCovar = regCovar
             o.nInit = nInit
             o.maxIterations = maxIter
@@ -153,7 +152,7 @@ struct GMMCommand: ParsableCommand {
                 if let v = labelsOut { outputs["labels"] = v }
                 if let v = probaOut { outputs["proba"] = v }
                 Report.json([
-                    "k": k, "rows": data.rows, "columns": data.columns, "covariance_type": covariance,
+                    "k": k, "rows": data.rows, "columns": data.columns, "covariance_type": covariance.rawValue,
                     "weights": m.weights, "means": (0..<k).map { Array(m.means[($0 * d)..<($0 * d + d)]) }, "covariances": covariances,
                     "lower_bound": r.lowerBound, "n_iter": r.nIter, "converged": r.converged, "bic": r.bic, "aic": r.aic, "score": r.score,
                     "iterations": r.iterations.map { ["iteration": $0.iteration, "lower_bound": $0.lowerBound, "change": $0.change, "seconds": $0.seconds] },

@@ -40,7 +40,7 @@ struct KMeansCommand: ParsableCommand {
     var route: String = "auto"
 
     @Option(name: .long, help: "Lloyd step: auto (Hamerly on the SIMD route when k >= 32), lloyd (every row against every center) or hamerly (exact bounds that skip centers that cannot win); these give Lloyd's iterates. minibatch: mini-batch K-Means (Sculley 2010; --max-iter counts epochs) for very large n.")
-    var algorithm: String = "auto"
+    var algorithm: KMeansAlgorithm = .auto
 
     @OptionGroup var preprocess: PreprocessArguments
 
@@ -58,7 +58,6 @@ struct KMeansCommand: ParsableCommand {
     func validate() throws {
         if k < 1 { throw ValidationError("--k must be at least 1 (got \(k))") }
         if !["auto", "simd", "gemm"].contains(route) { throw ValidationError("--route must be auto, simd or gemm") }
-        if KMeansAlgorithm(rawValue: algorithm) == nil { throw ValidationError("--algorithm must be auto, lloyd, hamerly or minibatch") }
         if initRounds < 1 || !(initOversampling > 0) { throw ValidationError("--init-rounds must be >= 1 and --init-oversampling > 0") }
         if batchSize < 1 || maxNoImprovement < 1 || !(reassignmentRatio >= 0) { throw ValidationError("--batch-size and --max-no-improvement must be >= 1, --reassignment-ratio >= 0") }
         if labelsOut == "-" && runOptions.json { throw ValidationError("--labels-out - and --json both want stdout; give --labels-out a file") }
@@ -92,7 +91,7 @@ struct KMeansCommand: ParsableCommand {
             options.threads = runOptions.threads
             options.group = group
             options.route = route == "auto" ? nil : AssignmentRoute(rawValue: route)
-            options.algorithm = KMeansAlgorithm(rawValue: algorithm) ?? .auto
+            options.algorithm = algorithm
             options.minibatch.batchSize = batchSize
             options.minibatch.maxEpochs = fit.maxIter
             options.minibatch.maxNoImprovement = maxNoImprovement

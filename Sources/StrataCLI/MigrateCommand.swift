@@ -27,13 +27,11 @@ struct MigrateCommand: ParsableCommand {
             let a = try SegmentRunFiles.load(directory: after)
             let m = try Migration.compute(before: b, after: a)
             var batch = OutputBatch()
-            if let out { try batch.stage(try JSONSerialization.data(withJSONObject: SegmentJob.sanitizeJSON(m.json), options: [.sortedKeys, .prettyPrinted]), to: out) }
+            if let out { try batch.stage(try JSONOutput.pretty(m.record), to: out) }
             if let movesOut { try batch.stage(m.movesCSV, to: movesOut) }
             try batch.commit()
             if json {
-                var o = m.json
-                o["outputs"] = ["migration": out as Any? ?? NSNull(), "moves": movesOut as Any? ?? NSNull()]
-                Report.json(o)
+                Report.json(MigrateResult(migration: m.record, outputs: .init(migration: out, moves: movesOut)))
                 return
             }
             print("Migration from \(before) (\(b.ids.count) customers, k=\(b.k)) to \(after) (\(a.ids.count) customers, k=\(a.k))")
@@ -55,6 +53,28 @@ struct MigrateCommand: ParsableCommand {
             print("share drift: " + drift.joined(separator: ", "))
             if let movesOut { print("per-customer moves: \(movesOut)") }
         }
+    }
+}
+
+/// `strata migrate --json`: migration.json's keys plus the paths written.
+struct MigrateResult: Encodable {
+    struct Outputs: Encodable {
+        var migration: String?
+        var moves: String?
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeOrNull(migration, forKey: .migration)
+            try c.encodeOrNull(moves, forKey: .moves)
+        }
+        enum CodingKeys: String, CodingKey { case migration, moves }
+    }
+    var migration: MigrationRecord
+    var outputs: Outputs
+    enum CodingKeys: String, CodingKey { case outputs }
+    func encode(to encoder: Encoder) throws {
+        try migration.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(outputs, forKey: .outputs)
     }
 }
 

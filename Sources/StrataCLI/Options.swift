@@ -84,16 +84,16 @@ struct FitOptions: ParsableArguments {
 /// replays them.
 struct PreprocessArguments: ParsableArguments {
     @Option(name: .long, help: "Missing values: none (error), drop, mean, median, most_frequent, constant:V.")
-    var impute: String = "none"
+    var impute: PreprocessOptions.Impute = .none
 
     @Option(name: .long, help: "Outliers: none, quantile[:LO:HI] (default 0.01:0.99), iqr[:F] (default 1.5).")
-    var clip: String = "none"
+    var clip: PreprocessOptions.Clip = .none
 
     @Option(name: .long, help: "Numeric columns to transform with log1p (comma-separated).")
     var log: String?
 
     @Option(name: .long, help: "Scaling: none, standard, robust (median/IQR), minmax.")
-    var scale: String = "none"
+    var scale: PreprocessOptions.Scale = .none
 
     @Option(name: .long, help: "Categorical columns to one-hot encode (comma-separated).")
     var categorical: String?
@@ -106,10 +106,10 @@ struct PreprocessArguments: ParsableArguments {
 
     var options: PreprocessOptions {
         var o = PreprocessOptions()
-        o.impute = PreprocessOptions.parseImpute(impute) ?? .none
-        o.clip = PreprocessOptions.parseClip(clip) ?? .none
+        o.impute = impute
+        o.clip = clip
         o.log = log.map(list) ?? []
-        o.scale = PreprocessOptions.Scale(rawValue: scale) ?? .none
+        o.scale = scale
         o.categorical = categorical.map(list) ?? []
         o.oneHotMax = oneHotMax
         return o
@@ -118,9 +118,6 @@ struct PreprocessArguments: ParsableArguments {
     func list(_ s: String) -> [String] { s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
     func validate() throws {
-        if PreprocessOptions.parseImpute(impute) == nil { throw ValidationError("--impute must be none, drop, mean, median, most_frequent or constant:V") }
-        if PreprocessOptions.parseClip(clip) == nil { throw ValidationError("--clip must be none, quantile[:LO:HI] or iqr[:F]") }
-        if PreprocessOptions.Scale(rawValue: scale) == nil { throw ValidationError("--scale must be none, standard, robust or minmax") }
         if oneHotMax < 1 { throw ValidationError("--one-hot-max must be at least 1") }
         if let p = pca, p < 1 { throw ValidationError("--pca must be at least 1") }
     }

@@ -21,7 +21,7 @@ struct PCACommand: ParsableCommand {
     var variance: Double?
 
     @Option(name: .long, help: "auto (covariance for d <= 1000), covariance, or randomized.")
-    var solver: String = "auto"
+    var solver: PCASolver = .auto
 
     @Flag(name: .long, help: "Scale projections to unit variance.")
     var whiten = false
@@ -41,7 +41,6 @@ struct PCACommand: ParsableCommand {
         if (components == nil) == (variance == nil) { throw ValidationError("give exactly one of --components N or --variance F") }
         if let c = components, c < 1 { throw ValidationError("--components must be at least 1") }
         if let v = variance, !(v > 0 && v < 1) { throw ValidationError("--variance must be strictly between 0 and 1") }
-        if PCASolver(rawValue: solver) == nil { throw ValidationError("--solver must be auto, covariance or randomized") }
     }
 
     @Flag(name: .long, help: "Run as one rank of an MPI job (mpirun; needs a build with --traits MPI and a float32 .npy input). The model is bit-identical for any rank count and to a plain run; rank 0 writes it.")
@@ -62,7 +61,7 @@ struct PCACommand: ParsableCommand {
             let data = try TableReader.read(path: input.input, options: read)
             let readSeconds = Date().timeIntervalSince(t0)
             var o = PCAOptions(components: components.map { .count($0) } ?? .varianceFraction(variance!))
-            o.solver = PCASolver(rawValue: solver)!
+            o.solver = solver
             o.whiten = whiten
             o.seed = seed
             o.threads = runOptions.threads

@@ -23,7 +23,7 @@ struct TransactionArguments: ParsableArguments {
     var productColumn: String?
 
     @Option(name: .long, help: "Field delimiter: , ; tab or whitespace (runs of spaces, as in the CDNOW files).")
-    var delimiter: String = ","
+    var delimiter: TransactionOptions.Delimiter = .comma
 
     @Flag(name: .customLong("no-header"), help: "The file has no header row; name columns by 1-based position.")
     var noHeader = false
@@ -41,7 +41,6 @@ struct TransactionArguments: ParsableArguments {
 
 
     func validate() throws {
-        if TransactionOptions.parseDelimiter(delimiter) == nil { throw ValidationError("--delimiter must be , ; tab or whitespace") }
     }
 
     /// The reference days and unit for RFM and CLV, from the command line (errors exit 64).

@@ -33,6 +33,29 @@ enum Report {
         }
     }
 
+    /// Prints an `Encodable` result as one JSON line on stdout, with `peak_memory_bytes` added.
+    static func json<T: Encodable>(_ value: T) {
+        do {
+            let data = try JSONOutput.line(WithPeakMemory(value: value, peak: peakResidentBytes()))
+            FileHandle.standardOutput.write(data)
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        } catch {
+            fail("internal error: result could not be encoded as JSON (\(error)); please report it", code: 70, json: false)
+        }
+    }
+
+    /// A result's own keys plus `peak_memory_bytes`.
+    private struct WithPeakMemory<T: Encodable>: Encodable {
+        let value: T
+        let peak: Int?
+        enum CodingKeys: String, CodingKey { case peak = "peak_memory_bytes" }
+        func encode(to encoder: Encoder) throws {
+            try value.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(peak, forKey: .peak)
+        }
+    }
+
     static func peakResidentBytes() -> Int? {
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
@@ -43,7 +66,16 @@ enum Report {
         return getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 ? Int(usage.ru_maxrss) * 1024 : nil
     }
 
-    static func sanitize(_ v: Any) -> Any { SegmentJob.sanitizeJSON(v) }
+    /// JSON has no infinities or NaN: they become null.
+    static func sanitize(_ v: Any) -> Any {
+        switch v {
+        case let d as Double: return d.isFinite ? d : NSNull()
+        case let f as Float: return f.isFinite ? Double(f) : NSNull()
+        case let a as [Any]: return a.map(sanitize)
+        case let o as [String: Any]: return o.mapValues(sanitize)
+        default: return v
+        }
+    }
 
     /// Runs a command body, turning Strata errors into a one-line message and an exit code.
     /// With `--json`, stdout also gets `{"error": {"message": ..., "exit_code": ...}}`.

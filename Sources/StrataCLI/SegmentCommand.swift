@@ -35,7 +35,7 @@ struct SegmentCommand: ParsableCommand {
     @Option(name: .customLong("amount-column"), help: "Order log: amount column.") var amountColumn: String?
     @Option(name: .customLong("quantity-column"), help: "Order log: quantity column.") var quantityColumn: String?
     @Option(name: .customLong("product-column"), help: "Order log: product column (enables ABC classes).") var productColumn: String?
-    @Option(name: .long, help: "Order log delimiter: , ; tab or whitespace.") var delimiter: String?
+    @Option(name: .long, help: "Order log delimiter: , ; tab or whitespace.") var delimiter: TransactionOptions.Delimiter?
     @Flag(name: .customLong("no-header"), help: "The order log has no header row.") var noHeader = false
     @Option(name: .customLong("date-format"), help: "Order log date format, e.g. %Y%m%d.") var dateFormat: String?
     @Option(name: .customLong("as-of"), help: "Reference day for recency (default: last order day).") var asOf: String?
@@ -45,14 +45,14 @@ struct SegmentCommand: ParsableCommand {
     @Flag(name: .long, help: "The first bad order-log row is fatal.") var strict = false
 
     // Preprocessing and model.
-    @Option(name: .long, help: "Missing values: none, drop, mean, median, most_frequent, constant:V (default median).") var impute: String?
-    @Option(name: .long, help: "Outliers: none, quantile[:LO:HI], iqr[:F] (default quantile:0.01:0.99).") var clip: String?
+    @Option(name: .long, help: "Missing values: none, drop, mean, median, most_frequent, constant:V (default median).") var impute: PreprocessOptions.Impute?
+    @Option(name: .long, help: "Outliers: none, quantile[:LO:HI], iqr[:F] (default quantile:0.01:0.99).") var clip: PreprocessOptions.Clip?
     @Option(name: .long, help: "log1p columns (comma-separated; default: skewed non-negative columns; 'none' for none).") var log: String?
-    @Option(name: .long, help: "Scaling: none, standard, robust, minmax (default standard).") var scale: String?
+    @Option(name: .long, help: "Scaling: none, standard, robust, minmax (default standard).") var scale: PreprocessOptions.Scale?
     @Option(name: .customLong("one-hot-max"), help: "Indicator columns per categorical column.") var oneHotMax: Int?
     @Option(name: .long, help: "Principal components before the model (default none).") var pca: Int?
-    @Option(name: .long, help: "kmeans or gmm.") var algorithm: String?
-    @Option(name: .long, help: "GMM covariance: full, diag, tied, spherical.") var covariance: String?
+    @Option(name: .long, help: "kmeans or gmm.") var algorithm: ClusteringAlgorithm?
+    @Option(name: .long, help: "GMM covariance: full, diag, tied, spherical.") var covariance: CovarianceType?
     @Option(name: .long, help: "Fixed number of segments (default: chosen by sweep).") var k: Int?
     @Option(name: .customLong("k-min"), help: "Smallest k of the sweep (default 2).") var kMin: Int?
     @Option(name: .customLong("k-max"), help: "Largest k of the sweep (default 10).") var kMax: Int?
@@ -174,19 +174,26 @@ struct SegmentCommand: ParsableCommand {
             let quiet = self.quiet
             let log: (String) -> Void = { line in if !quiet { Report.stderr("[segment] " + line) } }
             if demo {
-                if c.customers == nil && c.transactions == nil {
-                    try writeDemoData(into: &c, log: log)
-                } else {
+                guard c.customers == nil && c.transactions == nil else {
                     throw StrataError.invalidArgument("--demo brings its own data; leave out --customers / --transactions")
                 }
+                try writeDemoData(into: &c, log: log)
             }
-            let summary = try SegmentJob.run(c, log: log)
-            if json {
-                Report.json(summary)
-                return
+            let result: SegmentRunResult
+            do { result = try SegmentJob.run(c, log: log) } catch let StrataError.invalidSetting(key, message) {
+                throw settingError(key, message)
             }
-            printSummary(summary, config: c)
+            if json { Report.json(result) } else { printSummary(result, config: c) }
         }
+    }
+
+    /// A library error about a setting, named as the user wrote it: the flag when one was given,
+    /// else the job file's key.
+    func settingError(_ key: String, _ message: String) -> StrataError {
+        let flag = "--" + key.split(separator: ".").last!.replacingOccurrences(of: "_", with: "-")
+        let fromFlag = CommandLine.arguments.contains { $0 == flag || $0.hasPrefix(flag + "=") }
+        if let config, !fromFlag { return .invalidArgument("\(config): \(key): \(message)") }
+        return .invalidArgument("\(flag): \(message)")
     }
 
     func writeDemoData(into c: inout SegmentConfig, log: (String) -> Void) throws {
@@ -207,25 +214,18 @@ struct SegmentCommand: ParsableCommand {
         c.transactions = t
     }
 
-    func printSummary(_ s: [String: Any], config c: SegmentConfig) {
-        let counts = s["counts"] as? [String: Any] ?? [:]
-        print("Segmented \(counts["customers_modelled"] ?? 0) customers into k = \(s["k"] ?? 0) segments (\(c.algorithm), seed \(c.seed)) in \(String(format: "%.1f", s["seconds"] as? Double ?? 0)) s")
-        if let profilesPath = (s["outputs"] as? [String: String])?["profiles"],
-           let data = FileManager.default.contents(atPath: profilesPath),
-           let p = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            print("")
-            for g in (p["segments"] as? [[String: Any]] ?? []) + ((p["other"] as? [String: Any]).map { [$0] } ?? []) {
-                let id = (g["id"] as? Int).map(String.init) ?? "-"
-                print("  \(id)  \(g["name"] as? String ?? "")")
-                print("     \(g["description"] as? String ?? "")")
-            }
-            if let rules = p["rules"] as? [String: Any], let acc = rules["accuracy"] as? Double {
-                print(String(format: "\nRules (depth %d decision tree, %.1f%% of customers classified correctly):", rules["depth"] as? Int ?? 0, 100 * acc))
-                for r in (rules["rules"] as? [[String: Any]] ?? []).prefix(12) { print("  " + (r["text"] as? String ?? "")) }
-            }
+    func printSummary(_ r: SegmentRunResult, config c: SegmentConfig) {
+        let s = r.record
+        print("Segmented \(s.counts.customersModelled) customers into k = \(s.k) segments (\(c.algorithm), seed \(c.seed)) in \(String(format: "%.1f", s.seconds)) s")
+        print("")
+        for g in r.groups {
+            print("  \(g.id.map(String.init) ?? "-")  \(g.name)")
+            print("     \(g.description)")
         }
-        if let m = s["migration"] as? [String: Any] {
-            print("\nMigration since \(c.previous ?? ""): \(m["stayed"] ?? 0) stayed, \(m["moved"] ?? 0) moved, \(m["churned"] ?? 0) churned, \(m["new"] ?? 0) new")
+        print(String(format: "\nRules (depth %d decision tree, %.1f%% of customers classified correctly):", r.rulesDepth, 100 * r.rulesAccuracy))
+        for line in r.rules.prefix(12) { print("  " + line) }
+        if let m = r.migration {
+            print("\nMigration since \(c.previous ?? ""): \(m.stayed) stayed, \(m.moved) moved, \(m.churned) churned, \(m.new) new")
         }
         print("\nOutputs in \(c.out)/: " + SegmentJob.outputFiles.filter { $0 != "report.html" || c.report }.joined(separator: ", ")
               + (c.previous == nil ? "" : ", migration.json"))

@@ -21,10 +21,10 @@ struct SweepCommand: ParsableCommand {
     var k: String
 
     @Option(name: .long, help: "kmeans, or gmm (adds BIC, AIC and log-likelihoods; recommends the lowest BIC).")
-    var algorithm: String = "kmeans"
+    var algorithm: ClusteringAlgorithm = .kmeans
 
     @Option(name: .long, help: "With --algorithm gmm: full, diag, tied or spherical.")
-    var covariance: String = "full"
+    var covariance: CovarianceType = .full
 
     @Option(name: .customLong("reg-covar"), help: "With --algorithm gmm: added to covariance diagonals.")
     var regCovar: Double = 1e-6
@@ -64,8 +64,6 @@ struct SweepCommand: ParsableCommand {
     func validate() throws {
         guard let ks = Self.parseKs(k) else { throw ValidationError("--k must be a range like 2...12 or a list like 3,5,8") }
         if ks.contains(where: { $0 < 1 }) { throw ValidationError("every k must be at least 1") }
-        if SweepAlgorithm(rawValue: algorithm) == nil { throw ValidationError("--algorithm must be kmeans or gmm") }
-        if CovarianceType(rawValue: covariance) == nil { throw ValidationError("--covariance must be full, diag, tied or spherical") }
         for m in metrics.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) })
         where !["silhouette", "davies_bouldin", "calinski_harabasz", "inertia"].contains(m) {
             throw ValidationError("unknown metric '\(m)'")
@@ -84,8 +82,8 @@ struct SweepCommand: ParsableCommand {
                                                   pcaComponents: preprocess.pca, seed: fit.seed, threads: runOptions.threads)
             var o = SweepOptions(ks: Self.parseKs(k)!)
             fit.apply(to: &o.kmeans)
-            o.algorithm = SweepAlgorithm(rawValue: algorithm)!
-            o.gmm.covarianceType = CovarianceType(rawValue: covariance)!
+            o.algorithm = algorithm
+            o.gmm.covarianceType = covariance
             o.gmm.regCovar = regCovar
             o.gmm.maxIterations = fit.maxIter == 300 ? 100 : fit.maxIter
             o.gmm.nInit = fit.nInit ?? 1
@@ -107,7 +105,7 @@ struct SweepCommand: ParsableCommand {
                 func opt(_ v: Double?) -> Any { v ?? NSNull() }
                 Report.json([
                     "rows": data.rows, "training_rows": r.trainingRows, "held_out_rows": r.heldOutRows, "columns": data.columns,
-                    "algorithm": algorithm, "silhouette_method": r.silhouetteMethod,
+                    "algorithm": algorithm.rawValue, "silhouette_method": r.silhouetteMethod,
                     "elbow_k": r.elbowK ?? NSNull(), "recommended_k": r.recommendedK, "reason": r.reason, "seconds": seconds,
                     "results": r.points.map { p -> [String: Any] in
                         ["k": p.k, "inertia": p.inertia, "silhouette": opt(p.silhouette), "silhouette_stderr": opt(p.silhouetteStandardError),
@@ -126,14 +124,14 @@ struct SweepCommand: ParsableCommand {
             var header = ["k", "inertia", "silhouette", "davies_bouldin", "calinski_harabasz"]
             if r.heldOutRows > 0 { header += ["train/row", "held-out/row"] }
             if bootstrap > 0 { header += ["stability"] }
-            if algorithm == "gmm" { header += ["bic", "aic"] + (r.heldOutRows > 0 ? ["train loglik/row", "held-out loglik/row"] : []) }
+            if algorithm == .gmm { header += ["bic", "aic"] + (r.heldOutRows > 0 ? ["train loglik/row", "held-out loglik/row"] : []) }
             print(header.joined(separator: "\t"))
             for p in r.points {
                 var row = [String(p.k), fmt(p.inertia, 6), p.silhouette.map { fmt($0) } ?? "-", p.daviesBouldin.map { fmt($0) } ?? "-",
                            p.calinskiHarabasz.map { fmt($0, 6) } ?? "-"]
                 if r.heldOutRows > 0 { row += [fmt(p.trainInertiaPerSample ?? 0), fmt(p.testInertiaPerSample ?? 0)] }
                 if bootstrap > 0 { row += [p.stability.map { fmt($0) } ?? "-"] }
-                if algorithm == "gmm" {
+                if algorithm == .gmm {
                     row += [p.bic.map { fmt($0, 8) } ?? "-", p.aic.map { fmt($0, 8) } ?? "-"]
                     if r.heldOutRows > 0 { row += [p.trainLogLikelihood.map { fmt($0) } ?? "-", p.testLogLikelihood.map { fmt($0) } ?? "-"] }
                 }

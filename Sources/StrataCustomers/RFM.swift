@@ -62,13 +62,14 @@ public enum RFM {
         var first: Int, last: Int, days: [Int], tx: Int, total: Double, firstSpend: Double
     }
 
-    public static func summarize(path: String, transactions t: TransactionOptions, options o: RFMOptions) throws -> ([CustomerSummary], RFMReport) {
+    public static func summarize(path: String, transactions t: TransactionOptions, options o: RFMOptions,
+                                 observe: ((UnsafeRawBufferPointer) -> Void)? = nil) throws -> ([CustomerSummary], RFMReport) {
         var index: [String: Int] = [:]
         var ids: [String] = []
         var acc: [Acc] = []
         var report = RFMReport()
         var lastSeen = Int.min
-        let (rows, bad, badRows) = try TransactionReader.read(path: path, options: t) { tr in
+        let (rows, bad, badRows) = try TransactionReader.read(path: path, options: t, observe: observe) { tr in
             if let c = o.calibrationEnd, tr.day > c { report.afterCalibration += 1; return }
             if let a = o.asOf, tr.day > a { report.afterAsOf += 1; return }
             lastSeen = max(lastSeen, tr.day)

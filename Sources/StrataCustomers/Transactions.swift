@@ -17,7 +17,32 @@ public enum ColumnRef: Sendable, Equatable, CustomStringConvertible {
 
 /// How to read an order log.
 public struct TransactionOptions: Sendable {
-    public enum Delimiter: String, Sendable { case comma, semicolon, tab, whitespace }
+    /// The field separator: `,` (comma), `;` (semicolon), `tab`, or `whitespace` (runs of
+    /// spaces and tabs). Written as `,` `;` `tab` `whitespace`.
+    public enum Delimiter: String, SettingChoice, CaseIterable {
+        case comma, semicolon, tab, whitespace
+
+        public init?(_ s: String) {
+            switch s {
+            case ",", "comma": self = .comma
+            case ";", "semicolon": self = .semicolon
+            case "tab", "\\t", "\t": self = .tab
+            case "whitespace", "space": self = .whitespace
+            default: return nil
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .comma: return ","
+            case .semicolon: return ";"
+            case .tab: return "tab"
+            case .whitespace: return "whitespace"
+            }
+        }
+
+        public static var validForms: [String] { [",", ";", "tab", "whitespace"] }
+    }
     public var customer: ColumnRef = .name("customer_id")
     public var date: ColumnRef = .name("date")
     public var amount: ColumnRef = .name("amount")
@@ -35,29 +60,18 @@ public struct TransactionOptions: Sendable {
 
     public init() {}
 
-    /// Options from column references as users write them (names or 1-based positions) and a
-    /// delimiter name; an unknown delimiter falls back to comma (callers validate it first).
-    public init(customer: String, date: String, amount: String, quantity: String?, product: String?, delimiter: String,
+    /// Options from column references as users write them (names or 1-based positions).
+    public init(customer: String, date: String, amount: String, quantity: String?, product: String?, delimiter: Delimiter,
                 hasHeader: Bool, dateFormat: String?, strict: Bool) {
         self.customer = ColumnRef(customer)
         self.date = ColumnRef(date)
         self.amount = ColumnRef(amount)
         self.quantity = quantity.map(ColumnRef.init)
         self.product = product.map(ColumnRef.init)
-        self.delimiter = TransactionOptions.parseDelimiter(delimiter) ?? .comma
+        self.delimiter = delimiter
         self.hasHeader = hasHeader
         self.dateFormat = dateFormat
         self.strict = strict
-    }
-
-    public static func parseDelimiter(_ s: String) -> Delimiter? {
-        switch s {
-        case ",", "comma": return .comma
-        case ";", "semicolon": return .semicolon
-        case "tab", "\\t": return .tab
-        case "whitespace", "space": return .whitespace
-        default: return nil
-        }
     }
 }
 
@@ -164,7 +178,11 @@ public enum CivilDate {
 public enum TransactionReader {
     static let chunkBytes = 4 << 20
 
+    /// Streams the usable transactions of `path` to `body`; `observe` (optional) sees every byte
+    /// of the file once, in order, as it is read (the segment job hashes the input with it, so
+    /// the file is not read again for its checksum).
     public static func read(path: String, options o: TransactionOptions, maxBadRowsKept: Int = 100,
+                            observe: ((UnsafeRawBufferPointer) -> Void)? = nil,
                             _ body: (Transaction) throws -> Void) throws -> (rows: Int, bad: Int, badRows: [BadRow]) {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw StrataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
@@ -277,6 +295,7 @@ public enum TransactionReader {
             let got = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, chunkBytes) }
             if got < 0 { throw StrataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
             if got == 0 { break }
+            if let observe { buffer.withUnsafeBytes { observe(UnsafeRawBufferPointer(rebasing: $0[0..<got])) } }
             try buffer.withUnsafeBufferPointer { all in
                 var start = 0
                 if skipBOM { skipBOM = false; if got >= 3, all[0] == 0xEF, all[1] == 0xBB, all[2] == 0xBF { start = 3 } }

@@ -3,7 +3,7 @@ import StrataKernels
 import StrataLinalg
 
 /// Covariance structure of a Gaussian mixture, as scikit-learn defines them.
-public enum CovarianceType: String, Sendable, CaseIterable, Codable {
+public enum CovarianceType: String, SettingChoice, CaseIterable {
     /// Each component has its own general covariance matrix.
     case full
     /// Each component has its own diagonal covariance matrix.

@@ -12,7 +12,7 @@ public enum PCAComponents: Sendable, Equatable {
 }
 
 /// PCA solvers.
-public enum PCASolver: String, Sendable, CaseIterable {
+public enum PCASolver: String, SettingChoice, CaseIterable {
     /// Covariance for d <= 1000, randomized above.
     case auto
     /// Exact: one pass accumulates the d x d covariance (blocked DSYRK in Double, chunk merges by

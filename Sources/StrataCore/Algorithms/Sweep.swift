@@ -3,18 +3,13 @@ import StrataKernels
 import StrataLinalg
 
 /// Which model a sweep fits per k.
-public enum SweepAlgorithm: String, Sendable {
-    case kmeans
-    /// Gaussian mixture (covariance from `SweepOptions.gmm`); adds BIC, AIC and log-likelihoods.
-    case gmm
-}
 
 /// Options of a sweep over k. Every default is documented and chosen for big inputs.
 public struct SweepOptions: Sendable {
     /// The k values to fit, ascending.
     public var ks: [Int]
     /// Model per k. Default K-Means.
-    public var algorithm: SweepAlgorithm = .kmeans
+    public var algorithm: ClusteringAlgorithm = .kmeans
     /// Gaussian-mixture settings when `algorithm == .gmm` (k, seed and threads are set per fit).
     public var gmm: GMMOptions = GMMOptions(k: 2)
     /// K-Means settings for every fit (k is overwritten per fit).

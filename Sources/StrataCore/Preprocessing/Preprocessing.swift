@@ -19,7 +19,7 @@ public struct PreprocessOptions: Sendable, Equatable {
         /// Clip to [Q1 - f IQR, Q3 + f IQR] (Tukey's fences; f = 1.5 is usual).
         case iqr(Double)
     }
-    public enum Scale: String, Sendable, Equatable, Codable {
+    public enum Scale: String, SettingChoice, CaseIterable {
         case none, standard, robust, minmax
     }
 
@@ -38,37 +38,64 @@ public struct PreprocessOptions: Sendable, Equatable {
 
     /// True when nothing is asked for (the table passes through unchanged).
     public var isIdentity: Bool { impute == .none && clip == .none && log.isEmpty && categorical.isEmpty && scale == .none }
+}
 
-    /// Parses the CLI forms: impute none|drop|mean|median|most_frequent|constant:V;
-    /// clip none|quantile[:LO:HI]|iqr[:F].
-    public static func parseImpute(_ s: String) -> Impute? {
+extension PreprocessOptions.Impute: SettingChoice {
+    /// none | drop | mean | median | most_frequent | constant:V.
+    public init?(_ s: String) {
         switch s {
-        case "none": return Impute.none
-        case "drop": return .drop
-        case "mean": return .mean
-        case "median": return .median
-        case "most_frequent": return .mostFrequent
+        case "none": self = .none
+        case "drop": self = .drop
+        case "mean": self = .mean
+        case "median": self = .median
+        case "most_frequent": self = .mostFrequent
         default:
-            if s.hasPrefix("constant:"), let v = Double(s.dropFirst(9)) { return .constant(v) }
-            return nil
+            guard s.hasPrefix("constant:"), let v = Double(s.dropFirst(9)), v.isFinite else { return nil }
+            self = .constant(v)
         }
     }
 
-    public static func parseClip(_ s: String) -> Clip? {
-        let parts = s.split(separator: ":").map(String.init)
+    public var description: String {
+        switch self {
+        case .none: return "none"
+        case .drop: return "drop"
+        case .mean: return "mean"
+        case .median: return "median"
+        case .mostFrequent: return "most_frequent"
+        case let .constant(v): return "constant:\(v)"
+        }
+    }
+
+    public static var validForms: [String] { ["none", "drop", "mean", "median", "most_frequent", "constant:V"] }
+}
+
+extension PreprocessOptions.Clip: SettingChoice {
+    /// none | quantile[:LO:HI] (0 <= LO < HI <= 1; default 0.01:0.99) | iqr[:F] (F >= 0; default 1.5).
+    public init?(_ s: String) {
+        let parts = s.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         switch parts.first {
-        case "none": return parts.count == 1 ? Clip.none : nil
+        case "none" where parts.count == 1: self = .none
         case "quantile":
-            if parts.count == 1 { return .quantiles(0.01, 0.99) }
+            if parts.count == 1 { self = .quantiles(0.01, 0.99); return }
             guard parts.count == 3, let lo = Double(parts[1]), let hi = Double(parts[2]), 0 <= lo, lo < hi, hi <= 1 else { return nil }
-            return .quantiles(lo, hi)
+            self = .quantiles(lo, hi)
         case "iqr":
-            if parts.count == 1 { return .iqr(1.5) }
-            guard parts.count == 2, let f = Double(parts[1]), f >= 0 else { return nil }
-            return .iqr(f)
+            if parts.count == 1 { self = .iqr(1.5); return }
+            guard parts.count == 2, let f = Double(parts[1]), f >= 0, f.isFinite else { return nil }
+            self = .iqr(f)
         default: return nil
         }
     }
+
+    public var description: String {
+        switch self {
+        case .none: return "none"
+        case let .quantiles(lo, hi): return "quantile:\(lo):\(hi)"
+        case let .iqr(f): return "iqr:\(f)"
+        }
+    }
+
+    public static var validForms: [String] { ["none", "quantile[:LO:HI]", "iqr[:F]"] }
 }
 
 /// Counts of what preprocessing did, per column, for run reports.

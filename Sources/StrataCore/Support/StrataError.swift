@@ -8,6 +8,9 @@ public enum StrataError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
     /// An option or combination of options is invalid (k < 1, k > n, ...).
     case invalidArgument(String)
+    /// A setting has an invalid value; `setting` is its job-file key (`impute`, `k_min`). The
+    /// CLI reports it as the flag (`--impute`) when the value came from a flag.
+    case invalidSetting(String, String)
     /// An output could not be written; earlier outputs are left as they were.
     case unwritable(path: String, reason: String)
     /// A numerical failure that the data caused (collapsed cluster, non-finite result...).
@@ -24,6 +27,8 @@ public enum StrataError: Error, CustomStringConvertible, Equatable {
             return "cannot read '\(path)': \(reason)"
         case let .invalidArgument(message):
             return message
+        case let .invalidSetting(setting, message):
+            return "\(setting): \(message)"
         case let .unwritable(path, reason):
             return "cannot write '\(path)': \(reason); earlier outputs were left untouched"
         case let .numerical(message):
@@ -35,7 +40,7 @@ public enum StrataError: Error, CustomStringConvertible, Equatable {
     /// 64 usage, 65 bad data, 66 unreadable input, 73 cannot create output, 70 numerical/internal.
     public var exitCode: Int32 {
         switch self {
-        case .invalidArgument: return 64
+        case .invalidArgument, .invalidSetting: return 64
         case .badData: return 65
         case .unreadable: return 66
         case .unwritable: return 73

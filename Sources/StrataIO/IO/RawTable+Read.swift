@@ -9,6 +9,14 @@ extension RawTable {
                             delimiter: UInt8 = UInt8(ascii: ",")) throws -> RawTable {
         let bytes = try readFileBytes(path)
         return try bytes.withUnsafeBufferPointer { buf in
+            try read(bytes: buf, path: path, numeric: wanted, categorical: categorical, idColumn: idColumn, delimiter: delimiter)
+        }
+    }
+
+    /// As `read(path:...)`, over the bytes of a file already in memory (`path` names it in errors).
+    public static func read(bytes buf: UnsafeBufferPointer<UInt8>, path: String, numeric wanted: [String]?, categorical: [String],
+                            idColumn: String?, delimiter: UInt8 = UInt8(ascii: ",")) throws -> RawTable {
+        do {
             var tok = CSVTokenizer(bytes: buf, delimiter: delimiter, file: path)
             var fields: [FieldSpan] = []
             guard try tok.next(into: &fields) != nil else {

@@ -8,7 +8,7 @@ extension PCAModelFile {
     public var pcaModel: PCAModel {
         PCAModel(mean: mean, components: components.flatMap { $0 }, explainedVariance: explainedVariance,
                  explainedVarianceRatio: explainedVarianceRatio, singularValues: singularValues, noiseVariance: noiseVariance,
-                 whiten: whiten, samples: trainingRows, solver: PCASolver(rawValue: solver) ?? .covariance)
+                 whiten: whiten, samples: trainingRows, solver: solver)
     }
 }
 

@@ -10,7 +10,7 @@ public struct GMMModelFile: Codable, Sendable, Equatable, ModelFileEncodable {
     public var columns: [String]
     public var idColumn: String?
     public var k: Int
-    public var covarianceType: String
+    public var covarianceType: CovarianceType
     public var weights: [Double]
     public var means: [[Double]]
     /// Shape by type: full k x d x d, diag k x d, tied d x d, spherical k (flattened row-major).
@@ -55,7 +55,7 @@ public struct GMMModelFile: Codable, Sendable, Equatable, ModelFileEncodable {
         columns = data.columns
         idColumn = data.idColumn
         k = m.k
-        covarianceType = m.covarianceType.rawValue
+        covarianceType = m.covarianceType
         weights = m.weights
         means = (0..<m.k).map { Array(m.means[($0 * m.d)..<(($0 + 1) * m.d)]) }
         covariances = m.covariances
@@ -72,7 +72,7 @@ public struct GMMModelFile: Codable, Sendable, Equatable, ModelFileEncodable {
     }
 
     public var mixture: GaussianMixtureModel {
-        GaussianMixtureModel(covarianceType: CovarianceType(rawValue: covarianceType) ?? .full, k: k, d: columns.count, weights: weights,
+        GaussianMixtureModel(covarianceType: covarianceType, k: k, d: columns.count, weights: weights,
                              means: means.flatMap { $0 }, covariances: covariances, precisionsCholesky: precisionsCholesky,
                              logDetPrecisionCholesky: logDetPrecisionCholesky)
     }
@@ -81,12 +81,11 @@ public struct GMMModelFile: Codable, Sendable, Equatable, ModelFileEncodable {
     func validated(path: String) throws -> GMMModelFile {
         let d = columns.count
         let covCount: Int
-        switch CovarianceType(rawValue: covarianceType) {
+        switch covarianceType {
         case .full: covCount = k * d * d
         case .diag: covCount = k * d
         case .tied: covCount = d * d
         case .spherical: covCount = k
-        case nil: throw StrataError.badData(file: path, line: nil, column: nil, message: "unknown covariance_type '\(covarianceType)'")
         }
         guard k >= 1, weights.count == k, means.count == k, means.allSatisfy({ $0.count == d }), covariances.count == covCount,
               precisionsCholesky.count == covCount, logDetPrecisionCholesky.count == k else {

@@ -15,7 +15,7 @@ public struct PCAModelFile: Codable, Sendable, Equatable, ModelFileEncodable {
     public var singularValues: [Double]
     public var noiseVariance: Double
     public var whiten: Bool
-    public var solver: String
+    public var solver: PCASolver
     public var trainingRows: Int
 
     enum CodingKeys: String, CodingKey {
@@ -41,7 +41,7 @@ public struct PCAModelFile: Codable, Sendable, Equatable, ModelFileEncodable {
         singularValues = m.singularValues
         noiseVariance = m.noiseVariance
         whiten = m.whiten
-        solver = m.solver.rawValue
+        solver = m.solver
         trainingRows = m.samples
     }
 }

@@ -25,20 +25,3 @@ public struct Pseudonymizer {
 
     static let hex = Array("0123456789abcdef")
 }
-
-/// SHA-256 of a file, streamed in 4 MB reads (inputs are recorded in run.json).
-public enum FileChecksum {
-    public static func sha256(path: String) throws -> (bytes: Int, hex: String) {
-        guard let h = FileHandle(forReadingAtPath: path) else { throw StrataError.unreadable(path: path, reason: "cannot open") }
-        defer { try? h.close() }
-        var hasher = SHA256()
-        var bytes = 0
-        while true {
-            let chunk = h.readData(ofLength: 4 << 20)
-            if chunk.isEmpty { break }
-            bytes += chunk.count
-            hasher.update(data: chunk)
-        }
-        return (bytes, hasher.finalize().map { String(format: "%02x", $0) }.joined())
-    }
-}

@@ -177,21 +177,19 @@ public struct Migration: Sendable {
         (0..<afterShares.count).map { j in mapping.firstIndex(of: j).map { afterShares[j] - beforeShares[$0] } }
     }
 
-    public var json: [String: Any] {
+    /// migration.json's content.
+    public var record: MigrationRecord {
         let rowShares = matrix.map { row -> [Double] in let t = row.reduce(0, +); return row.map { t == 0 ? 0 : Double($0) / Double(t) } }
-        return [
-            "method": method,
-            "mapping": mapping.enumerated().map { i, j -> [String: Any] in
-                ["before": i, "before_name": beforeNames[safe: i] ?? "", "after": j as Any? ?? NSNull(),
-                 "after_name": j.flatMap { afterNames[safe: $0] } as Any? ?? NSNull()]
+        return MigrationRecord(
+            method: method,
+            mapping: mapping.enumerated().map { i, j in
+                MigrationRecord.Match(before: i, beforeName: beforeNames[safe: i] ?? "", after: j, afterName: j.flatMap { afterNames[safe: $0] })
             },
-            "matrix": matrix, "row_shares": rowShares,
-            "rows": (0..<beforeShares.count).map { "before \($0)" } + ["new"],
-            "columns": (0..<afterShares.count).map { "after \($0)" } + ["churned"],
-            "stayed": stayed, "moved": moved, "churned": churned, "new": new,
-            "before_shares": beforeShares, "after_shares": afterShares,
-            "share_drift": shareDrift.map { $0 as Any? ?? NSNull() },
-        ]
+            matrix: matrix, rowShares: rowShares,
+            rows: (0..<beforeShares.count).map { "before \($0)" } + ["new"],
+            columns: (0..<afterShares.count).map { "after \($0)" } + ["churned"],
+            stayed: stayed, moved: moved, churned: churned, new: new,
+            beforeShares: beforeShares, afterShares: afterShares, shareDrift: shareDrift)
     }
 
     /// customer_id,before_segment,after_segment,status for every customer in either run.
@@ -207,4 +205,46 @@ public struct Migration: Sendable {
 
 extension Array {
     subscript(safe i: Int) -> Element? { i >= 0 && i < count ? self[i] : nil }
+}
+
+/// migration.json (and the `migration` key of `strata segment --json` / `strata migrate --json`).
+public struct MigrationRecord: Encodable, Sendable {
+    /// One before segment and the after segment it was matched to (nil: it vanished).
+    public struct Match: Encodable, Sendable {
+        public var before: Int
+        public var beforeName: String
+        public var after: Int?
+        public var afterName: String?
+
+        enum CodingKeys: String, CodingKey { case before, beforeName = "before_name", after, afterName = "after_name" }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(before, forKey: .before)
+            try c.encode(beforeName, forKey: .beforeName)
+            try c.encodeOrNull(after, forKey: .after)
+            try c.encodeOrNull(afterName, forKey: .afterName)
+        }
+    }
+
+    public var method: String
+    public var mapping: [Match]
+    /// (before segments + new) x (after segments + churned) customer counts.
+    public var matrix: [[Int]]
+    public var rowShares: [[Double]]
+    public var rows: [String]
+    public var columns: [String]
+    public var stayed: Int
+    public var moved: Int
+    public var churned: Int
+    public var new: Int
+    public var beforeShares: [Double]
+    public var afterShares: [Double]
+    /// Per after segment: share change against its matched before segment (null: a new segment).
+    public var shareDrift: [Double?]
+
+    enum CodingKeys: String, CodingKey {
+        case method, mapping, matrix, rows, columns, stayed, moved, churned, new
+        case rowShares = "row_shares", beforeShares = "before_shares", afterShares = "after_shares", shareDrift = "share_drift"
+    }
 }

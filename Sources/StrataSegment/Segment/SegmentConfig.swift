@@ -19,7 +19,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         /// With a product column the report gets ABC (Pareto) product classes, overall and per segment.
         public var productColumn: String? = nil
         /// `,` `;` `tab` or `whitespace`.
-        public var delimiter: String = ","
+        public var delimiter: TransactionOptions.Delimiter = .comma
         public var header: Bool = true
         /// strftime-style, e.g. `%Y%m%d`; default ISO 8601.
         public var dateFormat: String? = nil
@@ -60,23 +60,23 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
 
     // MARK: preprocessing (see `PreprocessOptions`)
     /// none | drop | mean | median | most_frequent | constant:V.
-    public var impute: String = "median"
+    public var impute: PreprocessOptions.Impute = .median
     /// none | quantile[:LO:HI] | iqr[:F]. Winsorizing at 1%/99% keeps a few whales from owning a segment.
-    public var clip: String = "quantile:0.01:0.99"
+    public var clip: PreprocessOptions.Clip = .quantiles(0.01, 0.99)
     /// Columns through log1p. Default: every non-negative numeric column with skewness > 1 (spend,
     /// frequency and CLV usually are).
     public var log: [String]? = nil
     /// none | standard | robust | minmax.
-    public var scale: String = "standard"
+    public var scale: PreprocessOptions.Scale = .standard
     public var oneHotMax: Int = 10
     /// Project onto this many principal components before the model (default: no PCA).
     public var pca: Int? = nil
 
     // MARK: model
     /// kmeans | gmm.
-    public var algorithm: String = "kmeans"
+    public var algorithm: ClusteringAlgorithm = .kmeans
     /// GMM covariance: full | diag | tied | spherical.
-    public var covariance: String = "full"
+    public var covariance: CovarianceType = .full
     /// Fixed number of segments; nil chooses k by a sweep over `kMin...kMax`.
     public var k: Int? = nil
     public var kMin: Int = 2
@@ -196,36 +196,35 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         return row[b.count]
     }
 
-    /// Checks values and combinations; errors name the option and say what is allowed.
+    /// Checks values and combinations. Closed choices are typed, so only ranges and
+    /// combinations are left; errors are `StrataError.invalidSetting` naming the job key (the CLI
+    /// reports the flag instead when the value came from one).
     public func validate() throws {
-        func bad(_ s: String) -> StrataError { .invalidArgument(s) }
-        if customers == nil && transactions == nil { throw bad("give a customer table (customers / --customers) or an order log (transactions / --transactions), or use --demo") }
-        if PreprocessOptions.parseImpute(impute) == nil { throw bad("impute must be none, drop, mean, median, most_frequent or constant:V (got '\(impute)')") }
-        if PreprocessOptions.parseClip(clip) == nil { throw bad("clip must be none, quantile[:LO:HI] or iqr[:F] (got '\(clip)')") }
-        if PreprocessOptions.Scale(rawValue: scale) == nil { throw bad("scale must be none, standard, robust or minmax (got '\(scale)')") }
-        if !["kmeans", "gmm"].contains(algorithm) { throw bad("algorithm must be kmeans or gmm (got '\(algorithm)')") }
-        if CovarianceType(rawValue: covariance) == nil { throw bad("covariance must be full, diag, tied or spherical (got '\(covariance)')") }
-        if let k, k < 1 { throw bad("k must be at least 1") }
-        if k == nil && !(2 <= kMin && kMin <= kMax) { throw bad("k_min and k_max must satisfy 2 <= k_min <= k_max (got \(kMin), \(kMax))") }
-        if sweepSample < 100 { throw bad("sweep_sample must be at least 100") }
-        if nInit < 1 || maxIter < 1 { throw bad("n_init and max_iter must be at least 1") }
-        if let t = threads, t < 1 { throw bad("threads must be at least 1") }
-        if let p = pca, p < 1 { throw bad("pca must be at least 1") }
-        if oneHotMax < 1 { throw bad("one_hot_max must be at least 1") }
-        if minSegmentSize < 1 { throw bad("min_segment_size must be at least 1") }
-        if !(1...3).contains(treeDepth) { throw bad("tree_depth must be 1, 2 or 3") }
-        if scatterSample < 0 { throw bad("scatter_sample must be >= 0") }
-        for key in roles.keys where !SegmentRoles.Role.allCases.map(\.rawValue).contains(key) {
-            throw bad("roles: '\(key)' is not a role; roles are recency, frequency, monetary, tenure")
+        func bad(_ key: String, _ s: String) -> StrataError { .invalidSetting(key, s) }
+        if customers == nil && transactions == nil {
+            throw StrataError.invalidArgument("give a customer table (customers / --customers) or an order log (transactions / --transactions), or use --demo")
         }
-        for key in names.keys where Int(key) == nil { throw bad("names: key '\(key)' is not a segment id (0, 1, ...)") }
+        if let k, k < 1 { throw bad("k", "must be at least 1") }
+        if k == nil && !(2 <= kMin && kMin <= kMax) { throw bad("k_min", "k_min and k_max must satisfy 2 <= k_min <= k_max (got \(kMin), \(kMax))") }
+        if sweepSample < 100 { throw bad("sweep_sample", "must be at least 100") }
+        if nInit < 1 { throw bad("n_init", "must be at least 1") }
+        if maxIter < 1 { throw bad("max_iter", "must be at least 1") }
+        if let t = threads, t < 1 { throw bad("threads", "must be at least 1") }
+        if let p = pca, p < 1 { throw bad("pca", "must be at least 1") }
+        if oneHotMax < 1 { throw bad("one_hot_max", "must be at least 1") }
+        if minSegmentSize < 1 { throw bad("min_segment_size", "must be at least 1") }
+        if !(1...3).contains(treeDepth) { throw bad("tree_depth", "must be 1, 2 or 3") }
+        if scatterSample < 0 { throw bad("scatter_sample", "must be >= 0") }
+        for key in roles.keys where !SegmentRoles.Role.allCases.map(\.rawValue).contains(key) {
+            throw bad("roles", "'\(key)' is not a role; roles are recency, frequency, monetary, tenure")
+        }
+        for key in names.keys where Int(key) == nil { throw bad("names", "key '\(key)' is not a segment id (0, 1, ...)") }
         if pseudonymize && resolvedSalt == nil {
-            throw bad("pseudonymize needs a salt: set salt_env to an environment variable holding it (or salt / --salt)")
+            throw bad("pseudonymize", "needs a salt: set salt_env to an environment variable holding it (or salt / --salt)")
         }
         if let t = transactions {
-            if TransactionOptions.parseDelimiter(t.delimiter) == nil { throw bad("transactions.delimiter must be , ; tab or whitespace") }
-            if t.clvHorizonWeeks < 1 { throw bad("transactions.clv_horizon_weeks must be at least 1") }
-            if !(t.clvDiscount >= 0) { throw bad("transactions.clv_discount must be >= 0") }
+            if t.clvHorizonWeeks < 1 { throw bad("transactions.clv_horizon_weeks", "must be at least 1") }
+            if !(t.clvDiscount >= 0) { throw bad("transactions.clv_discount", "must be >= 0") }
         }
     }
 
@@ -237,20 +236,18 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
 
     var preprocessOptions: PreprocessOptions {
         var o = PreprocessOptions()
-        o.impute = PreprocessOptions.parseImpute(impute) ?? .median
-        o.clip = PreprocessOptions.parseClip(clip) ?? .none
-        o.scale = PreprocessOptions.Scale(rawValue: scale) ?? .standard
+        o.impute = impute
+        o.clip = clip
+        o.scale = scale
         o.oneHotMax = oneHotMax
         return o
     }
 
-    /// The config as JSON for run.json, with the salt masked.
-    public func recorded() throws -> Any {
+    /// The config as recorded in run.json: the salt masked.
+    public var recorded: SegmentConfig {
         var c = self
         if c.salt != nil { c.salt = "***" }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try JSONSerialization.jsonObject(with: encoder.encode(c))
+        return c
     }
 }
 

@@ -3,26 +3,42 @@ import StrataCustomers
 import StrataIO
 import Foundation
 
-/// The customer table a segmentation job models: the customer feature table, the RFM/CLV
-/// features derived from an order log, or both joined on the customer id.
+/// Stage 1 of `strata segment`: the customer table the job models. The customer feature table,
+/// the RFM/CLV features derived from an order log, or both joined on the customer id.
+///
+/// Each input is read once: the customer CSV is read into memory once (its columns are sniffed
+/// and parsed from the same bytes), the order log is streamed once, and both are hashed
+/// (SHA-256, for run.json) from the bytes as they are read.
 struct SegmentInputs {
     var raw: RawTable
     var extras = ProfileExtras()
-    /// Counts and fitted parameters for run.json.
-    var counts: [String: Any] = [:]
-    var clvModel: [String: Any]? = nil
-    /// Per-customer RFM summary, by id (for the report's RFM section).
+    /// Order-log counts for run.json (nil without an order log).
+    var counts = InputCounts()
+    var clvModel: CLVModelSummary? = nil
+    /// Per-customer RFM segment counts (for the report's RFM section).
     var rfmSummary: [String: Int]? = nil
+    /// The input files with their sizes and SHA-256 (run.json `inputs`).
+    var files: [InputFile] = []
     /// Transaction-derived feature columns (units in run.json).
     static let derivedColumns = ["recency_days", "frequency", "monetary_total", "monetary_mean", "tenure_days", "clv"]
 
-    static func load(_ c: SegmentConfig, threads: Int, log: (String) -> Void) throws -> SegmentInputs {
+    /// Reads the customer table and/or the order log of `c`.
+    ///
+    /// - Returns: the joined table (numeric columns: the table's, then the derived ones), the
+    ///   revenue/CLV/RFM extras for profiles, counts, the fitted CLV model and input checksums.
+    /// - Throws: `StrataError.badData` naming file, line and column; `.unreadable`;
+    ///   `.invalidArgument` for a column clash or a missing id column.
+    /// - Complexity: O(customers x columns + transactions); memory per customer, not per order.
+    static func read(_ c: SegmentConfig, threads: Int, log: (String) -> Void) throws -> SegmentInputs {
         var table: RawTable? = nil
+        var files: [InputFile] = []
         if let path = c.customers {
-            table = try readCustomers(path: path, config: c)
-            log("customers: \(SegmentNaming.grouped(table!.rows)) rows, \(table!.numericNames.count) numeric and \(table!.categoricalNames.count) categorical columns from \(path)")
+            let (t, file) = try readCustomers(path: path, config: c)
+            table = t
+            files.append(file)
+            log("customers: \(SegmentNaming.grouped(t.rows)) rows, \(t.numericNames.count) numeric and \(t.categoricalNames.count) categorical columns from \(path)")
         }
-        guard let t = c.transactions else { return SegmentInputs(raw: table!) }
+        guard let t = c.transactions else { return SegmentInputs(raw: table!, files: files) }
 
         // Transactions: RFM in days, BTYD (CLV) in weeks.
         var o = RFMOptions()
@@ -33,14 +49,15 @@ struct SegmentInputs {
             o.asOf = d
         }
         o.unit = .days
-        let (summaries, report) = try RFM.summarize(path: t.path, transactions: t.options, options: o)
-        var counts: [String: Any] = ["transactions": report.transactions, "bad_transaction_rows": report.badRows,
-                                     "transaction_customers": summaries.count, "after_as_of": report.afterAsOf,
-                                     "as_of": CivilDate.string(report.asOf)]
-        if let b = report.firstBadRows.first { counts["first_bad_transaction_row"] = ["line": b.line, "column": b.column ?? "", "message": b.message] }
+        var checksum = FileChecksum()
+        let (summaries, report) = try RFM.summarize(path: t.path, transactions: t.options, options: o) { checksum.update($0) }
+        files.append(checksum.record(path: t.path))
+        var counts = InputCounts(transactions: report.transactions, badTransactionRows: report.badRows,
+                                 transactionCustomers: summaries.count, afterAsOf: report.afterAsOf, asOf: CivilDate.string(report.asOf))
+        if let b = report.firstBadRows.first { counts.firstBadTransactionRow = .init(line: b.line, column: b.column ?? "", message: b.message) }
         log("transactions: \(SegmentNaming.grouped(report.transactions)) rows (\(report.badRows) bad, skipped) for \(SegmentNaming.grouped(summaries.count)) customers from \(t.path)")
         var clv: [Double]? = nil
-        var clvModel: [String: Any]? = nil
+        var clvModel: CLVModelSummary? = nil
         if t.clv {
             let weekly = summaries.map { s -> CustomerSummary in
                 var w = s
@@ -49,11 +66,11 @@ struct SegmentInputs {
             }
             let r = try CLV.run(weekly, horizon: t.clvHorizonWeeks, discount: t.clvDiscount, threads: threads)
             clv = r.results.map(\.clv)
-            clvModel = ["bgnbd": ["r": r.bgnbd.r, "alpha": r.bgnbd.alpha, "a": r.bgnbd.a, "b": r.bgnbd.b,
-                                  "converged": r.bgnbd.converged, "at_bound": r.bgnbd.atBound] as [String: Any],
-                        "gamma_gamma": ["p": r.gammaGamma.p, "q": r.gammaGamma.q, "gamma": r.gammaGamma.gamma, "at_bound": r.gammaGamma.atBound] as [String: Any],
-                        "horizon_weeks": t.clvHorizonWeeks, "discount_per_week": t.clvDiscount, "unique_triples": r.uniqueTriples,
-                        "total_clv": r.results.reduce(0.0) { $0 + $1.clv }]
+            clvModel = CLVModelSummary(
+                bgnbd: .init(r: r.bgnbd.r, alpha: r.bgnbd.alpha, a: r.bgnbd.a, b: r.bgnbd.b, converged: r.bgnbd.converged, atBound: r.bgnbd.atBound),
+                gammaGamma: .init(p: r.gammaGamma.p, q: r.gammaGamma.q, gamma: r.gammaGamma.gamma, atBound: r.gammaGamma.atBound),
+                horizonWeeks: t.clvHorizonWeeks, discountPerWeek: t.clvDiscount, uniqueTriples: r.uniqueTriples,
+                totalCLV: r.results.reduce(0.0) { $0 + $1.clv })
             if r.bgnbd.atBound || r.gammaGamma.atBound {
                 log("warning: a CLV model parameter reached its search bound (no dropout or no heterogeneity in the data); treat CLV with care")
             }
@@ -100,8 +117,8 @@ struct SegmentInputs {
             extras.revenue = revenue
             extras.clv = clv == nil ? nil : clvCol
             extras.rfmSegment = rfm
-            counts["customers_without_transactions"] = without
-            counts["transaction_customers_not_in_table"] = summaries.count - (ids.count - without)
+            counts.customersWithoutTransactions = without
+            counts.transactionCustomersNotInTable = summaries.count - (ids.count - without)
         } else {
             var cols = [[Float]](repeating: [], count: names.count)
             for (i, s) in summaries.enumerated() { for (j, v) in derived(s, i).enumerated() { cols[j].append(v) } }
@@ -124,12 +141,13 @@ struct SegmentInputs {
         for j in drop.reversed() { raw.numericNames.remove(at: j); raw.numeric.remove(at: j) }
         var rfmMix: [String: Int] = [:]
         for s in extras.rfmSegment ?? [] { rfmMix[s, default: 0] += 1 }
-        return SegmentInputs(raw: raw, extras: extras, counts: counts, clvModel: clvModel, rfmSummary: rfmMix)
+        return SegmentInputs(raw: raw, extras: extras, counts: counts, clvModel: clvModel, rfmSummary: rfmMix, files: files)
     }
 
     /// Reads the customer table: numeric columns as given or inferred, categorical columns as
     /// given or inferred (text columns with at most 50 distinct values in the first 1,000 rows).
-    static func readCustomers(path: String, config c: SegmentConfig) throws -> RawTable {
+    /// Returns the table and the file's checksum record (hashed from the same bytes).
+    static func readCustomers(path: String, config c: SegmentConfig) throws -> (RawTable, InputFile) {
         if path.lowercased().hasSuffix(".npy") {
             if let cat = c.categorical, !cat.isEmpty { throw StrataError.invalidArgument("\(path): .npy files have no categorical columns") }
             var t = RawTable(try TableReader.read(path: path, options: TableReadOptions(idColumn: c.idColumn)))
@@ -138,9 +156,20 @@ struct SegmentInputs {
                 c.exclude.contains(t.numericNames[j]) || (wanted.map { !$0.contains(t.numericNames[j]) } ?? false)
             }
             for j in drop.reversed() { t.numericNames.remove(at: j); t.numeric.remove(at: j) }
-            return t
+            // Memory-mapped, never read whole: hashed by one streaming pass.
+            let sum = try? FileChecksum.sha256(path: path)
+            return (t, InputFile(path: path, bytes: sum?.bytes, sha256: sum?.hex))
         }
-        let sniff = try sniffColumns(path: path)
+        let bytes = try readFileBytes(path)
+        var checksum = FileChecksum()
+        bytes.withUnsafeBytes { checksum.update($0) }
+        let table = try bytes.withUnsafeBufferPointer { buf in try readCustomers(bytes: buf, path: path, config: c) }
+        return (table, checksum.record(path: path))
+    }
+
+    /// Sniffs (first 1,000 rows) and parses the customer CSV from its bytes in memory.
+    static func readCustomers(bytes: UnsafeBufferPointer<UInt8>, path: String, config c: SegmentConfig) throws -> RawTable {
+        let sniff = try sniffColumns(bytes: UnsafeBufferPointer(rebasing: bytes[0..<min(bytes.count, 4 << 20)]), path: path)
         let idColumn = c.idColumn ?? sniff.header.first { TableReadOptions.inferredIdNames.contains($0.lowercased()) }
         let categorical = c.categorical ?? sniff.header.filter { name in
             name != idColumn && !c.exclude.contains(name) && !(sniff.numeric[name] ?? true) && (sniff.distinct[name] ?? 0) <= 50
@@ -150,13 +179,12 @@ struct SegmentInputs {
         else {
             numeric = sniff.header.filter { ($0 != idColumn) && (sniff.numeric[$0] ?? false) && !categorical.contains($0) && !c.exclude.contains($0) }
         }
-        return try RawTable.read(path: path, numeric: numeric, categorical: categorical, idColumn: idColumn)
+        return try RawTable.read(bytes: bytes, path: path, numeric: numeric, categorical: categorical, idColumn: idColumn)
     }
 
     /// Header, numeric-ness and distinct counts of each column over the first 1,000 rows (first 4 MB).
-    static func sniffColumns(path: String) throws -> (header: [String], numeric: [String: Bool], distinct: [String: Int]) {
-        let bytes = try readFileBytes(path, limit: 4 << 20)
-        return try bytes.withUnsafeBufferPointer { buf in
+    static func sniffColumns(bytes buf: UnsafeBufferPointer<UInt8>, path: String) throws -> (header: [String], numeric: [String: Bool], distinct: [String: Int]) {
+        do {
             var tok = CSVTokenizer(bytes: buf, file: path)
             var fields: [FieldSpan] = []
             guard try tok.next(into: &fields) != nil else {
@@ -182,5 +210,44 @@ struct SegmentInputs {
             for (j, h) in header.enumerated() { n[h] = numeric[j] && seen[j]; d[h] = distinct[j].count }
             return (header, n, d)
         }
+    }
+}
+
+/// Order-log counts of the inputs stage (run.json `counts`; absent without an order log).
+struct InputCounts: Sendable {
+    struct BadRowRecord: Encodable, Sendable { var line: Int; var column: String; var message: String }
+    var transactions: Int? = nil
+    var badTransactionRows: Int? = nil
+    var transactionCustomers: Int? = nil
+    var afterAsOf: Int? = nil
+    var asOf: String? = nil
+    var firstBadTransactionRow: BadRowRecord? = nil
+    var customersWithoutTransactions: Int? = nil
+    var transactionCustomersNotInTable: Int? = nil
+}
+
+/// The fitted CLV models (run.json `clv_model`): BG/NBD (Fader, Hardie & Lee 2005) and
+/// Gamma-Gamma, fitted in weeks.
+public struct CLVModelSummary: Encodable, Sendable {
+    public struct BGNBDParameters: Encodable, Sendable {
+        public var r, alpha, a, b: Double
+        public var converged: Bool
+        public var atBound: Bool
+        enum CodingKeys: String, CodingKey { case r, alpha, a, b, converged, atBound = "at_bound" }
+    }
+    public struct GammaGammaParameters: Encodable, Sendable {
+        public var p, q, gamma: Double
+        public var atBound: Bool
+        enum CodingKeys: String, CodingKey { case p, q, gamma, atBound = "at_bound" }
+    }
+    public var bgnbd: BGNBDParameters
+    public var gammaGamma: GammaGammaParameters
+    public var horizonWeeks: Int
+    public var discountPerWeek: Double
+    public var uniqueTriples: Int
+    public var totalCLV: Double
+    enum CodingKeys: String, CodingKey {
+        case bgnbd, gammaGamma = "gamma_gamma", horizonWeeks = "horizon_weeks", discountPerWeek = "discount_per_week"
+        case uniqueTriples = "unique_triples", totalCLV = "total_clv"
     }
 }

@@ -10,10 +10,14 @@ enum SegmentModel {
     case kmeans(KMeansResult, KMeansOptions)
     case gmm(GMMResult, GMMOptions, probabilities: [Double])
 
+    /// Stage 4 of `strata segment`: fits K-Means (`KMeans.fit`) or a Gaussian mixture
+    /// (`GaussianMixture.fit`) with k segments on every customer of `data` (n x d, model units),
+    /// then renumbers segments by size. Deterministic for the config's seed whatever `threads`.
+    /// - Throws: the fit's `StrataError` / `LinalgError`.
     static func fit(_ data: Dataset, k: Int, config c: SegmentConfig, threads: Int) throws -> SegmentModel {
-        if c.algorithm == "gmm" {
+        if c.algorithm == .gmm {
             var o = GMMOptions(k: k)
-            o.covarianceType = CovarianceType(rawValue: c.covariance) ?? .full
+            o.covarianceType = c.covariance
             o.seed = c.seed
             o.nInit = c.nInit
             o.maxIterations = c.maxIter
@@ -57,11 +61,28 @@ enum SegmentModel {
         }
     }
 
-    var summary: [String: Any] {
+    /// run.json `model`.
+    var summary: Summary {
         switch self {
-        case let .kmeans(r, _): return ["algorithm": "kmeans", "inertia": r.inertia, "n_iter": r.nIter, "converged": r.converged]
-        case let .gmm(r, o, _): return ["algorithm": "gmm", "covariance": o.covarianceType.rawValue, "bic": r.bic, "aic": r.aic,
-                                        "lower_bound": r.lowerBound, "n_iter": r.nIter, "converged": r.converged]
+        case let .kmeans(r, _):
+            return Summary(algorithm: .kmeans, nIter: r.nIter, converged: r.converged, inertia: FiniteOrNull(r.inertia))
+        case let .gmm(r, o, _):
+            return Summary(algorithm: .gmm, nIter: r.nIter, converged: r.converged, covariance: o.covarianceType,
+                           bic: FiniteOrNull(r.bic), aic: FiniteOrNull(r.aic), lowerBound: FiniteOrNull(r.lowerBound))
+        }
+    }
+
+    struct Summary: Encodable, Sendable {
+        var algorithm: ClusteringAlgorithm
+        var nIter: Int
+        var converged: Bool
+        var inertia: FiniteOrNull? = nil
+        var covariance: CovarianceType? = nil
+        var bic: FiniteOrNull? = nil
+        var aic: FiniteOrNull? = nil
+        var lowerBound: FiniteOrNull? = nil
+        enum CodingKeys: String, CodingKey {
+            case algorithm, nIter = "n_iter", converged, inertia, covariance, bic, aic, lowerBound = "lower_bound"
         }
     }
 

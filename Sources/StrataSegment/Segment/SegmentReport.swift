@@ -24,7 +24,7 @@ enum SegmentReport {
         var rules: SegmentRules
         var abc: ABCSummary?
         var migration: Migration?
-        var clvModel: [String: Any]?
+        var clvModel: CLVModelSummary?
         var preprocessReport: PreprocessReport
         var logColumns: [String]
         var pca: Int?
@@ -62,7 +62,7 @@ enum SegmentReport {
         }
         if groups.contains(where: { $0.clvTotal != nil }) {
             var intro = "Expected customer lifetime value per segment (BG/NBD purchases x Gamma-Gamma spend, discounted)."
-            if let m = c.clvModel, let h = m["horizon_weeks"] { intro += " Horizon \(h) weeks." }
+            if let m = c.clvModel { intro += " Horizon \(m.horizonWeeks) weeks." }
             add("Customer lifetime value", intro, [clv(groups)])
         }
         if let a = c.abc {

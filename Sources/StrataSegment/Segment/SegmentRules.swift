@@ -39,7 +39,7 @@ struct SegmentRules: Sendable {
 
     static func fit(raw: RawTable, preprocessed: Dataset, pipeline: FittedPipeline, labels: [Int32], k: Int,
                     profiles: SegmentProfiler.Output, depth: Int, seed: UInt64) -> SegmentRules {
-        let rows = SegmentJob.sampleRows(raw.rows, sampleLimit, seed: seed, stream: 0x5452_4545)
+        let rows = SeededRandom.sampleIndices(raw.rows, sampleLimit, seed: seed, stream: 0x5452_4545)
         // Groups: reportable segments, then one "other" class.
         let reportable = profiles.segments.map { $0.id! }
         var classOf = [Int32](repeating: Int32(reportable.count), count: k)

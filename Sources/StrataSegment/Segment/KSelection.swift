@@ -1,0 +1,84 @@
+import Foundation
+import StrataCore
+import StrataIO
+
+/// Stage 3 of `strata segment`: the number of segments, fixed (`k`) or chosen by a sweep over
+/// `k_min...k_max` on a seeded sample of at most `sweep_sample` customers (`Sweep.run`: highest
+/// silhouette, checked against the inertia elbow; BIC for `gmm`).
+struct KSelection {
+    var k: Int
+    /// The sweep, when k was chosen by one.
+    var sweep: SweepResult?
+
+    /// - Throws: `StrataError.invalidSetting` when k exceeds the customers or the range cannot
+    ///   be swept; errors of the fits.
+    /// - Complexity: one fit per k on the sample (n_init restarts each) plus the metrics.
+    static func choose(_ data: Dataset, config c: SegmentConfig, threads: Int, steps: SegmentSteps) throws -> KSelection {
+        if let fixed = c.k {
+            guard fixed <= data.rows else { throw StrataError.invalidSetting("k", "\(fixed) exceeds the \(data.rows) customers") }
+            return KSelection(k: fixed, sweep: nil)
+        }
+        let kMax = min(c.kMax, data.rows - 1)
+        guard kMax >= c.kMin else {
+            throw StrataError.invalidSetting("k_min", "too few customers (\(data.rows)) to choose k in \(c.kMin)...\(c.kMax)")
+        }
+        let sweep = try steps.run("choose k") { () -> (SweepResult, String) in
+            let sample = data.rows > c.sweepSample
+                ? data.subset(rows: SeededRandom.sampleIndices(data.rows, c.sweepSample, seed: c.seed, stream: 0x5357)) : data
+            var o = SweepOptions(ks: Array(c.kMin...kMax))
+            o.algorithm = c.algorithm
+            o.kmeans.seed = c.seed; o.kmeans.nInit = c.nInit; o.kmeans.maxIterations = c.maxIter; o.kmeans.threads = threads
+            o.gmm.covarianceType = c.covariance
+            o.gmm.maxIterations = c.maxIter
+            let r = try Sweep.run(sample, options: o)
+            return (r, "k = \(r.recommendedK) of \(c.kMin)...\(kMax) on \(SegmentNaming.grouped(sample.rows)) customers: \(r.reason)")
+        }
+        return KSelection(k: sweep.recommendedK, sweep: sweep)
+    }
+
+    /// run.json `k_selection` (absent when k was fixed).
+    var record: Record? {
+        sweep.map { s in
+            Record(recommendedK: s.recommendedK, reason: s.reason, elbowK: s.elbowK, silhouette: s.silhouetteMethod, sampleRows: s.trainingRows,
+                   points: s.points.map { Record.Point(k: $0.k, inertia: $0.inertia, silhouette: $0.silhouette, daviesBouldin: $0.daviesBouldin,
+                                                       calinskiHarabasz: $0.calinskiHarabasz, bic: $0.bic) })
+        }
+    }
+
+    struct Record: Encodable, Sendable {
+        struct Point: Encodable, Sendable {
+            var k: Int
+            var inertia: Double
+            var silhouette, daviesBouldin, calinskiHarabasz, bic: Double?
+            enum CodingKeys: String, CodingKey { case k, inertia, silhouette, daviesBouldin = "davies_bouldin", calinskiHarabasz = "calinski_harabasz", bic }
+            func encode(to encoder: Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(k, forKey: .k)
+                try c.encodeFiniteOrNull(inertia, forKey: .inertia)
+                try c.encodeFiniteOrNull(silhouette, forKey: .silhouette)
+                try c.encodeFiniteOrNull(daviesBouldin, forKey: .daviesBouldin)
+                try c.encodeFiniteOrNull(calinskiHarabasz, forKey: .calinskiHarabasz)
+                try c.encodeFiniteOrNull(bic, forKey: .bic)
+            }
+        }
+        var recommendedK: Int
+        var reason: String
+        var elbowK: Int?
+        /// How silhouettes were computed ("exact" or a sample).
+        var silhouette: String
+        var sampleRows: Int
+        var points: [Point]
+        enum CodingKeys: String, CodingKey {
+            case recommendedK = "recommended_k", reason, elbowK = "elbow_k", silhouette, sampleRows = "sample_rows", points
+        }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(recommendedK, forKey: .recommendedK)
+            try c.encode(reason, forKey: .reason)
+            try c.encodeOrNull(elbowK, forKey: .elbowK)
+            try c.encode(silhouette, forKey: .silhouette)
+            try c.encode(sampleRows, forKey: .sampleRows)
+            try c.encode(points, forKey: .points)
+        }
+    }
+}

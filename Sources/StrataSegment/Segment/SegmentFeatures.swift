@@ -1,0 +1,109 @@
+import Foundation
+import StrataCore
+import StrataIO
+
+/// Stage 2 of `strata segment`: from the joined customer table to the model's input.
+///
+/// Drops rows with missing values when `impute: drop`, chooses the log1p columns (unless given),
+/// fits the preprocessing pipeline (impute -> log1p -> clip -> scale, one-hot) and, with `pca`,
+/// projects onto principal components. `stages` converts model units back to original units
+/// (`FeatureStages.originalUnits`, the one place that undoes PCA, scaling and log1p).
+struct SegmentFeatures {
+    /// The modelled rows in original units (rows dropped by `impute: drop` removed).
+    var raw: RawTable
+    var extras: ProfileExtras
+    var pipeline: FittedPipeline
+    var report: PreprocessReport
+    /// Columns transformed by log1p.
+    var logColumns: [String]
+    /// Preprocessed features (model units before PCA): n x (numeric + one-hot) columns.
+    var preprocessed: Dataset
+    /// The model's input: `preprocessed`, or its principal components with `pca`.
+    var data: Dataset
+    /// The fitted stages as saved in model.json.
+    var stages: FeatureStages
+    /// Rows read minus rows modelled.
+    var droppedRows: Int
+
+    /// - Throws: `StrataError.invalidArgument` (no feature left, a log column that is not a
+    ///   numeric feature, more PCA components than features), `.badData` from preprocessing.
+    /// - Complexity: O(n d) for the pipeline, plus O(n d^2 + d^3) with PCA (covariance solver).
+    static func build(_ inputs: SegmentInputs, config c: SegmentConfig, threads: Int, steps: SegmentSteps) throws -> SegmentFeatures {
+        var raw = inputs.raw
+        var extras = inputs.extras
+        guard !raw.numericNames.isEmpty || !raw.categoricalNames.isEmpty else {
+            throw StrataError.invalidArgument("\(raw.source): no feature columns left to segment on (check columns / exclude)")
+        }
+        var pre = c.preprocessOptions
+        pre.categorical = raw.categoricalNames
+        pre.log = c.log ?? autoLogColumns(raw)
+        for name in pre.log where !raw.numericNames.contains(name) {
+            throw StrataError.invalidSetting("log", "'\(name)' is not a numeric feature; features are \(raw.numericNames.joined(separator: ", "))")
+        }
+        if pre.impute == .drop {
+            let keep = (0..<raw.rows).filter { i in !raw.numeric.contains { $0[i].isNaN } && !raw.categorical.contains { $0[i].isEmpty } }
+            raw = raw.subset(keep)
+            extras = extras.subset(keep)
+        }
+        let dropped = inputs.raw.rows - raw.rows
+        let fitted = raw
+        let (pipeline, preprocessed, report) = try steps.run("preprocess") { () -> ((FittedPipeline, Dataset, PreprocessReport), String) in
+            let r = try FittedPipeline.fit(fitted, options: pre)
+            let imputed = r.2.imputed.values.reduce(0, +), clipped = r.2.clipped.values.reduce(0, +)
+            return (r, "\(r.1.cols) model features; log1p on \(pre.log.isEmpty ? "none" : pre.log.joined(separator: ", ")); "
+                + "\(imputed) values imputed, \(clipped) clipped, \(dropped) rows dropped")
+        }
+        var stages = FeatureStages(preprocessing: pipeline, pca: nil, report: report)
+        var data = preprocessed
+        if let p = c.pca {
+            data = try steps.run("pca") { () -> (Dataset, String) in
+                guard p <= preprocessed.cols else { throw StrataError.invalidSetting("pca", "\(p) exceeds the \(preprocessed.cols) model features") }
+                var o = PCAOptions(components: .count(p))
+                o.seed = c.seed; o.threads = threads
+                let m = try PCA.fit(preprocessed, options: o)
+                stages.pca = PCAModelFile(m, columns: preprocessed.columns)
+                let z = try m.transform(preprocessed, threads: threads)
+                let d = Dataset(rows: preprocessed.rows, cols: m.count, values: z.storage, columns: (0..<m.count).map { "pc\($0)" },
+                                idColumn: preprocessed.idColumn, ids: preprocessed.ids, source: preprocessed.source)
+                return (d, String(format: "%d components, %.1f%% of the variance", p, 100 * m.explainedVarianceRatio.reduce(0, +)))
+            }
+        }
+        return SegmentFeatures(raw: raw, extras: extras, pipeline: pipeline, report: report, logColumns: pre.log,
+                               preprocessed: preprocessed, data: data, stages: stages, droppedRows: dropped)
+    }
+
+    /// Non-negative numeric columns with skewness above 1 (spend, counts, CLV): log1p keeps a long
+    /// right tail from deciding the segments. Missing values are ignored; O(n d).
+    static func autoLogColumns(_ raw: RawTable) -> [String] {
+        var out: [String] = []
+        for (j, col) in raw.numeric.enumerated() {
+            var n = 0.0, s = 0.0, s2 = 0.0, s3 = 0.0, minimum = Double.infinity
+            for v in col where !v.isNaN { let x = Double(v); n += 1; s += x; minimum = min(minimum, x) }
+            guard n > 2, minimum >= 0 else { continue }
+            let mean = s / n
+            for v in col where !v.isNaN { let d = Double(v) - mean; s2 += d * d; s3 += d * d * d }
+            let sd = (s2 / n).squareRoot()
+            if sd > 0 && (s3 / n) / (sd * sd * sd) > 1 { out.append(raw.numericNames[j]) }
+        }
+        return out
+    }
+}
+
+extension RawTable {
+    /// The given rows, in order.
+    func subset(_ rows: [Int]) -> RawTable {
+        RawTable(source: source, rows: rows.count, numericNames: numericNames, numeric: numeric.map { c in rows.map { c[$0] } },
+                 categoricalNames: categoricalNames, categorical: categorical.map { c in rows.map { c[$0] } },
+                 idColumn: idColumn, ids: ids.map { ids in rows.map { ids[$0] } }, lines: rows.map { lines[$0] })
+    }
+}
+
+extension ProfileExtras {
+    func subset(_ rows: [Int]) -> ProfileExtras {
+        var e = ProfileExtras()
+        e.revenue = revenue.map { v in rows.map { v[$0] } }
+        e.clv = clv.map { v in rows.map { v[$0] } }
+        e.rfmSegment = rfmSegment.map { v in rows.map { v[$0] } }
+        return e
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import StrataCore
+import StrataIO
+import StrataLinalg
+
+/// run.json: what ran, on what, with which settings, how long each step took, what came out.
+/// Written by every `strata segment` run (format_version 1; keys are a contract).
+public struct SegmentRunRecord: Encodable, Sendable {
+    public struct Versions: Encodable, Sendable {
+        var strata = Strata.version
+        var modelFormat = KMeansModel.currentFormatVersion
+        var openblas = BLASInfo.config
+        var openblasCore = BLASInfo.core
+        var swift = SegmentRunRecord.swiftVersion
+        enum CodingKeys: String, CodingKey { case strata, modelFormat = "model_format", openblas, openblasCore = "openblas_core", swift }
+    }
+
+    public struct Platform: Encodable, Sendable {
+        var os = ProcessInfo.processInfo.operatingSystemVersionString
+        var cores = ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// Customer counts: read, modelled, and what preprocessing did per column.
+    public struct Counts: Encodable, Sendable {
+        var inputs: InputCounts
+        public var customersRead: Int
+        public var customersModelled: Int
+        var droppedRows: Int
+        var missing: [String: Int]
+        var imputed: [String: Int]
+        var clipped: [String: Int]
+
+        enum CodingKeys: String, CodingKey {
+            case transactions, badTransactionRows = "bad_transaction_rows", transactionCustomers = "transaction_customers"
+            case afterAsOf = "after_as_of", asOf = "as_of", firstBadTransactionRow = "first_bad_transaction_row"
+            case customersWithoutTransactions = "customers_without_transactions"
+            case transactionCustomersNotInTable = "transaction_customers_not_in_table"
+            case customersRead = "customers_read", customersModelled = "customers_modelled", droppedRows = "dropped_rows"
+            case missing, imputed, clipped, imputedTotal = "imputed_total", clippedTotal = "clipped_total"
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(inputs.transactions, forKey: .transactions)
+            try c.encodeIfPresent(inputs.badTransactionRows, forKey: .badTransactionRows)
+            try c.encodeIfPresent(inputs.transactionCustomers, forKey: .transactionCustomers)
+            try c.encodeIfPresent(inputs.afterAsOf, forKey: .afterAsOf)
+            try c.encodeIfPresent(inputs.asOf, forKey: .asOf)
+            try c.encodeIfPresent(inputs.firstBadTransactionRow, forKey: .firstBadTransactionRow)
+            try c.encodeIfPresent(inputs.customersWithoutTransactions, forKey: .customersWithoutTransactions)
+            try c.encodeIfPresent(inputs.transactionCustomersNotInTable, forKey: .transactionCustomersNotInTable)
+            try c.encode(customersRead, forKey: .customersRead)
+            try c.encode(customersModelled, forKey: .customersModelled)
+            try c.encode(droppedRows, forKey: .droppedRows)
+            try c.encode(missing, forKey: .missing)
+            try c.encode(imputed, forKey: .imputed)
+            try c.encode(clipped, forKey: .clipped)
+            try c.encode(imputed.values.reduce(0, +), forKey: .imputedTotal)
+            try c.encode(clipped.values.reduce(0, +), forKey: .clippedTotal)
+        }
+    }
+
+    public var strataVersion = Strata.version
+    public var formatVersion = 1
+    public var versions = Versions()
+    /// The resolved job (defaults filled in, the salt masked).
+    public var config: SegmentConfig
+    public var seed: UInt64
+    public var threads: Int
+    public var startedAt: String
+    /// Wall-clock seconds up to the write step (the `--json` result: the whole run).
+    public var seconds: Double
+    public var inputs: [InputFile]
+    public var steps: [SegmentStep]
+    public var counts: Counts
+    public var k: Int
+    public var kChosenBy: String
+    var model: SegmentModel.Summary
+    public var segmentSizes: [Int]
+    public var reportableSegments: Int
+    public var mergedIntoOther: [Int]
+    public var platform = Platform()
+    public var clvModel: CLVModelSummary?
+    var kSelection: KSelection.Record?
+    /// Output kind ("assignments", "model", ...) -> path.
+    public var outputs: [String: String] = [:]
+
+    enum CodingKeys: String, CodingKey {
+        case strataVersion = "strata_version", formatVersion = "format_version", versions, config, seed, threads
+        case startedAt = "started_at", seconds, inputs, steps, counts, k, kChosenBy = "k_chosen_by", model
+        case segmentSizes = "segment_sizes", reportableSegments = "reportable_segments", mergedIntoOther = "merged_into_other"
+        case platform, clvModel = "clv_model", kSelection = "k_selection", outputs
+    }
+
+    /// The compiler that built this binary.
+    static var swiftVersion: String {
+        #if compiler(>=6.3)
+        return "6.3+"
+        #elseif compiler(>=6.2)
+        return "6.2"
+        #elseif compiler(>=6.1)
+        return "6.1"
+        #else
+        return "6.0"
+        #endif
+    }
+}
+
+/// What `SegmentJob.run` returns: run.json's record (its steps and seconds completed with the
+/// write step), the migration when a previous run was given, and the segment descriptions the
+/// CLI prints. Encodes as the `strata segment --json` result: run.json's keys plus `migration`.
+public struct SegmentRunResult: Encodable, Sendable {
+    /// One reportable group for a human summary.
+    public struct Group: Sendable {
+        public var id: Int?
+        public var name: String
+        public var description: String
+    }
+
+    public var record: SegmentRunRecord
+    public var migration: MigrationRecord?
+    /// Reportable segments in id order, then other.
+    public var groups: [Group]
+    /// The explaining rules' readable lines, and the tree's depth and accuracy (share of customers).
+    public var rules: [String]
+    public var rulesDepth: Int
+    public var rulesAccuracy: Double
+
+    enum CodingKeys: String, CodingKey { case migration }
+
+    public func encode(to encoder: Encoder) throws {
+        try record.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(migration, forKey: .migration)
+    }
+}
