@@ -20,6 +20,9 @@ public struct TransactionOptions: Sendable {
     /// The field separator: `,` (comma), `;` (semicolon), `tab`, or `whitespace` (runs of
     /// spaces and tabs). Written as `,` `;` `tab` `whitespace`.
     public enum Delimiter: String, SettingChoice, CaseIterable {
+        public init(from decoder: Decoder) throws { self = try Self.decodeChoice(from: decoder) }
+        public func encode(to encoder: Encoder) throws { try encodeChoice(to: encoder) }
+
         case comma, semicolon, tab, whitespace
 
         public init?(_ s: String) {

@@ -4,6 +4,9 @@ import StrataLinalg
 
 /// Covariance structure of a Gaussian mixture, as scikit-learn defines them.
 public enum CovarianceType: String, SettingChoice, CaseIterable {
+    public init(from decoder: Decoder) throws { self = try Self.decodeChoice(from: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeChoice(to: encoder) }
+
     /// Each component has its own general covariance matrix.
     case full
     /// Each component has its own diagonal covariance matrix.

@@ -31,6 +31,9 @@ public enum KMeansInit: Sendable, Equatable {
 
 /// How each Lloyd iteration finds the nearest centers. Every variant gives Lloyd's iterates.
 public enum KMeansAlgorithm: String, SettingChoice, CaseIterable {
+    public init(from decoder: Decoder) throws { self = try Self.decodeChoice(from: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeChoice(to: encoder) }
+
     /// Hamerly on the SIMD route when k >= 32, plain Lloyd otherwise. Measured at 1M x 16 on
     /// overlapping blobs (2 threads, steady state): k = 64 Lloyd 16 ms vs Hamerly 11 ms per
     /// iteration, k = 256 50 vs 38 ms; at k = 8 the pruned path costs about what a full SIMD

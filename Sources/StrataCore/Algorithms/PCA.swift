@@ -13,6 +13,9 @@ public enum PCAComponents: Sendable, Equatable {
 
 /// PCA solvers.
 public enum PCASolver: String, SettingChoice, CaseIterable {
+    public init(from decoder: Decoder) throws { self = try Self.decodeChoice(from: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeChoice(to: encoder) }
+
     /// Covariance for d <= 1000, randomized above.
     case auto
     /// Exact: one pass accumulates the d x d covariance (blocked DSYRK in Double, chunk merges by

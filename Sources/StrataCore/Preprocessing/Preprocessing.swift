@@ -20,6 +20,9 @@ public struct PreprocessOptions: Sendable, Equatable {
         case iqr(Double)
     }
     public enum Scale: String, SettingChoice, CaseIterable {
+        public init(from decoder: Decoder) throws { self = try Self.decodeChoice(from: decoder) }
+        public func encode(to encoder: Encoder) throws { try encodeChoice(to: encoder) }
+
         case none, standard, robust, minmax
     }
 

@@ -22,16 +22,24 @@ extension SettingChoice {
         "'\(text)' is not valid; valid values: \(validForms.joined(separator: ", "))"
     }
 
-    public init(from decoder: Decoder) throws {
+    public init(from decoder: Decoder) throws { self = try Self.decodeChoice(from: decoder) }
+
+    public func encode(to encoder: Encoder) throws { try encodeChoice(to: encoder) }
+
+    /// Decodes the string form; an unknown value is a `DecodingError` listing the valid forms.
+    /// Enums that declare `SettingChoice` in their own declaration must forward their
+    /// `init(from:)` here explicitly: the compiler would otherwise synthesize a case-keyed form.
+    public static func decodeChoice(from decoder: Decoder) throws -> Self {
         let c = try decoder.singleValueContainer()
         let text = try c.decode(String.self)
         guard let v = Self(text) else {
             throw DecodingError.dataCorruptedError(in: c, debugDescription: Self.invalidMessage(text))
         }
-        self = v
+        return v
     }
 
-    public func encode(to encoder: Encoder) throws {
+    /// Encodes the string form (see `decodeChoice`).
+    public func encodeChoice(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(description)
     }

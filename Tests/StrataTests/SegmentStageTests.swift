@@ -1,0 +1,199 @@
+import Foundation
+import Testing
+@testable import Strata
+@testable import StrataCore
+@testable import StrataCustomers
+@testable import StrataIO
+@testable import StrataSegment
+
+/// In-process tests of each `strata segment` stage (the end-to-end runs are in StrataCLITests).
+@Suite struct SegmentStageTests {
+    /// Three customers with hand-countable orders, plus one with no orders.
+    func smallInputs(_ dir: String) throws -> SegmentConfig {
+        let customers = "customer_id,age,region\nA,30,north\nB,40,south\nC,50,north\nD,60,south\n"
+        let orders = """
+            customer_id,date,amount,product
+            A,2024-01-01,10,p1
+            A,2024-01-08,30,p2
+            A,2024-01-08,5,p1
+            B,2024-01-05,100,p3
+            C,2024-01-02,20,p1
+            C,2024-01-10,40,p2
+            C,2024-01-15,60,p3
+
+            """
+        try customers.write(toFile: dir + "/customers.csv", atomically: true, encoding: .utf8)
+        try orders.write(toFile: dir + "/orders.csv", atomically: true, encoding: .utf8)
+        var c = SegmentConfig()
+        c.customers = dir + "/customers.csv"
+        var t = SegmentConfig.Transactions(path: dir + "/orders.csv")
+        t.clv = false
+        t.productColumn = "product"
+        c.transactions = t
+        c.out = dir + "/out"
+        return c
+    }
+
+    @Test func inputsJoinTheOrderLogAndHashWhileReading() throws {
+        let dir = temporaryDirectory()
+        let c = try smallInputs(dir)
+        let i = try SegmentInputs.read(c, threads: 2, log: { _ in })
+        #expect(i.raw.rows == 4)
+        #expect(i.raw.categoricalNames == ["region"])
+        #expect(i.raw.numericNames == ["age", "recency_days", "frequency", "monetary_total", "monetary_mean", "tenure_days"])
+        func col(_ name: String) -> [Float] { i.raw.numeric[i.raw.numericNames.firstIndex(of: name)!] }
+        // As of the last order day (2024-01-15): A bought on 2 days for 45, last 7 days ago.
+        #expect(col("frequency") == [2, 1, 3, 0])
+        #expect(col("monetary_total") == [45, 100, 120, 0])
+        #expect(col("recency_days")[0] == 7 && col("recency_days")[2] == 0)
+        #expect(col("recency_days")[3].isNaN)   // no purchase yet: unknown, imputed later
+        #expect(i.counts.transactions == 7 && i.counts.customersWithoutTransactions == 1)
+        #expect(i.extras.rfmSegment?[3] == "No purchases")
+        // Checksums taken while reading equal a separate hash of each file.
+        #expect(i.files.map(\.path) == [c.customers!, c.transactions!.path])
+        for f in i.files {
+            let (bytes, hex) = try FileChecksum.sha256(path: f.path)
+            #expect(f.bytes == bytes && f.sha256 == hex)
+        }
+        // A known SHA-256 (of "abc"), so the hasher itself is checked.
+        var h = FileChecksum()
+        Array("abc".utf8).withUnsafeBytes { h.update($0) }
+        #expect(h.finalize() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    @Test func featuresChooseSkewedNonNegativeColumnsForLog1p() throws {
+        var rng = SeededRandom(seed: 5)
+        let n = 2000
+        let spend = (0..<n).map { _ in Float(exp(3 * rng.nextUnit())) }       // right-skewed, >= 0
+        let balance = (0..<n).map { _ in Float(rng.nextUnit() * 2 - 1) }     // symmetric, negative values
+        let skewedNegative = spend.map { $0 - 10 }                              // skewed but negative
+        let raw = RawTable(source: "t", rows: n, numericNames: ["spend", "balance", "shifted"], numeric: [spend, balance, skewedNegative],
+                           categoricalNames: [], categorical: [], idColumn: nil, ids: nil, lines: Array(1...n))
+        #expect(SegmentFeatures.autoLogColumns(raw) == ["spend"])
+
+        var c = SegmentConfig()
+        c.customers = "t"
+        c.pca = 2
+        let f = try SegmentFeatures.build(SegmentInputs(raw: raw), config: c, threads: 2, steps: SegmentSteps(log: { _ in }))
+        #expect(f.logColumns == ["spend"])
+        #expect(f.preprocessed.cols == 3 && f.data.cols == 2 && f.data.rows == n)
+        // Standard scaling: every preprocessed column has mean ~0 and variance ~1.
+        for j in 0..<3 {
+            let v = (0..<n).map { Double(f.preprocessed.values[$0 * 3 + j]) }
+            let mean = v.reduce(0, +) / Double(n)
+            let variance = v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)
+            #expect(abs(mean) < 1e-5 && abs(variance - 1) < 1e-3)
+        }
+        // One place goes back to original units: a preprocessed row through PCA and back.
+        let row = (0..<2).map { Double(f.data.values[$0]) }
+        let back = try #require(f.stages.originalUnits(row))
+        #expect(back.count == 3)
+
+        c.pca = 4
+        #expect(throws: StrataError.invalidSetting("pca", "4 exceeds the 3 model features")) {
+            _ = try SegmentFeatures.build(SegmentInputs(raw: raw), config: c, threads: 2, steps: SegmentSteps(log: { _ in }))
+        }
+    }
+
+    @Test func kSelectionHonoursAFixedKAndSweepsOtherwise() throws {
+        let (m, _) = blobs(k: 3, d: 2, perCluster: 200, spread: 0.5, seed: 9)
+        let data = Dataset(m)
+        var c = SegmentConfig()
+        c.k = 5
+        let steps = SegmentSteps(log: { _ in })
+        #expect(try KSelection.choose(data, config: c, threads: 2, steps: steps).k == 5)
+        #expect(try KSelection.choose(data, config: c, threads: 2, steps: steps).record == nil)
+        c.k = 601
+        #expect(throws: StrataError.invalidSetting("k", "601 exceeds the 600 customers")) {
+            _ = try KSelection.choose(data, config: c, threads: 2, steps: steps)
+        }
+        c.k = nil
+        c.kMin = 2; c.kMax = 6
+        let s = try KSelection.choose(data, config: c, threads: 2, steps: steps)
+        #expect(s.k == 3)                                   // three well-separated blobs
+        #expect(s.record?.points.map(\.k) == [2, 3, 4, 5, 6])
+        #expect(steps.steps.map(\.step) == ["choose k"])
+    }
+
+    @Test func projectionIsFittedOnThePlottedSample() throws {
+        let (m, truth) = blobs(k: 2, d: 3, perCluster: 500, spread: 1, seed: 4)
+        let data = Dataset(m)
+        let labels = truth.map(Int32.init)
+        let raw = RawTable(source: "t", rows: 1000, numericNames: ["a", "b", "c"], numeric: (0..<3).map { j in (0..<1000).map { m[$0, j] } },
+                           categoricalNames: [], categorical: [], idColumn: nil, ids: nil, lines: Array(1...1000))
+        let p = SegmentProfiler.profile(raw: raw, model: data, labels: labels, k: 2, minSize: 1, extras: ProfileExtras(), threads: 2)
+        let proj = try Projection.make(data, labels: labels, profiles: p, k: 2, sample: 100, seed: 1, threads: 2)
+        #expect(proj.points.count == 100)
+        // The plotted points are centred: a PCA fitted on exactly them has zero-mean scores.
+        let mx = proj.points.reduce(0) { $0 + $1.x } / 100, my = proj.points.reduce(0) { $0 + $1.y } / 100
+        #expect(abs(mx) < 1e-4 && abs(my) < 1e-4)
+        #expect(proj.explained.count == 2 && proj.explained.reduce(0, +) <= 1 + 1e-9)
+    }
+
+    @Test func closedChoicesParseOnceAndListValidValues() throws {
+        #expect(PreprocessOptions.Impute("constant:2.5") == .constant(2.5))
+        #expect(PreprocessOptions.Impute("most_frequent")?.description == "most_frequent")
+        #expect(PreprocessOptions.Impute("medain") == nil)
+        #expect(PreprocessOptions.Clip("quantile") == .quantiles(0.01, 0.99))
+        #expect(PreprocessOptions.Clip("quantile:0.05:0.95")?.description == "quantile:0.05:0.95")
+        #expect(PreprocessOptions.Clip("quantile:0.9:0.1") == nil)
+        #expect(PreprocessOptions.Clip("iqr:3")?.description == "iqr:3.0")
+        #expect(TransactionOptions.Delimiter("tab") == .tab && TransactionOptions.Delimiter(";")?.description == ";")
+        #expect(throws: StrataError.invalidSetting("covariance", "'ful' is not valid; valid values: full, diag, tied, spherical")) {
+            _ = try CovarianceType.parse("ful", setting: "covariance")
+        }
+        // Job files decode through the same string forms; a bad value names the key.
+        let good = try JSONDecoder().decode(SegmentConfig.self, from: Data(#"{"impute": "constant:0", "clip": "iqr:2", "algorithm": "gmm"}"#.utf8))
+        #expect(good.impute == .constant(0) && good.clip == .iqr(2) && good.algorithm == .gmm && good.scale == .standard)
+        do {
+            _ = try JSONDecoder().decode(SegmentConfig.self, from: Data(#"{"scale": "zscore"}"#.utf8))
+            Issue.record("a bad scale decoded")
+        } catch {
+            let e = SegmentConfig.describe(error, file: "job.json")
+            #expect(e.description == "job.json, column 'scale': 'zscore' is not valid; valid values: none, standard, robust, minmax")
+        }
+        // Recorded config: same string forms, booleans as JSON booleans, the salt masked.
+        var c = SegmentConfig()
+        c.salt = "secret"
+        let text = String(decoding: try JSONOutput.line(c.recorded), as: UTF8.self)
+        #expect(text.contains(#""clip":"quantile:0.01:0.99""#) && text.contains(#""report":true"#) && text.contains(#""salt":"***""#))
+    }
+
+    @Test func theJobRunsInProcessAndReturnsItsRecord() throws {
+        let dir = temporaryDirectory()
+        var c = try smallInputs(dir)
+        // Enough customers to segment: 300, in two planted age groups, each with 1-3 orders.
+        var lines = "customer_id,age,region\n", orders = "customer_id,date,amount,product\n"
+        for i in 0..<300 {
+            lines += "c\(i),\(i % 2 == 0 ? 20 + i % 7 : 70 + i % 5),\(i % 3 == 0 ? "north" : "south")\n"
+            for o in 0...(i % 3) { orders += "c\(i),2024-01-\(10 + o + i % 5),\(10 + i % 11),p\(o)\n" }
+        }
+        try lines.write(toFile: c.customers!, atomically: true, encoding: .utf8)
+        try orders.write(toFile: c.transactions!.path, atomically: true, encoding: .utf8)
+        c.exclude = ["recency_days", "frequency", "monetary_total", "monetary_mean", "tenure_days"]
+        c.k = 2
+        c.minSegmentSize = 10
+        var logged: [String] = []
+        let r = try SegmentJob.run(c, log: { logged.append($0) })
+        #expect(r.record.k == 2 && r.record.kChosenBy == "fixed")
+        #expect(r.record.counts.customersRead == 300 && r.record.counts.customersModelled == 300)
+        #expect(r.record.segmentSizes.reduce(0, +) == 300 && r.record.segmentSizes == r.record.segmentSizes.sorted(by: >))
+        #expect(r.record.steps.map(\.step) == ["read", "preprocess", "fit", "profile", "abc", "project", "write"])
+        #expect(logged.count == r.record.steps.count + 2)    // plus the two input lines
+        #expect(r.groups.count == 2 && r.migration == nil)
+        // The ages split the customers exactly: every customer of a segment is on one side of 50.
+        let assignments = try String(contentsOfFile: c.out + "/assignments.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        var sideOfSegment: [String: Set<Bool>] = [:]
+        for line in assignments {
+            let f = line.split(separator: ",")
+            let i = Int(f[0].dropFirst())!
+            sideOfSegment[String(f[1]), default: []].insert(i % 2 == 0)
+        }
+        #expect(sideOfSegment.values.allSatisfy { $0.count == 1 })
+        // run.json on disk is the returned record before the write step.
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: c.out + "/run.json"))) as! [String: Any]
+        #expect(run["k"] as? Int == 2)
+        #expect((run["steps"] as? [[String: Any]])?.count == r.record.steps.count - 1)
+        #expect((run["outputs"] as? [String: String])?.keys.sorted() == ["assignments", "features", "model", "profiles", "report", "run"])
+    }
+}
