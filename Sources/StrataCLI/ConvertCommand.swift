@@ -17,7 +17,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .long, help: "CSV with a header row.") var input: String
     @Option(name: .long, help: "Output .npy path.") var out: String
     @Option(name: .long, help: "Feature columns (comma-separated; default every numeric column but the id).") var columns: String?
-    @Option(name: .customLong("id-column"), help: "Id column (default: id or customer_id when present).") var idColumn: String?
+    @OptionGroup var id: IDColumnOption
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
 
     func validate() throws {
@@ -27,7 +27,7 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         try Report.run(json: json) {
-            let opts = TableReadOptions(columns: columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }, idColumn: idColumn)
+            let opts = TableReadOptions(columns: columns.map(commaList), idColumn: id.idColumn)
             let progress = Progress(enabled: !json)
             let r = try NPYConverter.convert(csv: input, to: out, options: opts) { rows in progress.report("converted \(rows) rows") }
             let files = [out, out + ".json"] + (r.idColumn == nil ? [] : [out + ".ids"])

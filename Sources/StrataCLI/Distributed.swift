@@ -2,7 +2,27 @@ import Foundation
 import Strata
 import StrataKernels
 
-/// `--distributed`: the MPI ranks as a `ChunkGroup` (built with `swift build --traits MPI`).
+import ArgumentParser
+
+/// `--distributed` for `kmeans`, `gmm`, `pca` and `score`: owns rank setup, the input check and
+/// sharding, the barrier and shutdown.
+struct DistributedOptions: ParsableArguments {
+    @Flag(name: .long, help: "Run as one rank of an MPI job (mpirun -np R strata COMMAND --distributed ...; needs a build with --traits MPI and a float32 .npy input without preprocessing, PCA or weights). Each rank computes its share of the fixed row chunks; results are bit-identical for any rank count and to a plain run. Rank 0 writes the outputs.")
+    var distributed = false
+
+    /// The group: MPI ranks with `--distributed`, else this process; exits on failure.
+    func begin(json: Bool) -> any ChunkGroup { Distributed.begin(distributed, json: json) }
+
+    /// With `--distributed`: checks the input (`plain`: no preprocessing or PCA was asked for)
+    /// and reads only this rank's shard.
+    func shard(_ read: inout TableReadOptions, input: InputOptions, plain: Bool, group: any ChunkGroup) throws {
+        guard distributed else { return }
+        try Distributed.checkInput(input, plain: plain)
+        if group.isDistributed { read.shard = (group.rank, group.size) }
+    }
+}
+
+/// The MPI ranks as a `ChunkGroup` (built with `swift build --traits MPI`).
 enum Distributed {
     /// Starts MPI and checks that the launcher's world is the one this binary sees.
     static func start() throws -> any ChunkGroup {

@@ -40,8 +40,7 @@ struct GMMCommand: ParsableCommand {
     @Option(name: .long, help: "Stop when the mean log-likelihood per row changes by less than this.")
     var tol: Double = 1e-3
 
-    @Option(name: .long, help: "Random seed.")
-    var seed: UInt64 = 0
+    @OptionGroup var seedOption: SeedOption
 
     @OptionGroup var preprocess: PreprocessArguments
 
@@ -65,26 +64,24 @@ struct GMMCommand: ParsableCommand {
         if initLabels != nil && `init` != "kmeans" { throw ValidationError("give either --init or --init-labels, not both") }
     }
 
-    @Flag(name: .long, help: "Run as one rank of an MPI job (mpirun; needs a build with --traits MPI and a float32 .npy input). The model is bit-identical for any rank count and to a plain run; rank 0 writes it.")
-    var distributed = false
+    @OptionGroup var cluster: DistributedOptions
 
     func run() throws {
         runOptions.applyThreads()
-        let group = Distributed.begin(distributed, json: runOptions.json)
+        let group = cluster.begin(json: runOptions.json)
         defer { Distributed.finish(group) }
         try Report.run(json: runOptions.json) {
             let progress = Progress(enabled: group.rank == 0)
             let t0 = Date()
             var read = input.readOptions
-            if distributed {
-                try Distributed.checkInput(input, plain: preprocess.options.isIdentity && preprocess.pca == nil)
+            if cluster.distributed {
                 if labelsOut != nil || probaOut != nil || initLabels != nil {
                     throw StrataError.invalidArgument("--distributed writes the model only; score rows with `strata predict`")
                 }
-                if group.isDistributed { read.shard = (group.rank, group.size) }
             }
+            try cluster.shard(&read, input: input, plain: preprocess.options.isIdentity && preprocess.pca == nil, group: group)
             let (data, stages) = try FeatureStages.fit(path: input.input, read: read, preprocess: preprocess.options,
-                                                       pcaComponents: preprocess.pca, seed: seed, threads: runOptions.threads)
+                                                       pcaComponents: preprocess.pca, seed: seedOption.seed, threads: runOptions.threads)
             let readSeconds = Date().timeIntervalSince(t0)
             var o = GMMOptions(k: k)
             o.covarianceType = covariance
@@ -92,7 +89,7 @@ struct GMMCommand: ParsableCommand {
             o.nInit = nInit
             o.maxIterations = maxIter
             o.tolerance = tol
-            o.seed = seed
+            o.seed = seedOption.seed
             o.threads = runOptions.threads
             o.group = group
             if let path = initLabels {
@@ -156,7 +153,7 @@ struct GMMCommand: ParsableCommand {
                     "weights": m.weights, "means": (0..<k).map { Array(m.means[($0 * d)..<($0 * d + d)]) }, "covariances": covariances,
                     "lower_bound": r.lowerBound, "n_iter": r.nIter, "converged": r.converged, "bic": r.bic, "aic": r.aic, "score": r.score,
                     "iterations": r.iterations.map { ["iteration": $0.iteration, "lower_bound": $0.lowerBound, "change": $0.change, "seconds": $0.seconds] },
-                    "run_lower_bounds": r.runLowerBounds, "seed": Int(truncatingIfNeeded: seed), "threads": runOptions.threads,
+                    "run_lower_bounds": r.runLowerBounds, "seed": Int(truncatingIfNeeded: seedOption.seed), "threads": runOptions.threads,
                     "outputs": outputs, "seconds": ["read": readSeconds, "fit": fitSeconds, "write": writeSeconds],
                     "preprocessing": stages.isEmpty ? NSNull() : stages.summary as Any,
                 ])

@@ -44,8 +44,7 @@ struct KMeansCommand: ParsableCommand {
 
     @OptionGroup var preprocess: PreprocessArguments
 
-    @Flag(name: .long, help: "Run as one rank of an MPI job (mpirun -np R strata kmeans --distributed ...; needs a build with --traits MPI and a float32 .npy input). Each rank computes its share of the fixed row chunks; the model is bit-identical for any rank count and to a plain run. Rank 0 writes the outputs.")
-    var distributed = false
+    @OptionGroup var cluster: DistributedOptions
 
     @OptionGroup var runOptions: RunOptions
 
@@ -65,14 +64,13 @@ struct KMeansCommand: ParsableCommand {
 
     func run() throws {
         runOptions.applyThreads()
-        let group = Distributed.begin(distributed, json: runOptions.json)
+        let group = cluster.begin(json: runOptions.json)
         defer { Distributed.finish(group) }
         try Report.run(json: runOptions.json) {
             let progress = Progress(enabled: group.rank == 0)
             let t0 = Date()
-            if distributed { try Distributed.checkInput(input, plain: preprocess.options.isIdentity && preprocess.pca == nil) }
             var read = input.readOptions
-            if group.isDistributed { read.shard = (group.rank, group.size) }
+            try cluster.shard(&read, input: input, plain: preprocess.options.isIdentity && preprocess.pca == nil, group: group)
             let (data, stages) = try FeatureStages.fit(path: input.input, read: read, preprocess: preprocess.options,
                                                        pcaComponents: preprocess.pca, seed: fit.seed, threads: runOptions.threads)
             let readSeconds = Date().timeIntervalSince(t0)
@@ -113,13 +111,8 @@ struct KMeansCommand: ParsableCommand {
                 // Each rank writes the labels of its own rows as a part; rank 0 joins them in
                 // rank order, then writes the model.
                 if let path = labelsOut, path != "-" {
-                    let part = RowPartition(rows: data.rows)
-                    let local = group.localChunks(part.count)
-                    let rows = local.isEmpty ? 0..<0 : part.range(local.lowerBound).lowerBound..<part.range(local.upperBound - 1).upperBound
-                    try CSVOutput.writeLabelsPart(rows: rows, header: group.rank == 0, ids: data.id, labels: result.labels,
-                                                  distances: result.distances, to: path + ".part-\(group.rank)")
-                    Distributed.barrier(group)
-                    if group.rank == 0 { try CSVOutput.joinParts(path, count: group.size, batch: &batch) }
+                    try CSVOutput.stageDistributedLabels(&batch, to: path, group: group, rows: data.rows, ids: data.id, labels: result.labels,
+                                                         distances: result.distances) { Distributed.barrier(group) }
                 }
                 if group.rank == 0, let path = modelOut { try batch.stage(try model.encoded(), to: path) }
                 try batch.commit()

@@ -12,26 +12,53 @@ struct InputOptions: ParsableArguments {
     @Option(name: .long, help: "Feature columns, comma-separated (default: every numeric column except the id and weights columns).")
     var columns: String?
 
-    @Option(name: .customLong("id-column"), help: "Column holding customer ids (default: a column named id or customer_id, else row numbers).")
-    var idColumn: String?
+    @OptionGroup var id: IDColumnOption
 
     @Option(name: .customLong("weights-column"), help: "Column of non-negative sample weights.")
     var weightsColumn: String?
 
-    @Option(name: .customLong("memory-budget"), help: "Working memory, e.g. 4G (default: half the RAM). Bigger inputs are streamed: .npy pages are released after each pass window; a bigger CSV is converted to a temporary .npy block by block.")
-    var memoryBudget: String?
+    @OptionGroup var memory: MemoryBudgetOption
+
+    var idColumn: String? { id.idColumn }
 
     var readOptions: TableReadOptions {
-        var o = TableReadOptions(columns: columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
-                                 idColumn: idColumn, weightsColumn: weightsColumn)
-        if let b = memoryBudget.flatMap(MemoryBudget.parse) { o.memoryBudget = b }
+        var o = TableReadOptions(columns: columns.map(commaList), idColumn: idColumn, weightsColumn: weightsColumn)
+        o.memoryBudget = memory.bytes
         return o
     }
+}
 
-    func validate() throws {
-        if let b = memoryBudget, MemoryBudget.parse(b) == nil { throw ValidationError("--memory-budget must be a size such as 4G, 512M or 1000000000") }
+/// `--id-column`, for every command that reads customer rows.
+struct IDColumnOption: ParsableArguments {
+    @Option(name: .customLong("id-column"), help: "Column holding customer ids (default: a column named id or customer_id, else row numbers).")
+    var idColumn: String?
+}
+
+/// `--memory-budget`: working memory; bigger inputs are streamed.
+struct MemoryBudgetOption: ParsableArguments {
+    @Option(name: .customLong("memory-budget"), help: "Working memory, e.g. 4G, 512M or bytes (default: half the RAM). Bigger inputs are streamed: .npy pages are released after each pass window; a bigger CSV is converted to a temporary .npy block by block.")
+    var memoryBudget: ByteCount?
+
+    var bytes: Int { memoryBudget?.bytes ?? MemoryBudget.defaultBytes }
+}
+
+/// A size such as 4G, 512M, 1.5g or a byte count (`MemoryBudget.parse`).
+struct ByteCount: ExpressibleByArgument {
+    let bytes: Int
+    init?(argument: String) {
+        guard let b = MemoryBudget.parse(argument) else { return nil }
+        bytes = b
     }
 }
+
+/// `--seed`, for every command that samples or initializes at random.
+struct SeedOption: ParsableArguments {
+    @Option(name: .long, help: "Random seed; results do not depend on --threads.")
+    var seed: UInt64 = 0
+}
+
+/// "a, b,c" -> ["a", "b", "c"]: the one parser of comma-separated option values.
+func commaList(_ s: String) -> [String] { s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
 /// Options every compute command has.
 struct RunOptions: ParsableArguments {
@@ -62,8 +89,9 @@ struct FitOptions: ParsableArguments {
     @Option(name: .long, help: "Stop when the total squared center shift <= tol x mean feature variance.")
     var tol: Double = 1e-4
 
-    @Option(name: .long, help: "Random seed; results do not depend on --threads.")
-    var seed: UInt64 = 0
+    @OptionGroup var seedOption: SeedOption
+
+    var seed: UInt64 { seedOption.seed }
 
     func validate() throws {
         if maxIter < 1 { throw ValidationError("--max-iter must be at least 1") }
@@ -108,14 +136,12 @@ struct PreprocessArguments: ParsableArguments {
         var o = PreprocessOptions()
         o.impute = impute
         o.clip = clip
-        o.log = log.map(list) ?? []
+        o.log = log.map(commaList) ?? []
         o.scale = scale
-        o.categorical = categorical.map(list) ?? []
+        o.categorical = categorical.map(commaList) ?? []
         o.oneHotMax = oneHotMax
         return o
     }
-
-    func list(_ s: String) -> [String] { s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
     func validate() throws {
         if oneHotMax < 1 { throw ValidationError("--one-hot-max must be at least 1") }

@@ -26,8 +26,7 @@ struct PCACommand: ParsableCommand {
     @Flag(name: .long, help: "Scale projections to unit variance.")
     var whiten = false
 
-    @Option(name: .long, help: "Seed for the randomized solver.")
-    var seed: UInt64 = 0
+    @OptionGroup var seedOption: SeedOption
 
     @Option(name: .customLong("model-out"), help: "Write the PCA model (JSON) here.")
     var modelOut: String?
@@ -43,27 +42,25 @@ struct PCACommand: ParsableCommand {
         if let v = variance, !(v > 0 && v < 1) { throw ValidationError("--variance must be strictly between 0 and 1") }
     }
 
-    @Flag(name: .long, help: "Run as one rank of an MPI job (mpirun; needs a build with --traits MPI and a float32 .npy input). The model is bit-identical for any rank count and to a plain run; rank 0 writes it.")
-    var distributed = false
+    @OptionGroup var cluster: DistributedOptions
 
     func run() throws {
         runOptions.applyThreads()
-        let group = Distributed.begin(distributed, json: runOptions.json)
+        let group = cluster.begin(json: runOptions.json)
         defer { Distributed.finish(group) }
         try Report.run(json: runOptions.json) {
             let t0 = Date()
             var read = input.readOptions
-            if distributed {
-                try Distributed.checkInput(input, plain: true)
+            if cluster.distributed {
                 if transformOut != nil { throw StrataError.invalidArgument("--distributed writes the model only; project rows in a plain run") }
-                if group.isDistributed { read.shard = (group.rank, group.size) }
             }
+            try cluster.shard(&read, input: input, plain: true, group: group)
             let data = try TableReader.read(path: input.input, options: read)
             let readSeconds = Date().timeIntervalSince(t0)
             var o = PCAOptions(components: components.map { .count($0) } ?? .varianceFraction(variance!))
             o.solver = solver
             o.whiten = whiten
-            o.seed = seed
+            o.seed = seedOption.seed
             o.threads = runOptions.threads
             o.group = group
             let t1 = Date()

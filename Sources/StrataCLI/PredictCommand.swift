@@ -19,8 +19,7 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .long, help: "Input table (CSV with header, or .npy with the model's column count).")
     var input: String
 
-    @Option(name: .customLong("id-column"), help: "Column holding ids (default: the model's id column when present, else id/customer_id, else row numbers).")
-    var idColumn: String?
+    @OptionGroup var id: IDColumnOption
 
     @Option(name: .customLong("labels-out"), help: "Write the labels file here ('-' for stdout).")
     var labelsOut: String?
@@ -28,13 +27,11 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .customLong("proba-out"), help: "Gaussian mixtures: write id,p0,...,p{k-1} per row here.")
     var probaOut: String?
 
-    @Option(name: .customLong("memory-budget"), help: "Working memory, e.g. 4G (default: half the RAM); bigger .npy inputs are streamed.")
-    var memoryBudget: String?
+    @OptionGroup var memory: MemoryBudgetOption
 
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
-        if let b = memoryBudget, MemoryBudget.parse(b) == nil { throw ValidationError("--memory-budget must be a size such as 4G") }
         if labelsOut == "-" && runOptions.json { throw ValidationError("--labels-out - and --json both want stdout; give --labels-out a file") }
     }
 
@@ -42,11 +39,14 @@ struct PredictCommand: ParsableCommand {
         runOptions.applyThreads()
         try Report.run(json: runOptions.json) {
             let file = try AnyModelFile.load(path: model)
-            var id = idColumn
-            if id == nil, !input.lowercased().hasSuffix(".npy"), let mid = file.idColumn, try csvHeader(input).contains(mid) { id = mid }
+            // The model's id column is the default when the input has it.
+            var idColumn = id.idColumn
+            if idColumn == nil, !input.lowercased().hasSuffix(".npy"), let mid = file.idColumn, try CSVHeader.read(path: input).contains(mid) {
+                idColumn = mid
+            }
             // Replays the model's preprocessing and PCA, if any, exactly as fitted.
-            let data = try file.stages.apply(path: input, idColumn: id, modelColumns: file.columns, threads: runOptions.threads,
-                                             memoryBudget: memoryBudget.flatMap(MemoryBudget.parse) ?? MemoryBudget.defaultBytes)
+            let data = try file.stages.apply(path: input, idColumn: idColumn, modelColumns: file.columns, threads: runOptions.threads,
+                                             memoryBudget: memory.bytes)
             let labels: [Int32], labelsData: Data?, k: Int
             var summary: [String: Any] = [:]
             var batch = OutputBatch()
@@ -89,17 +89,6 @@ struct PredictCommand: ParsableCommand {
                 if let l = labelsOut { print("labels: \(l)") } else { print("(write the labels with --labels-out FILE)") }
                 if let p = probaOut { print("probabilities: \(p)") }
             }
-        }
-    }
-
-    /// Header names of a CSV file (first record), for id-column defaulting.
-    func csvHeader(_ path: String) throws -> [String] {
-        guard let fh = FileHandle(forReadingAtPath: path) else { return [] }
-        defer { try? fh.close() }
-        let head = fh.readData(ofLength: 65_536)
-        let line = String(decoding: head.prefix { $0 != 0x0A && $0 != 0x0D }, as: UTF8.self)
-        return line.split(separator: ",", omittingEmptySubsequences: false).map {
-            $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" \u{FEFF}"))
         }
     }
 }

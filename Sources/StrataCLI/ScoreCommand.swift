@@ -31,8 +31,7 @@ struct ScoreCommand: ParsableCommand {
     @Option(name: .long, help: "Estimate the silhouette from this many sampled rows (0: exact whatever n).")
     var sample: Int?
 
-    @Option(name: .long, help: "Seed for the silhouette sample.")
-    var seed: UInt64 = 0
+    @OptionGroup var seedOption: SeedOption
 
     @Option(name: .customLong("reference-labels"), help: "A second labels file: adds adjusted_rand and adjusted_mutual_info between the two labelings.")
     var referenceLabels: String?
@@ -52,26 +51,24 @@ struct ScoreCommand: ParsableCommand {
         if let s = sample, s < 0 || s == 1 { throw ValidationError("--sample must be 0 (exact) or at least 2") }
     }
 
-    @Flag(name: .long, help: "Run as one rank of an MPI job (build with --traits MPI; float32 .npy input): Davies-Bouldin, Calinski-Harabasz and inertia from every rank's chunks, the sampled silhouette on every rank alike; rank 0 prints.")
-    var distributed = false
+    @OptionGroup var cluster: DistributedOptions
 
     func run() throws {
         runOptions.applyThreads()
-        let group = Distributed.begin(distributed, json: runOptions.json)
+        let group = cluster.begin(json: runOptions.json)
         defer { Distributed.finish(group) }
         try Report.run(json: runOptions.json) {
             let wanted = Set(metrics.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
             var read = input.readOptions
-            if distributed {
-                try Distributed.checkInput(input, plain: preprocess.options.isIdentity && preprocess.pca == nil)
+            if cluster.distributed {
                 if wanted.contains("simplified_silhouette") || perSampleOut != nil || sample == 0 {
                     throw StrataError.invalidArgument("--distributed scores support davies_bouldin, calinski_harabasz, inertia and the sampled silhouette")
                 }
-                if group.isDistributed { read.shard = (group.rank, group.size) }
             }
+            try cluster.shard(&read, input: input, plain: preprocess.options.isIdentity && preprocess.pca == nil, group: group)
             // The same preprocessing and PCA stages as kmeans/gmm (all off by default).
             let (data, _) = try FeatureStages.fit(path: input.input, read: read, preprocess: preprocess.options,
-                                                  pcaComponents: preprocess.pca, seed: seed, threads: runOptions.threads)
+                                                  pcaComponents: preprocess.pca, seed: seedOption.seed, threads: runOptions.threads)
             let file = try LabelsFile.read(path: labels, column: labelsColumn)
             try file.check(against: data, path: labels)
             let cl = ClusterLabels(strings: file.labels)
@@ -99,13 +96,13 @@ struct ScoreCommand: ParsableCommand {
             }
             if wanted.contains("silhouette") {
                 let sampleSize: Int? = sample.map { $0 == 0 ? nil : $0 } ?? (data.rows > Silhouette.exactLimit ? Silhouette.defaultSample : nil)
-                let s = try timed("silhouette") { try Silhouette.compute(data, labels: cl, sample: sampleSize, seed: seed, threads: threads) }
+                let s = try timed("silhouette") { try Silhouette.compute(data, labels: cl, sample: sampleSize, seed: seedOption.seed, threads: threads) }
                 let sampled = s.rows.count < data.rows
                 out["silhouette"] = s.mean
                 out["silhouette_method"] = sampled ? "sampled" : "exact"
                 out["per_cluster_silhouette"] = s.perCluster.map { $0 ?? NSNull() as Any }
                 if sampled { out["silhouette_stderr"] = s.standardError; out["silhouette_sample"] = s.rows.count }
-                lines.append("silhouette         \(fmt(s.mean, 8))" + (sampled ? " ± \(fmt(s.standardError, 2)) (sample of \(s.rows.count) rows, seed \(seed))" : " (exact)"))
+                lines.append("silhouette         \(fmt(s.mean, 8))" + (sampled ? " ± \(fmt(s.standardError, 2)) (sample of \(s.rows.count) rows, seedOption.seed \(seedOption.seed))" : " (exact)"))
                 if let path = perSampleOut {
                     var text = "id,segment,silhouette\n"
                     for (r, v) in zip(s.rows, s.values) { text += "\(CSVOutput.field(data.id(r))),\(cl.values[Int(cl.indices[r])]),\(v)\n" }

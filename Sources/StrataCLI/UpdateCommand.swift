@@ -17,7 +17,7 @@ struct UpdateCommand: ParsableCommand {
 
     @Option(name: .long, help: "K-Means model.json to update.") var model: String
     @Option(name: .long, help: "New customers (CSV or .npy), with the model's input columns.") var input: String
-    @Option(name: .customLong("id-column"), help: "Id column of the input.") var idColumn: String?
+    @OptionGroup var id: IDColumnOption
     @Option(name: .long, help: "Decay factor in [0, 1] applied to the model's history.") var decay: Double?
     @Option(name: .customLong("half-life"), help: "Updates after which history weighs half (sets the decay).") var halfLife: Double?
     @Option(name: .customLong("model-out"), help: "Where to write the updated model (default: --model).") var modelOut: String?
@@ -37,7 +37,7 @@ struct UpdateCommand: ParsableCommand {
                 throw StrataError.invalidArgument("\(model) is not a K-Means model; update supports K-Means models")
             }
             let stages = file.stages
-            let data = try stages.apply(path: input, idColumn: idColumn, modelColumns: m.columns, threads: runOptions.threads)
+            let data = try stages.apply(path: input, idColumn: id.idColumn, modelColumns: m.columns, threads: runOptions.threads)
             let a = decay ?? halfLife.map { pow(0.5, 1 / $0) } ?? 1
             let (next, r) = try m.updated(with: data, decay: a, threads: runOptions.threads)
             let out = modelOut ?? model

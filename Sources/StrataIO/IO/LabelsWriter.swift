@@ -1,4 +1,5 @@
 import StrataCore
+import StrataKernels
 import Foundation
 
 /// CSV helpers for outputs.
@@ -91,5 +92,21 @@ extension CSVOutput {
         }
         try batch.stage(joined, to: path)
         for r in 0..<count { unlink(path + ".part-\(r)") }
+    }
+}
+
+extension CSVOutput {
+    /// The labels file of a distributed run: each process writes the rows of its own chunks
+    /// (`group.localChunks` of `RowPartition(rows:)`) as `path.part-RANK`; after `barrier` (every
+    /// part written), rank 0 joins the parts in rank order into `batch` as `path`. The result is
+    /// byte-identical to a plain run's labels file. O(rows) time, one part's text in memory.
+    public static func stageDistributedLabels(_ batch: inout OutputBatch, to path: String, group: any ChunkGroup, rows: Int,
+                                              ids: (Int) -> String, labels: [Int32], distances: [Float], barrier: () -> Void) throws {
+        let part = RowPartition(rows: rows)
+        let local = group.localChunks(part.count)
+        let mine = local.isEmpty ? 0..<0 : part.range(local.lowerBound).lowerBound..<part.range(local.upperBound - 1).upperBound
+        try writeLabelsPart(rows: mine, header: group.rank == 0, ids: ids, labels: labels, distances: distances, to: path + ".part-\(group.rank)")
+        barrier()
+        if group.rank == 0 { try joinParts(path, count: group.size, batch: &batch) }
     }
 }
