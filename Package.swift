@@ -31,7 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         // SHA-256 input checksums and salted-hash (HMAC) pseudonymization of customer ids.
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
-        // YAML (and JSON) job configs for `strata segment --config`.
+        // YAML (and JSON) job files for `strata segment --config` (parsed once into a node).
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
@@ -77,7 +77,8 @@ let package = Package(
         .target(
             name: "StrataSegment",
             dependencies: ["StrataCore", "StrataIO", "StrataCustomers", "StrataKernels", "StrataLinalg",
-                           .product(name: "Crypto", package: "swift-crypto")]
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "Strata",
@@ -89,7 +90,6 @@ let package = Package(
                 "Strata",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
                 .target(name: "CMPI", condition: .when(traits: ["MPI"])),
             ]
         ),

@@ -57,8 +57,6 @@ struct SeedOption: ParsableArguments {
     var seed: UInt64 = 0
 }
 
-/// "a, b,c" -> ["a", "b", "c"]: the one parser of comma-separated option values.
-func commaList(_ s: String) -> [String] { s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
 /// Options every compute command has.
 struct RunOptions: ParsableArguments {

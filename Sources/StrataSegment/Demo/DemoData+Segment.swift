@@ -76,3 +76,28 @@ extension DemoData {
         return (Data(customers.utf8), Data(orders))
     }
 }
+
+extension DemoData {
+    /// `strata segment --demo`: writes the demo customer table and order log into
+    /// `OUT/demo-data/` (atomically) and points `c` at them, with the product column for ABC.
+    /// - Throws: `StrataError.invalidArgument` when `c` already names inputs; `.unwritable`.
+    public static func writeSegmentDemo(into c: inout SegmentConfig, customers: Int, log: (String) -> Void) throws {
+        guard c.customers == nil && c.transactions == nil else {
+            throw StrataError.invalidArgument("--demo brings its own data; leave out --customers / --transactions")
+        }
+        let dir = c.out + "/demo-data"
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw StrataError.unwritable(path: dir, reason: "cannot create the directory")
+        }
+        let (customersCSV, ordersCSV) = segmentDemo(customers: customers, seed: c.seed)
+        var batch = OutputBatch()
+        try batch.stage(customersCSV, to: dir + "/customers.csv")
+        try batch.stage(ordersCSV, to: dir + "/transactions.csv")
+        try batch.commit()
+        log("demo data: \(customers) customers and their orders in \(dir)/ (customers.csv, transactions.csv)")
+        c.customers = dir + "/customers.csv"
+        var t = SegmentConfig.Transactions(path: dir + "/transactions.csv")
+        t.productColumn = "product"
+        c.transactions = t
+    }
+}

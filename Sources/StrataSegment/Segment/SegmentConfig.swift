@@ -158,18 +158,21 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
 
     /// A decoding failure as an error naming the job file and the option.
     public static func describe(_ error: Error, file: String) -> StrataError {
-        switch error {
-        case let e as StrataError: return e
-        case let DecodingError.typeMismatch(type, ctx):
-            return .badData(file: file, line: nil, column: ctx.codingPath.map(\.stringValue).joined(separator: "."), message: "expected a value of type \(type)")
-        case let DecodingError.valueNotFound(type, ctx):
-            return .badData(file: file, line: nil, column: ctx.codingPath.map(\.stringValue).joined(separator: "."), message: "expected a value of type \(type)")
-        case let DecodingError.keyNotFound(key, ctx):
-            return .badData(file: file, line: nil, column: (ctx.codingPath + [key]).map(\.stringValue).joined(separator: "."), message: "required key is missing")
-        case let DecodingError.dataCorrupted(ctx):
-            return .badData(file: file, line: nil, column: ctx.codingPath.map(\.stringValue).joined(separator: "."), message: ctx.debugDescription)
-        default:
+        guard let e = error as? DecodingError else {
+            if let e = error as? StrataError { return e }
             return .badData(file: file, line: nil, column: nil, message: "invalid job file: \(error)")
+        }
+        let path = SegmentSettings.codingPath(e)
+        return .badData(file: file, line: nil, column: path.isEmpty ? nil : path, message: message(e))
+    }
+
+    /// What is wrong, without where: "expected a value of type Int", "'x' is not valid; ...".
+    static func message(_ e: DecodingError) -> String {
+        switch e {
+        case let .typeMismatch(type, _), let .valueNotFound(type, _): return "expected a value of type \(type)"
+        case .keyNotFound: return "required key is missing"
+        case let .dataCorrupted(ctx): return ctx.debugDescription
+        @unknown default: return "\(e)"
         }
     }
 

@@ -1,0 +1,225 @@
+import Foundation
+import StrataCore
+import Yams
+
+/// Every `strata segment` setting, defined once: its job-file key, its command-line flag, how the
+/// flag takes its value, and its help. The CLI's flags are generated from this table, and a flag's
+/// value goes through the same YAML decoding as the job file's, so the two cannot drift apart.
+public struct SegmentSetting: Sendable {
+    public enum Kind: Sendable {
+        /// `--flag VALUE`: a scalar, decoded as the key's type (number, text, choice).
+        case value
+        /// `--flag A,B,C`: a list.
+        case list
+        /// `--flag A,B` or `--flag none` (an empty list).
+        case listOrNone
+        /// `--flag` alone sets the key to this boolean.
+        case set(Bool)
+        /// `--flag KEY=VALUE`, repeatable: one entry of a mapping.
+        case entry
+    }
+
+    /// Dotted job-file key: `k_max`, `transactions.date_column`.
+    public var key: String
+    /// The flag without dashes: `k-max`.
+    public var flag: String
+    public var kind: Kind
+    public var help: String
+}
+
+/// Resolves a job from a job file (YAML or JSON) and flags, flags winning: the file is parsed
+/// once into a node, flags are set on that node, unknown keys are rejected with a suggestion,
+/// and the node is decoded once into `SegmentConfig`.
+public enum SegmentSettings {
+    public static let all: [SegmentSetting] = [
+        .init(key: "customers", flag: "customers", kind: .value, help: "Customer feature table (CSV or .npy)."),
+        .init(key: "id_column", flag: "id-column", kind: .value, help: "Customer id column (default: id or customer_id)."),
+        .init(key: "columns", flag: "columns", kind: .list, help: "Numeric feature columns (comma-separated; default all)."),
+        .init(key: "categorical", flag: "categorical", kind: .list, help: "Categorical columns (default: inferred text columns)."),
+        .init(key: "exclude", flag: "exclude", kind: .list, help: "Columns never used as features."),
+        .init(key: "transactions.path", flag: "transactions", kind: .value, help: "Order log (CSV) to derive RFM and CLV features from."),
+        .init(key: "transactions.customer_column", flag: "customer-column", kind: .value, help: "Order log: customer id column."),
+        .init(key: "transactions.date_column", flag: "date-column", kind: .value, help: "Order log: date column."),
+        .init(key: "transactions.amount_column", flag: "amount-column", kind: .value, help: "Order log: amount column."),
+        .init(key: "transactions.quantity_column", flag: "quantity-column", kind: .value, help: "Order log: quantity column."),
+        .init(key: "transactions.product_column", flag: "product-column", kind: .value, help: "Order log: product column (enables ABC classes)."),
+        .init(key: "transactions.delimiter", flag: "delimiter", kind: .value, help: "Order log delimiter: , ; tab or whitespace."),
+        .init(key: "transactions.header", flag: "no-header", kind: .set(false), help: "The order log has no header row."),
+        .init(key: "transactions.date_format", flag: "date-format", kind: .value, help: "Order log date format, e.g. %Y%m%d."),
+        .init(key: "transactions.as_of", flag: "as-of", kind: .value, help: "Reference day for recency (default: last order day)."),
+        .init(key: "transactions.clv", flag: "no-clv", kind: .set(false), help: "Skip the CLV features."),
+        .init(key: "transactions.clv_horizon_weeks", flag: "clv-horizon-weeks", kind: .value, help: "CLV horizon in weeks (default 52)."),
+        .init(key: "transactions.clv_discount", flag: "clv-discount", kind: .value, help: "CLV discount rate per week (default 0.0015)."),
+        .init(key: "transactions.strict", flag: "strict", kind: .set(true), help: "The first bad order-log row is fatal."),
+        .init(key: "impute", flag: "impute", kind: .value, help: "Missing values: none, drop, mean, median, most_frequent, constant:V (default median)."),
+        .init(key: "clip", flag: "clip", kind: .value, help: "Outliers: none, quantile[:LO:HI], iqr[:F] (default quantile:0.01:0.99)."),
+        .init(key: "log", flag: "log", kind: .listOrNone, help: "log1p columns (default: skewed non-negative columns; 'none' for none)."),
+        .init(key: "scale", flag: "scale", kind: .value, help: "Scaling: none, standard, robust, minmax (default standard)."),
+        .init(key: "one_hot_max", flag: "one-hot-max", kind: .value, help: "Indicator columns per categorical column (default 10)."),
+        .init(key: "pca", flag: "pca", kind: .value, help: "Principal components before the model (default none)."),
+        .init(key: "algorithm", flag: "algorithm", kind: .value, help: "kmeans or gmm (default kmeans)."),
+        .init(key: "covariance", flag: "covariance", kind: .value, help: "GMM covariance: full, diag, tied, spherical (default full)."),
+        .init(key: "k", flag: "k", kind: .value, help: "Fixed number of segments (default: chosen by a sweep)."),
+        .init(key: "k_min", flag: "k-min", kind: .value, help: "Smallest k of the sweep (default 2)."),
+        .init(key: "k_max", flag: "k-max", kind: .value, help: "Largest k of the sweep (default 10)."),
+        .init(key: "sweep_sample", flag: "sweep-sample", kind: .value, help: "Customers sampled for the k sweep (default 200000)."),
+        .init(key: "n_init", flag: "n-init", kind: .value, help: "Restarts (default 4)."),
+        .init(key: "max_iter", flag: "max-iter", kind: .value, help: "Iterations per restart (default 300)."),
+        .init(key: "seed", flag: "seed", kind: .value, help: "Random seed (default 42)."),
+        .init(key: "threads", flag: "threads", kind: .value, help: "Worker threads (default: cores). Results do not depend on it."),
+        .init(key: "min_segment_size", flag: "min-segment-size", kind: .value, help: "Smaller segments are merged into 'other' in reports (default 50)."),
+        .init(key: "pseudonymize", flag: "pseudonymize", kind: .set(true), help: "Replace customer ids in outputs by a salted hash."),
+        .init(key: "salt", flag: "salt", kind: .value, help: "Salt for --pseudonymize (prefer --salt-env)."),
+        .init(key: "salt_env", flag: "salt-env", kind: .value, help: "Environment variable holding the salt."),
+        .init(key: "names", flag: "name", kind: .entry, help: "Segment name override ID=NAME (repeatable)."),
+        .init(key: "roles", flag: "role", kind: .entry, help: "Column role ROLE=COLUMN (recency, frequency, monetary, tenure; repeatable)."),
+        .init(key: "tree_depth", flag: "tree-depth", kind: .value, help: "Depth of the explaining decision tree (1-3, default 3)."),
+        .init(key: "scatter_sample", flag: "scatter-sample", kind: .value, help: "Customers in the projection chart (default 2000)."),
+        .init(key: "out", flag: "out", kind: .value, help: "Output directory (default strata-out)."),
+        .init(key: "previous", flag: "previous", kind: .value, help: "Previous run's output directory: adds segment migration."),
+        .init(key: "report", flag: "no-report", kind: .set(false), help: "Skip report.html."),
+    ]
+
+    /// The flags as help text, one per line.
+    public static var helpText: String {
+        all.map { s in
+            let usage: String
+            switch s.kind {
+            case .value: usage = "--\(s.flag) <value>"
+            case .list, .listOrNone: usage = "--\(s.flag) <a,b,...>"
+            case .set: usage = "--\(s.flag)"
+            case .entry: usage = "--\(s.flag) <key=value>"
+            }
+            return "\(usage)  [\(s.key)]  \(s.help)"
+        }.joined(separator: "\n")
+    }
+
+    /// A resolved job, with where each setting came from (to name it in errors as written).
+    public struct Resolved: Sendable {
+        public var config: SegmentConfig
+        /// Keys set by flags, with the flag that set them.
+        public var flagOf: [String: String]
+        public var jobFile: String?
+
+        /// An error about setting `key` (a job key such as `impute` or `transactions.strict`),
+        /// named as the user wrote it: `--impute: ...` or `job.yaml: impute: ...`.
+        public func settingError(_ key: String, _ message: String) -> StrataError {
+            if let flag = flagOf[key] ?? SegmentSettings.all.first(where: { $0.key == key && jobFile == nil })?.flag {
+                return .invalidArgument("--\(flag): \(message)")
+            }
+            if let jobFile { return .invalidArgument("\(jobFile): \(key): \(message)") }
+            return .invalidArgument("\(key): \(message)")
+        }
+    }
+
+    /// Reads the job file (when given; YAML or JSON), applies `flags` (`--k-max 5`, `--k-max=5`,
+    /// `--no-header`, `--name 0=VIP`...) and decodes the result.
+    /// - Throws: `StrataError.badData` naming the job file and key (unknown key with a
+    ///   suggestion, wrong type, invalid choice), `.invalidArgument` naming the flag, `.unreadable`.
+    public static func resolve(jobFile: String?, flags: [String]) throws -> Resolved {
+        var root = Node.mapping(Node.Mapping([]))
+        if let path = jobFile { root = try parse(path) }
+        var flagOf: [String: String] = [:]
+        var i = 0
+        while i < flags.count {
+            let token = flags[i]
+            guard token.hasPrefix("--") else { throw StrataError.invalidArgument("unexpected argument '\(token)'") }
+            var name = String(token.dropFirst(2)), inline: String? = nil
+            if let eq = name.firstIndex(of: "=") { inline = String(name[name.index(after: eq)...]); name = String(name[..<eq]) }
+            guard let s = all.first(where: { $0.flag == name }) else {
+                let close = all.map(\.flag).min { SegmentConfig.editDistance($0, name) < SegmentConfig.editDistance($1, name) }
+                throw StrataError.invalidArgument("unknown option '--\(name)'" + (close.map { "; did you mean '--\($0)'?" } ?? ""))
+            }
+            func value() throws -> String {
+                if let inline { return inline }
+                guard i + 1 < flags.count else { throw StrataError.invalidArgument("--\(name) needs a value") }
+                i += 1
+                return flags[i]
+            }
+            let node: Node
+            var key = s.key
+            switch s.kind {
+            case .value: node = Node(try value())
+            case .list: node = Node(commaList(try value()).map { Node($0) })
+            case .listOrNone:
+                let v = try value()
+                node = Node(v == "none" ? [] : commaList(v).map { Node($0) })
+            case .set(let b):
+                if inline != nil { throw StrataError.invalidArgument("--\(name) takes no value") }
+                node = Node(b ? "true" : "false")
+            case .entry:
+                let v = try value()
+                guard let eq = v.firstIndex(of: "="), eq != v.startIndex else {
+                    throw StrataError.invalidArgument("--\(name) '\(v)' must be KEY=VALUE")
+                }
+                key += "." + v[..<eq]
+                node = Node(String(v[v.index(after: eq)...]))
+            }
+            set(&root, path: key.split(separator: ".").map(String.init), node)
+            flagOf[s.key] = s.flag
+            i += 1
+        }
+        if root["transactions"] != nil && root["transactions"]?["path"] == nil {
+            throw StrataError.invalidArgument("order-log options need --transactions (or transactions.path in the job file)")
+        }
+        do {
+            try SegmentConfig.checkKeys(keys(of: root), file: jobFile ?? "command line")
+            let config = try YAMLDecoder().decode(SegmentConfig.self, from: root)
+            return Resolved(config: config, flagOf: flagOf, jobFile: jobFile)
+        } catch let e as DecodingError {
+            let key = codingPath(e)
+            if let flag = flagOf[key] ?? flagOf[key.split(separator: ".").dropLast().joined(separator: ".")] {
+                throw StrataError.invalidArgument("--\(flag): " + SegmentConfig.message(e))
+            }
+            throw SegmentConfig.describe(e, file: jobFile ?? "command line")
+        }
+    }
+
+    static func parse(_ path: String) throws -> Node {
+        guard let data = FileManager.default.contents(atPath: path) else { throw StrataError.unreadable(path: path, reason: "cannot read the job file") }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw StrataError.badData(file: path, line: nil, column: nil, message: "the job file is not UTF-8 text")
+        }
+        let node: Node?
+        // The resolver YAMLDecoder itself uses: scalars stay text until decoded as their key's type.
+        do { node = try Yams.compose(yaml: text, Resolver.basic.appending(.merge)) } catch {
+            throw StrataError.badData(file: path, line: nil, column: nil, message: "not valid YAML or JSON: \(error)")
+        }
+        guard let node else { throw StrataError.badData(file: path, line: nil, column: nil, message: "the job file is empty") }
+        guard node.mapping != nil else {
+            throw StrataError.badData(file: path, line: nil, column: nil, message: "the job file must be a mapping of option names to values")
+        }
+        return node
+    }
+
+    /// Sets `value` at `path` (creating mappings on the way), replacing the entry whose key has
+    /// the same text (keys are compared as strings, whatever tag the parser gave them).
+    static func set(_ node: inout Node, path: [String], _ value: Node) {
+        guard let first = path.first else { node = value; return }
+        var pairs = node.mapping.map { Array($0) } ?? []
+        let index = pairs.firstIndex { $0.key.string == first }
+        var child = index.map { pairs[$0].value } ?? Node.mapping(Node.Mapping([]))
+        if path.count > 1 && child.mapping == nil { child = Node.mapping(Node.Mapping([])) }
+        set(&child, path: Array(path.dropFirst()), value)
+        if let index { pairs[index].value = child } else { pairs.append((key: Node(first), value: child)) }
+        node = Node.mapping(Node.Mapping(pairs.map { ($0.key, $0.value) }))
+    }
+
+    /// The key structure of a node (for the unknown-key check): mappings as dictionaries.
+    static func keys(of node: Node) -> Any {
+        guard let m = node.mapping else { return 0 }
+        var out: [String: Any] = [:]
+        for (k, v) in m { out[k.string ?? "\(k)"] = keys(of: v) }
+        return out
+    }
+
+    static func codingPath(_ e: DecodingError) -> String {
+        let ctx: DecodingError.Context
+        switch e {
+        case let .typeMismatch(_, c), let .valueNotFound(_, c), let .dataCorrupted(c): ctx = c
+        case let .keyNotFound(k, c): return (c.codingPath + [k]).map(\.stringValue).joined(separator: ".")
+        @unknown default: return ""
+        }
+        return ctx.codingPath.map(\.stringValue).joined(separator: ".")
+    }
+}
