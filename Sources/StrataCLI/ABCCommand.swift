@@ -15,7 +15,7 @@ struct ABCCommand: ParsableCommand {
     @OptionGroup var input: TransactionArguments
 
     @Option(name: .long, help: "revenue (amount), quantity, or margin.")
-    var by: String = "revenue"
+    var by: ABC.Measure = .revenue
 
     @Option(name: .customLong("margin-column"), help: "Margin column (name or position) for --by margin.")
     var marginColumn: String?
@@ -35,7 +35,6 @@ struct ABCCommand: ParsableCommand {
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
-        if ABC.Measure(rawValue: by) == nil { throw ValidationError("--by must be revenue, quantity or margin") }
         if !(aCut > 0 && aCut < bCut && bCut <= 1) { throw ValidationError("need 0 < --a-cut < --b-cut <= 1") }
     }
 
@@ -49,7 +48,7 @@ struct ABCCommand: ParsableCommand {
                 guard let ids = f.ids else { throw StrataError.badData(file: path, line: 1, column: "id", message: "the segments file needs an id column") }
                 map = Dictionary(zip(ids, f.labels), uniquingKeysWith: { first, _ in first })
             }
-            let r = try ABC.run(path: input.transactions, transactions: t, measure: ABC.Measure(rawValue: by)!, segments: map, a: aCut, b: bCut)
+            let r = try ABC.run(path: input.transactions, transactions: t, measure: by, segments: map, a: aCut, b: bCut)
             if let path = out {
                 var text = "product,value,share,cumulative_share,class,segment\n"
                 for p in r.overall { text += "\(CSVOutput.field(p.id)),\(p.value),\(p.share),\(p.cumulativeShare),\(p.abcClass),\n" }
@@ -62,14 +61,14 @@ struct ABCCommand: ParsableCommand {
             }
             let classes = r.classes.mapValues { ["products": $0.products, "product_share": $0.productShare, "value_share": $0.valueShare] as [String: Any] }
             if runOptions.json {
-                Report.json(["products": r.overall.count, "by": by, "classes": classes, "transactions": r.report.rows, "bad_rows": r.report.bad,
+                Report.json(["products": r.overall.count, "by": by.rawValue, "classes": classes, "transactions": r.report.rows, "bad_rows": r.report.bad,
                              "segments": r.bySegment.mapValues { ps in ["A": ps.filter { $0.abcClass == "A" }.map(\.id), "products": ps.count] as [String: Any] },
                              "outputs": out.map { ["abc": $0] } ?? [:]])
             } else {
                 print("ABC of \(r.overall.count) products by \(by) from \(r.report.rows) transactions")
                 for c in ["A", "B", "C"] {
                     let s = r.classes[c]!
-                    print(String(format: "%@: %d products (%.1f%%) carry %.1f%% of %@", c, s.products, 100 * s.productShare, 100 * s.valueShare, by))
+                    print(String(format: "%@: %d products (%.1f%%) carry %.1f%% of %@", c, s.products, 100 * s.productShare, 100 * s.valueShare, by.rawValue))
                 }
                 for (s, ps) in r.bySegment.sorted(by: { $0.key < $1.key }) {
                     print("segment \(s): A = " + ps.filter { $0.abcClass == "A" }.prefix(10).map(\.id).joined(separator: ", "))

@@ -19,7 +19,7 @@ struct CLVCommand: ParsableCommand {
     var calibrationEnd: String?
 
     @Option(name: .long, help: "days or weeks.")
-    var unit: String = "weeks"
+    var unit: RFMOptions.Unit = .weeks
 
     @Option(name: .long, help: "Horizon in units for expected purchases and CLV.")
     var horizon: Int = 52
@@ -33,7 +33,6 @@ struct CLVCommand: ParsableCommand {
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
-        if RFMOptions.Unit(rawValue: unit) == nil { throw ValidationError("--unit must be days or weeks") }
         if horizon < 1 { throw ValidationError("--horizon must be at least 1") }
         if !(discount >= 0) { throw ValidationError("--discount must be >= 0") }
     }
@@ -67,14 +66,14 @@ struct CLVCommand: ParsableCommand {
                     "gamma_gamma": ["p": r.gammaGamma.p, "q": r.gammaGamma.q, "gamma": r.gammaGamma.gamma, "at_bound": r.gammaGamma.atBound] as [String: Any],
                     "customers": customers.count, "repeat_customers": customers.filter { $0.btydFrequency > 0 }.count,
                     "unique_triples": r.uniqueTriples, "transactions": report.transactions, "bad_rows": report.badRows,
-                    "horizon": horizon, "unit": unit, "discount": discount, "total_clv": total,
+                    "horizon": horizon, "unit": unit.rawValue, "discount": discount, "total_clv": total,
                     "outputs": out.map { ["clv": $0] } ?? [:], "seconds": seconds,
                 ])
             } else {
                 print("CLV of \(customers.count) customers (\(r.uniqueTriples) unique frequency/recency/T triples) from \(input.transactions)")
                 print(String(format: "BG/NBD: r=%.4g alpha=%.4g a=%.4g b=%.4g, log-likelihood %.1f", r.bgnbd.r, r.bgnbd.alpha, r.bgnbd.a, r.bgnbd.b, r.bgnbd.logLikelihood))
                 print(String(format: "Gamma-Gamma: p=%.4g q=%.4g gamma=%.4g", r.gammaGamma.p, r.gammaGamma.q, r.gammaGamma.gamma))
-                print(String(format: "total CLV over %d %@ at %.3g discount per step: %.2f", horizon, unit, discount, total))
+                print(String(format: "total CLV over %d %@ at %.3g discount per step: %.2f", horizon, unit.rawValue, discount, total))
                 if let p = out { print("per customer: \(p)") }
             }
         }

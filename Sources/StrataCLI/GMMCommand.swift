@@ -26,7 +26,7 @@ struct GMMCommand: ParsableCommand {
     var regCovar: Double = 1e-6
 
     @Option(name: .long, help: "kmeans (default), k-means++, random, or a CSV of initial means (header naming the features, or none).")
-    var `init`: String = "kmeans"
+    var `init` = InitArgument<GMMInitMethod>(.kmeans)
 
     @Option(name: .customLong("init-labels"), help: "Initial hard labels (a labels file from `strata kmeans`): one-hot responsibilities, then an M-step.")
     var initLabels: String?
@@ -61,7 +61,8 @@ struct GMMCommand: ParsableCommand {
         if nInit < 1 { throw ValidationError("--n-init must be at least 1") }
         if maxIter < 1 { throw ValidationError("--max-iter must be at least 1") }
         if !(tol >= 0) { throw ValidationError("--tol must be >= 0") }
-        if initLabels != nil && `init` != "kmeans" { throw ValidationError("give either --init or --init-labels, not both") }
+        if initLabels != nil, case .file = `init`.value { throw ValidationError("give either --init or --init-labels, not both") }
+        if initLabels != nil, case .method(let m) = `init`.value, m != .kmeans { throw ValidationError("give either --init or --init-labels, not both") }
     }
 
     @OptionGroup var cluster: DistributedOptions
@@ -103,11 +104,11 @@ struct GMMCommand: ParsableCommand {
                 }
                 o.initialization = .labels(labels)
             } else {
-                switch `init` {
-                case "kmeans": o.initialization = .kmeans
-                case "k-means++": o.initialization = .kMeansPlusPlus
-                case "random": o.initialization = .random
-                default: o.initialization = .means(Matrix(try CentersFile.read(path: `init`, columns: data.columns)))
+                switch `init`.value {
+                case .method(.kmeans): o.initialization = .kmeans
+                case .method(.kMeansPlusPlus): o.initialization = .kMeansPlusPlus
+                case .method(.random): o.initialization = .random
+                case let .file(path): o.initialization = .means(try `init`.centers(path: path, columns: data.columns))
                 }
             }
             let maxIter = self.maxIter

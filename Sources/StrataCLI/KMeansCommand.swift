@@ -17,7 +17,7 @@ struct KMeansCommand: ParsableCommand {
     var k: Int
 
     @Option(name: .long, help: "k-means++ (default), k-means|| (for large n: a few passes instead of k), random, or a CSV file of initial centers (header naming the feature columns, or no header).")
-    var `init`: String = "k-means++"
+    var `init` = InitArgument<KMeansInitMethod>(.kMeansPlusPlus)
 
     @Option(name: .customLong("init-oversampling"), help: "k-means||: candidates per round, as a multiple of k (Spark's 2).")
     var initOversampling: Double = 2
@@ -37,7 +37,7 @@ struct KMeansCommand: ParsableCommand {
     @OptionGroup var fit: FitOptions
 
     @Option(name: .long, help: "Nearest-centroid route: auto, simd or gemm (results agree; speed differs by shape).")
-    var route: String = "auto"
+    var route: RouteChoice = .auto
 
     @Option(name: .long, help: "Lloyd step: auto (Hamerly on the SIMD route when k >= 32), lloyd (every row against every center) or hamerly (exact bounds that skip centers that cannot win); these give Lloyd's iterates. minibatch: mini-batch K-Means (Sculley 2010; --max-iter counts epochs) for very large n.")
     var algorithm: KMeansAlgorithm = .auto
@@ -56,7 +56,6 @@ struct KMeansCommand: ParsableCommand {
 
     func validate() throws {
         if k < 1 { throw ValidationError("--k must be at least 1 (got \(k))") }
-        if !["auto", "simd", "gemm"].contains(route) { throw ValidationError("--route must be auto, simd or gemm") }
         if initRounds < 1 || !(initOversampling > 0) { throw ValidationError("--init-rounds must be >= 1 and --init-oversampling > 0") }
         if batchSize < 1 || maxNoImprovement < 1 || !(reassignmentRatio >= 0) { throw ValidationError("--batch-size and --max-no-improvement must be >= 1, --reassignment-ratio >= 0") }
         if labelsOut == "-" && runOptions.json { throw ValidationError("--labels-out - and --json both want stdout; give --labels-out a file") }
@@ -77,18 +76,16 @@ struct KMeansCommand: ParsableCommand {
             progress.report("read \(data.rows) rows x \(data.cols) columns from \(input.input)")
 
             var options = KMeansOptions(k: k)
-            switch `init` {
-            case "k-means++": options.initialization = .kMeansPlusPlus
-            case "random": options.initialization = .random
-            case "k-means||": options.initialization = .kMeansParallel(oversampling: initOversampling, rounds: initRounds)
-            default:
-                let rows = try CentersFile.read(path: `init`, columns: data.columns)
-                options.initialization = .centers(Matrix(rows.map { $0 }))
+            switch `init`.value {
+            case .method(.kMeansPlusPlus): options.initialization = .kMeansPlusPlus
+            case .method(.random): options.initialization = .random
+            case .method(.kMeansParallel): options.initialization = .kMeansParallel(oversampling: initOversampling, rounds: initRounds)
+            case let .file(path): options.initialization = .centers(try `init`.centers(path: path, columns: data.columns))
             }
             fit.apply(to: &options)
             options.threads = runOptions.threads
             options.group = group
-            options.route = route == "auto" ? nil : AssignmentRoute(rawValue: route)
+            options.route = route.route
             options.algorithm = algorithm
             options.minibatch.batchSize = batchSize
             options.minibatch.maxEpochs = fit.maxIter

@@ -44,13 +44,13 @@ struct TransactionArguments: ParsableArguments {
     }
 
     /// The reference days and unit for RFM and CLV, from the command line (errors exit 64).
-    func summaryOptions(asOf: String?, calibrationEnd: String?, unit: String) throws -> RFMOptions {
+    func summaryOptions(asOf: String?, calibrationEnd: String?, unit: RFMOptions.Unit) throws -> RFMOptions {
         var o = RFMOptions()
         do {
             o.asOf = try day(asOf, option: "--as-of")
             o.calibrationEnd = try day(calibrationEnd, option: "--calibration-end")
         } catch let e as ValidationError { throw StrataError.invalidArgument(e.message) }
-        o.unit = RFMOptions.Unit(rawValue: unit) ?? .days
+        o.unit = unit
         return o
     }
 
@@ -83,7 +83,7 @@ struct RFMCommand: ParsableCommand {
     var calibrationEnd: String?
 
     @Option(name: .long, help: "days or weeks (fractional) for recency, tenure and the BTYD summary.")
-    var unit: String = "days"
+    var unit: RFMOptions.Unit = .days
 
     @Option(name: .long, help: "Quantile bins for the R, F and M scores.")
     var bins: Int = 5
@@ -94,7 +94,6 @@ struct RFMCommand: ParsableCommand {
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
-        if RFMOptions.Unit(rawValue: unit) == nil { throw ValidationError("--unit must be days or weeks") }
         if bins < 2 { throw ValidationError("--bins must be at least 2") }
     }
 
@@ -115,7 +114,7 @@ struct RFMCommand: ParsableCommand {
                     "customers": customers.count, "transactions": report.transactions, "bad_rows": report.badRows,
                     "first_bad_rows": report.firstBadRows.map { ["line": $0.line, "column": $0.column ?? NSNull(), "message": $0.message] as [String: Any] },
                     "excluded_after_calibration": report.afterCalibration, "excluded_after_as_of": report.afterAsOf,
-                    "as_of": CivilDate.string(report.asOf), "unit": unit, "segments": segments,
+                    "as_of": CivilDate.string(report.asOf), "unit": unit.rawValue, "segments": segments,
                     "outputs": out.map { ["customers": $0] } ?? [:], "seconds": seconds,
                 ])
             } else {

@@ -4,7 +4,12 @@ import Foundation
 
 /// ABC (Pareto) profiling of products.
 public enum ABC {
-    public enum Measure: String, Sendable { case revenue, quantity, margin }
+    /// What ranks products: revenue (amount), quantity, or margin.
+    public enum Measure: String, SettingChoice, CaseIterable {
+        case revenue, quantity, margin
+        public init(from decoder: Decoder) throws { self = try Self.decodeChoice(from: decoder) }
+        public func encode(to encoder: Encoder) throws { try encodeChoice(to: encoder) }
+    }
 
     public struct Product: Sendable, Equatable {
         public var id: String

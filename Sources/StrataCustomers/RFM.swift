@@ -4,7 +4,12 @@ import Foundation
 
 /// Options for RFM and the BTYD summary.
 public struct RFMOptions: Sendable {
-    public enum Unit: String, Sendable { case days, weeks }
+    /// days or weeks (fractional) for recency, tenure and the BTYD summary.
+    public enum Unit: String, SettingChoice, CaseIterable {
+        case days, weeks
+        public init(from decoder: Decoder) throws { self = try Self.decodeChoice(from: decoder) }
+        public func encode(to encoder: Encoder) throws { try encodeChoice(to: encoder) }
+    }
     /// Reference day for recency and tenure (days since 1970-01-01). nil: the calibration end
     /// when given, else the last transaction day in the file.
     public var asOf: Int? = nil

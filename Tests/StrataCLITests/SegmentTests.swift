@@ -401,8 +401,11 @@ enum Browser {
             #expect(r.code == 0, "\(r.stderr)")
             return (try #require(r.json?["peak_memory_bytes"] as? Int), try #require(r.json?["inertia"] as? Double))
         }
-        let (inMemory, a) = try peak("8G"), (streamed, b) = try peak("16M")
-        #expect(a == b)
+        // A peak only errs upwards (thread timing decides how many windows are resident at
+        // once): the streamed figure is the smaller of two runs.
+        let (inMemory, a) = try peak("8G"), (streamed1, b) = try peak("16M"), (streamed2, c) = try peak("16M")
+        let streamed = min(streamed1, streamed2)
+        #expect(a == b && b == c)
         #expect(inMemory - streamed > 40 << 20, "in memory \(inMemory >> 20) MB, streamed \(streamed >> 20) MB")
     }
 }
