@@ -13,6 +13,15 @@ struct DistributedOptions: ParsableArguments {
     /// The group: MPI ranks with `--distributed`, else this process; exits on failure.
     func begin(json: Bool) -> any ChunkGroup { Distributed.begin(distributed, json: json) }
 
+    /// A command body on the group: applies --threads, starts the group, maps errors to exit
+    /// codes (`Report.run`) and shuts the group down.
+    func run(_ options: RunOptions, _ body: (any ChunkGroup) throws -> Void) throws {
+        options.applyThreads()
+        let group = begin(json: options.json)
+        defer { Distributed.finish(group) }
+        try Report.run(json: options.json) { try body(group) }
+    }
+
     /// With `--distributed`: checks the input (`plain`: no preprocessing or PCA was asked for)
     /// and reads only this rank's shard.
     func shard(_ read: inout TableReadOptions, input: InputOptions, plain: Bool, group: any ChunkGroup) throws {

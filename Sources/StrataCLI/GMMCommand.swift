@@ -46,11 +46,10 @@ struct GMMCommand: ParsableCommand {
 
     @OptionGroup var runOptions: RunOptions
 
-    @Option(name: .customLong("model-out"), help: "Write the model (JSON) here.")
-    var modelOut: String?
+    @OptionGroup var outputs: ModelOutputOptions
 
-    @Option(name: .customLong("labels-out"), help: "Write id,segment,probability per row here.")
-    var labelsOut: String?
+    var modelOut: String? { outputs.modelOut }
+    var labelsOut: String? { outputs.labelsOut }
 
     @Option(name: .customLong("proba-out"), help: "Write id,p0,...,p{k-1} per row here.")
     var probaOut: String?
@@ -68,10 +67,7 @@ struct GMMCommand: ParsableCommand {
     @OptionGroup var cluster: DistributedOptions
 
     func run() throws {
-        runOptions.applyThreads()
-        let group = cluster.begin(json: runOptions.json)
-        defer { Distributed.finish(group) }
-        try Report.run(json: runOptions.json) {
+        try cluster.run(runOptions) { group in
             let progress = Progress(enabled: group.rank == 0)
             let t0 = Date()
             var read = input.readOptions

@@ -48,11 +48,10 @@ struct KMeansCommand: ParsableCommand {
 
     @OptionGroup var runOptions: RunOptions
 
-    @Option(name: .customLong("model-out"), help: "Write the model (JSON) here.")
-    var modelOut: String?
+    @OptionGroup var outputs: ModelOutputOptions
 
-    @Option(name: .customLong("labels-out"), help: "Write id,segment,distance per row here ('-' for stdout).")
-    var labelsOut: String?
+    var modelOut: String? { outputs.modelOut }
+    var labelsOut: String? { outputs.labelsOut }
 
     func validate() throws {
         if k < 1 { throw ValidationError("--k must be at least 1 (got \(k))") }
@@ -62,10 +61,7 @@ struct KMeansCommand: ParsableCommand {
     }
 
     func run() throws {
-        runOptions.applyThreads()
-        let group = cluster.begin(json: runOptions.json)
-        defer { Distributed.finish(group) }
-        try Report.run(json: runOptions.json) {
+        try cluster.run(runOptions) { group in
             let progress = Progress(enabled: group.rank == 0)
             let t0 = Date()
             var read = input.readOptions

@@ -31,7 +31,7 @@ struct MigrateCommand: ParsableCommand {
             if let movesOut { try batch.stage(m.movesCSV, to: movesOut) }
             try batch.commit()
             if json {
-                Report.json(MigrateResult(migration: m.record, outputs: .init(migration: out, moves: movesOut)))
+                Report.json(MigrateResult(migration: m.record, outputs: .init(migration: OrNull(out), moves: OrNull(movesOut))))
                 return
             }
             print("Migration from \(before) (\(b.ids.count) customers, k=\(b.k)) to \(after) (\(a.ids.count) customers, k=\(a.k))")
@@ -59,14 +59,8 @@ struct MigrateCommand: ParsableCommand {
 /// `strata migrate --json`: migration.json's keys plus the paths written.
 struct MigrateResult: Encodable {
     struct Outputs: Encodable {
-        var migration: String?
-        var moves: String?
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encodeOrNull(migration, forKey: .migration)
-            try c.encodeOrNull(moves, forKey: .moves)
-        }
-        enum CodingKeys: String, CodingKey { case migration, moves }
+        var migration: OrNull<String>
+        var moves: OrNull<String>
     }
     var migration: MigrationRecord
     var outputs: Outputs

@@ -28,6 +28,15 @@ struct InputOptions: ParsableArguments {
     }
 }
 
+/// Where `kmeans` and `gmm` write the fitted model and the per-row labels.
+struct ModelOutputOptions: ParsableArguments {
+    @Option(name: .customLong("model-out"), help: "Write the model (JSON, for `strata predict`) here.")
+    var modelOut: String?
+
+    @Option(name: .customLong("labels-out"), help: "Write id,segment,score per row here (distance for K-Means, probability for GMM; '-': stdout for K-Means).")
+    var labelsOut: String?
+}
+
 /// `--id-column`, for every command that reads customer rows.
 struct IDColumnOption: ParsableArguments {
     @Option(name: .customLong("id-column"), help: "Column holding customer ids (default: a column named id or customer_id, else row numbers).")

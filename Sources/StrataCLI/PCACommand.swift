@@ -45,10 +45,7 @@ struct PCACommand: ParsableCommand {
     @OptionGroup var cluster: DistributedOptions
 
     func run() throws {
-        runOptions.applyThreads()
-        let group = cluster.begin(json: runOptions.json)
-        defer { Distributed.finish(group) }
-        try Report.run(json: runOptions.json) {
+        try cluster.run(runOptions) { group in
             let t0 = Date()
             var read = input.readOptions
             if cluster.distributed {

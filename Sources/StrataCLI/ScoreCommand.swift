@@ -54,10 +54,7 @@ struct ScoreCommand: ParsableCommand {
     @OptionGroup var cluster: DistributedOptions
 
     func run() throws {
-        runOptions.applyThreads()
-        let group = cluster.begin(json: runOptions.json)
-        defer { Distributed.finish(group) }
-        try Report.run(json: runOptions.json) {
+        try cluster.run(runOptions) { group in
             let wanted = Set(metrics.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
             var read = input.readOptions
             if cluster.distributed {

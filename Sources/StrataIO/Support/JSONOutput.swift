@@ -2,9 +2,9 @@ import Foundation
 
 /// The one JSON writer for output files and `--json` results: keys sorted, `Encodable` values.
 ///
-/// JSON has no NaN or infinities: fields that can be non-finite are encoded through
-/// `encodeFiniteOrNull` (null), so a document never fails to encode and never holds a string
-/// where a number belongs.
+/// JSON has no NaN or infinities: fields that can be non-finite are `FiniteOrNull` (null), so a
+/// document never fails to encode and never holds a string where a number belongs; `OrNull`
+/// writes an absent value as null where the key must stay.
 public enum JSONOutput {
     /// Pretty-printed (output files such as run.json, profiles.json, migration.json).
     public static func pretty<T: Encodable>(_ value: T) throws -> Data {
@@ -21,15 +21,13 @@ public enum JSONOutput {
     }
 }
 
-extension KeyedEncodingContainer {
-    /// Encodes `value`, or null when it is nil, NaN or infinite.
-    public mutating func encodeFiniteOrNull(_ value: Double?, forKey key: Key) throws {
-        if let v = value, v.isFinite { try encode(v, forKey: key) } else { try encodeNil(forKey: key) }
-    }
-
-    /// Encodes `value`, or null when it is nil.
-    public mutating func encodeOrNull<T: Encodable>(_ value: T?, forKey key: Key) throws {
-        if let v = value { try encode(v, forKey: key) } else { try encodeNil(forKey: key) }
+/// An optional written as null when absent (a synthesized `Encodable` would leave the key out).
+public struct OrNull<T: Encodable & Sendable>: Encodable, Sendable {
+    public var value: T?
+    public init(_ value: T?) { self.value = value }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if let v = value { try c.encode(v) } else { try c.encodeNil() }
     }
 }
 

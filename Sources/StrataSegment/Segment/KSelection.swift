@@ -39,46 +39,29 @@ struct KSelection {
     /// run.json `k_selection` (absent when k was fixed).
     var record: Record? {
         sweep.map { s in
-            Record(recommendedK: s.recommendedK, reason: s.reason, elbowK: s.elbowK, silhouette: s.silhouetteMethod, sampleRows: s.trainingRows,
-                   points: s.points.map { Record.Point(k: $0.k, inertia: $0.inertia, silhouette: $0.silhouette, daviesBouldin: $0.daviesBouldin,
-                                                       calinskiHarabasz: $0.calinskiHarabasz, bic: $0.bic) })
+            Record(recommendedK: s.recommendedK, reason: s.reason, elbowK: OrNull(s.elbowK), silhouette: s.silhouetteMethod, sampleRows: s.trainingRows,
+                   points: s.points.map { Record.Point(k: $0.k, inertia: FiniteOrNull($0.inertia), silhouette: FiniteOrNull($0.silhouette),
+                                                       daviesBouldin: FiniteOrNull($0.daviesBouldin), calinskiHarabasz: FiniteOrNull($0.calinskiHarabasz),
+                                                       bic: FiniteOrNull($0.bic)) })
         }
     }
 
+    /// One k of the sweep and why one was chosen; metrics a k could not have are null.
     struct Record: Encodable, Sendable {
         struct Point: Encodable, Sendable {
             var k: Int
-            var inertia: Double
-            var silhouette, daviesBouldin, calinskiHarabasz, bic: Double?
+            var inertia, silhouette, daviesBouldin, calinskiHarabasz, bic: FiniteOrNull
             enum CodingKeys: String, CodingKey { case k, inertia, silhouette, daviesBouldin = "davies_bouldin", calinskiHarabasz = "calinski_harabasz", bic }
-            func encode(to encoder: Encoder) throws {
-                var c = encoder.container(keyedBy: CodingKeys.self)
-                try c.encode(k, forKey: .k)
-                try c.encodeFiniteOrNull(inertia, forKey: .inertia)
-                try c.encodeFiniteOrNull(silhouette, forKey: .silhouette)
-                try c.encodeFiniteOrNull(daviesBouldin, forKey: .daviesBouldin)
-                try c.encodeFiniteOrNull(calinskiHarabasz, forKey: .calinskiHarabasz)
-                try c.encodeFiniteOrNull(bic, forKey: .bic)
-            }
         }
         var recommendedK: Int
         var reason: String
-        var elbowK: Int?
+        var elbowK: OrNull<Int>
         /// How silhouettes were computed ("exact" or a sample).
         var silhouette: String
         var sampleRows: Int
         var points: [Point]
         enum CodingKeys: String, CodingKey {
             case recommendedK = "recommended_k", reason, elbowK = "elbow_k", silhouette, sampleRows = "sample_rows", points
-        }
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(recommendedK, forKey: .recommendedK)
-            try c.encode(reason, forKey: .reason)
-            try c.encodeOrNull(elbowK, forKey: .elbowK)
-            try c.encode(silhouette, forKey: .silhouette)
-            try c.encode(sampleRows, forKey: .sampleRows)
-            try c.encode(points, forKey: .points)
         }
     }
 }

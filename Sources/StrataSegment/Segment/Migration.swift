@@ -183,7 +183,7 @@ public struct Migration: Sendable {
         return MigrationRecord(
             method: method,
             mapping: mapping.enumerated().map { i, j in
-                MigrationRecord.Match(before: i, beforeName: beforeNames[safe: i] ?? "", after: j, afterName: j.flatMap { afterNames[safe: $0] })
+                MigrationRecord.Match(before: i, beforeName: beforeNames[safe: i] ?? "", after: OrNull(j), afterName: OrNull(j.flatMap { afterNames[safe: $0] }))
             },
             matrix: matrix, rowShares: rowShares,
             rows: (0..<beforeShares.count).map { "before \($0)" } + ["new"],
@@ -213,18 +213,10 @@ public struct MigrationRecord: Encodable, Sendable {
     public struct Match: Encodable, Sendable {
         public var before: Int
         public var beforeName: String
-        public var after: Int?
-        public var afterName: String?
+        public var after: OrNull<Int>
+        public var afterName: OrNull<String>
 
         enum CodingKeys: String, CodingKey { case before, beforeName = "before_name", after, afterName = "after_name" }
-
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(before, forKey: .before)
-            try c.encode(beforeName, forKey: .beforeName)
-            try c.encodeOrNull(after, forKey: .after)
-            try c.encodeOrNull(afterName, forKey: .afterName)
-        }
     }
 
     public var method: String

@@ -214,7 +214,7 @@ struct SegmentInputs {
 }
 
 /// Order-log counts of the inputs stage (run.json `counts`; absent without an order log).
-struct InputCounts: Sendable {
+struct InputCounts: Encodable, Sendable {
     struct BadRowRecord: Encodable, Sendable { var line: Int; var column: String; var message: String }
     var transactions: Int? = nil
     var badTransactionRows: Int? = nil
@@ -224,6 +224,13 @@ struct InputCounts: Sendable {
     var firstBadTransactionRow: BadRowRecord? = nil
     var customersWithoutTransactions: Int? = nil
     var transactionCustomersNotInTable: Int? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case transactions, badTransactionRows = "bad_transaction_rows", transactionCustomers = "transaction_customers"
+        case afterAsOf = "after_as_of", asOf = "as_of", firstBadTransactionRow = "first_bad_transaction_row"
+        case customersWithoutTransactions = "customers_without_transactions"
+        case transactionCustomersNotInTable = "transaction_customers_not_in_table"
+    }
 }
 
 /// The fitted CLV models (run.json `clv_model`): BG/NBD (Fader, Hardie & Lee 2005) and

@@ -31,24 +31,14 @@ public struct SegmentRunRecord: Encodable, Sendable {
         var clipped: [String: Int]
 
         enum CodingKeys: String, CodingKey {
-            case transactions, badTransactionRows = "bad_transaction_rows", transactionCustomers = "transaction_customers"
-            case afterAsOf = "after_as_of", asOf = "as_of", firstBadTransactionRow = "first_bad_transaction_row"
-            case customersWithoutTransactions = "customers_without_transactions"
-            case transactionCustomersNotInTable = "transaction_customers_not_in_table"
             case customersRead = "customers_read", customersModelled = "customers_modelled", droppedRows = "dropped_rows"
             case missing, imputed, clipped, imputedTotal = "imputed_total", clippedTotal = "clipped_total"
         }
 
+        /// The order-log counts (absent without one), then the customer and preprocessing counts.
         public func encode(to encoder: Encoder) throws {
+            try inputs.encode(to: encoder)
             var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encodeIfPresent(inputs.transactions, forKey: .transactions)
-            try c.encodeIfPresent(inputs.badTransactionRows, forKey: .badTransactionRows)
-            try c.encodeIfPresent(inputs.transactionCustomers, forKey: .transactionCustomers)
-            try c.encodeIfPresent(inputs.afterAsOf, forKey: .afterAsOf)
-            try c.encodeIfPresent(inputs.asOf, forKey: .asOf)
-            try c.encodeIfPresent(inputs.firstBadTransactionRow, forKey: .firstBadTransactionRow)
-            try c.encodeIfPresent(inputs.customersWithoutTransactions, forKey: .customersWithoutTransactions)
-            try c.encodeIfPresent(inputs.transactionCustomersNotInTable, forKey: .transactionCustomersNotInTable)
             try c.encode(customersRead, forKey: .customersRead)
             try c.encode(customersModelled, forKey: .customersModelled)
             try c.encode(droppedRows, forKey: .droppedRows)
