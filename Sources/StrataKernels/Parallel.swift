@@ -21,6 +21,8 @@ public enum Parallel {
         let next = Atomic<Int>(0)
     }
 
+    /// Runs `body(chunk)` for every chunk in 0..<count on up to `threads` workers; each call must
+    /// touch only its own chunk's outputs.
     public static func forEachChunk(_ count: Int, threads: Int, _ body: (Int) -> Void) {
         if count <= 0 { return }
         let workers = min(max(1, threads), count)
@@ -40,6 +42,20 @@ public enum Parallel {
                     }
                 }
             }
+        }
+    }
+
+    /// `[body(0), body(1), ..., body(count - 1)]`, computed on up to `threads` workers.
+    ///
+    /// The result is in chunk order whatever worker computed each value, so it is the same for
+    /// any `threads` as long as `body(c)` depends only on `c`. One allocation of `count` values;
+    /// same cost as `forEachChunk`.
+    public static func map<T>(_ count: Int, threads: Int, _ body: (Int) -> T) -> [T] {
+        if count <= 0 { return [] }
+        return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let out = UncheckedSendable(buffer.baseAddress!)
+            forEachChunk(count, threads: threads) { c in (out.value + c).initialize(to: body(c)) }
+            initialized = count
         }
     }
 }
