@@ -58,6 +58,23 @@ public enum Parallel {
             initialized = count
         }
     }
+
+    /// Fills `out` (partition.rows x width, row-major) chunk by chunk on up to `threads`
+    /// workers: `body(rows, slice)` writes the rows of one chunk into `slice` (rows.count * width
+    /// values, starting with row rows.lowerBound). Chunks own disjoint slices, so the result is
+    /// the same for any `threads` when each row depends only on its inputs.
+    public static func fillRows<T>(_ out: inout [T], partition: RowPartition, width: Int, threads: Int,
+                                   _ body: (_ rows: Range<Int>, _ slice: UnsafeMutableBufferPointer<T>) -> Void) {
+        precondition(out.count == partition.rows * width, "output holds \(out.count) values, expected \(partition.rows) x \(width)")
+        out.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            let shared = UncheckedSendable(base)
+            forEachChunk(partition.count, threads: threads) { c in
+                let r = partition.range(c)
+                body(r, UnsafeMutableBufferPointer(start: shared.value + r.lowerBound * width, count: r.count * width))
+            }
+        }
+    }
 }
 
 /// Wraps a value that is safe to share because the code around it partitions all access

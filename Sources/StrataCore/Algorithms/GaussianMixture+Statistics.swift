@@ -105,8 +105,8 @@ struct GMMStatistics: ChunkPartial {
     /// With `labelsOut`/`probaOut`, also the most probable component and the posteriors.
     /// A `ChunkedReduction` over `partition`: bit-identical for any `threads` and any `group`.
     static func pass(_ rows: DenseRows, k: Int, type: CovarianceType, center: [Double], partition: RowPartition, threads: Int,
-                     responsibilities: ResponsibilitySource, labelsOut: UncheckedSendable<UnsafeMutablePointer<Int32>>? = nil,
-                     probaOut: UncheckedSendable<UnsafeMutablePointer<Double>>? = nil, accumulate: Bool = true,
+                     responsibilities: ResponsibilitySource, labelsOut: UnsafeMutablePointer<Int32>? = nil,
+                     probaOut: UnsafeMutablePointer<Double>? = nil, accumulate: Bool = true,
                      group: any ChunkGroup = SingleProcess()) -> GMMStatistics {
         let d = rows.cols
         let full = type == .full || type == .tied
@@ -126,7 +126,7 @@ struct GMMStatistics: ChunkPartial {
                     switch responsibilities {
                     case .model:
                         let p = plan!
-                        let labels = labelsOut.map { $0.value + lo }
+                        let labels = labelsOut.map { $0 + lo }
                         if full {
                             block.eStepFull(ct: p.ct, mC: p.mC, cst: p.cst, labels: labels, logLikelihood: &st.logLikelihood)
                         } else {
@@ -149,7 +149,7 @@ struct GMMStatistics: ChunkPartial {
                     }
                 }
                 if let p = probaOut {
-                    for i in 0..<m { for c in 0..<k { p.value[(lo + i) * k + c] = Double(block.responsibility(row: i, component: c)) } }
+                    for i in 0..<m { for c in 0..<k { p[(lo + i) * k + c] = Double(block.responsibility(row: i, component: c)) } }
                 }
                 if accumulate { block.accumulate(nk: &st.nk, s1: &st.s1, s2: &st.s2) }
                 lo += m

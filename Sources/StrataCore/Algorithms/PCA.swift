@@ -260,19 +260,15 @@ extension PCAModel {
         let scale = explainedVariance.map { whiten ? 1 / max($0, Double.leastNormalMagnitude).squareRoot() : 1 }
         let part = RowPartition(rows: data.rows)
         data.withRows { rows, _ in
-            out.storage.withUnsafeMutableBufferPointer { op in
-                let o = UncheckedSendable(op.baseAddress!)
-                Parallel.forEachChunk(part.count, threads: threads) { chunk in
-                    let r = part.range(chunk)
-                    rows.withRows(r) { x in
-                        var row = [Double](repeating: 0, count: d)
-                        for i in 0..<r.count {
-                            for j in 0..<d { row[j] = Double(x[i * d + j]) - mean[j] }
-                            for k in 0..<c {
-                                var s = 0.0
-                                for j in 0..<d { s += row[j] * components[k * d + j] }
-                                o.value[(r.lowerBound + i) * c + k] = Float(s * scale[k])
-                            }
+            Parallel.fillRows(&out.storage, partition: part, width: c, threads: threads) { r, o in
+                rows.withRows(r) { x in
+                    var row = [Double](repeating: 0, count: d)
+                    for i in 0..<r.count {
+                        for j in 0..<d { row[j] = Double(x[i * d + j]) - mean[j] }
+                        for k in 0..<c {
+                            var s = 0.0
+                            for j in 0..<d { s += row[j] * components[k * d + j] }
+                            o[i * c + k] = Float(s * scale[k])
                         }
                     }
                 }
