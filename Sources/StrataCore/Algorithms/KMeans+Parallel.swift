@@ -90,10 +90,7 @@ extension KMeans {
 
     /// A uniform [0, 1) number from (seed, round, row): SplitMix64 finalizer of a combined key.
     static func counterUniform(_ seed: UInt64, _ round: UInt64, _ row: UInt64) -> Double {
-        var z = seed &+ round &* 0x9E37_79B9_7F4A_7C15 &+ row &* 0xD1B5_4A32_D192_ED03
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
+        let z = SplitMix64.mix(seed &+ round &* SplitMix64.gamma &+ row &* 0xD1B5_4A32_D192_ED03)
         return Double(z >> 11) * 0x1.0p-53
     }
 }

@@ -224,11 +224,7 @@ public enum PCA {
         let l = min(d, c + o.oversampling)
         let iterations = o.powerIterations ?? (Double(c) < 0.1 * Double(min(n, d)) ? 7 : 4)
         var rng = SeededRandom(seed: o.seed)
-        func normal() -> Double {
-            let u1 = max(rng.nextUnit(), 1e-300), u2 = rng.nextUnit()
-            return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-        }
-        var q = Matrix<Double>(rows: d, cols: l, storage: (0..<(d * l)).map { _ in normal() })
+        var q = Matrix<Double>(rows: d, cols: l, storage: (0..<(d * l)).map { _ in rng.nextGaussian() })
         for _ in 0...iterations {
             let y = scatterTimes(rows, mean: stats.means, q: q, threads: o.threads)
             q = try LAPACK.svd(y).u          // orthonormal basis of the range

@@ -386,9 +386,7 @@ public enum SegmentJob {
     }
 
     static func sizes(_ labels: [Int32], _ k: Int) -> [Int] {
-        var s = [Int](repeating: 0, count: k)
-        for l in labels { s[Int(l)] += 1 }
-        return s
+        ClusterLabels.counts(labels, k: k)
     }
 }
 

@@ -98,8 +98,7 @@ public enum SegmentProfiler {
     public static func profile(raw: RawTable, model: Dataset, labels: [Int32], k: Int, minSize: Int,
                                extras: ProfileExtras, threads: Int) -> Output {
         let n = raw.rows
-        var sizes = [Int](repeating: 0, count: k)
-        for l in labels { sizes[Int(l)] += 1 }
+        let sizes = ClusterLabels.counts(labels, k: k)
         let small = (0..<k).filter { sizes[$0] < minSize }
         // Groups: reportable segments keep their id; small ones share group k ("other").
         let groupOf = (0..<k).map { sizes[$0] < minSize ? k : $0 }
