@@ -27,7 +27,7 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         try Report.run(json: json) {
-            let opts = TableReadOptions(columns: columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }, idColumn: idColumn)
+            let opts = TableReadOptions(columns: columns.map(commaList), idColumn: idColumn)
             let progress = Progress(enabled: !json)
             let r = try NPYConverter.convert(csv: input, to: out, options: opts) { rows in progress.report("converted \(rows) rows") }
             let files = [out, out + ".json"] + (r.idColumn == nil ? [] : [out + ".ids"])

@@ -22,7 +22,7 @@ struct InputOptions: ParsableArguments {
     var memoryBudget: String?
 
     var readOptions: TableReadOptions {
-        var o = TableReadOptions(columns: columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
+        var o = TableReadOptions(columns: columns.map(commaList),
                                  idColumn: idColumn, weightsColumn: weightsColumn)
         if let b = memoryBudget.flatMap(MemoryBudget.parse) { o.memoryBudget = b }
         return o
@@ -108,14 +108,12 @@ struct PreprocessArguments: ParsableArguments {
         var o = PreprocessOptions()
         o.impute = PreprocessOptions.parseImpute(impute) ?? .none
         o.clip = PreprocessOptions.parseClip(clip) ?? .none
-        o.log = log.map(list) ?? []
+        o.log = log.map(commaList) ?? []
         o.scale = PreprocessOptions.Scale(rawValue: scale) ?? .none
-        o.categorical = categorical.map(list) ?? []
+        o.categorical = categorical.map(commaList) ?? []
         o.oneHotMax = oneHotMax
         return o
     }
-
-    func list(_ s: String) -> [String] { s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
     func validate() throws {
         if PreprocessOptions.parseImpute(impute) == nil { throw ValidationError("--impute must be none, drop, mean, median, most_frequent or constant:V") }
@@ -124,4 +122,10 @@ struct PreprocessArguments: ParsableArguments {
         if oneHotMax < 1 { throw ValidationError("--one-hot-max must be at least 1") }
         if let p = pca, p < 1 { throw ValidationError("--pca must be at least 1") }
     }
+}
+
+/// A comma-separated option value as its items, each trimmed of spaces; empty items dropped
+/// ("a, b,,c" -> ["a", "b", "c"]).
+func commaList(_ s: String) -> [String] {
+    s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
 }

@@ -45,7 +45,7 @@ struct ScoreCommand: ParsableCommand {
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
-        let wanted = metrics.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        let wanted = commaList(metrics)
         for m in wanted where !Self.allMetrics.contains(m) {
             throw ValidationError("unknown metric '\(m)'; choose from \(Self.allMetrics.joined(separator: ", "))")
         }
@@ -60,7 +60,7 @@ struct ScoreCommand: ParsableCommand {
         let group = Distributed.begin(distributed, json: runOptions.json)
         defer { Distributed.finish(group) }
         try Report.run(json: runOptions.json) {
-            let wanted = Set(metrics.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+            let wanted = Set(commaList(metrics))
             var read = input.readOptions
             if distributed {
                 try Distributed.checkInput(input, plain: preprocess.options.isIdentity && preprocess.pca == nil)

@@ -77,7 +77,7 @@ struct SegmentCommand: ParsableCommand {
     @Flag(name: .long, help: "Print exactly one JSON object (the run summary) on stdout.") var json = false
     @Flag(name: .long, help: "No step log on stderr.") var quiet = false
 
-    func list(_ s: String?) -> [String]? { s.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } }
+    func list(_ s: String?) -> [String]? { s.map(commaList) }
 
     /// The job: config file first, then flags.
     func resolvedConfig() throws -> SegmentConfig {

@@ -57,7 +57,7 @@ struct SweepCommand: ParsableCommand {
                   let b = Int(parts[1].trimmingCharacters(in: .whitespaces)), a <= b else { return nil }
             return Array(a...b)
         }
-        let list = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let list = commaList(s).map { Int($0) }
         return list.contains(nil) || list.isEmpty ? nil : list.map { $0! }
     }
 
@@ -66,7 +66,7 @@ struct SweepCommand: ParsableCommand {
         if ks.contains(where: { $0 < 1 }) { throw ValidationError("every k must be at least 1") }
         if SweepAlgorithm(rawValue: algorithm) == nil { throw ValidationError("--algorithm must be kmeans or gmm") }
         if CovarianceType(rawValue: covariance) == nil { throw ValidationError("--covariance must be full, diag, tied or spherical") }
-        for m in metrics.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) })
+        for m in commaList(metrics)
         where !["silhouette", "davies_bouldin", "calinski_harabasz", "inertia"].contains(m) {
             throw ValidationError("unknown metric '\(m)'")
         }
@@ -90,7 +90,7 @@ struct SweepCommand: ParsableCommand {
             o.gmm.maxIterations = fit.maxIter == 300 ? 100 : fit.maxIter
             o.gmm.nInit = fit.nInit ?? 1
             o.kmeans.threads = runOptions.threads
-            o.metrics = Set(metrics.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+            o.metrics = Set(commaList(metrics))
             o.silhouetteSample = sample.map { $0 == 0 ? data.rows : $0 }
             o.holdout = holdout
             o.bootstrap = bootstrap
