@@ -5,6 +5,7 @@
 /// `allGather` then gives every process every chunk's partials, which all reduce in global chunk
 /// order. Because the threaded path reduces the very same per-chunk partials in the very same
 /// order, results are bit-identical for any number of threads and any number of processes.
+/// `ChunkedReduction` is the one place that does this exchange for per-chunk partials.
 public protocol ChunkGroup: Sendable {
     var rank: Int { get }
     var size: Int { get }

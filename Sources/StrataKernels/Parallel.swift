@@ -9,9 +9,9 @@ public var defaultThreadCount: Int { max(1, ProcessInfo.processInfo.activeProces
 /// A parallel-for over a fixed list of chunks.
 ///
 /// Determinism: the chunk list is fixed by the caller from the data's shape only (see
-/// `RowPartition`), each chunk writes its own output slot, and callers reduce the slots in chunk
-/// order. Which worker runs which chunk varies, the result does not: 1 or N threads give
-/// bit-identical output.
+/// `RowPartition`), each chunk writes only its own outputs (`map`'s slot, `fillRows`' slice),
+/// and reductions add the per-chunk results in chunk order (`ChunkedReduction`). Which worker
+/// runs which chunk varies, the result does not: 1 or N threads give bit-identical output.
 ///
 /// Cost: one `concurrentPerform` (one synchronization) per call, ~9 ns per claimed chunk; chunks
 /// are claimed dynamically with an atomic counter, so a core shared with another process only
