@@ -64,7 +64,7 @@ let package = Package(
         ),
         .target(
             name: "StrataCore",
-            dependencies: ["StrataKernels", "StrataLinalg", "CStrataKernels"]
+            dependencies: ["StrataKernels", "StrataLinalg"]
         ),
         .target(
             name: "StrataIO",

@@ -73,8 +73,7 @@ struct PredictCommand: ParsableCommand {
                     try batch.stage(CSVOutput.probabilities(ids: data.id, probabilities: r.probabilities, rows: data.rows, k: m.k), to: path)
                 }
             }
-            var sizes = [Int](repeating: 0, count: k)
-            for l in labels { sizes[Int(l)] += 1 }
+            let sizes = ClusterLabels.counts(labels, k: k)
             if let path = labelsOut, path != "-", let d = labelsData { try batch.stage(d, to: path) }
             try batch.commit()
             if labelsOut == "-", let d = labelsData { FileHandle.standardOutput.write(d); return }

@@ -44,7 +44,7 @@ struct ScoreCommand: ParsableCommand {
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
-        let wanted = metrics.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        let wanted = commaList(metrics)
         for m in wanted where !Self.allMetrics.contains(m) {
             throw ValidationError("unknown metric '\(m)'; choose from \(Self.allMetrics.joined(separator: ", "))")
         }
@@ -55,7 +55,7 @@ struct ScoreCommand: ParsableCommand {
 
     func run() throws {
         try cluster.run(runOptions) { group in
-            let wanted = Set(metrics.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+            let wanted = Set(commaList(metrics))
             var read = input.readOptions
             if cluster.distributed {
                 if wanted.contains("simplified_silhouette") || perSampleOut != nil || sample == 0 {

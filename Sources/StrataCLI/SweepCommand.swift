@@ -57,14 +57,14 @@ struct SweepCommand: ParsableCommand {
                   let b = Int(parts[1].trimmingCharacters(in: .whitespaces)), a <= b else { return nil }
             return Array(a...b)
         }
-        let list = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let list = commaList(s).map { Int($0) }
         return list.contains(nil) || list.isEmpty ? nil : list.map { $0! }
     }
 
     func validate() throws {
         guard let ks = Self.parseKs(k) else { throw ValidationError("--k must be a range like 2...12 or a list like 3,5,8") }
         if ks.contains(where: { $0 < 1 }) { throw ValidationError("every k must be at least 1") }
-        for m in metrics.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) })
+        for m in commaList(metrics)
         where !["silhouette", "davies_bouldin", "calinski_harabasz", "inertia"].contains(m) {
             throw ValidationError("unknown metric '\(m)'")
         }
@@ -88,7 +88,7 @@ struct SweepCommand: ParsableCommand {
             o.gmm.maxIterations = fit.maxIter == 300 ? 100 : fit.maxIter
             o.gmm.nInit = fit.nInit ?? 1
             o.kmeans.threads = runOptions.threads
-            o.metrics = Set(metrics.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+            o.metrics = Set(commaList(metrics))
             o.silhouetteSample = sample.map { $0 == 0 ? data.rows : $0 }
             o.holdout = holdout
             o.bootstrap = bootstrap

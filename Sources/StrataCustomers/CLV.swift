@@ -73,26 +73,22 @@ public struct BGNBD: Sendable, Equatable {
                 base[v] = c0 + logGammaD(r + xv) + logGammaD(b + xv) - logGammaD(a + b + xv)
                 tail[v] = v > 0 ? log(a) - log(b + xv - 1) : 0
             }
-            var partial = [Double](repeating: 0, count: part.count)
-            partial.withUnsafeMutableBufferPointer { pp in
-                let out = UncheckedSendable(pp.baseAddress!)
-                Parallel.forEachChunk(part.count, threads: threads) { c in
-                    var s = 0.0
-                    for i in part.range(c) {
-                        let v = xs[i], rx = r + Double(v)
-                        let a3 = -rx * log(alpha + T[i])
-                        var ll = base[v] + a3
-                        if v > 0 {
-                            let a4 = tail[v] - rx * log(alpha + tx[i])
-                            let m = max(a3, a4)
-                            ll = base[v] + m + log(exp(a3 - m) + exp(a4 - m))
-                        }
-                        s += weights[i] * ll
+            let total = ChunkedReduction.reduce(part, threads: threads, zero: 0.0) { _, range in
+                var s = 0.0
+                for i in range {
+                    let v = xs[i], rx = r + Double(v)
+                    let a3 = -rx * log(alpha + T[i])
+                    var ll = base[v] + a3
+                    if v > 0 {
+                        let a4 = tail[v] - rx * log(alpha + tx[i])
+                        let m = max(a3, a4)
+                        ll = base[v] + m + log(exp(a3 - m) + exp(a4 - m))
                     }
-                    out.value[c] = s
+                    s += weights[i] * ll
                 }
+                return s
             }
-            return -partial.reduce(0, +)
+            return -total
         }
         let best = NelderMead.minimize(nll, start: start, step: step, maxEvaluations: cap)
         let p = best.x.map(exp)

@@ -5,6 +5,7 @@
 /// `allGather` then gives every process every chunk's partials, which all reduce in global chunk
 /// order. Because the threaded path reduces the very same per-chunk partials in the very same
 /// order, results are bit-identical for any number of threads and any number of processes.
+/// `ChunkedReduction` is the one place that does this exchange for per-chunk partials.
 public protocol ChunkGroup: Sendable {
     var rank: Int { get }
     var size: Int { get }
@@ -35,24 +36,4 @@ public struct SingleProcess: ChunkGroup {
     public var size: Int { 1 }
     public func allGather(_ values: inout [Double], chunks: Int, width: Int) {}
     public func broadcast(_ value: Int, chunk: Int, chunks: Int) -> Int { value }
-}
-
-extension ClusterStatistics {
-    /// Flat form for exchange: sums, weights, inertia, changed, fullyAssigned.
-    var flatWidth: Int { k * d + k + 3 }
-    func write(to out: UnsafeMutablePointer<Double>) {
-        for i in 0..<sums.count { out[i] = sums[i] }
-        for i in 0..<weights.count { out[sums.count + i] = weights[i] }
-        out[sums.count + weights.count] = inertia
-        out[sums.count + weights.count + 1] = Double(changed)
-        out[sums.count + weights.count + 2] = Double(fullyAssigned)
-    }
-    init(k: Int, d: Int, flat: UnsafePointer<Double>) {
-        self.init(k: k, d: d)
-        for i in 0..<sums.count { sums[i] = flat[i] }
-        for i in 0..<weights.count { weights[i] = flat[sums.count + i] }
-        inertia = flat[sums.count + weights.count]
-        changed = Int(flat[sums.count + weights.count + 1])
-        fullyAssigned = Int(flat[sums.count + weights.count + 2])
-    }
 }

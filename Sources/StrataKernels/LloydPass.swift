@@ -2,7 +2,7 @@ import CStrataKernels
 
 /// Sufficient statistics of one assignment pass: weighted per-cluster sums and weights, and
 /// the weighted inertia, all accumulated in Double.
-public struct ClusterStatistics: Sendable {
+public struct ClusterStatistics: ChunkPartial, Sendable {
     public var k: Int
     public var d: Int
     /// k x d row-major weighted sums of the rows assigned to each cluster.
@@ -33,14 +33,31 @@ public struct ClusterStatistics: Sendable {
         changed += other.changed
         fullyAssigned += other.fullyAssigned
     }
+
+    /// Flat form for exchange: sums, weights, inertia, changed, fullyAssigned.
+    public var flatWidth: Int { k * d + k + 3 }
+    public func write(to out: UnsafeMutablePointer<Double>) {
+        for i in 0..<sums.count { out[i] = sums[i] }
+        for i in 0..<weights.count { out[sums.count + i] = weights[i] }
+        out[sums.count + weights.count] = inertia
+        out[sums.count + weights.count + 1] = Double(changed)
+        out[sums.count + weights.count + 2] = Double(fullyAssigned)
+    }
+    public mutating func read(from flat: UnsafePointer<Double>) {
+        for i in 0..<sums.count { sums[i] = flat[i] }
+        for i in 0..<weights.count { weights[i] = flat[sums.count + i] }
+        inertia = flat[sums.count + weights.count]
+        changed = Int(flat[sums.count + weights.count + 1])
+        fullyAssigned = Int(flat[sums.count + weights.count + 2])
+    }
 }
 
 /// The fused Lloyd pass: assigns every row to its nearest centroid and accumulates the
 /// statistics for the next centroids in the same sweep over the data (one read of X).
 ///
-/// Parallel over the fixed `partition`; chunk partials are reduced in chunk order, so the result
-/// is bit-identical for any `threads`. Memory: labels and dist (n each, caller-owned), plus
-/// k*(d+1) doubles and one assigner scratch per chunk.
+/// Parallel over the fixed `partition` (`ChunkedReduction`); chunk partials are reduced in chunk
+/// order, so the result is bit-identical for any `threads` and any `group`. Memory: labels and
+/// dist (n each, caller-owned), plus k*(d+1) doubles and one assigner scratch per chunk.
 /// - Parameters:
 ///   - labels: in: previous labels (for the change count; anything on the first pass), out: new.
 ///   - dist: out: squared distance of each row to its assigned centroid.
@@ -53,61 +70,39 @@ public func lloydPass<A: CentroidAssigner, S: RowBlockSource>(
 ) -> ClusterStatistics {
     precondition(source.cols == assigner.d && partition.rows == source.rows)
     let k = assigner.k, d = assigner.d
-    var partials = [ClusterStatistics](repeating: ClusterStatistics(k: accumulate ? k : 0, d: d), count: partition.count)
+    let zero = ClusterStatistics(k: accumulate ? k : 0, d: d)
     let out = UncheckedSendable((labels, dist, weights))
-    partials.withUnsafeMutableBufferPointer { parts in
-        let slots = UncheckedSendable(parts)
-        let local = group.localChunks(partition.count)
-        Parallel.forEachChunk(local.count, threads: threads) { localChunk in
-            let chunk = local.lowerBound + localChunk
-            let (labels, dist, weights) = out.value
-            var stats = ClusterStatistics(k: accumulate ? k : 0, d: d)
-            var scratch = assigner.makeScratch()
-            var counters = AssignCounters()
-            let range = partition.range(chunk)
-            var lo = range.lowerBound
-            while lo < range.upperBound {
-                let hi = min(range.upperBound, lo + A.blockRows)
-                source.withRows(lo..<hi) { x in
-                    assigner.assign(x, firstRow: lo, rows: hi - lo, labels: labels + lo, dist: dist + lo, scratch: &scratch, counters: &counters)
-                    if accumulate {
-                        stats.sums.withUnsafeMutableBufferPointer { s in
-                            stats.weights.withUnsafeMutableBufferPointer { w in
-                                strata_accumulate_rows(x, Int64(hi - lo), Int64(d), weights.map { $0 + lo }, labels + lo, dist + lo,
-                                                       s.baseAddress, w.baseAddress, &stats.inertia)
-                            }
+    return ChunkedReduction.reduce(partition, threads: threads, group: group, zero: zero) { _, range in
+        let (labels, dist, weights) = out.value
+        var stats = zero
+        var scratch = assigner.makeScratch()
+        var counters = AssignCounters()
+        var lo = range.lowerBound
+        while lo < range.upperBound {
+            let hi = min(range.upperBound, lo + A.blockRows)
+            source.withRows(lo..<hi) { x in
+                assigner.assign(x, firstRow: lo, rows: hi - lo, labels: labels + lo, dist: dist + lo, scratch: &scratch, counters: &counters)
+                if accumulate {
+                    stats.sums.withUnsafeMutableBufferPointer { s in
+                        stats.weights.withUnsafeMutableBufferPointer { w in
+                            strata_accumulate_rows(x, Int64(hi - lo), Int64(d), weights.map { $0 + lo }, labels + lo, dist + lo,
+                                                   s.baseAddress, w.baseAddress, &stats.inertia)
                         }
-                    } else {
-                        var acc = 0.0
-                        if let w = weights {
-                            for i in lo..<hi { acc += Double(w[i]) * Double(dist[i]) }
-                        } else {
-                            for i in lo..<hi { acc += Double(dist[i]) }
-                        }
-                        stats.inertia += acc
                     }
+                } else {
+                    var acc = 0.0
+                    if let w = weights {
+                        for i in lo..<hi { acc += Double(w[i]) * Double(dist[i]) }
+                    } else {
+                        for i in lo..<hi { acc += Double(dist[i]) }
+                    }
+                    stats.inertia += acc
                 }
-                lo = hi
             }
-            stats.changed = Int(counters.changed)
-            stats.fullyAssigned = Int(counters.fullyAssigned)
-            slots.value[chunk] = stats
+            lo = hi
         }
+        stats.changed = Int(counters.changed)
+        stats.fullyAssigned = Int(counters.fullyAssigned)
+        return stats
     }
-    if group.isDistributed {
-        // Every chunk's partials from its owner, then the same ordered reduction as one process.
-        let kk = accumulate ? k : 0
-        let width = ClusterStatistics(k: kk, d: d).flatWidth
-        var flat = [Double](repeating: 0, count: partition.count * width)
-        flat.withUnsafeMutableBufferPointer { f in
-            for c in group.localChunks(partition.count) { partials[c].write(to: f.baseAddress! + c * width) }
-        }
-        group.allGather(&flat, chunks: partition.count, width: width)
-        flat.withUnsafeBufferPointer { f in
-            for c in 0..<partition.count { partials[c] = ClusterStatistics(k: kk, d: d, flat: f.baseAddress! + c * width) }
-        }
-    }
-    var total = ClusterStatistics(k: accumulate ? k : 0, d: d)
-    for p in partials { total.add(p) }
-    return total
 }

@@ -51,14 +51,6 @@ void strata_row_sqnorms(const float *X, int64_t n, int64_t d, float *out);
 void strata_expand_sqdist(const float *G, int64_t n, int64_t k,
                           const float *xnorm, const float *cnorm, float *out);
 
-#ifdef __cplusplus
-}
-#endif
-#endif
-
-#ifdef __cplusplus
-extern "C" {
-#endif
 /// k-means++ trial step: for each of t candidate centers (t x d), pot[c] += sum_i w_i *
 /// min(closest[i], ||x_i - cand_c||^2) over n rows. `w` may be NULL. O(n*t*d).
 void strata_kpp_potentials(const float *X, int64_t n, int64_t d, const float *cand, int64_t t,
@@ -67,13 +59,7 @@ void strata_kpp_potentials(const float *X, int64_t n, int64_t d, const float *ca
 /// k-means++ update: closest[i] = min(closest[i], ||x_i - c||^2) (closest[i] may start as
 /// +INFINITY); returns sum_i w_i * closest[i] in Double. `w` may be NULL. O(n*d).
 double strata_kpp_update(const float *X, int64_t n, int64_t d, const float *c, float *closest, const float *w);
-#ifdef __cplusplus
-}
-#endif
 
-#ifdef __cplusplus
-extern "C" {
-#endif
 /// Like `strata_nearest_rows`, also returning the second-smallest squared distance in dist2
 /// (+INFINITY when k == 1). Used to (re)initialize Hamerly's lower bounds.
 void strata_nearest2_rows(const float *X, int64_t n, int64_t d, const float *C, int64_t k,
@@ -91,13 +77,7 @@ int64_t strata_hamerly_rows(const float *X, int64_t n, int64_t d, const float *C
                             const float *half_sep, float max_delta,
                             int32_t *labels, float *dist, float *lower,
                             float *scratch, float *rowbuf, int64_t *changed);
-#ifdef __cplusplus
-}
-#endif
 
-#ifdef __cplusplus
-extern "C" {
-#endif
 /// Silhouette building block: for m <= 16 rows starting at `rows` (row-major, d features) and the
 /// n reference rows Y (row-major, sorted by cluster; cluster c spans [starts[c], starts[c+1])),
 /// adds to sums[l * k + c] the sum of Euclidean distances from row l to every row of cluster c.
@@ -105,13 +85,7 @@ extern "C" {
 /// flushed to Double every 128 reference rows. O(m * n * d); scratch as strata_nearest_rows.
 void strata_silhouette_sums(const float *rows, int64_t m, const float *Y, int64_t n, int64_t d,
                             const int64_t *starts, int64_t k, double *sums, float *scratch);
-#ifdef __cplusplus
-}
-#endif
 
-#ifdef __cplusplus
-extern "C" {
-#endif
 /// Gaussian-mixture E-step, diagonal or spherical precisions, 16-row tiles (lanes over rows):
 /// logp_c = cst[c] - 0.5 * sum_j ((x_j - mu[c][j]) * prec[c][j])^2 for n rows of X (row-major);
 /// then, per row, lse = log sum_c exp(logp_c) and responsibilities exp(logp_c - lse), written
@@ -128,13 +102,7 @@ void strata_gmm_estep_full(const float *Yt, int64_t ldy, int64_t n, int64_t d, i
 
 /// Floats of scratch the GMM E-step kernels need.
 int64_t strata_gmm_scratch_floats(int64_t d, int64_t k);
-#ifdef __cplusplus
-}
-#endif
 
-#ifdef __cplusplus
-extern "C" {
-#endif
 /// Per-block glue for the mixture pass (no logic beyond layout and conversion):
 /// xc = X - center (float, m x d); xd = (double)xc; x2 = xd * xd when x2 != NULL.
 void strata_gmm_center_rows(const float *X, int64_t m, int64_t d, const float *center, float *xc, double *xd, double *x2);
@@ -142,6 +110,8 @@ void strata_gmm_center_rows(const float *X, int64_t m, int64_t d, const float *c
 void strata_gmm_resp_to_double(const float *resp, int64_t ld, int64_t m, int64_t k, double *rd, double *nk);
 /// z[i * k * d + c * d + j] = rd[c * ld + i] * xd[i * d + j] (rows weighted per component).
 void strata_gmm_weighted_rows(const double *rd, int64_t ld, const double *xd, int64_t m, int64_t d, int64_t k, double *z);
+
 #ifdef __cplusplus
 }
+#endif
 #endif

@@ -17,8 +17,8 @@ extension GaussianMixtureModel {
             labels.withUnsafeMutableBufferPointer { lp in
                 proba.withUnsafeMutableBufferPointer { pp in
                     GMMStatistics.pass(rows, k: k, type: covarianceType, center: center, partition: RowPartition(rows: data.rows),
-                                       threads: threads, responsibilities: .model(self), labelsOut: UncheckedSendable(lp.baseAddress!),
-                                       probaOut: UncheckedSendable(pp.baseAddress!), accumulate: false)
+                                       threads: threads, responsibilities: .model(self), labelsOut: lp.baseAddress,
+                                       probaOut: pp.baseAddress, accumulate: false)
                 }
             }
         }

@@ -1,4 +1,3 @@
-import CStrataKernels
 import Foundation
 import StrataKernels
 import StrataLinalg
@@ -16,7 +15,7 @@ enum ResponsibilitySource: @unchecked Sendable {
 /// EM's sufficient statistics, accumulated in Double: per component the total responsibility,
 /// and the weighted first and second moments of the rows around the pass's `center`:
 /// full/tied d x d, diag/spherical d values.
-struct GMMStatistics {
+struct GMMStatistics: ChunkPartial {
     var k: Int
     var d: Int
     var nk: [Double]
@@ -40,7 +39,22 @@ struct GMMStatistics {
         logLikelihood += o.logLikelihood
     }
 
-    static let blockRows = 256
+    /// nk, s1, s2, logLikelihood.
+    var flatWidth: Int { nk.count + s1.count + s2.count + 1 }
+    func write(to out: UnsafeMutablePointer<Double>) {
+        var o = 0
+        for v in nk { out[o] = v; o += 1 }
+        for v in s1 { out[o] = v; o += 1 }
+        for v in s2 { out[o] = v; o += 1 }
+        out[o] = logLikelihood
+    }
+    mutating func read(from flat: UnsafePointer<Double>) {
+        var o = 0
+        for i in 0..<nk.count { nk[i] = flat[o + i] }; o += nk.count
+        for i in 0..<s1.count { s1[i] = flat[o + i] }; o += s1.count
+        for i in 0..<s2.count { s2[i] = flat[o + i] }; o += s2.count
+        logLikelihood = flat[o]
+    }
 
     /// Float copies of a model's parameters in the layouts the E-step kernels read.
     struct EStepPlan: @unchecked Sendable {
@@ -87,137 +101,62 @@ struct GMMStatistics {
 
     /// One pass over the rows: responsibilities block by block (E-step kernels, or fixed ones),
     /// and with `accumulate` the sufficient statistics around `center` by DGEMM in Double:
-    /// S1 = R^T X, diag second moments R^T (X o X), full ones X^T [r_c o X].
+    /// S1 = R^T X, diag second moments R^T (X o X), full ones X^T [r_c o X] (`GMMBlock`).
     /// With `labelsOut`/`probaOut`, also the most probable component and the posteriors.
+    /// A `ChunkedReduction` over `partition`: bit-identical for any `threads` and any `group`.
     static func pass(_ rows: DenseRows, k: Int, type: CovarianceType, center: [Double], partition: RowPartition, threads: Int,
-                     responsibilities: ResponsibilitySource, labelsOut: UncheckedSendable<UnsafeMutablePointer<Int32>>? = nil,
-                     probaOut: UncheckedSendable<UnsafeMutablePointer<Double>>? = nil, accumulate: Bool = true,
+                     responsibilities: ResponsibilitySource, labelsOut: UnsafeMutablePointer<Int32>? = nil,
+                     probaOut: UnsafeMutablePointer<Double>? = nil, accumulate: Bool = true,
                      group: any ChunkGroup = SingleProcess()) -> GMMStatistics {
         let d = rows.cols
         let full = type == .full || type == .tied
         var plan: EStepPlan? = nil
         if case let .model(model) = responsibilities { plan = EStepPlan(model, center: center) }
         let centerF = center.map { Float($0) }
-        var parts = [GMMStatistics](repeating: GMMStatistics(k: k, d: d, full: full), count: partition.count)
-        parts.withUnsafeMutableBufferPointer { pp in
-            let slots = UncheckedSendable(pp.baseAddress!)
-            let local = group.localChunks(partition.count)
-            Parallel.forEachChunk(local.count, threads: threads) { localChunk in
-                let chunk = local.lowerBound + localChunk
-                var st = GMMStatistics(k: k, d: d, full: full)
-                let B = blockRows
-                var xc = [Float](repeating: 0, count: B * d)
-                var resp = [Float](repeating: 0, count: k * B)
-                var yt = [Float](repeating: 0, count: full ? k * d * B : 0)
-                var scratch = [Float](repeating: 0, count: Int(strata_gmm_scratch_floats(Int64(d), Int64(k))))
-                var rd = [Double](repeating: 0, count: k * B)
-                var xd = [Double](repeating: 0, count: B * d)
-                var x2 = [Double](repeating: 0, count: full ? 0 : B * d)
-                var z = [Double](repeating: 0, count: full ? B * k * d : 0)
-                var s2all = [Double](repeating: 0, count: full ? d * k * d : 0)
-                let r = partition.range(chunk)
-                var lo = r.lowerBound
-                while lo < r.upperBound {
-                    let m = min(B, r.upperBound - lo)
-                    rows.withRows(lo..<(lo + m)) { x in
-                        x2.withUnsafeMutableBufferPointer { x2p in
-                            strata_gmm_center_rows(x, Int64(m), Int64(d), centerF, &xc, &xd, full || !accumulate ? nil : x2p.baseAddress)
+        let zero = GMMStatistics(k: k, d: d, full: full)
+        return ChunkedReduction.reduce(partition, threads: threads, group: group, zero: zero) { _, r in
+            var st = zero
+            let B = GMMBlock.blockRows
+            var block = GMMBlock(k: k, d: d, full: full)
+            var lo = r.lowerBound
+            while lo < r.upperBound {
+                let m = min(B, r.upperBound - lo)
+                rows.withRows(lo..<(lo + m)) { x in
+                    block.load(x, rows: m, center: centerF, squares: !full && accumulate)
+                    switch responsibilities {
+                    case .model:
+                        let p = plan!
+                        let labels = labelsOut.map { $0 + lo }
+                        if full {
+                            block.eStepFull(ct: p.ct, mC: p.mC, cst: p.cst, labels: labels, logLikelihood: &st.logLikelihood)
+                        } else {
+                            block.eStepDiag(x, mu: p.mu, prec: p.prec, cst: p.cst, labels: labels, logLikelihood: &st.logLikelihood)
                         }
-                        switch responsibilities {
-                        case .model:
-                            let p = plan!
-                            let labels = labelsOut.map { $0.value + lo }
-                            if full {
-                                p.ct.withUnsafeBufferPointer { ctp in
-                                    xc.withUnsafeBufferPointer { xcp in
-                                        yt.withUnsafeMutableBufferPointer { ytp in
-                                            BLAS.gemm(transB: true, MatrixView(ctp.baseAddress!, rows: k * d, cols: d),
-                                                      MatrixView(xcp.baseAddress!, rows: m, cols: d),
-                                                      into: MutableMatrixView(ytp.baseAddress!, rows: k * d, cols: m, ld: B))
-                                        }
-                                    }
-                                }
-                                strata_gmm_estep_full(yt, Int64(B), Int64(m), Int64(d), Int64(k), p.mC, p.cst, &resp, Int64(B),
-                                                      labels, &st.logLikelihood, &scratch)
-                            } else {
-                                strata_gmm_estep_diag(x, Int64(m), Int64(d), Int64(k), p.mu, p.prec, p.cst, &resp, Int64(B),
-                                                      labels, &st.logLikelihood, &scratch)
-                            }
-                        case let .oneHot(labels):
-                            for i in 0..<m {
-                                for c in 0..<k { resp[c * B + i] = 0 }
-                                let l = Int(labels[lo + i])
-                                if l >= 0 { resp[l * B + i] = 1 }
-                            }
-                        case let .random(seed):
-                            for i in 0..<m {
-                                var g = SeededRandom.stream(seed: seed, index: UInt64(lo + i))
-                                var total = 0.0
-                                var u = [Double](repeating: 0, count: k)
-                                for c in 0..<k { u[c] = g.nextUnit(); total += u[c] }
-                                for c in 0..<k { resp[c * B + i] = Float(u[c] / total) }
-                            }
+                    case let .oneHot(labels):
+                        for i in 0..<m {
+                            for c in 0..<k { block.setResponsibility(row: i, component: c, 0) }
+                            let l = Int(labels[lo + i])
+                            if l >= 0 { block.setResponsibility(row: i, component: l, 1) }
+                        }
+                    case let .random(seed):
+                        for i in 0..<m {
+                            var g = SeededRandom.stream(seed: seed, index: UInt64(lo + i))
+                            var total = 0.0
+                            var u = [Double](repeating: 0, count: k)
+                            for c in 0..<k { u[c] = g.nextUnit(); total += u[c] }
+                            for c in 0..<k { block.setResponsibility(row: i, component: c, Float(u[c] / total)) }
                         }
                     }
-                    if let p = probaOut { for i in 0..<m { for c in 0..<k { p.value[(lo + i) * k + c] = Double(resp[c * B + i]) } } }
-                    if accumulate {
-                        strata_gmm_resp_to_double(resp, Int64(B), Int64(m), Int64(k), &rd, &st.nk)
-                        rd.withUnsafeBufferPointer { rp in
-                            xd.withUnsafeBufferPointer { xp in
-                                let R = MatrixView(rp.baseAddress!, rows: k, cols: m, ld: B)
-                                let X = MatrixView(xp.baseAddress!, rows: m, cols: d)
-                                st.s1.withUnsafeMutableBufferPointer { sp in
-                                    BLAS.gemm(R, X, beta: 1, into: MutableMatrixView(sp.baseAddress!, rows: k, cols: d))
-                                }
-                                if full {
-                                    z.withUnsafeMutableBufferPointer { zp in
-                                        strata_gmm_weighted_rows(rp.baseAddress, Int64(B), xp.baseAddress, Int64(m), Int64(d), Int64(k), zp.baseAddress)
-                                    }
-                                    z.withUnsafeBufferPointer { zp in
-                                        s2all.withUnsafeMutableBufferPointer { sp in
-                                            BLAS.gemm(transA: true, X, MatrixView(zp.baseAddress!, rows: m, cols: k * d), beta: 1,
-                                                      into: MutableMatrixView(sp.baseAddress!, rows: d, cols: k * d))
-                                        }
-                                    }
-                                } else {
-                                    x2.withUnsafeBufferPointer { x2p in
-                                        st.s2.withUnsafeMutableBufferPointer { sp in
-                                            BLAS.gemm(R, MatrixView(x2p.baseAddress!, rows: m, cols: d), beta: 1,
-                                                      into: MutableMatrixView(sp.baseAddress!, rows: k, cols: d))
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    lo += m
                 }
-                if full && accumulate {
-                    for c in 0..<k { for a in 0..<d { for b in 0..<d { st.s2[c * d * d + a * d + b] = s2all[a * k * d + c * d + b] } } }
+                if let p = probaOut {
+                    for i in 0..<m { for c in 0..<k { p[(lo + i) * k + c] = Double(block.responsibility(row: i, component: c)) } }
                 }
-                slots.value[chunk] = st
+                if accumulate { block.accumulate(nk: &st.nk, s1: &st.s1, s2: &st.s2) }
+                lo += m
             }
+            if full && accumulate { block.fullSecondMoments(into: &st.s2) }
+            return st
         }
-        if group.isDistributed {
-            // Every chunk's statistics from its owner; then the single-process reduction order.
-            let width = k + k * d + parts[0].s2.count + 1
-            var flat = [Double](repeating: 0, count: partition.count * width)
-            for c in group.localChunks(partition.count) {
-                let p = parts[c]
-                flat.replaceSubrange((c * width)..<((c + 1) * width), with: p.nk + p.s1 + p.s2 + [p.logLikelihood])
-            }
-            group.allGather(&flat, chunks: partition.count, width: width)
-            for c in 0..<partition.count {
-                var o = c * width
-                for i in 0..<k { parts[c].nk[i] = flat[o + i] }; o += k
-                for i in 0..<(k * d) { parts[c].s1[i] = flat[o + i] }; o += k * d
-                for i in 0..<parts[c].s2.count { parts[c].s2[i] = flat[o + i] }; o += parts[c].s2.count
-                parts[c].logLikelihood = flat[o]
-            }
-        }
-        var total = GMMStatistics(k: k, d: d, full: full)
-        for p in parts { total.add(p) }
-        return total
     }
 
     /// The M-step: parameters from these statistics (scikit-learn's `_estimate_gaussian_parameters`

@@ -227,7 +227,7 @@ public enum GaussianMixture {
         var labels = [Int32](repeating: 0, count: n)
         let final = labels.withUnsafeMutableBufferPointer { lp in
             GMMStatistics.pass(rows, k: k, type: o.covarianceType, center: mean, partition: part, threads: o.threads,
-                               responsibilities: .model(model), labelsOut: UncheckedSendable(lp.baseAddress!), accumulate: false, group: g)
+                               responsibilities: .model(model), labelsOut: lp.baseAddress, accumulate: false, group: g)
         }
         let score = final.logLikelihood / Double(n)
         let p = Double(model.parameterCount)

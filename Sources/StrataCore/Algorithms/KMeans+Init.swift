@@ -1,4 +1,3 @@
-import CStrataKernels
 import Foundation
 import StrataKernels
 import StrataLinalg
@@ -8,7 +7,8 @@ extension KMeans {
     /// with probability proportional to its weight; each next center is the best of
     /// 2 + floor(ln k) rows drawn with probability proportional to w * D(x)^2, "best" meaning the
     /// lowest resulting potential. Cost O(n*d*k*(2 + ln k)); parallel over fixed chunks, with
-    /// chunk sums reduced in order, so the choice is identical for any thread count.
+    /// chunk sums reduced in order (`ChunkedReduction`), so the choice is identical for any
+    /// thread count and any `group`.
     package static func kMeansPlusPlus(_ rows: DenseRows, weights: UnsafePointer<Float>?, k: Int, rng: inout SeededRandom,
                                partition: RowPartition, threads: Int, group: any ChunkGroup = SingleProcess()) -> Matrix<Double> {
         let idx = kMeansPlusPlusIndices(rows, weights: weights, k: k, rng: &rng, partition: partition, threads: threads, group: group)
@@ -27,8 +27,8 @@ extension KMeans {
         let trials = 2 + Int(log(Double(k)))
         var centers = Matrix<Float>(rows: k, cols: d)
         var chosen: [Int] = []
-        var closest = [Float](repeating: .infinity, count: n)
-        var chunkPot = [Double](repeating: 0, count: partition.count)
+        let closest = SeedingDistances(rows: n)
+        var chunkPot: [Double] = []
 
         func copyRow(_ i: Int, to c: Int) {
             chosen.append(i)
@@ -68,23 +68,9 @@ extension KMeans {
         copyRow(sample(rng.nextUnit() * totalWeight, byWeightOnly: true), to: 0)
         func update(with c: Int) -> Double {
             let center = Array(centers.storage[(c * d)..<((c + 1) * d)])
-            closest.withUnsafeMutableBufferPointer { cl in
-                chunkPot.withUnsafeMutableBufferPointer { pot in
-                    let shared = UncheckedSendable((cl.baseAddress!, pot.baseAddress!))
-                    center.withUnsafeBufferPointer { cc in
-                        let cb = UncheckedSendable(cc.baseAddress!)
-                        Parallel.forEachChunk(local.count, threads: threads) { lc in
-                            let ch = local.lowerBound + lc
-                            let r = partition.range(ch)
-                            rows.withRows(r) { x in
-                                shared.value.1[ch] = strata_kpp_update(x, Int64(r.count), Int64(d), cb.value,
-                                                                       shared.value.0 + r.lowerBound, weights.map { $0 + r.lowerBound })
-                            }
-                        }
-                    }
-                }
+            chunkPot = ChunkedReduction.partials(partition, threads: threads, group: group, zero: 0.0) { _, r in
+                closest.lower(rows, range: r, toward: center, weights: weights)
             }
-            group.allGather(&chunkPot, chunks: partition.count, width: 1)
             return chunkPot.reduce(0, +)
         }
         var potential = update(with: 0)
@@ -96,30 +82,11 @@ extension KMeans {
                 candidateIdx[t] = i
                 rows.withRows(i..<(i + 1)) { x in for j in 0..<d { candidates[t, j] = x[j] } }
             }
-            var pots = [Double](repeating: 0, count: partition.count * trials)
-            closest.withUnsafeBufferPointer { cl in
-                candidates.storage.withUnsafeBufferPointer { cand in
-                    pots.withUnsafeMutableBufferPointer { pp in
-                        let shared = UncheckedSendable((cl.baseAddress!, cand.baseAddress!, pp.baseAddress!))
-                        Parallel.forEachChunk(local.count, threads: threads) { lc in
-                            let ch = local.lowerBound + lc
-                            let r = partition.range(ch)
-                            rows.withRows(r) { x in
-                                strata_kpp_potentials(x, Int64(r.count), Int64(d), shared.value.1, Int64(trials),
-                                                      shared.value.0 + r.lowerBound, weights.map { $0 + r.lowerBound },
-                                                      shared.value.2 + ch * trials)
-                            }
-                        }
-                    }
-                }
-            }
-            group.allGather(&pots, chunks: partition.count, width: trials)
+            let pots = ChunkedReduction.reduce(partition, threads: threads, group: group, zero: ChunkSums(count: trials)) { _, r in
+                ChunkSums(closest.trialPotentials(rows, range: r, candidates: candidates, weights: weights))
+            }.values
             var bestT = 0, bestPot = Double.infinity
-            for t in 0..<trials {
-                var p = 0.0
-                for ch in 0..<partition.count { p += pots[ch * trials + t] }
-                if p < bestPot { bestPot = p; bestT = t }
-            }
+            for t in 0..<trials where pots[t] < bestPot { bestPot = pots[t]; bestT = t }
             copyRow(candidateIdx[bestT], to: c)
             potential = update(with: c)
         }

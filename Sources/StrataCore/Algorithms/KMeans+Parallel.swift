@@ -12,7 +12,7 @@ extension KMeans {
         guard oversampling > 0, rounds >= 1 else { throw StrataError.invalidArgument("k-means|| needs oversampling > 0 and rounds >= 1") }
         let l = oversampling * Double(k)
         let streamSeed = rng.next()
-        var closest = [Float](repeating: .infinity, count: n)
+        let closest = SeedingDistances(rows: n)
         var chunkPot = [Double](repeating: 0, count: partition.count)
         var candidates: [Int] = []
         func row(_ i: Int) -> [Float] { rows.withRows(i..<(i + 1)) { Array(UnsafeBufferPointer(start: $0, count: d)) } }
@@ -21,37 +21,27 @@ extension KMeans {
         func update(_ centers: [Int]) -> Double {
             guard !centers.isEmpty else { return chunkPot.reduce(0, +) }
             let assigner = SIMDAssigner(centroids: Matrix<Float>(rows: centers.count, cols: d, storage: centers.flatMap(row)))
-            closest.withUnsafeMutableBufferPointer { cl in
-                chunkPot.withUnsafeMutableBufferPointer { pot in
-                    let shared = UncheckedSendable((cl.baseAddress!, pot.baseAddress!))
-                    Parallel.forEachChunk(partition.count, threads: threads) { ch in
-                        let r = partition.range(ch)
-                        var scratch = assigner.makeScratch()
-                        var counters = AssignCounters()
-                        var labels = [Int32](repeating: 0, count: SIMDAssigner.blockRows)
-                        var dist = [Float](repeating: 0, count: SIMDAssigner.blockRows)
-                        var potential = 0.0
-                        var lo = r.lowerBound
-                        while lo < r.upperBound {
-                            let hi = min(r.upperBound, lo + SIMDAssigner.blockRows)
-                            rows.withRows(lo..<hi) { x in
-                                labels.withUnsafeMutableBufferPointer { l in
-                                    dist.withUnsafeMutableBufferPointer { dp in
-                                        assigner.assign(x, firstRow: lo, rows: hi - lo, labels: l.baseAddress!, dist: dp.baseAddress!,
-                                                        scratch: &scratch, counters: &counters)
-                                    }
-                                }
+            chunkPot = ChunkedReduction.partials(partition, threads: threads, zero: 0.0) { _, r in
+                var scratch = assigner.makeScratch()
+                var counters = AssignCounters()
+                var labels = [Int32](repeating: 0, count: SIMDAssigner.blockRows)
+                var dist = [Float](repeating: 0, count: SIMDAssigner.blockRows)
+                var potential = 0.0
+                var lo = r.lowerBound
+                while lo < r.upperBound {
+                    let hi = min(r.upperBound, lo + SIMDAssigner.blockRows)
+                    rows.withRows(lo..<hi) { x in
+                        labels.withUnsafeMutableBufferPointer { l in
+                            dist.withUnsafeMutableBufferPointer { dp in
+                                assigner.assign(x, firstRow: lo, rows: hi - lo, labels: l.baseAddress!, dist: dp.baseAddress!,
+                                                scratch: &scratch, counters: &counters)
                             }
-                            for i in lo..<hi {
-                                let v = min(shared.value.0[i], dist[i - lo])
-                                shared.value.0[i] = v
-                                potential += (weights.map { Double($0[i]) } ?? 1) * Double(v)
-                            }
-                            lo = hi
                         }
-                        shared.value.1[ch] = potential
                     }
+                    closest.lower(lo..<hi, distances: dist, weights: weights, potential: &potential)
+                    lo = hi
                 }
+                return potential
             }
             return chunkPot.reduce(0, +)
         }
@@ -63,21 +53,15 @@ extension KMeans {
         var potential = update([first])
         for round in 0..<rounds where potential > 0 {
             // Each chunk picks its rows independently; chunks are concatenated in order.
-            var picked = [[Int]](repeating: [], count: partition.count)
             let phi = potential
-            closest.withUnsafeBufferPointer { cl in
-                picked.withUnsafeMutableBufferPointer { pk in
-                    let shared = UncheckedSendable((cl.baseAddress!, pk.baseAddress!))
-                    Parallel.forEachChunk(partition.count, threads: threads) { ch in
-                        var out: [Int] = []
-                        for i in partition.range(ch) {
-                            let w = weights.map { Double($0[i]) } ?? 1
-                            let p = min(1, l * w * Double(shared.value.0[i]) / phi)
-                            if p > 0 && counterUniform(streamSeed, UInt64(round), UInt64(i)) < p { out.append(i) }
-                        }
-                        shared.value.1[ch] = out
-                    }
+            let picked = Parallel.map(partition.count, threads: threads) { ch in
+                var out: [Int] = []
+                for i in partition.range(ch) {
+                    let w = weights.map { Double($0[i]) } ?? 1
+                    let p = min(1, l * w * Double(closest[i]) / phi)
+                    if p > 0 && counterUniform(streamSeed, UInt64(round), UInt64(i)) < p { out.append(i) }
                 }
+                return out
             }
             let new = picked.flatMap { $0 }
             candidates += new
@@ -106,10 +90,7 @@ extension KMeans {
 
     /// A uniform [0, 1) number from (seed, round, row): SplitMix64 finalizer of a combined key.
     static func counterUniform(_ seed: UInt64, _ round: UInt64, _ row: UInt64) -> Double {
-        var z = seed &+ round &* 0x9E37_79B9_7F4A_7C15 &+ row &* 0xD1B5_4A32_D192_ED03
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
+        let z = SplitMix64.mix(seed &+ round &* SplitMix64.gamma &+ row &* 0xD1B5_4A32_D192_ED03)
         return Double(z >> 11) * 0x1.0p-53
     }
 }

@@ -92,64 +92,69 @@ public enum PCA {
         }
     }
 
-    /// Mean and scatter matrix sum (x - mean)(x - mean)^T in one pass.
-    static func scatter(_ rows: DenseRows, threads: Int, group: any ChunkGroup = SingleProcess()) -> (mean: [Double], scatter: Matrix<Double>) {
-        let n = rows.rows, d = rows.cols
-        let part = RowPartition(rows: n)
-        struct Part { var n = 0; var mean: [Double] = []; var m2 = Matrix<Double>(rows: 0, cols: 0) }
-        var parts = [Part](repeating: Part(), count: part.count)
-        parts.withUnsafeMutableBufferPointer { pp in
-            let slots = UncheckedSendable(pp.baseAddress!)
-            let local = group.localChunks(part.count)
-            Parallel.forEachChunk(local.count, threads: threads) { lc in
-                let c = local.lowerBound + lc
-                let r = part.range(c)
-                var p = Part(n: r.count, mean: [Double](repeating: 0, count: d), m2: Matrix(rows: d, cols: d))
-                var xc = [Double](repeating: 0, count: r.count * d)
-                xc.withUnsafeMutableBufferPointer { xp in
-                    p.mean.withUnsafeMutableBufferPointer { mp in
-                        let m = r.count
-                        rows.withRows(r) { x in
-                            for i in 0..<m { for j in 0..<d { let v = Double(x[i &* d &+ j]); xp[i &* d &+ j] = v; mp[j] += v } }
-                        }
-                        for j in 0..<d { mp[j] /= Double(m) }
-                        for i in 0..<m { for j in 0..<d { xp[i &* d &+ j] -= mp[j] } }
-                    }
-                }
-                xc.withUnsafeBufferPointer { xp in
-                    p.m2.storage.withUnsafeMutableBufferPointer { mp in
-                        BLAS.syrkTransposed(MatrixView(xp.baseAddress!, rows: r.count, cols: d), into: MutableMatrixView(mp.baseAddress!, rows: d, cols: d))
-                    }
-                }
-                slots.value[c] = p
-            }
-        }
-        if group.isDistributed {
-            let width = 1 + d + d * d
-            var flat = [Double](repeating: 0, count: part.count * width)
-            for c in group.localChunks(part.count) {
-                flat.replaceSubrange((c * width)..<((c + 1) * width), with: [Double(parts[c].n)] + parts[c].mean + parts[c].m2.storage)
-            }
-            group.allGather(&flat, chunks: part.count, width: width)
-            for c in 0..<part.count {
-                let o = c * width
-                parts[c] = Part(n: Int(flat[o]), mean: Array(flat[(o + 1)..<(o + 1 + d)]),
-                                m2: Matrix(rows: d, cols: d, storage: Array(flat[(o + 1 + d)..<(o + width)])))
-            }
-        }
-        // Chan's merge, in chunk order.
-        var total = 0, mean = [Double](repeating: 0, count: d)
-        var m2 = Matrix<Double>(rows: d, cols: d)
-        for p in parts {
-            let nb = Double(p.n), na = Double(total), nn = na + nb
+    /// One chunk's count, mean and scatter matrix (lower triangle), merged by Chan's formula.
+    struct ScatterPart: ChunkPartial {
+        var n = 0
+        var mean: [Double]
+        var m2: Matrix<Double>
+
+        init(d: Int) { mean = [Double](repeating: 0, count: d); m2 = Matrix(rows: d, cols: d) }
+
+        /// Chan's merge of the next chunk (lower triangle only).
+        mutating func add(_ p: ScatterPart) {
+            let d = mean.count
+            let nb = Double(p.n), na = Double(n), nn = na + nb
             var delta = [Double](repeating: 0, count: d)
             for j in 0..<d { delta[j] = p.mean[j] - mean[j] }
             for a in 0..<d { for b in 0...a { m2[a, b] += p.m2[a, b] + delta[a] * delta[b] * na * nb / nn } }
             for j in 0..<d { mean[j] += delta[j] * nb / nn }
-            total += p.n
+            n += p.n
         }
-        Symmetric.mirrorLower(&m2)
-        return (mean, m2)
+
+        /// n, mean (d), scatter (d x d).
+        var flatWidth: Int { 1 + mean.count + m2.storage.count }
+        func write(to out: UnsafeMutablePointer<Double>) {
+            let d = mean.count
+            out[0] = Double(n)
+            for j in 0..<d { out[1 + j] = mean[j] }
+            for i in 0..<m2.storage.count { out[1 + d + i] = m2.storage[i] }
+        }
+        mutating func read(from flat: UnsafePointer<Double>) {
+            let d = mean.count
+            n = Int(flat[0])
+            for j in 0..<d { mean[j] = flat[1 + j] }
+            for i in 0..<m2.storage.count { m2.storage[i] = flat[1 + d + i] }
+        }
+    }
+
+    /// Mean and scatter matrix sum (x - mean)(x - mean)^T in one pass (`ChunkedReduction`:
+    /// bit-identical for any `threads` and any `group`). O(n d^2) time, O(d^2) per chunk.
+    static func scatter(_ rows: DenseRows, threads: Int, group: any ChunkGroup = SingleProcess()) -> (mean: [Double], scatter: Matrix<Double>) {
+        let n = rows.rows, d = rows.cols
+        let part = RowPartition(rows: n)
+        var total = ChunkedReduction.reduce(part, threads: threads, group: group, zero: ScatterPart(d: d)) { _, r in
+            var p = ScatterPart(d: d)
+            p.n = r.count
+            var xc = [Double](repeating: 0, count: r.count * d)
+            xc.withUnsafeMutableBufferPointer { xp in
+                p.mean.withUnsafeMutableBufferPointer { mp in
+                    let m = r.count
+                    rows.withRows(r) { x in
+                        for i in 0..<m { for j in 0..<d { let v = Double(x[i &* d &+ j]); xp[i &* d &+ j] = v; mp[j] += v } }
+                    }
+                    for j in 0..<d { mp[j] /= Double(m) }
+                    for i in 0..<m { for j in 0..<d { xp[i &* d &+ j] -= mp[j] } }
+                }
+            }
+            xc.withUnsafeBufferPointer { xp in
+                p.m2.storage.withUnsafeMutableBufferPointer { mp in
+                    BLAS.syrkTransposed(MatrixView(xp.baseAddress!, rows: r.count, cols: d), into: MutableMatrixView(mp.baseAddress!, rows: d, cols: d))
+                }
+            }
+            return p
+        }
+        Symmetric.mirrorLower(&total.m2)
+        return (total.mean, total.m2)
     }
 
     static func exact(_ rows: DenseRows, options o: PCAOptions) throws -> PCAModel {
@@ -192,33 +197,26 @@ public enum PCA {
     static func scatterTimes(_ rows: DenseRows, mean: [Double], q: Matrix<Double>, threads: Int) -> Matrix<Double> {
         let d = rows.cols, l = q.cols
         let part = RowPartition(rows: rows.rows)
-        var parts = [[Double]](repeating: [], count: part.count)
-        parts.withUnsafeMutableBufferPointer { pp in
-            let slots = UncheckedSendable(pp.baseAddress!)
-            Parallel.forEachChunk(part.count, threads: threads) { c in
-                let r = part.range(c)
-                var xc = [Double](repeating: 0, count: r.count * d)
-                rows.withRows(r) { x in for i in 0..<r.count { for j in 0..<d { xc[i * d + j] = Double(x[i * d + j]) - mean[j] } } }
-                var t = [Double](repeating: 0, count: r.count * l)
-                var out = [Double](repeating: 0, count: d * l)
-                xc.withUnsafeBufferPointer { xp in
-                    q.storage.withUnsafeBufferPointer { qp in
-                        t.withUnsafeMutableBufferPointer { tp in
-                            let X = MatrixView(xp.baseAddress!, rows: r.count, cols: d)
-                            BLAS.gemm(X, MatrixView(qp.baseAddress!, rows: d, cols: l), into: MutableMatrixView(tp.baseAddress!, rows: r.count, cols: l))
-                            out.withUnsafeMutableBufferPointer { op in
-                                BLAS.gemm(transA: true, X, MatrixView(tp.baseAddress!, rows: r.count, cols: l),
-                                          into: MutableMatrixView(op.baseAddress!, rows: d, cols: l))
-                            }
+        let total = ChunkedReduction.reduce(part, threads: threads, zero: ChunkSums(count: d * l)) { _, r in
+            var xc = [Double](repeating: 0, count: r.count * d)
+            rows.withRows(r) { x in for i in 0..<r.count { for j in 0..<d { xc[i * d + j] = Double(x[i * d + j]) - mean[j] } } }
+            var t = [Double](repeating: 0, count: r.count * l)
+            var out = [Double](repeating: 0, count: d * l)
+            xc.withUnsafeBufferPointer { xp in
+                q.storage.withUnsafeBufferPointer { qp in
+                    t.withUnsafeMutableBufferPointer { tp in
+                        let X = MatrixView(xp.baseAddress!, rows: r.count, cols: d)
+                        BLAS.gemm(X, MatrixView(qp.baseAddress!, rows: d, cols: l), into: MutableMatrixView(tp.baseAddress!, rows: r.count, cols: l))
+                        out.withUnsafeMutableBufferPointer { op in
+                            BLAS.gemm(transA: true, X, MatrixView(tp.baseAddress!, rows: r.count, cols: l),
+                                      into: MutableMatrixView(op.baseAddress!, rows: d, cols: l))
                         }
                     }
                 }
-                slots.value[c] = out
             }
+            return ChunkSums(out)
         }
-        var total = Matrix<Double>(rows: d, cols: l)
-        for p in parts { for i in 0..<(d * l) { total.storage[i] += p[i] } }
-        return total
+        return Matrix(rows: d, cols: l, storage: total.values)
     }
 
     static func randomized(_ rows: DenseRows, options o: PCAOptions) throws -> PCAModel {
@@ -229,11 +227,7 @@ public enum PCA {
         let l = min(d, c + o.oversampling)
         let iterations = o.powerIterations ?? (Double(c) < 0.1 * Double(min(n, d)) ? 7 : 4)
         var rng = SeededRandom(seed: o.seed)
-        func normal() -> Double {
-            let u1 = max(rng.nextUnit(), 1e-300), u2 = rng.nextUnit()
-            return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-        }
-        var q = Matrix<Double>(rows: d, cols: l, storage: (0..<(d * l)).map { _ in normal() })
+        var q = Matrix<Double>(rows: d, cols: l, storage: (0..<(d * l)).map { _ in rng.nextGaussian() })
         for _ in 0...iterations {
             let y = scatterTimes(rows, mean: stats.means, q: q, threads: o.threads)
             q = try LAPACK.svd(y).u          // orthonormal basis of the range
@@ -265,19 +259,15 @@ extension PCAModel {
         let scale = explainedVariance.map { whiten ? 1 / max($0, Double.leastNormalMagnitude).squareRoot() : 1 }
         let part = RowPartition(rows: data.rows)
         data.withRows { rows, _ in
-            out.storage.withUnsafeMutableBufferPointer { op in
-                let o = UncheckedSendable(op.baseAddress!)
-                Parallel.forEachChunk(part.count, threads: threads) { chunk in
-                    let r = part.range(chunk)
-                    rows.withRows(r) { x in
-                        var row = [Double](repeating: 0, count: d)
-                        for i in 0..<r.count {
-                            for j in 0..<d { row[j] = Double(x[i * d + j]) - mean[j] }
-                            for k in 0..<c {
-                                var s = 0.0
-                                for j in 0..<d { s += row[j] * components[k * d + j] }
-                                o.value[(r.lowerBound + i) * c + k] = Float(s * scale[k])
-                            }
+            Parallel.fillRows(&out.storage, partition: part, width: c, threads: threads) { r, o in
+                rows.withRows(r) { x in
+                    var row = [Double](repeating: 0, count: d)
+                    for i in 0..<r.count {
+                        for j in 0..<d { row[j] = Double(x[i * d + j]) - mean[j] }
+                        for k in 0..<c {
+                            var s = 0.0
+                            for j in 0..<d { s += row[j] * components[k * d + j] }
+                            o[i * c + k] = Float(s * scale[k])
                         }
                     }
                 }

@@ -20,11 +20,9 @@ public struct ClusterLabels: Sendable, Equatable {
 
     /// Dense indices over the given label values (every index < values.count).
     public init(indices: [Int32], values: [String]) {
-        var counts = [Int](repeating: 0, count: values.count)
-        for i in indices { counts[Int(i)] += 1 }
         self.indices = indices
         self.values = values
-        self.counts = counts
+        self.counts = ClusterLabels.counts(indices, k: values.count)
     }
 
     public init(strings: [String]) {
@@ -38,10 +36,15 @@ public struct ClusterLabels: Sendable, Equatable {
         var index = [String: Int32]()
         for (i, v) in sorted.enumerated() { index[v] = Int32(i) }
         let idx = strings.map { index[$0]! }
-        var counts = [Int](repeating: 0, count: sorted.count)
-        for i in idx { counts[Int(i)] += 1 }
         self.indices = idx
         self.values = sorted
-        self.counts = counts
+        self.counts = ClusterLabels.counts(idx, k: sorted.count)
+    }
+
+    /// How many of `labels` fall in each bin 0..<k (every label must be in 0..<k). O(n + k).
+    public static func counts<S: Sequence>(_ labels: S, k: Int) -> [Int] where S.Element == Int32 {
+        var counts = [Int](repeating: 0, count: k)
+        for l in labels { counts[Int(l)] += 1 }
+        return counts
     }
 }

@@ -33,9 +33,8 @@ public struct DispersionMetrics: Sendable {
         let flat = centroids.flatMap { $0 }
         // Pass 2: squared and plain distances to the own centroid, per cluster.
         let dists = flat.withUnsafeBufferPointer { fp in
-            let f = UncheckedSendable(fp.baseAddress!)
+            let flat = fp.baseAddress!
             return chunkedSums(data, labels, width: 2 * k, threads: threads, group: group) { x, lab, count, s in
-                let flat = f.value
                 for i in 0..<count {
                     let cl = Int(lab[i]), c = cl * d, row = x + i * d
                     // Four independent partial sums: one serial chain of Double adds costs 4x.
@@ -99,41 +98,25 @@ public struct DispersionMetrics: Sendable {
         return DispersionMetrics(inertia: inertia, calinskiHarabasz: ch, daviesBouldin: db, centroids: centroids)
     }
 
-    /// One parallel pass over fixed chunks: `body(rows, labels, count, partial)` once per chunk;
-    /// per-chunk partials of `width` doubles are added in chunk order (deterministic for any
-    /// thread count). Called per chunk, not per row: a per-row closure cannot be inlined across
-    /// the parallel-for and cost 20-40% here.
+    /// One parallel pass over fixed chunks (`ChunkedReduction`): `body(rows, labels, count,
+    /// partial)` once per chunk; per-chunk partials of `width` doubles are added in chunk order
+    /// (deterministic for any thread count and group). Called per chunk, not per row: a per-row
+    /// closure cannot be inlined across the parallel-for and cost 20-40% here.
     @inline(__always)
     static func chunkedSums(_ data: Dataset, _ labels: ClusterLabels, width: Int, threads: Int, group: any ChunkGroup,
                             _ body: (UnsafePointer<Float>, UnsafePointer<Int32>, Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
         let part = RowPartition(rows: data.rows)
-        var parts = [[Double]](repeating: [], count: part.count)
-        data.withRows { rows, _ in
+        return data.withRows { rows, _ in
             labels.indices.withUnsafeBufferPointer { lab in
-                let l = UncheckedSendable(lab.baseAddress!)
-                parts.withUnsafeMutableBufferPointer { pp in
-                    let slots = UncheckedSendable(pp.baseAddress!)
-                    let local = group.localChunks(part.count)
-                    Parallel.forEachChunk(local.count, threads: threads) { lc in
-                        let c = local.lowerBound + lc
-                        let r = part.range(c)
-                        var s = [Double](repeating: 0, count: width)
-                        s.withUnsafeMutableBufferPointer { sp in
-                            rows.withRows(r) { x in body(x, l.value + r.lowerBound, r.count, sp.baseAddress!) }
-                        }
-                        slots.value[c] = s
+                let l = lab.baseAddress!
+                return ChunkedReduction.reduce(part, threads: threads, group: group, zero: ChunkSums(count: width)) { _, r in
+                    var s = ChunkSums(count: width)
+                    s.values.withUnsafeMutableBufferPointer { sp in
+                        rows.withRows(r) { x in body(x, l + r.lowerBound, r.count, sp.baseAddress!) }
                     }
-                }
+                    return s
+                }.values
             }
         }
-        if group.isDistributed {
-            var flat = [Double](repeating: 0, count: part.count * width)
-            for c in group.localChunks(part.count) { flat.replaceSubrange((c * width)..<((c + 1) * width), with: parts[c]) }
-            group.allGather(&flat, chunks: part.count, width: width)
-            for c in 0..<part.count { parts[c] = Array(flat[(c * width)..<((c + 1) * width)]) }
-        }
-        var total = [Double](repeating: 0, count: width)
-        for p in parts { for i in 0..<width { total[i] += p[i] } }
-        return total
     }
 }

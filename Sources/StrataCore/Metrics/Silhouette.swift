@@ -1,4 +1,3 @@
-import CStrataKernels
 import Foundation
 import StrataKernels
 import StrataLinalg
@@ -84,46 +83,34 @@ public enum Silhouette {
         order.sort { (labels.indices[$0], $0) < (labels.indices[$1], $1) }
         var y = [Float](repeating: 0, count: n * d)
         for (p, i) in order.enumerated() { for j in 0..<d { y[p * d + j] = values[i * d + j] } }
-        var starts = [Int64](repeating: 0, count: k + 1)
-        for c in 0..<k { starts[c + 1] = starts[c] + Int64(labels.counts[c]) }
+        let reference = ClusterDistanceSums(sortedRows: y, d: d, clusterSizes: labels.counts)
+        let st = reference.clusterStarts
         let counts = labels.counts
-        var sorted = [Double](repeating: 0, count: n)
         let part = RowPartition(rows: n, chunkRows: 256)
-        y.withUnsafeBufferPointer { yp in
-            starts.withUnsafeBufferPointer { sp in
-                sorted.withUnsafeMutableBufferPointer { out in
-                    let shared = UncheckedSendable((yp.baseAddress!, sp.baseAddress!, out.baseAddress!))
-                    Parallel.forEachChunk(part.count, threads: threads) { chunk in
-                        let (yb, st, o) = shared.value
-                        var scratch = [Float](repeating: 0, count: Int(strata_nearest_scratch_floats(Int64(d))))
-                        var sums = [Double](repeating: 0, count: 16 * k)
-                        let r = part.range(chunk)
-                        var p0 = r.lowerBound
-                        while p0 < r.upperBound {
-                            let m = min(16, r.upperBound - p0)
-                            sums.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-                            scratch.withUnsafeMutableBufferPointer { sc in
-                                sums.withUnsafeMutableBufferPointer { sm in
-                                    strata_silhouette_sums(yb + p0 * d, Int64(m), yb, Int64(n), Int64(d), st, Int64(k), sm.baseAddress, sc.baseAddress)
-                                }
-                            }
-                            for l in 0..<m {
-                                let p = p0 + l
-                                var own = 0
-                                while Int(st[own + 1]) <= p { own += 1 }
-                                if counts[own] <= 1 { o[p] = 0; continue }
-                                let a = sums[l * k + own] / Double(counts[own] - 1)
-                                var b = Double.infinity
-                                for c in 0..<k where c != own && counts[c] > 0 { b = min(b, sums[l * k + c] / Double(counts[c])) }
-                                let denom = max(a, b)
-                                o[p] = denom > 0 && denom.isFinite ? (b - a) / denom : 0
-                            }
-                            p0 += m
-                        }
-                    }
+        let sorted = Parallel.map(part.count, threads: threads) { chunk in
+            var scratch = reference.makeScratch()
+            var sums = [Double](repeating: 0, count: ClusterDistanceSums.blockRows * k)
+            let r = part.range(chunk)
+            var o = [Double](repeating: 0, count: r.count)
+            var p0 = r.lowerBound
+            while p0 < r.upperBound {
+                let m = min(ClusterDistanceSums.blockRows, r.upperBound - p0)
+                reference.sums(ofRows: p0..<(p0 + m), into: &sums, scratch: &scratch)
+                for l in 0..<m {
+                    let p = p0 + l
+                    var own = 0
+                    while st[own + 1] <= p { own += 1 }
+                    if counts[own] <= 1 { o[p - r.lowerBound] = 0; continue }
+                    let a = sums[l * k + own] / Double(counts[own] - 1)
+                    var b = Double.infinity
+                    for c in 0..<k where c != own && counts[c] > 0 { b = min(b, sums[l * k + c] / Double(counts[c])) }
+                    let denom = max(a, b)
+                    o[p - r.lowerBound] = denom > 0 && denom.isFinite ? (b - a) / denom : 0
                 }
+                p0 += m
             }
-        }
+            return o
+        }.flatMap { $0 }
         var result = [Double](repeating: 0, count: n)
         for (p, i) in order.enumerated() { result[i] = sorted[p] }
         return result
@@ -147,30 +134,26 @@ public enum Silhouette {
             sq[c] += s
         }
         let part = RowPartition(rows: n)
-        var partial = [Double](repeating: 0, count: part.count)
-        partial.withUnsafeMutableBufferPointer { pp in
-            let slots = UncheckedSendable(pp.baseAddress!)
-            Parallel.forEachChunk(part.count, threads: threads) { chunk in
-                var acc = 0.0
-                var x = [Double](repeating: 0, count: d)
-                for i in part.range(chunk) {
-                    var xn = 0.0
-                    for j in 0..<d { x[j] = Double(data.values[i * d + j]) - stats.means[j]; xn += x[j] * x[j] }
-                    let own = Int(labels.indices[i])
-                    if labels.counts[own] <= 1 { continue }
-                    func meanSq(_ c: Int, _ divisor: Double) -> Double {
-                        var dot = 0.0
-                        for j in 0..<d { dot += x[j] * sum[c * d + j] }
-                        return max(0, (Double(labels.counts[c]) * xn - 2 * dot + sq[c]) / divisor)
-                    }
-                    let a = meanSq(own, Double(labels.counts[own] - 1))
-                    var b = Double.infinity
-                    for c in 0..<k where c != own && labels.counts[c] > 0 { b = min(b, meanSq(c, Double(labels.counts[c]))) }
-                    if a < b { acc += 1 - a / b } else if a > b { acc += b / a - 1 }
+        let total = ChunkedReduction.reduce(part, threads: threads, zero: 0.0) { chunk, _ in
+            var acc = 0.0
+            var x = [Double](repeating: 0, count: d)
+            for i in part.range(chunk) {
+                var xn = 0.0
+                for j in 0..<d { x[j] = Double(data.values[i * d + j]) - stats.means[j]; xn += x[j] * x[j] }
+                let own = Int(labels.indices[i])
+                if labels.counts[own] <= 1 { continue }
+                func meanSq(_ c: Int, _ divisor: Double) -> Double {
+                    var dot = 0.0
+                    for j in 0..<d { dot += x[j] * sum[c * d + j] }
+                    return max(0, (Double(labels.counts[c]) * xn - 2 * dot + sq[c]) / divisor)
                 }
-                slots.value[chunk] = acc
+                let a = meanSq(own, Double(labels.counts[own] - 1))
+                var b = Double.infinity
+                for c in 0..<k where c != own && labels.counts[c] > 0 { b = min(b, meanSq(c, Double(labels.counts[c]))) }
+                if a < b { acc += 1 - a / b } else if a > b { acc += b / a - 1 }
             }
+            return acc
         }
-        return partial.reduce(0, +) / Double(n)
+        return total / Double(n)
     }
 }

@@ -132,17 +132,14 @@ public enum NPYReader {
             part = RowPartition(rows: rowRange.count, chunkRows: 1 << 16)
         }
         let offset = rowRange.lowerBound
-        var firstBad = [Int](repeating: Int.max, count: part.count)
-        data.withRows { rows, _ in
-            firstBad.withUnsafeMutableBufferPointer { fb in
-                let slots = UncheckedSendable(fb.baseAddress!)
-                Parallel.forEachChunk(part.count, threads: defaultThreadCount) { c in
-                    let pr = part.range(c)
-                    let r = (pr.lowerBound + offset)..<(pr.upperBound + offset)
-                    rows.withRows(r) { x in
-                        let count = r.count * data.cols
-                        for i in 0..<count where !x[i].isFinite { slots.value[c] = r.lowerBound * data.cols + i; break }
-                    }
+        let firstBad = data.withRows { rows, _ in
+            Parallel.map(part.count, threads: defaultThreadCount) { c -> Int in
+                let pr = part.range(c)
+                let r = (pr.lowerBound + offset)..<(pr.upperBound + offset)
+                return rows.withRows(r) { x in
+                    let count = r.count * data.cols
+                    for i in 0..<count where !x[i].isFinite { return r.lowerBound * data.cols + i }
+                    return Int.max
                 }
             }
         }

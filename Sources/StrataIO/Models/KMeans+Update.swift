@@ -40,8 +40,7 @@ extension KMeansModel {
                 }
             }
         }
-        var assigned = [Int](repeating: 0, count: k)
-        for l in labels { assigned[Int(l)] += 1 }
+        let assigned = ClusterLabels.counts(labels, k: k)
         let counts = (sizeWeights ?? clusterSizes.map(Double.init))
         var next = self
         var shift = [Double](repeating: 0, count: k), before = [Double](repeating: 0, count: k), after = [Double](repeating: 0, count: k)

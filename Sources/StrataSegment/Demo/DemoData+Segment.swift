@@ -15,10 +15,7 @@ extension DemoData {
     public static func segmentDemo(customers n: Int, seed: UInt64) -> (customers: Data, transactions: Data) {
         var rng = SeededRandom(seed: seed)
         func unit() -> Double { rng.nextUnit() }
-        func normal() -> Double {
-            let u1 = max(unit(), 1e-300), u2 = unit()
-            return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
-        }
+        func normal() -> Double { rng.nextGaussian() }
         func pick(_ weights: [Double]) -> Int {
             let u = unit() * weights.reduce(0, +)
             var acc = 0.0

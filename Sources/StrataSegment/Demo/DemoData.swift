@@ -26,10 +26,7 @@ public enum DemoData {
     /// Raw table: ids `C0000001`..., five features in natural units.
     public static func generate(rows: Int, seed: UInt64) -> Dataset {
         var rng = SeededRandom(seed: seed)
-        func normal() -> Double {
-            let u1 = max(rng.nextUnit(), 1e-300), u2 = rng.nextUnit()
-            return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
-        }
+        func normal() -> Double { rng.nextGaussian() }
         let cumulative = personas.reduce(into: [Double]()) { $0.append(($0.last ?? 0) + $1.share) }
         var values = [Float]()
         values.reserveCapacity(rows * columns.count)

@@ -103,8 +103,7 @@ enum SegmentModel {
     /// Renumbers segments by size, largest first.
     func renumbered() -> SegmentModel {
         let k = self.k
-        var sizes = [Int](repeating: 0, count: k)
-        for l in labels { sizes[Int(l)] += 1 }
+        let sizes = ClusterLabels.counts(labels, k: k)
         let order = (0..<k).sorted { (sizes[$0], $1) > (sizes[$1], $0) }   // order[new] = old
         var newOf = [Int32](repeating: 0, count: k)
         for (new, old) in order.enumerated() { newOf[old] = Int32(new) }

@@ -98,8 +98,7 @@ public enum SegmentProfiler {
     public static func profile(raw: RawTable, model: Dataset, labels: [Int32], k: Int, minSize: Int,
                                extras: ProfileExtras, threads: Int) -> Output {
         let n = raw.rows
-        var sizes = [Int](repeating: 0, count: k)
-        for l in labels { sizes[Int(l)] += 1 }
+        let sizes = ClusterLabels.counts(labels, k: k)
         let small = (0..<k).filter { sizes[$0] < minSize }
         // Groups: reportable segments keep their id; small ones share group k ("other").
         let groupOf = (0..<k).map { sizes[$0] < minSize ? k : $0 }
@@ -138,16 +137,14 @@ public enum SegmentProfiler {
         }
 
         // Original-unit statistics per feature (parallel over features, each independent).
-        let stats = UnsafeMutableBufferPointer<FeatureStats?>.allocate(capacity: numeric * (groups + 1))
-        stats.initialize(repeating: nil)
-        defer { stats.deallocate() }
-        let statsBox = UncheckedSendable(stats)
-        Parallel.forEachChunk(numeric, threads: threads) { j in
+        // stats[j][g]: feature j in group g (nil for an empty group); stats[j][groups]: population.
+        let stats: [[FeatureStats?]] = Parallel.map(numeric, threads: threads) { j in
             let col = raw.numeric[j]
             let name = raw.numericNames[j]
             let all = col.filter { !$0.isNaN }.sorted()
             let pop = describe(name, all, popMean: nil)
-            statsBox.value[j * (groups + 1) + groups] = pop
+            var out = [FeatureStats?](repeating: nil, count: groups + 1)
+            out[groups] = pop
             for g in 0..<groups where groupCount[g] > 0 {
                 var values = [Float]()
                 values.reserveCapacity(groupCount[g])
@@ -155,8 +152,9 @@ public enum SegmentProfiler {
                 values.sort()
                 var s = describe(name, values, popMean: pop.mean)
                 s.standardizedDifference = groupZ[g][j]
-                statsBox.value[j * (groups + 1) + g] = s
+                out[g] = s
             }
+            return out
         }
 
         // Categories: shares per group and population.
@@ -186,7 +184,7 @@ public enum SegmentProfiler {
         func build(_ g: Int?) -> GroupProfile {
             let rows: ArraySlice<Int> = g.map { order[offsets[$0]..<offsets[$0 + 1]] } ?? order[0..<n]
             let size = rows.count
-            let features = (0..<numeric).map { j in stats[j * (groups + 1) + (g ?? groups)]! }
+            let features = (0..<numeric).map { j in stats[j][g ?? groups]! }
             let distinguishing = g == nil ? [] : features.compactMap { s -> Distinguishing? in
                 guard let z = s.standardizedDifference, abs(z) >= 0.2 else { return nil }
                 return Distinguishing(feature: s.feature, standardizedDifference: z, lift: s.lift)
