@@ -59,7 +59,7 @@ struct DemoCommand: ParsableCommand {
             let result = try KMeans.fit(data, options: options)
             let fitSeconds = Date().timeIntervalSince(t0)
             let modelPath = out + "/model.json", labelsPath = out + "/labels.csv"
-            var model = KMeansModel(result: result, data: data, options: options)
+            var model = KMeansModelFile(result: result, data: data, options: options)
             model.preprocessing = stages.preprocessing
             try batch.stage(try model.encoded(), to: modelPath)
             try batch.stage(CSVOutput.labels(ids: data.id, labels: result.labels, distances: result.distances), to: labelsPath)

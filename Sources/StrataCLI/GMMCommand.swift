@@ -112,7 +112,7 @@ struct GMMCommand: ParsableCommand {
                 progress.report("restart \(r + 1): EM iteration \(it.iteration)/\(maxIter), lower bound \(fmt(it.lowerBound, 8)), change \(fmt(it.change))")
             }
             let t1 = Date()
-            let r = try GaussianMixture.fit(data, options: o)
+            let r = try GMM.fit(data, options: o)
             let fitSeconds = Date().timeIntervalSince(t1)
             let t2 = Date()
             var batch = OutputBatch()

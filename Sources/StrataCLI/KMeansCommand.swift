@@ -96,7 +96,7 @@ struct KMeansCommand: ParsableCommand {
             let fitSeconds = Date().timeIntervalSince(t1)
 
             let t2 = Date()
-            var model = KMeansModel(result: result, data: data, options: options)
+            var model = KMeansModelFile(result: result, data: data, options: options)
             model.preprocessing = stages.preprocessing
             model.pca = stages.pca
             var batch = OutputBatch()

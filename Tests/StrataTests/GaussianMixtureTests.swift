@@ -49,7 +49,7 @@ import StrataLinalg
         o.regCovar = c.reg_covar
         for threads in [1, 2] {
             o.threads = threads
-            let r = try GaussianMixture.fit(data, options: o)
+            let r = try GMM.fit(data, options: o)
             let e = c.expected
             #expect(r.nIter == e.n_iter)
             #expect(abs(r.lowerBound - e.lower_bound) <= 1e-6 * abs(e.lower_bound), "\(type): lower bound \(r.lowerBound) vs \(e.lower_bound)")
@@ -72,7 +72,7 @@ import StrataLinalg
             o.threads = t
             o.nInit = 2
             o.seed = 9
-            results.append(try GaussianMixture.fit(Dataset(m), options: o))
+            results.append(try GMM.fit(Dataset(m), options: o))
         }
         for r in results.dropFirst() {
             #expect(r.model == results[0].model)
@@ -91,7 +91,7 @@ import StrataLinalg
         o.covarianceType = .diag
         o.seed = 2
         o.nInit = 3
-        let r = try GaussianMixture.fit(Dataset(m), options: o)
+        let r = try GMM.fit(Dataset(m), options: o)
         var map = [Int: Int32]()
         for (i, t) in truth.enumerated() { if let l = map[t] { #expect(l == r.labels[i]) } else { map[t] = r.labels[i] } }
         #expect(Set(map.values).count == 3)
@@ -106,7 +106,7 @@ import StrataLinalg
         for type in CovarianceType.allCases {
             var o = GMMOptions(k: 2)
             o.covarianceType = type
-            let r = try GaussianMixture.fit(constant, options: o)
+            let r = try GMM.fit(constant, options: o)
             #expect(r.lowerBound.isFinite && r.model.covariances.allSatisfy(\.isFinite))
         }
         // Duplicated points with reg_covar 0: a clear error naming a component.
@@ -114,23 +114,23 @@ import StrataLinalg
         var o = GMMOptions(k: 2)
         o.regCovar = 0
         o.initialization = .labels([0, 0, 0, 1, 1, 1])
-        #expect { try GaussianMixture.fit(dup, options: o) } throws: { error in
+        #expect { try GMM.fit(dup, options: o) } throws: { error in
             guard let e = error as? StrataError, case let .numerical(message) = e else { return false }
             return message.contains("component") && message.contains("reg-covar")
         }
         // k close to n and a starved component: regularized, finite.
         o.regCovar = 1e-3
         o.initialization = .labels([0, 0, 0, 0, 0, 1])
-        let r = try GaussianMixture.fit(dup, options: o)
+        let r = try GMM.fit(dup, options: o)
         #expect(r.lowerBound.isFinite)
-        #expect(throws: StrataError.self) { try GaussianMixture.fit(dup, options: GMMOptions(k: 7)) }
+        #expect(throws: StrataError.self) { try GMM.fit(dup, options: GMMOptions(k: 7)) }
         // k close to n: 5 components on 6 rows, regularized, finite or a clear error, never NaN.
         for type in CovarianceType.allCases {
             var near = GMMOptions(k: 5)
             near.covarianceType = type
             near.regCovar = 1e-2
             do {
-                let r = try GaussianMixture.fit(Dataset(rows: 6, cols: 2, values: [0, 0, 1, 0, 0, 1, 5, 5, 6, 5, 5, 6]), options: near)
+                let r = try GMM.fit(Dataset(rows: 6, cols: 2, values: [0, 0, 1, 0, 0, 1, 5, 5, 6, 5, 5, 6]), options: near)
                 #expect(r.lowerBound.isFinite && r.model.weights.allSatisfy(\.isFinite) && r.bic.isFinite)
             } catch let e as StrataError {
                 #expect(e.description.contains("reg-covar"))

@@ -66,7 +66,7 @@ import StrataLinalg
         var o = KMeansOptions(k: 8)
         o.seed = 1
         let r = try KMeans.fit(data, options: o)
-        let model = KMeansModel(result: r, data: data, options: o)
+        let model = KMeansModelFile(result: r, data: data, options: o)
         // Same distribution: centers barely move (well under the 1-unit blob spread).
         let (same, _) = blobs(4000, seed: 99)
         let (m1, rep1) = try model.updated(with: same, decay: 1, threads: 2)

@@ -73,7 +73,7 @@ let benchmarks: @Sendable () -> Void = {
             o.maxIterations = 5
             o.tolerance = 0
             benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations { blackHole(try GaussianMixture.fit(data, options: o)) }
+            for _ in benchmark.scaledIterations { blackHole(try GMM.fit(data, options: o)) }
         }
     }
 

@@ -5,7 +5,7 @@ public enum ClusteringAlgorithm: String, SettingChoice, CaseIterable {
 
     /// K-Means (`KMeans.fit`): hard assignments, inertia.
     case kmeans
-    /// Gaussian mixture by EM (`GaussianMixture.fit`); adds BIC, AIC, log-likelihoods and
+    /// Gaussian mixture by EM (`GMM.fit`); adds BIC, AIC, log-likelihoods and
     /// per-customer probabilities.
     case gmm
 }

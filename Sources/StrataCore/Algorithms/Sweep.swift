@@ -202,7 +202,7 @@ public enum Sweep {
             go.seed = seed
             go.threads = kmeans.threads
             go.onIteration = nil
-            let r = try GaussianMixture.fit(data, options: go)
+            let r = try GMM.fit(data, options: go)
             return Fitted(labels: r.labels, inertia: nil, nIter: r.nIter, converged: r.converged, centroids: nil, gmm: r)
         }
     }

@@ -3,7 +3,7 @@ import Foundation
 
 /// A model file of any kind, for `strata predict`.
 public enum AnyModelFile {
-    case kmeans(KMeansModel)
+    case kmeans(KMeansModelFile)
     case gmm(GMMModelFile)
 
     public static func load(path: String) throws -> AnyModelFile {
@@ -15,13 +15,13 @@ public enum AnyModelFile {
         do { header = try JSONDecoder().decode(ModelHeader.self, from: data) } catch {
             throw StrataError.badData(file: path, line: nil, column: nil, message: "not a Strata model file (expected JSON with format_version and model)")
         }
-        guard header.formatVersion <= KMeansModel.currentFormatVersion else {
+        guard header.formatVersion <= KMeansModelFile.currentFormatVersion else {
             throw StrataError.badData(file: path, line: nil, column: nil,
                                       message: "model format_version \(header.formatVersion) is newer than this strata understands; upgrade strata")
         }
         switch header.model {
         case "kmeans":
-            do { return .kmeans(try JSONDecoder().decode(KMeansModel.self, from: data).validated(path: path)) } catch let e as StrataError { throw e } catch {
+            do { return .kmeans(try JSONDecoder().decode(KMeansModelFile.self, from: data).validated(path: path)) } catch let e as StrataError { throw e } catch {
                 throw StrataError.badData(file: path, line: nil, column: nil, message: "malformed K-Means model: \(error)")
             }
         case "gmm":

@@ -49,7 +49,7 @@ public struct GMMModelFile: Codable, Sendable, Equatable, ModelFileEncodable {
 
     public init(result: GMMResult, data: Dataset, options: GMMOptions) {
         let m = result.model
-        formatVersion = KMeansModel.currentFormatVersion
+        formatVersion = KMeansModelFile.currentFormatVersion
         model = "gmm"
         strataVersion = Strata.version
         columns = data.columns
@@ -71,8 +71,8 @@ public struct GMMModelFile: Codable, Sendable, Equatable, ModelFileEncodable {
         trainingRows = data.rows
     }
 
-    public var mixture: GaussianMixtureModel {
-        GaussianMixtureModel(covarianceType: covarianceType, k: k, d: columns.count, weights: weights,
+    public var mixture: GMMModel {
+        GMMModel(covarianceType: covarianceType, k: k, d: columns.count, weights: weights,
                              means: means.flatMap { $0 }, covariances: covariances, precisionsCholesky: precisionsCholesky,
                              logDetPrecisionCholesky: logDetPrecisionCholesky)
     }

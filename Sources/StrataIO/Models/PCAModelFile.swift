@@ -30,7 +30,7 @@ public struct PCAModelFile: Codable, Sendable, Equatable, ModelFileEncodable {
     }
 
     public init(_ m: PCAModel, columns: [String]) {
-        formatVersion = KMeansModel.currentFormatVersion
+        formatVersion = KMeansModelFile.currentFormatVersion
         model = "pca"
         strataVersion = Strata.version
         self.columns = columns

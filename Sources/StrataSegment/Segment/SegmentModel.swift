@@ -11,7 +11,7 @@ enum SegmentModel {
     case gmm(GMMResult, GMMOptions, probabilities: [Double])
 
     /// Stage 4 of `strata segment`: fits K-Means (`KMeans.fit`) or a Gaussian mixture
-    /// (`GaussianMixture.fit`) with k segments on every customer of `data` (n x d, model units),
+    /// (`GMM.fit`) with k segments on every customer of `data` (n x d, model units),
     /// then renumbers segments by size. Deterministic for the config's seed whatever `threads`.
     /// - Throws: the fit's `StrataError` / `LinalgError`.
     static func fit(_ data: Dataset, k: Int, config c: SegmentConfig, threads: Int) throws -> SegmentModel {
@@ -22,7 +22,7 @@ enum SegmentModel {
             o.nInit = c.nInit
             o.maxIterations = c.maxIter
             o.threads = threads
-            let r = try GaussianMixture.fit(data, options: o)
+            let r = try GMM.fit(data, options: o)
             let p = try r.model.predict(data, threads: threads)
             return SegmentModel.gmm(r, o, probabilities: p.probabilities).renumbered()
         }
@@ -90,7 +90,7 @@ enum SegmentModel {
     func encoded(data: Dataset, stages: FeatureStages, names: [String]) throws -> Data {
         switch self {
         case let .kmeans(r, o):
-            var m = KMeansModel(result: r, data: data, options: o)
+            var m = KMeansModelFile(result: r, data: data, options: o)
             m.preprocessing = stages.preprocessing; m.pca = stages.pca; m.segmentNames = names
             return try m.encoded()
         case let .gmm(r, o, _):

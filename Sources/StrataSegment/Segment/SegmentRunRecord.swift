@@ -8,7 +8,7 @@ import StrataLinalg
 public struct SegmentRunRecord: Encodable, Sendable {
     public struct Versions: Encodable, Sendable {
         var strata = Strata.version
-        var modelFormat = KMeansModel.currentFormatVersion
+        var modelFormat = KMeansModelFile.currentFormatVersion
         var openblas = BLASInfo.config
         var openblasCore = BLASInfo.core
         var swift = SegmentRunRecord.swiftVersion

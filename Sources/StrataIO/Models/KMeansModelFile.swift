@@ -4,7 +4,7 @@ import StrataLinalg
 
 /// The on-disk K-Means model (`model.json`): everything `strata predict` needs, plus the
 /// training summary. `format_version` changes only when an old reader could misread a new file.
-public struct KMeansModel: Codable, Sendable, Equatable {
+public struct KMeansModelFile: Codable, Sendable, Equatable {
     public static let currentFormatVersion = 1
 
     public var formatVersion: Int
@@ -80,7 +80,7 @@ public struct KMeansModel: Codable, Sendable, Equatable {
     }
 
     /// Loads a K-Means model file (format and version checked by `AnyModelFile.load`).
-    public static func load(path: String) throws -> KMeansModel {
+    public static func load(path: String) throws -> KMeansModelFile {
         guard case let .kmeans(m) = try AnyModelFile.load(path: path) else {
             throw StrataError.badData(file: path, line: nil, column: nil, message: "not a K-Means model")
         }
@@ -88,7 +88,7 @@ public struct KMeansModel: Codable, Sendable, Equatable {
     }
 
     /// Shape checks after decoding (a hand-edited or truncated file must not crash predict).
-    func validated(path: String) throws -> KMeansModel {
+    func validated(path: String) throws -> KMeansModelFile {
         guard k >= 1, centroids.count == k, centroids.allSatisfy({ $0.count == columns.count }) else {
             throw StrataError.badData(file: path, line: nil, column: nil, message: "centroids do not match k and columns")
         }
@@ -107,7 +107,7 @@ extension ModelFileEncodable {
     }
 }
 
-extension KMeansModel: ModelFileEncodable {}
+extension KMeansModelFile: ModelFileEncodable {}
 
 /// The fields every model file starts with.
 struct ModelHeader: Decodable {

@@ -64,7 +64,7 @@ public struct GMMIteration: Sendable, Codable, Equatable {
 }
 
 /// A fitted mixture: everything needed to score new rows.
-public struct GaussianMixtureModel: Sendable, Equatable {
+public struct GMMModel: Sendable, Equatable {
     public var covarianceType: CovarianceType
     public var k: Int
     public var d: Int
@@ -99,7 +99,7 @@ public struct GaussianMixtureModel: Sendable, Equatable {
 }
 
 public struct GMMResult: Sendable {
-    public var model: GaussianMixtureModel
+    public var model: GMMModel
     /// scikit-learn's `lower_bound_`: the mean log-likelihood of the last iteration's E-step.
     public var lowerBound: Double
     public var nIter: Int
@@ -125,7 +125,7 @@ public struct GMMResult: Sendable {
 /// LAPACK Cholesky factors; a component that is not positive definite after `regCovar` is an
 /// error naming it. Cost per iteration: O(n k d^2) for full/tied (GEMM/SYRK per row block),
 /// O(n k d) for diag/spherical. Memory: O(k d^2) per chunk, no n x k matrix.
-public enum GaussianMixture {
+public enum GMM {
     public static func fit(_ data: Dataset, options o: GMMOptions) throws -> GMMResult {
         try validate(data, o)
         var best: GMMResult? = nil

@@ -1,6 +1,6 @@
 import StrataKernels
 
-extension GaussianMixtureModel {
+extension GMMModel {
     /// Posterior probabilities (n x k, row-major), most probable components, and the mean
     /// log-likelihood per row. `data` must have the model's features in the model's order.
     /// One pass, O(n k d^2) (full/tied) or O(n k d); deterministic for any thread count.

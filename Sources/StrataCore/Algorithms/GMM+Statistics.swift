@@ -5,7 +5,7 @@ import StrataLinalg
 /// Where a statistics pass gets each row's responsibilities.
 enum ResponsibilitySource: @unchecked Sendable {
     /// E-step under this model (log space, log-sum-exp per row).
-    case model(GaussianMixtureModel)
+    case model(GMMModel)
     /// One-hot from labels; label -1 gives the row no responsibility.
     case oneHot([Int32])
     /// Uniform random, normalized per row; seeded per row, so independent of the chunking.
@@ -68,7 +68,7 @@ struct GMMStatistics: ChunkPartial {
         var ct: [Float] = []
         var mC: [Float] = []
 
-        init(_ model: GaussianMixtureModel, center: [Double]) {
+        init(_ model: GMMModel, center: [Double]) {
             let k = model.k, d = model.d
             type = model.covarianceType
             let logTwoPi = log(2 * Double.pi)
@@ -161,7 +161,7 @@ struct GMMStatistics: ChunkPartial {
 
     /// The M-step: parameters from these statistics (scikit-learn's `_estimate_gaussian_parameters`
     /// then `_compute_precision_cholesky`). Throws naming the component that collapsed.
-    func mStep(type: CovarianceType, shifts: [Double], regCovar: Double) throws -> GaussianMixtureModel {
+    func mStep(type: CovarianceType, shifts: [Double], regCovar: Double) throws -> GMMModel {
         let eps = 10 * Double.ulpOfOne
         let nk = self.nk.map { $0 + eps }
         let total = nk.reduce(0, +)
@@ -225,7 +225,7 @@ struct GMMStatistics: ChunkPartial {
                 for c in 0..<k { logDet[c] = Double(d) * log(prec[c]) }
             }
         }
-        return GaussianMixtureModel(covarianceType: type, k: k, d: d, weights: nk.map { $0 / total }, means: means,
+        return GMMModel(covarianceType: type, k: k, d: d, weights: nk.map { $0 / total }, means: means,
                                     covariances: cov, precisionsCholesky: prec, logDetPrecisionCholesky: logDet)
     }
 }

@@ -2,7 +2,7 @@ import StrataCore
 import StrataKernels
 import StrataLinalg
 
-extension KMeansModel {
+extension KMeansModelFile {
     /// Assigns each row of `data` to the nearest centroid. `data` must have the model's columns
     /// in the model's order (read it with `TableReadOptions(columns: model.columns)`).
     /// O(n*k*d), deterministic for any thread count.

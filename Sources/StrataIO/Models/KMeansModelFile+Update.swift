@@ -16,14 +16,14 @@ public struct KMeansUpdateReport: Sendable {
     public var rows: Int
 }
 
-extension KMeansModel {
+extension KMeansModelFile {
     /// Online update with new rows (Spark StreamingKMeans' rule): each new row goes to its
     /// nearest center; then c <- (c * n * a + sum_new) / (n * a + m) and n <- n * a + m, where n
     /// is the center's count so far (`cluster_sizes`, fractional after decay), a the decay factor
     /// (1: all history weighs equally; 0: only the new rows) and m the new rows' count. Segment
     /// ids never change; a center that gets no new rows keeps its place and only loses weight.
     /// One pass over `data` (model space, preprocessed as the model's stages do).
-    public func updated(with data: Dataset, decay a: Double, threads: Int) throws -> (KMeansModel, KMeansUpdateReport) {
+    public func updated(with data: Dataset, decay a: Double, threads: Int) throws -> (KMeansModelFile, KMeansUpdateReport) {
         guard a >= 0 && a <= 1 else { throw StrataError.invalidArgument("decay must be in [0, 1] (got \(a))") }
         guard data.cols == columns.count else {
             throw StrataError.invalidArgument("\(data.source) has \(data.cols) model features; the model needs \(columns.count)")
