@@ -55,7 +55,7 @@ enum SegmentReport {
         }
         if let s = c.sweep {
             add("Choice of k", "k = \(s.recommendedK): \(s.reason). Curves over the k sweep (on \(s.trainingRows) customers; silhouette \(s.silhouetteMethod)).",
-                [kCurves(s)])
+                [KSelectionChart.svg(s)])
         }
         if groups.contains(where: { $0.rfmMix != nil }) {
             add("RFM mix", "Share of each segment's customers in the standard RFM segments (R and F quintile scores).", [rfm(groups)])
@@ -192,38 +192,6 @@ enum SegmentReport {
             let y = top + 14 + 18 * Double(g)
             s.rect(w - right + 12, y - 9, 10, 10, fill: SVG.color(g))
             s.text(w - right + 28, y, name, size: 11)
-        }
-        return s
-    }
-
-    static func kCurves(_ r: SweepResult) -> SVG {
-        var panels: [(String, [(Int, Double)])] = [("inertia", r.points.map { ($0.k, $0.inertia) })]
-        let sil = r.points.compactMap { p in p.silhouette.map { (p.k, $0) } }
-        if !sil.isEmpty { panels.append(("silhouette (higher is better)", sil)) }
-        let db = r.points.compactMap { p in p.daviesBouldin.map { (p.k, $0) } }
-        if !db.isEmpty { panels.append(("Davies-Bouldin (lower is better)", db)) }
-        let ch = r.points.compactMap { p in p.calinskiHarabasz.map { (p.k, $0) } }
-        if !ch.isEmpty { panels.append(("Calinski-Harabasz (higher is better)", ch)) }
-        let bic = r.points.compactMap { p in p.bic.map { (p.k, $0) } }
-        if !bic.isEmpty { panels.append(("BIC (lower is better)", bic)) }
-        let pw = 430.0, ph = 190.0, cols = 2
-        let rows = (panels.count + cols - 1) / cols
-        var s = SVG(id: "chart-k-selection", width: pw * Double(cols) + 20, height: ph * Double(rows) + 10, title: "Choice of k")
-        let kmin = Double(r.points.map(\.k).min() ?? 1), kmax = Double(r.points.map(\.k).max() ?? 2)
-        for (i, panel) in panels.enumerated() {
-            let ox = 10 + pw * Double(i % cols), oy = 5 + ph * Double(i / cols)
-            let l = ox + 55, rgt = ox + pw - 15, t = oy + 24, b = oy + ph - 28
-            let vs = panel.1.map(\.1)
-            let lo = vs.min() ?? 0, hi = vs.max() ?? 1
-            func x(_ k: Double) -> Double { l + (rgt - l) * (k - kmin) / max(1, kmax - kmin) }
-            func y(_ v: Double) -> Double { b - (b - t) * (v - lo) / max(1e-12, hi - lo) }
-            s.text(ox + 4, oy + 14, panel.0, size: 11, weight: "bold")
-            s.line(l, b, rgt, b, stroke: "#999"); s.line(l, t, l, b, stroke: "#999")
-            for k in r.points.map(\.k) { s.text(x(Double(k)), b + 14, String(k), anchor: "middle", size: 10) }
-            s.text(l - 4, t + 4, short(hi), anchor: "end", size: 9); s.text(l - 4, b, short(lo), anchor: "end", size: 9)
-            s.line(x(Double(r.recommendedK)), t, x(Double(r.recommendedK)), b, stroke: "#e15759", width: 1.5, dash: true)
-            s.polyline(panel.1.map { (x(Double($0.0)), y($0.1)) }, stroke: "#4e79a7")
-            for (k, v) in panel.1 { s.circle(x(Double(k)), y(v), 3, fill: k == r.recommendedK ? "#e15759" : "#4e79a7") }
         }
         return s
     }
