@@ -19,7 +19,7 @@ import PackageDescription
 let package = Package(
     name: "strata",
     products: [
-        .library(name: "Strata", targets: ["Strata"]),
+        .library(name: "Strata", targets: ["Strata", "StrataCore", "StrataIO", "StrataCustomers", "StrataSegment", "StrataKernels", "StrataLinalg"]),
         .executable(name: "strata", targets: ["StrataCLI"]),
     ],
     // MPI (off by default; `swift build --traits MPI`): `strata kmeans --distributed` under mpirun.

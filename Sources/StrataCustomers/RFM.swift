@@ -67,6 +67,19 @@ public enum RFM {
         var first: Int, last: Int, days: [Int], tx: Int, total: Double, firstSpend: Double
     }
 
+    /// Summarizes an order log per customer, streaming it once.
+    ///
+    /// - Parameters:
+    ///   - path: the order log (CSV, any delimiter; see `TransactionOptions`).
+    ///   - o: reference day (`asOf`), calibration end, unit (days or weeks), score bins.
+    ///   - observe: sees every byte of the file as it is read (checksums).
+    /// - Returns: per customer (first-seen order): recency, frequency (purchase days), monetary
+    ///   total and mean, tenure, R/F/M quintile scores and the RFM segment name, plus the BTYD
+    ///   summary (frequency = repeat purchase days, recency, T) as lifetimes'
+    ///   `summary_data_from_transaction_data`; and counts (rows, bad rows, after as-of).
+    /// - Throws: `StrataError.unreadable`, `.badData` (strict mode: the first bad row, with line
+    ///   and column; an empty file).
+    /// - Complexity: O(transactions) time, memory per customer (purchase days), not per order.
     public static func summarize(path: String, transactions t: TransactionOptions, options o: RFMOptions,
                                  observe: ((UnsafeRawBufferPointer) -> Void)? = nil) throws -> ([CustomerSummary], RFMReport) {
         var index: [String: Int] = [:]

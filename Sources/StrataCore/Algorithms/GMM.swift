@@ -126,6 +126,22 @@ public struct GMMResult: Sendable {
 /// error naming it. Cost per iteration: O(n k d^2) for full/tied (GEMM/SYRK per row block),
 /// O(n k d) for diag/spherical. Memory: O(k d^2) per chunk, no n x k matrix.
 public enum GMM {
+    /// Fits a Gaussian mixture to `data` by EM.
+    ///
+    /// - Parameters:
+    ///   - data: n x d rows (Float), optional sample weights.
+    ///   - o: k, covariance type (full, diag, tied, spherical), `regCovar` (added to covariance
+    ///     diagonals, 1e-6), initialization (K-Means labels as scikit-learn, k-means++, random,
+    ///     given labels or means), restarts (highest lower bound wins), iteration cap, tolerance on
+    ///     the mean log-likelihood per row, seed, threads.
+    /// - Returns: weights, means, covariances and Cholesky factors of the precisions
+    ///   (scikit-learn's storage), labels, lower bound (mean log-likelihood), BIC, AIC, iterations.
+    /// - Throws: `StrataError.invalidArgument` (k out of range, bad initial labels or means),
+    ///   `.numerical` naming the component whose covariance is not positive definite;
+    ///   `LinalgError` from LAPACK.
+    /// - Complexity: per iteration O(n k d^2) (full, tied) or O(n k d) (diag, spherical), one pass;
+    ///   memory O(k d^2) per chunk, never an n x k matrix.
+    /// - Source: Dempster, Laird & Rubin 1977; scikit-learn `sklearn/mixture/_gaussian_mixture.py`.
     public static func fit(_ data: Dataset, options o: GMMOptions) throws -> GMMResult {
         try validate(data, o)
         var best: GMMResult? = nil

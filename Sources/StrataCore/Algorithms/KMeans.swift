@@ -170,6 +170,21 @@ public enum KMeans {
     /// Smallest k for which `.auto` picks Hamerly.
     public static let hamerlyMinimumK = 32
 
+    /// Fits K-Means to `data`.
+    ///
+    /// - Parameters:
+    ///   - data: n x d rows (Float, in memory or memory-mapped), optional sample weights.
+    ///   - options: k, initialization (k-means++ greedy with 2 + floor(ln k) trials, k-means||,
+    ///     random, or explicit centers), restarts, iteration cap, tolerance (relative to the mean
+    ///     feature variance, as scikit-learn), seed, threads, Lloyd variant and distance route.
+    /// - Returns: the best restart's k x d centroids, n labels (Int32) and squared distances,
+    ///   inertia, iterations, cluster sizes and weights, and per-iteration and per-restart records.
+    /// - Throws: `StrataError.invalidArgument` (k < 1 or k > n, explicit centers of the wrong
+    ///   shape, non-finite data), `.numerical` when a fit produces non-finite centers.
+    /// - Complexity: seeding O(n k d (2 + ln k)); each Lloyd iteration O(n k d) time in one pass
+    ///   (Hamerly's bounds skip most distance work for k >= 32); memory O(n) beyond the data.
+    /// - Source: Lloyd 1982; Arthur & Vassilvitskii 2007; Bahmani et al. 2012; Hamerly 2010;
+    ///   scikit-learn `sklearn/cluster/_kmeans.py` for initialization, tolerance and relocation.
     public static func fit(_ data: Dataset, options: KMeansOptions) throws -> KMeansResult {
         if options.algorithm == .minibatch { return try MiniBatchKMeans.fit(data, options: options, minibatch: options.minibatch) }
         try validate(data, options)

@@ -69,15 +69,31 @@ public struct PCAModel: Sendable, Equatable {
     public var count: Int { explainedVariance.count }
 }
 
+/// Principal component analysis: exact through the covariance, or randomized.
 public enum PCA {
+    /// Fits the principal components of `data`.
+    ///
+    /// - Parameters:
+    ///   - data: n x d rows (Float).
+    ///   - o: components (a count, or the fewest explaining more than a variance fraction), solver
+    ///     (`auto`: covariance for d <= 1000, randomized above), whitening, seed (randomized), threads.
+    /// - Returns: the c x d components (row-major, sign-normalized as scikit-learn's `svd_flip`),
+    ///   mean, explained variance and ratio, singular values, noise variance.
+    /// - Throws: `StrataError.invalidSetting` (`components` outside 1...min(n, d), `variance`
+    ///   outside (0, 1)), `.invalidArgument` (n < 2, a solver that cannot do what is asked);
+    ///   `LinalgError` from LAPACK (`dsyevd`, `dgesdd`).
+    /// - Complexity: covariance solver O(n d^2 + d^3) time, O(d^2) memory per chunk, one pass;
+    ///   randomized O(n d (c + 10) (q + 1)) with q power iterations.
+    /// - Source: scikit-learn `sklearn/decomposition/_pca.py` (`covariance_eigh`); Halko,
+    ///   Martinsson & Tropp 2011 for the randomized solver.
     public static func fit(_ data: Dataset, options o: PCAOptions) throws -> PCAModel {
         let n = data.rows, d = data.cols
         guard n >= 2 else { throw StrataError.invalidArgument("PCA needs at least 2 rows (\(data.source) has \(n))") }
         switch o.components {
         case let .count(c):
-            guard c >= 1 && c <= min(n, d) else { throw StrataError.invalidArgument("--components must be between 1 and \(min(n, d)) (got \(c))") }
+            guard c >= 1 && c <= min(n, d) else { throw StrataError.invalidSetting("components", "must be between 1 and \(min(n, d)) (got \(c))") }
         case let .varianceFraction(f):
-            guard f > 0 && f < 1 else { throw StrataError.invalidArgument("--variance must be strictly between 0 and 1 (got \(f))") }
+            guard f > 0 && f < 1 else { throw StrataError.invalidSetting("variance", "must be strictly between 0 and 1 (got \(f))") }
         }
         var solver = o.solver
         if solver == .auto { solver = d <= 1000 ? .covariance : .randomized }

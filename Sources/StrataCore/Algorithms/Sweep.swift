@@ -77,11 +77,23 @@ public struct SweepResult: Sendable {
 /// silhouette, the inertia elbow; without either, the smallest k. The reason names the runner-up
 /// criteria that agree or disagree (elbow, Davies-Bouldin minimum, Calinski-Harabasz maximum).
 public enum Sweep {
+    /// Fits and scores every k of `o.ks` on `data` (n x d rows).
+    ///
+    /// - Returns: one point per k (inertia, silhouette exact or sampled, Davies-Bouldin,
+    ///   Calinski-Harabasz, BIC/AIC for GMM, held-out inertia with `holdout`, bootstrap stability
+    ///   as mean adjusted Rand index with `bootstrap`), the inertia elbow (Kneedle) and the
+    ///   recommended k with its reason.
+    /// - Throws: `StrataError.invalidSetting` (`holdout`, `bootstrap`), `.invalidArgument` (k < 1)
+    ///   and the fits' errors.
+    /// - Complexity: one fit per k (times B + 1 with bootstrap) plus O(s^2 d) for a silhouette on
+    ///   s sampled rows, O(n k d) for the other metrics.
+    /// - Source: Rousseeuw 1987 (silhouette), Davies & Bouldin 1979, Calinski & Harabasz 1974,
+    ///   Satopaa et al. 2011 (Kneedle); scikit-learn `sklearn/metrics/cluster/` for the metrics.
     public static func run(_ data: Dataset, options o: SweepOptions) throws -> SweepResult {
         let ks = Array(Set(o.ks)).sorted()
         guard let kmin = ks.first, kmin >= 1 else { throw StrataError.invalidArgument("k values must be >= 1") }
-        guard o.holdout >= 0 && o.holdout < 1 else { throw StrataError.invalidArgument("--holdout must be in [0, 1)") }
-        guard o.bootstrap >= 0 && o.bootstrap != 1 else { throw StrataError.invalidArgument("--bootstrap must be 0 or at least 2") }
+        guard o.holdout >= 0 && o.holdout < 1 else { throw StrataError.invalidSetting("holdout", "must be in [0, 1)") }
+        guard o.bootstrap >= 0 && o.bootstrap != 1 else { throw StrataError.invalidSetting("bootstrap", "must be 0 or at least 2") }
         // Train / holdout split (seeded).
         var train = data, test: Dataset? = nil
         if o.holdout > 0 {
@@ -90,7 +102,7 @@ public enum Sweep {
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
             let nTest = Int((Double(data.rows) * o.holdout).rounded())
             guard nTest >= 1 && data.rows - nTest >= ks.last! else {
-                throw StrataError.invalidArgument("--holdout \(o.holdout) leaves too few rows (\(data.rows - nTest)) to fit k = \(ks.last!)")
+                throw StrataError.invalidSetting("holdout", "\(o.holdout) leaves too few rows (\(data.rows - nTest)) to fit k = \(ks.last!)")
             }
             train = data.subset(rows: order[nTest...].sorted())
             test = data.subset(rows: order[..<nTest].sorted())

@@ -146,10 +146,25 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
 
     // MARK: fit
 
+    /// Fits the pipeline on `t` and transforms it.
+    ///
+    /// - Parameters:
+    ///   - t: the raw table: numeric columns (NaN = missing), categorical columns ("" = missing).
+    ///   - o: imputation, clipping (quantiles or Tukey fences), log1p columns, scaling, one-hot
+    ///     columns and their cap.
+    /// - Returns: the fitted pipeline (saved in model.json, replayed by `predict`), the n x d'
+    ///   model features (numeric columns, then one-hot indicators) and counts of what was done
+    ///   per column (missing, imputed, clipped, dropped rows).
+    /// - Throws: `StrataError.badData` naming file, line and column (a missing value with
+    ///   `impute: none`, a negative value under log1p, a column with no values at all),
+    ///   `.invalidSetting("log")` for a log1p column that is not a numeric feature.
+    /// - Complexity: O(n d log n) (quantiles sort each column), memory O(n d).
+    /// - Source: scikit-learn `SimpleImputer`, `StandardScaler`, `RobustScaler`, `MinMaxScaler`,
+    ///   `OneHotEncoder(max_categories=)` semantics.
     public static func fit(_ t: RawTable, options o: PreprocessOptions) throws -> (FittedPipeline, Dataset, PreprocessReport) {
         var report = PreprocessReport()
         for name in o.log where !t.numericNames.contains(name) {
-            throw StrataError.invalidArgument("--log column '\(name)' is not a numeric feature column of \(t.source)")
+            throw StrataError.invalidSetting("log", "'\(name)' is not a numeric feature column of \(t.source)")
         }
         // Rows kept (drop strategy).
         var keep = [Bool](repeating: true, count: t.rows)
