@@ -42,39 +42,80 @@ struct ABCCommand: ParsableCommand {
         try Report.run(json: runOptions.json) {
             var t = input.options
             t.margin = marginColumn.map(ColumnRef.init)
-            var map: [String: String]? = nil
-            if let path = segments {
-                let f = try LabelsFile.read(path: path)
-                guard let ids = f.ids else { throw StrataError.badData(file: path, line: 1, column: "id", message: "the segments file needs an id column") }
-                map = Dictionary(zip(ids, f.labels), uniquingKeysWith: { first, _ in first })
-            }
+            let map = try segments.map(Self.segmentMap)
             let r = try ABC.run(path: input.transactions, transactions: t, measure: by, segments: map, a: aCut, b: bCut)
             if let path = out {
-                var text = "product,value,share,cumulative_share,class,segment\n"
-                for p in r.overall { text += "\(CSVOutput.field(p.id)),\(p.value),\(p.share),\(p.cumulativeShare),\(p.abcClass),\n" }
-                for (s, products) in r.bySegment.sorted(by: { $0.key < $1.key }) {
-                    for p in products { text += "\(CSVOutput.field(p.id)),\(p.value),\(p.share),\(p.cumulativeShare),\(p.abcClass),\(CSVOutput.field(s))\n" }
-                }
                 var batch = OutputBatch()
-                try batch.stage(text, to: path)
+                try batch.stage(Self.csv(overall: r.overall, bySegment: r.bySegment), to: path)
                 try batch.commit()
             }
-            let classes = r.classes.mapValues { ["products": $0.products, "product_share": $0.productShare, "value_share": $0.valueShare] as [String: Any] }
-            if runOptions.json {
-                Report.json(["products": r.overall.count, "by": by.rawValue, "classes": classes, "transactions": r.report.rows, "bad_rows": r.report.bad,
-                             "segments": r.bySegment.mapValues { ps in ["A": ps.filter { $0.abcClass == "A" }.map(\.id), "products": ps.count] as [String: Any] },
-                             "outputs": out.map { ["abc": $0] } ?? [:]])
-            } else {
-                print("ABC of \(r.overall.count) products by \(by) from \(r.report.rows) transactions")
-                for c in ["A", "B", "C"] {
-                    let s = r.classes[c]!
-                    print(String(format: "%@: %d products (%.1f%%) carry %.1f%% of %@", c, s.products, 100 * s.productShare, 100 * s.valueShare, by.rawValue))
-                }
-                for (s, ps) in r.bySegment.sorted(by: { $0.key < $1.key }) {
-                    print("segment \(s): A = " + ps.filter { $0.abcClass == "A" }.prefix(10).map(\.id).joined(separator: ", "))
-                }
-                if let p = out { print("table: \(p)") }
-            }
+            let result = Result(overall: r.overall, classes: r.classes, bySegment: r.bySegment, report: r.report, by: by, out: out)
+            if runOptions.json { Report.json(result) } else { printSummary(r.classes, r.bySegment, result) }
+        }
+    }
+
+    /// Customer id -> segment, from a labels file (id,segment); the first row of an id wins.
+    static func segmentMap(path: String) throws -> [String: String] {
+        let f = try LabelsFile.read(path: path)
+        guard let ids = f.ids else { throw StrataError.badData(file: path, line: 1, column: "id", message: "the segments file needs an id column") }
+        return Dictionary(zip(ids, f.labels), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The product table: overall rows, then each segment's rows.
+    static func csv(overall: [ABC.Product], bySegment: [String: [ABC.Product]]) -> String {
+        var text = "product,value,share,cumulative_share,class,segment\n"
+        for p in overall { text += "\(CSVOutput.field(p.id)),\(p.value),\(p.share),\(p.cumulativeShare),\(p.abcClass),\n" }
+        for (s, products) in bySegment.sorted(by: { $0.key < $1.key }) {
+            for p in products { text += "\(CSVOutput.field(p.id)),\(p.value),\(p.share),\(p.cumulativeShare),\(p.abcClass),\(CSVOutput.field(s))\n" }
+        }
+        return text
+    }
+
+    func printSummary(_ classes: [String: ABC.ClassSummary], _ bySegment: [String: [ABC.Product]], _ r: Result) {
+        print("ABC of \(r.products) products by \(by) from \(r.transactions) transactions")
+        for c in ["A", "B", "C"] {
+            let s = classes[c]!
+            print(String(format: "%@: %d products (%.1f%%) carry %.1f%% of %@", c, s.products, 100 * s.productShare, 100 * s.valueShare, by.rawValue))
+        }
+        for (s, ps) in bySegment.sorted(by: { $0.key < $1.key }) {
+            print("segment \(s): A = " + ps.filter { $0.abcClass == "A" }.prefix(10).map(\.id).joined(separator: ", "))
+        }
+        if let p = out { print("table: \(p)") }
+    }
+
+    /// `strata abc --json`.
+    struct Result: Encodable {
+        struct ClassSummary: Encodable {
+            var products: Int
+            var productShare: Double
+            var valueShare: Double
+            enum CodingKeys: String, CodingKey { case products, productShare = "product_share", valueShare = "value_share" }
+        }
+        struct SegmentSummary: Encodable {
+            /// The segment's class-A products, in rank order.
+            var a: [String]
+            var products: Int
+            enum CodingKeys: String, CodingKey { case products, a = "A" }
+        }
+        struct Outputs: Encodable { var abc: String? }
+        var products: Int
+        var by: String
+        var classes: [String: ClassSummary]
+        var transactions: Int
+        var badRows: Int
+        var segments: [String: SegmentSummary]
+        var outputs: Outputs
+        enum CodingKeys: String, CodingKey { case products, by, classes, transactions, segments, outputs, badRows = "bad_rows" }
+
+        init(overall: [ABC.Product], classes: [String: ABC.ClassSummary], bySegment: [String: [ABC.Product]],
+             report: (rows: Int, bad: Int), by: ABC.Measure, out: String?) {
+            products = overall.count
+            self.by = by.rawValue
+            self.classes = classes.mapValues { ClassSummary(products: $0.products, productShare: $0.productShare, valueShare: $0.valueShare) }
+            transactions = report.rows
+            badRows = report.bad
+            segments = bySegment.mapValues { ps in SegmentSummary(a: ps.filter { $0.abcClass == "A" }.map(\.id), products: ps.count) }
+            outputs = Outputs(abc: out)
         }
     }
 }

@@ -45,37 +45,92 @@ struct CLVCommand: ParsableCommand {
             let r = try CLV.run(customers, horizon: horizon, discount: discount)
             let seconds = Date().timeIntervalSince(t0)
             if let path = out {
-                var text = "customer_id,frequency,recency,T,monetary_value,p_alive,expected_purchases,expected_avg_spend,clv\n"
-                for (c, v) in zip(customers, r.results) {
-                    text += CSVOutput.field(c.id) + ",\(c.btydFrequency),\(c.btydRecency),\(c.btydT),\(c.btydMonetaryValue),"
-                    text += "\(v.probabilityAlive),\(v.expectedPurchases),\(v.expectedAverageSpend),\(v.clv)\n"
-                }
                 var batch = OutputBatch()
-                try batch.stage(text, to: path)
+                try batch.stage(Self.csv(customers, r.results), to: path)
                 try batch.commit()
             }
-            let total = r.results.reduce(0.0) { $0 + $1.clv }
             if !r.bgnbd.converged { Report.stderr("strata: warning: the BG/NBD optimizer stopped at its evaluation cap before converging") }
             if r.bgnbd.atBound || r.gammaGamma.atBound {
                 Report.stderr("strata: warning: a model parameter reached its search bound: the data show no dropout or no heterogeneity, so the BTYD estimates are not meaningful")
             }
-            if runOptions.json {
-                Report.json([
-                    "bgnbd": ["r": r.bgnbd.r, "alpha": r.bgnbd.alpha, "a": r.bgnbd.a, "b": r.bgnbd.b, "log_likelihood": r.bgnbd.logLikelihood,
-                              "at_bound": r.bgnbd.atBound, "converged": r.bgnbd.converged] as [String: Any],
-                    "gamma_gamma": ["p": r.gammaGamma.p, "q": r.gammaGamma.q, "gamma": r.gammaGamma.gamma, "at_bound": r.gammaGamma.atBound] as [String: Any],
-                    "customers": customers.count, "repeat_customers": customers.filter { $0.btydFrequency > 0 }.count,
-                    "unique_triples": r.uniqueTriples, "transactions": report.transactions, "bad_rows": report.badRows,
-                    "horizon": horizon, "unit": unit.rawValue, "discount": discount, "total_clv": total,
-                    "outputs": out.map { ["clv": $0] } ?? [:], "seconds": seconds,
-                ])
-            } else {
-                print("CLV of \(customers.count) customers (\(r.uniqueTriples) unique frequency/recency/T triples) from \(input.transactions)")
-                print(String(format: "BG/NBD: r=%.4g alpha=%.4g a=%.4g b=%.4g, log-likelihood %.1f", r.bgnbd.r, r.bgnbd.alpha, r.bgnbd.a, r.bgnbd.b, r.bgnbd.logLikelihood))
-                print(String(format: "Gamma-Gamma: p=%.4g q=%.4g gamma=%.4g", r.gammaGamma.p, r.gammaGamma.q, r.gammaGamma.gamma))
-                print(String(format: "total CLV over %d %@ at %.3g discount per step: %.2f", horizon, unit.rawValue, discount, total))
-                if let p = out { print("per customer: \(p)") }
-            }
+            let result = Result(fit: r, customers: customers, report: report, command: self, seconds: seconds)
+            if runOptions.json { Report.json(result) } else { printSummary(result) }
+        }
+    }
+
+    /// The per-customer values file.
+    static func csv(_ customers: [CustomerSummary], _ values: [CLVResult]) -> String {
+        var text = "customer_id,frequency,recency,T,monetary_value,p_alive,expected_purchases,expected_avg_spend,clv\n"
+        for (c, v) in zip(customers, values) {
+            text += CSVOutput.field(c.id) + ",\(c.btydFrequency),\(c.btydRecency),\(c.btydT),\(c.btydMonetaryValue),"
+            text += "\(v.probabilityAlive),\(v.expectedPurchases),\(v.expectedAverageSpend),\(v.clv)\n"
+        }
+        return text
+    }
+
+    func printSummary(_ r: Result) {
+        let bg = r.bgnbd, gg = r.gammaGamma
+        print("CLV of \(r.customers) customers (\(r.uniqueTriples) unique frequency/recency/T triples) from \(input.transactions)")
+        print(String(format: "BG/NBD: r=%.4g alpha=%.4g a=%.4g b=%.4g, log-likelihood %.1f", bg.r, bg.alpha, bg.a, bg.b, bg.logLikelihood))
+        print(String(format: "Gamma-Gamma: p=%.4g q=%.4g gamma=%.4g", gg.p, gg.q, gg.gamma))
+        print(String(format: "total CLV over %d %@ at %.3g discount per step: %.2f", horizon, unit.rawValue, discount, r.totalCLV.value ?? .nan))
+        if let p = out { print("per customer: \(p)") }
+    }
+
+    /// `strata clv --json`.
+    struct Result: Encodable {
+        struct BGNBDParameters: Encodable {
+            var r, alpha, a, b: Double
+            var logLikelihood: Double
+            var atBound: Bool
+            var converged: Bool
+            enum CodingKeys: String, CodingKey { case r, alpha, a, b, converged, logLikelihood = "log_likelihood", atBound = "at_bound" }
+        }
+        struct GammaGammaParameters: Encodable {
+            var p, q, gamma: Double
+            var atBound: Bool
+            enum CodingKeys: String, CodingKey { case p, q, gamma, atBound = "at_bound" }
+        }
+        struct Outputs: Encodable { var clv: String? }
+        var bgnbd: BGNBDParameters
+        var gammaGamma: GammaGammaParameters
+        var customers: Int
+        var repeatCustomers: Int
+        var uniqueTriples: Int
+        var transactions: Int
+        var badRows: Int
+        var horizon: Int
+        var unit: String
+        var discount: Double
+        /// Sum of every customer's CLV.
+        var totalCLV: FiniteOrNull
+        var outputs: Outputs
+        var seconds: Double
+        enum CodingKeys: String, CodingKey {
+            case bgnbd, customers, transactions, horizon, unit, discount, outputs, seconds
+            case gammaGamma = "gamma_gamma"
+            case repeatCustomers = "repeat_customers"
+            case uniqueTriples = "unique_triples"
+            case badRows = "bad_rows"
+            case totalCLV = "total_clv"
+        }
+
+        init(fit r: (bgnbd: BGNBD, gammaGamma: GammaGamma, results: [CLVResult], uniqueTriples: Int), customers list: [CustomerSummary],
+             report: RFMReport, command c: CLVCommand, seconds: Double) {
+            let bg = r.bgnbd, gg = r.gammaGamma
+            bgnbd = BGNBDParameters(r: bg.r, alpha: bg.alpha, a: bg.a, b: bg.b, logLikelihood: bg.logLikelihood, atBound: bg.atBound, converged: bg.converged)
+            gammaGamma = GammaGammaParameters(p: gg.p, q: gg.q, gamma: gg.gamma, atBound: gg.atBound)
+            customers = list.count
+            repeatCustomers = list.filter { $0.btydFrequency > 0 }.count
+            uniqueTriples = r.uniqueTriples
+            transactions = report.transactions
+            badRows = report.badRows
+            horizon = c.horizon
+            unit = c.unit.rawValue
+            discount = c.discount
+            totalCLV = FiniteOrNull(r.results.reduce(0.0) { $0 + $1.clv })
+            outputs = Outputs(clv: c.out)
+            self.seconds = seconds
         }
     }
 }

@@ -30,12 +30,30 @@ struct ConvertCommand: ParsableCommand {
             let opts = TableReadOptions(columns: columns.map(commaList), idColumn: id.idColumn)
             let progress = Progress(enabled: !json)
             let r = try NPYConverter.convert(csv: input, to: out, options: opts) { rows in progress.report("converted \(rows) rows") }
-            let files = [out, out + ".json"] + (r.idColumn == nil ? [] : [out + ".ids"])
-            if json {
-                Report.json(["rows": r.rows, "columns": r.columns, "id_column": r.idColumn as Any? ?? NSNull(), "outputs": files, "seconds": r.seconds])
-            } else {
-                print("converted \(r.rows) rows x \(r.columns.count) columns of \(input) in \(String(format: "%.2f", r.seconds)) s: \(files.joined(separator: ", "))")
-            }
+            let result = Result(r, out: out)
+            if json { Report.json(result) } else { result.printSummary(input: input) }
+        }
+    }
+
+    /// `strata convert --json`.
+    struct Result: Encodable {
+        var rows: Int
+        var columns: [String]
+        var idColumn: OrNull<String>
+        var outputs: [String]
+        var seconds: Double
+        enum CodingKeys: String, CodingKey { case rows, columns, outputs, seconds, idColumn = "id_column" }
+
+        init(_ r: NPYConverter.Result, out: String) {
+            rows = r.rows
+            columns = r.columns
+            idColumn = OrNull(r.idColumn)
+            outputs = [out, out + ".json"] + (r.idColumn == nil ? [] : [out + ".ids"])
+            seconds = r.seconds
+        }
+
+        func printSummary(input: String) {
+            print("converted \(rows) rows x \(columns.count) columns of \(input) in \(String(format: "%.2f", seconds)) s: \(outputs.joined(separator: ", "))")
         }
     }
 }

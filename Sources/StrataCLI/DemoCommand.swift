@@ -39,58 +39,94 @@ struct DemoCommand: ParsableCommand {
                 throw StrataError.unwritable(path: out, reason: "cannot create the directory")
             }
             let raw = DemoData.generate(rows: rows, seed: seed)
-            let customersPath = out + "/customers.csv"
+            let paths = Result.Outputs(customers: out + "/customers.csv", model: out + "/model.json", labels: out + "/labels.csv")
             var batch = OutputBatch()
-            try batch.stage(DemoData.csv(raw), to: customersPath)
+            try batch.stage(DemoData.csv(raw), to: paths.customers)
             try batch.commit()
-
-            // The same path as `strata kmeans --input customers.csv --log ... --scale standard`:
-            // heavy-tailed columns through log1p, every column standardized, so no unit dominates.
-            var pre = PreprocessOptions()
-            pre.log = ["orders_per_year", "avg_order_value"]
-            pre.scale = .standard
-            let (data, stages) = try FeatureStages.fit(path: customersPath, read: TableReadOptions(), preprocess: pre,
+            let (data, stages) = try FeatureStages.fit(path: paths.customers, read: TableReadOptions(), preprocess: Self.preprocessing,
                                                        pcaComponents: nil, seed: seed, threads: runOptions.threads)
-            var options = KMeansOptions(k: k)
-            options.seed = seed
-            options.nInit = 4
-            options.threads = runOptions.threads
+            let options = kmeansOptions
             let t0 = Date()
-            let result = try KMeans.fit(data, options: options)
+            let fit = try KMeans.fit(data, options: options)
             let fitSeconds = Date().timeIntervalSince(t0)
-            let modelPath = out + "/model.json", labelsPath = out + "/labels.csv"
-            var model = KMeansModelFile(result: result, data: data, options: options)
+            var model = KMeansModelFile(result: fit, data: data, options: options)
             model.preprocessing = stages.preprocessing
-            try batch.stage(try model.encoded(), to: modelPath)
-            try batch.stage(CSVOutput.labels(ids: data.id, labels: result.labels, distances: result.distances), to: labelsPath)
+            try batch.stage(try model.encoded(), to: paths.model)
+            try batch.stage(CSVOutput.labels(ids: data.id, labels: fit.labels, distances: fit.distances), to: paths.labels)
             try batch.commit()
+            let result = Result(raw: raw, k: k, fit: fit, outputs: paths)
+            if runOptions.json { Report.json(result) } else { printSummary(result, fitSeconds: fitSeconds) }
+        }
+    }
 
-            // Profiles in original units: mean of each raw feature per segment.
+    /// The same path as `strata kmeans --input customers.csv --log ... --scale standard`:
+    /// heavy-tailed columns through log1p, every column standardized, so no unit dominates.
+    static var preprocessing: PreprocessOptions {
+        var pre = PreprocessOptions()
+        pre.log = ["orders_per_year", "avg_order_value"]
+        pre.scale = .standard
+        return pre
+    }
+
+    var kmeansOptions: KMeansOptions {
+        var options = KMeansOptions(k: k)
+        options.seed = seed
+        options.nInit = 4
+        options.threads = runOptions.threads
+        return options
+    }
+
+    func printSummary(_ r: Result, fitSeconds: Double) {
+        print("Strata demo: \(r.rows) synthetic customers, K-Means with k=\(k) (seed \(seed), \(runOptions.threads) threads)")
+        print("preprocessing: log1p(orders_per_year, avg_order_value), standard scaling of every column")
+        print(String(format: "fit: %.3fs, %d iterations, %@", fitSeconds, r.nIter, r.converged ? "converged" : "not converged"))
+        print("")
+        print((["segment", "customers", "share"] + r.columns.map { "mean " + $0 }).joined(separator: "\t"))
+        for c in 0..<k {
+            let share = String(format: "%.1f%%", 100 * Double(r.clusterSizes[c]) / Double(r.rows))
+            print(([String(c), String(r.clusterSizes[c]), share] + r.profiles[c].map { fmt($0, 3) }).joined(separator: "\t"))
+        }
+        print("")
+        print("outputs in \(out)/: customers.csv (the generated table), model.json (with its preprocessing), labels.csv")
+        print("try: strata predict --model \(r.outputs.model) --input \(r.outputs.customers) --labels-out \(out)/predicted.csv")
+    }
+
+    /// `strata demo --json`.
+    struct Result: Encodable {
+        struct Outputs: Encodable { var customers, model, labels: String }
+        var rows: Int
+        var k: Int
+        var columns: [String]
+        var clusterSizes: [Int]
+        /// Mean of each raw feature per segment, in original units.
+        var profiles: [[Double]]
+        var inertia: Double
+        var nIter: Int
+        var converged: Bool
+        var outputs: Outputs
+        enum CodingKeys: String, CodingKey {
+            case rows, k, columns, profiles, inertia, converged, outputs
+            case clusterSizes = "cluster_sizes"
+            case nIter = "n_iter"
+        }
+
+        /// Profiles are the mean of each raw feature per segment (original units).
+        init(raw: Dataset, k: Int, fit: KMeansResult, outputs: Outputs) {
             let d = raw.cols
             var sums = [Double](repeating: 0, count: k * d)
             for i in 0..<raw.rows {
-                let c = Int(result.labels[i])
+                let c = Int(fit.labels[i])
                 for j in 0..<d { sums[c * d + j] += Double(raw.values[i * d + j]) }
             }
-            let profiles: [[Double]] = (0..<k).map { c in (0..<d).map { sums[c * d + $0] / Double(max(1, result.sizes[c])) } }
-            if runOptions.json {
-                Report.json(["rows": raw.rows, "k": k, "columns": raw.columns, "cluster_sizes": result.sizes,
-                             "profiles": profiles, "inertia": result.inertia, "n_iter": result.nIter, "converged": result.converged,
-                             "outputs": ["customers": customersPath, "model": modelPath, "labels": labelsPath]])
-                return
-            }
-            print("Strata demo: \(raw.rows) synthetic customers, K-Means with k=\(k) (seed \(seed), \(runOptions.threads) threads)")
-            print("preprocessing: log1p(orders_per_year, avg_order_value), standard scaling of every column")
-            print(String(format: "fit: %.3fs, %d iterations, %@", fitSeconds, result.nIter, result.converged ? "converged" : "not converged"))
-            print("")
-            print((["segment", "customers", "share"] + raw.columns.map { "mean " + $0 }).joined(separator: "\t"))
-            for c in 0..<k {
-                let share = String(format: "%.1f%%", 100 * Double(result.sizes[c]) / Double(raw.rows))
-                print(([String(c), String(result.sizes[c]), share] + profiles[c].map { fmt($0, 3) }).joined(separator: "\t"))
-            }
-            print("")
-            print("outputs in \(out)/: customers.csv (the generated table), model.json (with its preprocessing), labels.csv")
-            print("try: strata predict --model \(modelPath) --input \(customersPath) --labels-out \(out)/predicted.csv")
+            rows = raw.rows
+            self.k = k
+            columns = raw.columns
+            clusterSizes = fit.sizes
+            profiles = (0..<k).map { c in (0..<d).map { sums[c * d + $0] / Double(max(1, fit.sizes[c])) } }
+            inertia = fit.inertia
+            nIter = fit.nIter
+            converged = fit.converged
+            self.outputs = outputs
         }
     }
 }

@@ -80,90 +80,171 @@ struct GMMCommand: ParsableCommand {
             let (data, stages) = try FeatureStages.fit(path: input.input, read: read, preprocess: preprocess.options,
                                                        pcaComponents: preprocess.pca, seed: seedOption.seed, threads: runOptions.threads)
             let readSeconds = Date().timeIntervalSince(t0)
-            var o = GMMOptions(k: k)
-            o.covarianceType = covariance
-            o.regCovar = regCovar
-            o.nInit = nInit
-            o.maxIterations = maxIter
-            o.tolerance = tol
-            o.seed = seedOption.seed
-            o.threads = runOptions.threads
-            o.group = group
-            if let path = initLabels {
-                let file = try LabelsFile.read(path: path)
-                try file.check(against: data, path: path)
-                let labels = try file.labels.enumerated().map { i, v -> Int32 in
-                    guard let l = Int32(v) else {
-                        throw StrataError.badData(file: path, line: i + 2, column: "segment", message: "label '\(v)' is not an integer")
-                    }
-                    return l
-                }
-                o.initialization = .labels(labels)
-            } else {
-                switch `init`.value {
-                case .method(.kmeans): o.initialization = .kmeans
-                case .method(.kMeansPlusPlus): o.initialization = .kMeansPlusPlus
-                case .method(.random): o.initialization = .random
-                case let .file(path): o.initialization = .means(try `init`.centers(path: path, columns: data.columns))
-                }
-            }
-            let maxIter = self.maxIter
-            o.onIteration = { r, it in
-                progress.report("restart \(r + 1): EM iteration \(it.iteration)/\(maxIter), lower bound \(fmt(it.lowerBound, 8)), change \(fmt(it.change))")
-            }
+            let o = try gmmOptions(data: data, group: group, progress: progress)
             let t1 = Date()
             let r = try GMM.fit(data, options: o)
             let fitSeconds = Date().timeIntervalSince(t1)
             let t2 = Date()
-            var batch = OutputBatch()
             if group.rank != 0 { Distributed.barrier(group); return }
             defer { if group.isDistributed { Distributed.barrier(group) } }
-            if let path = modelOut {
-                var file = GMMModelFile(result: r, data: data, options: o)
-                file.preprocessing = stages.preprocessing
-                file.pca = stages.pca
-                try batch.stage(try file.encoded(), to: path)
-            }
-            if labelsOut != nil || probaOut != nil {
-                let p = try r.model.predict(data, threads: runOptions.threads)
-                if let path = labelsOut { try batch.stage(CSVOutput.mixtureLabels(ids: data.id, labels: p.labels, probabilities: p.probabilities, k: k), to: path) }
-                if let path = probaOut { try batch.stage(CSVOutput.probabilities(ids: data.id, probabilities: p.probabilities, rows: data.rows, k: k), to: path) }
-            }
-            try batch.commit()
-            let writeSeconds = Date().timeIntervalSince(t2)
-            let m = r.model
-            let d = m.d
+            try writeOutputs(r, data: data, stages: stages, options: o)
+            let seconds = Result.Seconds(read: readSeconds, fit: fitSeconds, write: Date().timeIntervalSince(t2))
             if runOptions.json {
-                let covariances: Any
-                switch m.covarianceType {
-                case .full: covariances = (0..<k).map { c in (0..<d).map { a in Array(m.covariances[(c * d * d + a * d)..<(c * d * d + a * d + d)]) } }
-                case .diag: covariances = (0..<k).map { c in Array(m.covariances[(c * d)..<(c * d + d)]) }
-                case .tied: covariances = (0..<d).map { a in Array(m.covariances[(a * d)..<(a * d + d)]) }
-                case .spherical: covariances = m.covariances
-                }
-                var outputs: [String: String] = [:]
-                if let v = modelOut { outputs["model"] = v }
-                if let v = labelsOut { outputs["labels"] = v }
-                if let v = probaOut { outputs["proba"] = v }
-                Report.json([
-                    "k": k, "rows": data.rows, "columns": data.columns, "covariance_type": covariance.rawValue,
-                    "weights": m.weights, "means": (0..<k).map { Array(m.means[($0 * d)..<($0 * d + d)]) }, "covariances": covariances,
-                    "lower_bound": r.lowerBound, "n_iter": r.nIter, "converged": r.converged, "bic": r.bic, "aic": r.aic, "score": r.score,
-                    "iterations": r.iterations.map { ["iteration": $0.iteration, "lower_bound": $0.lowerBound, "change": $0.change, "seconds": $0.seconds] },
-                    "run_lower_bounds": r.runLowerBounds, "seed": Int(truncatingIfNeeded: seedOption.seed), "threads": runOptions.threads,
-                    "outputs": outputs, "seconds": ["read": readSeconds, "fit": fitSeconds, "write": writeSeconds],
-                    "preprocessing": stages.isEmpty ? NSNull() : stages.summary as Any,
-                ])
+                Report.json(Result(r, data: data, stages: stages, command: self, seconds: seconds))
             } else {
-                print("Gaussian mixture: k=\(k), \(covariance) covariances, on \(data.rows) rows x \(d) columns of \(input.input)")
-                print("\(r.converged ? "converged" : "stopped at --max-iter") after \(r.nIter) EM iterations; lower bound \(fmt(r.lowerBound, 8)), BIC \(fmt(r.bic, 8)), AIC \(fmt(r.aic, 8))")
-                print((["component", "weight"] + data.columns.map { "mean " + $0 }).joined(separator: "\t"))
-                for c in 0..<k {
-                    print(([String(c), String(format: "%.4f", m.weights[c])] + (0..<d).map { fmt(m.means[c * d + $0]) }).joined(separator: "\t"))
-                }
-                for (name, path) in [("model", modelOut), ("labels", labelsOut), ("probabilities", probaOut)] { if let path { print("\(name): \(path)") } }
-                print(String(format: "time: read %.2fs, fit %.2fs, write %.2fs", readSeconds, fitSeconds, writeSeconds))
+                printSummary(r, data: data, seconds: seconds)
             }
+        }
+    }
+
+    func gmmOptions(data: Dataset, group: any ChunkGroup, progress: Progress) throws -> GMMOptions {
+        var o = GMMOptions(k: k)
+        o.covarianceType = covariance
+        o.regCovar = regCovar
+        o.nInit = nInit
+        o.maxIterations = maxIter
+        o.tolerance = tol
+        o.seed = seedOption.seed
+        o.threads = runOptions.threads
+        o.group = group
+        if let path = initLabels {
+            let file = try LabelsFile.read(path: path)
+            try file.check(against: data, path: path)
+            let labels = try file.labels.enumerated().map { i, v -> Int32 in
+                guard let l = Int32(v) else {
+                    throw StrataError.badData(file: path, line: i + 2, column: "segment", message: "label '\(v)' is not an integer")
+                }
+                return l
+            }
+            o.initialization = .labels(labels)
+        } else {
+            switch `init`.value {
+            case .method(.kmeans): o.initialization = .kmeans
+            case .method(.kMeansPlusPlus): o.initialization = .kMeansPlusPlus
+            case .method(.random): o.initialization = .random
+            case let .file(path): o.initialization = .means(try `init`.centers(path: path, columns: data.columns))
+            }
+        }
+        let maxIter = self.maxIter
+        o.onIteration = { r, it in
+            progress.report("restart \(r + 1): EM iteration \(it.iteration)/\(maxIter), lower bound \(fmt(it.lowerBound, 8)), change \(fmt(it.change))")
+        }
+        return o
+    }
+
+    /// Writes the model, the labels and the probabilities asked for.
+    func writeOutputs(_ r: GMMResult, data: Dataset, stages: FeatureStages, options o: GMMOptions) throws {
+        var batch = OutputBatch()
+        if let path = modelOut {
+            var file = GMMModelFile(result: r, data: data, options: o)
+            file.preprocessing = stages.preprocessing
+            file.pca = stages.pca
+            try batch.stage(try file.encoded(), to: path)
+        }
+        if labelsOut != nil || probaOut != nil {
+            let p = try r.model.predict(data, threads: runOptions.threads)
+            if let path = labelsOut { try batch.stage(CSVOutput.mixtureLabels(ids: data.id, labels: p.labels, probabilities: p.probabilities, k: k), to: path) }
+            if let path = probaOut { try batch.stage(CSVOutput.probabilities(ids: data.id, probabilities: p.probabilities, rows: data.rows, k: k), to: path) }
+        }
+        try batch.commit()
+    }
+
+    func printSummary(_ r: GMMResult, data: Dataset, seconds: Result.Seconds) {
+        let m = r.model, d = m.d
+        print("Gaussian mixture: k=\(k), \(covariance) covariances, on \(data.rows) rows x \(d) columns of \(input.input)")
+        print("\(r.converged ? "converged" : "stopped at --max-iter") after \(r.nIter) EM iterations; lower bound \(fmt(r.lowerBound, 8)), BIC \(fmt(r.bic, 8)), AIC \(fmt(r.aic, 8))")
+        print((["component", "weight"] + data.columns.map { "mean " + $0 }).joined(separator: "\t"))
+        for c in 0..<k {
+            print(([String(c), String(format: "%.4f", m.weights[c])] + (0..<d).map { fmt(m.means[c * d + $0]) }).joined(separator: "\t"))
+        }
+        for (name, path) in [("model", modelOut), ("labels", labelsOut), ("probabilities", probaOut)] { if let path { print("\(name): \(path)") } }
+        print(String(format: "time: read %.2fs, fit %.2fs, write %.2fs", seconds.read, seconds.fit, seconds.write))
+    }
+
+    /// `strata gmm --json`.
+    struct Result: Encodable {
+        struct Outputs: Encodable { var model, labels, proba: String? }
+        struct Seconds: Encodable { var read, fit, write: Double }
+        /// One EM iteration; the first one's change is infinite, written as null.
+        struct Iteration: Encodable {
+            var iteration: Int
+            var lowerBound: FiniteOrNull
+            var change: FiniteOrNull
+            var seconds: Double
+            enum CodingKeys: String, CodingKey { case iteration, change, seconds, lowerBound = "lower_bound" }
+        }
+        /// In the shape of the covariance type: full k x d x d, diag k x d, tied d x d, spherical k.
+        enum Covariances: Encodable {
+            case matrices([[[Double]]]), rows([[Double]]), values([Double])
+            init(_ m: GMMModel) {
+                let k = m.k, d = m.d
+                switch m.covarianceType {
+                case .full: self = .matrices((0..<k).map { c in (0..<d).map { a in Array(m.covariances[(c * d * d + a * d)..<(c * d * d + a * d + d)]) } })
+                case .diag: self = .rows((0..<k).map { c in Array(m.covariances[(c * d)..<(c * d + d)]) })
+                case .tied: self = .rows((0..<d).map { a in Array(m.covariances[(a * d)..<(a * d + d)]) })
+                case .spherical: self = .values(m.covariances)
+                }
+            }
+            func encode(to encoder: Encoder) throws {
+                var c = encoder.singleValueContainer()
+                switch self {
+                case let .matrices(v): try c.encode(v)
+                case let .rows(v): try c.encode(v)
+                case let .values(v): try c.encode(v)
+                }
+            }
+        }
+        var k: Int
+        var rows: Int
+        var columns: [String]
+        var covarianceType: String
+        var weights: [Double]
+        /// k x d.
+        var means: [[Double]]
+        var covariances: Covariances
+        var lowerBound: FiniteOrNull
+        var nIter: Int
+        var converged: Bool
+        var bic: FiniteOrNull
+        var aic: FiniteOrNull
+        var score: FiniteOrNull
+        var iterations: [Iteration]
+        var runLowerBounds: [FiniteOrNull]
+        var seed: Int
+        var threads: Int
+        var outputs: Outputs
+        var seconds: Seconds
+        var preprocessing: OrNull<PreprocessingSummary>
+        enum CodingKeys: String, CodingKey {
+            case k, rows, columns, weights, means, covariances, converged, bic, aic, score, iterations, seed, threads, outputs, seconds, preprocessing
+            case covarianceType = "covariance_type"
+            case lowerBound = "lower_bound"
+            case nIter = "n_iter"
+            case runLowerBounds = "run_lower_bounds"
+        }
+
+        init(_ r: GMMResult, data: Dataset, stages: FeatureStages, command c: GMMCommand, seconds: Seconds) {
+            let m = r.model, d = m.d
+            k = c.k
+            rows = data.rows
+            columns = data.columns
+            covarianceType = c.covariance.rawValue
+            weights = m.weights
+            means = (0..<c.k).map { Array(m.means[($0 * d)..<($0 * d + d)]) }
+            covariances = Covariances(m)
+            lowerBound = FiniteOrNull(r.lowerBound)
+            nIter = r.nIter
+            converged = r.converged
+            bic = FiniteOrNull(r.bic)
+            aic = FiniteOrNull(r.aic)
+            score = FiniteOrNull(r.score)
+            iterations = r.iterations.map { Iteration(iteration: $0.iteration, lowerBound: FiniteOrNull($0.lowerBound), change: FiniteOrNull($0.change), seconds: $0.seconds) }
+            runLowerBounds = finiteOrNull(r.runLowerBounds)
+            seed = Int(truncatingIfNeeded: c.seedOption.seed)
+            threads = c.runOptions.threads
+            outputs = Outputs(model: c.modelOut, labels: c.labelsOut, proba: c.probaOut)
+            self.seconds = seconds
+            preprocessing = PreprocessingSummary.orNull(stages)
         }
     }
 }

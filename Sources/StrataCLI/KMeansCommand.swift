@@ -70,88 +70,151 @@ struct KMeansCommand: ParsableCommand {
                                                        pcaComponents: preprocess.pca, seed: fit.seed, threads: runOptions.threads)
             let readSeconds = Date().timeIntervalSince(t0)
             progress.report("read \(data.rows) rows x \(data.cols) columns from \(input.input)")
-
-            var options = KMeansOptions(k: k)
-            switch `init`.value {
-            case .method(.kMeansPlusPlus): options.initialization = .kMeansPlusPlus
-            case .method(.random): options.initialization = .random
-            case .method(.kMeansParallel): options.initialization = .kMeansParallel(oversampling: initOversampling, rounds: initRounds)
-            case let .file(path): options.initialization = .centers(try `init`.centers(path: path, columns: data.columns))
-            }
-            fit.apply(to: &options)
-            options.threads = runOptions.threads
-            options.group = group
-            options.route = route.route
-            options.algorithm = algorithm
-            options.minibatch.batchSize = batchSize
-            options.minibatch.maxEpochs = fit.maxIter
-            options.minibatch.maxNoImprovement = maxNoImprovement
-            options.minibatch.reassignmentRatio = reassignmentRatio
-            let maxIter = fit.maxIter
-            options.onIteration = { r, it in
-                progress.report("restart \(r + 1): iteration \(it.iteration)/\(maxIter), inertia \(fmt(it.inertia)), shift \(fmt(it.centerShift)), \(it.changed) labels changed")
-            }
+            let options = try kmeansOptions(data: data, group: group, progress: progress)
             let t1 = Date()
             let result = try KMeans.fit(data, options: options)
             let fitSeconds = Date().timeIntervalSince(t1)
-
             let t2 = Date()
-            var model = KMeansModelFile(result: result, data: data, options: options)
-            model.preprocessing = stages.preprocessing
-            model.pca = stages.pca
-            var batch = OutputBatch()
-            if group.isDistributed {
-                // Each rank writes the labels of its own rows as a part; rank 0 joins them in
-                // rank order, then writes the model.
-                if let path = labelsOut, path != "-" {
-                    try CSVOutput.stageDistributedLabels(&batch, to: path, group: group, rows: data.rows, ids: data.id, labels: result.labels,
-                                                         distances: result.distances) { Distributed.barrier(group) }
-                }
-                if group.rank == 0, let path = modelOut { try batch.stage(try model.encoded(), to: path) }
-                try batch.commit()
-                Distributed.barrier(group)
-                if group.rank != 0 { return }
-            } else {
-                if let path = modelOut { try batch.stage(try model.encoded(), to: path) }
-            }
-            if !group.isDistributed, let path = labelsOut, path != "-" {
-                try CSVOutput.stageLabels(&batch, to: path, ids: data.id, labels: result.labels, distances: result.distances)
-            }
-            let labelsData = labelsOut == "-" ? CSVOutput.labels(ids: data.id, labels: result.labels, distances: result.distances) : nil
-            try batch.commit()
-            if labelsOut == "-", let d = labelsData { FileHandle.standardOutput.write(d) }
-            let writeSeconds = Date().timeIntervalSince(t2)
-
+            guard try writeOutputs(result, data: data, stages: stages, options: options, group: group) else { return }
+            let seconds = Result.Seconds(read: readSeconds, fit: fitSeconds, write: Date().timeIntervalSince(t2))
             if runOptions.json {
-                var outputs: [String: Any] = [:]
-                if let m = modelOut { outputs["model"] = m }
-                if let l = labelsOut { outputs["labels"] = l }
-                Report.json([
-                    "k": k, "rows": data.rows, "columns": data.columns,
-                    "inertia": result.inertia, "n_iter": result.nIter, "converged": result.converged,
-                    "centroids": (0..<result.centroids.rows).map { jsonFloats(result.centroids.row($0)) },
-                    "cluster_sizes": result.sizes, "cluster_weights": result.clusterWeights,
-                    "iterations": result.iterations.map { ["iteration": $0.iteration, "inertia": $0.inertia, "center_shift": $0.centerShift,
-                                                           "changed": $0.changed, "relocated": $0.relocated, "fully_assigned": $0.fullyAssigned,
-                                                           "seconds": $0.seconds] },
-                    "runs": result.runs.map { ["run": $0.run, "inertia": $0.inertia, "n_iter": $0.nIter, "converged": $0.converged,
-                                               "init_seconds": $0.initSeconds, "lloyd_seconds": $0.lloydSeconds] },
-                    "best_run": result.bestRun, "init": options.initialization.name, "seed": Int(truncatingIfNeeded: fit.seed),
-                    "threads": runOptions.threads, "route": result.route.rawValue, "algorithm": result.algorithm.rawValue, "tol_absolute": result.absoluteTolerance,
-                    "id_column": data.idColumn ?? NSNull(), "outputs": outputs, "ranks": group.size,
-                    "seconds": ["read": readSeconds, "fit": fitSeconds, "write": writeSeconds],
-                    "preprocessing": stages.isEmpty ? NSNull() : stages.summary as Any,
-                    "centroids_original_units": stages.isEmpty ? NSNull() as Any
-                        : (0..<result.centroids.rows).map { c in stages.originalUnits(result.centroids.row(c).map(Double.init)) ?? [] },
-                ])
+                Report.json(Result(result, data: data, stages: stages, options: options, command: self, ranks: group.size, seconds: seconds))
             } else if labelsOut != "-" {
-                print("K-Means: k=\(k) on \(data.rows) rows x \(data.cols) columns of \(input.input)")
-                print("\(result.converged ? "converged" : "stopped at --max-iter") after \(result.nIter) iterations (best of \(result.runs.count) restart\(result.runs.count == 1 ? "" : "s")); inertia \(fmt(result.inertia, 8))")
-                print(segmentTable(result: result, columns: data.columns))
-                if let m = modelOut { print("model:  \(m)") }
-                if let l = labelsOut { print("labels: \(l)") }
-                print(String(format: "time: read %.2fs, fit %.2fs, write %.2fs", readSeconds, fitSeconds, writeSeconds))
+                printSummary(result, data: data, seconds: seconds)
             }
+        }
+    }
+
+    func kmeansOptions(data: Dataset, group: any ChunkGroup, progress: Progress) throws -> KMeansOptions {
+        var options = KMeansOptions(k: k)
+        switch `init`.value {
+        case .method(.kMeansPlusPlus): options.initialization = .kMeansPlusPlus
+        case .method(.random): options.initialization = .random
+        case .method(.kMeansParallel): options.initialization = .kMeansParallel(oversampling: initOversampling, rounds: initRounds)
+        case let .file(path): options.initialization = .centers(try `init`.centers(path: path, columns: data.columns))
+        }
+        fit.apply(to: &options)
+        options.threads = runOptions.threads
+        options.group = group
+        options.route = route.route
+        options.algorithm = algorithm
+        options.minibatch.batchSize = batchSize
+        options.minibatch.maxEpochs = fit.maxIter
+        options.minibatch.maxNoImprovement = maxNoImprovement
+        options.minibatch.reassignmentRatio = reassignmentRatio
+        let maxIter = fit.maxIter
+        options.onIteration = { r, it in
+            progress.report("restart \(r + 1): iteration \(it.iteration)/\(maxIter), inertia \(fmt(it.inertia)), shift \(fmt(it.centerShift)), \(it.changed) labels changed")
+        }
+        return options
+    }
+
+    /// Writes the model and the labels ('-': stdout). Distributed, each rank writes the labels of
+    /// its own rows as a part and rank 0 joins them in rank order, then writes the model; returns
+    /// false on the other ranks, which are done then.
+    func writeOutputs(_ result: KMeansResult, data: Dataset, stages: FeatureStages, options: KMeansOptions, group: any ChunkGroup) throws -> Bool {
+        var model = KMeansModelFile(result: result, data: data, options: options)
+        model.preprocessing = stages.preprocessing
+        model.pca = stages.pca
+        var batch = OutputBatch()
+        if group.isDistributed {
+            if let path = labelsOut, path != "-" {
+                try CSVOutput.stageDistributedLabels(&batch, to: path, group: group, rows: data.rows, ids: data.id, labels: result.labels,
+                                                     distances: result.distances) { Distributed.barrier(group) }
+            }
+            if group.rank == 0, let path = modelOut { try batch.stage(try model.encoded(), to: path) }
+            try batch.commit()
+            Distributed.barrier(group)
+            if group.rank != 0 { return false }
+        } else {
+            if let path = modelOut { try batch.stage(try model.encoded(), to: path) }
+        }
+        if !group.isDistributed, let path = labelsOut, path != "-" {
+            try CSVOutput.stageLabels(&batch, to: path, ids: data.id, labels: result.labels, distances: result.distances)
+        }
+        let labelsData = labelsOut == "-" ? CSVOutput.labels(ids: data.id, labels: result.labels, distances: result.distances) : nil
+        try batch.commit()
+        if labelsOut == "-", let d = labelsData { FileHandle.standardOutput.write(d) }
+        return true
+    }
+
+    func printSummary(_ result: KMeansResult, data: Dataset, seconds: Result.Seconds) {
+        print("K-Means: k=\(k) on \(data.rows) rows x \(data.cols) columns of \(input.input)")
+        print("\(result.converged ? "converged" : "stopped at --max-iter") after \(result.nIter) iterations (best of \(result.runs.count) restart\(result.runs.count == 1 ? "" : "s")); inertia \(fmt(result.inertia, 8))")
+        print(segmentTable(result: result, columns: data.columns))
+        if let m = modelOut { print("model:  \(m)") }
+        if let l = labelsOut { print("labels: \(l)") }
+        print(String(format: "time: read %.2fs, fit %.2fs, write %.2fs", seconds.read, seconds.fit, seconds.write))
+    }
+
+    /// `strata kmeans --json`.
+    struct Result: Encodable {
+        struct Outputs: Encodable { var model, labels: String? }
+        struct Seconds: Encodable { var read, fit, write: Double }
+        var k: Int
+        var rows: Int
+        var columns: [String]
+        var inertia: FiniteOrNull
+        var nIter: Int
+        var converged: Bool
+        /// k x d, each Float as the Double with its shortest decimal form.
+        var centroids: [[Double]]
+        var clusterSizes: [Int]
+        var clusterWeights: [Double]
+        var iterations: [KMeansIteration]
+        var runs: [KMeansRunSummary]
+        var bestRun: Int
+        var initMethod: String
+        var seed: Int
+        var threads: Int
+        var route: String
+        var algorithm: String
+        var tolAbsolute: Double
+        var idColumn: OrNull<String>
+        var outputs: Outputs
+        var ranks: Int
+        var seconds: Seconds
+        var preprocessing: OrNull<PreprocessingSummary>
+        /// The centroids back in the input's units when there are stages to undo, else null.
+        var centroidsOriginalUnits: OrNull<[[Double]]>
+        enum CodingKeys: String, CodingKey {
+            case k, rows, columns, inertia, converged, centroids, iterations, runs, seed, threads, route, algorithm, outputs, ranks, seconds, preprocessing
+            case nIter = "n_iter"
+            case clusterSizes = "cluster_sizes"
+            case clusterWeights = "cluster_weights"
+            case bestRun = "best_run"
+            case initMethod = "init"
+            case tolAbsolute = "tol_absolute"
+            case idColumn = "id_column"
+            case centroidsOriginalUnits = "centroids_original_units"
+        }
+
+        init(_ r: KMeansResult, data: Dataset, stages: FeatureStages, options: KMeansOptions, command c: KMeansCommand, ranks: Int, seconds: Seconds) {
+            k = c.k
+            rows = data.rows
+            columns = data.columns
+            inertia = FiniteOrNull(r.inertia)
+            nIter = r.nIter
+            converged = r.converged
+            centroids = (0..<r.centroids.rows).map { jsonFloats(r.centroids.row($0)) }
+            clusterSizes = r.sizes
+            clusterWeights = r.clusterWeights
+            iterations = r.iterations
+            runs = r.runs
+            bestRun = r.bestRun
+            initMethod = options.initialization.name
+            seed = Int(truncatingIfNeeded: c.fit.seed)
+            threads = c.runOptions.threads
+            route = r.route.rawValue
+            algorithm = r.algorithm.rawValue
+            tolAbsolute = r.absoluteTolerance
+            idColumn = OrNull(data.idColumn)
+            outputs = Outputs(model: c.modelOut, labels: c.labelsOut)
+            self.ranks = ranks
+            self.seconds = seconds
+            preprocessing = PreprocessingSummary.orNull(stages)
+            centroidsOriginalUnits = OrNull(stages.isEmpty ? nil
+                : (0..<r.centroids.rows).map { i in stages.originalUnits(r.centroids.row(i).map(Double.init)) ?? [] })
         }
     }
 }

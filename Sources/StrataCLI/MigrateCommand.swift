@@ -32,27 +32,31 @@ struct MigrateCommand: ParsableCommand {
             try batch.commit()
             if json {
                 Report.json(MigrateResult(migration: m.record, outputs: .init(migration: OrNull(out), moves: OrNull(movesOut))))
-                return
+            } else {
+                printSummary(m, before: b, after: a)
             }
-            print("Migration from \(before) (\(b.ids.count) customers, k=\(b.k)) to \(after) (\(a.ids.count) customers, k=\(a.k))")
-            print("matched on \(m.method)")
-            for (i, j) in m.mapping.enumerated() {
-                let to = j.map { "\($0) \(a.names[safeIndex: $0] ?? "")" } ?? "(no counterpart)"
-                print("  before \(i) \(b.names[safeIndex: i] ?? "") -> now \(to)")
-            }
-            print("\nmatrix (rows: before segments, then new; columns: now segments, then churned), counts and row shares:")
-            let header = ["", ] + (0..<a.k).map { "now \($0)" } + ["churned"]
-            print(header.joined(separator: "\t"))
-            for (i, row) in m.matrix.enumerated() {
-                let total = Double(row.reduce(0, +))
-                let cells = row.map { n in total == 0 ? "0" : String(format: "%d (%.0f%%)", n, 100 * Double(n) / total) }
-                print(([i < b.k ? "before \(i)" : "new"] + cells).joined(separator: "\t"))
-            }
-            print("\nstayed \(m.stayed), moved \(m.moved), churned \(m.churned), new \(m.new)")
-            let drift = m.shareDrift.enumerated().map { j, d in "now \(j): " + (d.map { String(format: "%+.1f pp", 100 * $0) } ?? "new segment") }
-            print("share drift: " + drift.joined(separator: ", "))
-            if let movesOut { print("per-customer moves: \(movesOut)") }
         }
+    }
+
+    func printSummary(_ m: Migration, before b: SegmentRunFiles, after a: SegmentRunFiles) {
+        print("Migration from \(before) (\(b.ids.count) customers, k=\(b.k)) to \(after) (\(a.ids.count) customers, k=\(a.k))")
+        print("matched on \(m.method)")
+        for (i, j) in m.mapping.enumerated() {
+            let to = j.map { "\($0) \(a.names[safeIndex: $0] ?? "")" } ?? "(no counterpart)"
+            print("  before \(i) \(b.names[safeIndex: i] ?? "") -> now \(to)")
+        }
+        print("\nmatrix (rows: before segments, then new; columns: now segments, then churned), counts and row shares:")
+        let header = ["", ] + (0..<a.k).map { "now \($0)" } + ["churned"]
+        print(header.joined(separator: "\t"))
+        for (i, row) in m.matrix.enumerated() {
+            let total = Double(row.reduce(0, +))
+            let cells = row.map { n in total == 0 ? "0" : String(format: "%d (%.0f%%)", n, 100 * Double(n) / total) }
+            print(([i < b.k ? "before \(i)" : "new"] + cells).joined(separator: "\t"))
+        }
+        print("\nstayed \(m.stayed), moved \(m.moved), churned \(m.churned), new \(m.new)")
+        let drift = m.shareDrift.enumerated().map { j, d in "now \(j): " + (d.map { String(format: "%+.1f pp", 100 * $0) } ?? "new segment") }
+        print("share drift: " + drift.joined(separator: ", "))
+        if let movesOut { print("per-customer moves: \(movesOut)") }
     }
 }
 

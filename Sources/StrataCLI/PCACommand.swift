@@ -54,53 +54,99 @@ struct PCACommand: ParsableCommand {
             try cluster.shard(&read, input: input, plain: true, group: group)
             let data = try TableReader.read(path: input.input, options: read)
             let readSeconds = Date().timeIntervalSince(t0)
-            var o = PCAOptions(components: components.map { .count($0) } ?? .varianceFraction(variance!))
-            o.solver = solver
-            o.whiten = whiten
-            o.seed = seedOption.seed
-            o.threads = runOptions.threads
-            o.group = group
             let t1 = Date()
-            let m = try PCA.fit(data, options: o)
+            let m = try PCA.fit(data, options: pcaOptions(group: group))
             if group.rank != 0 { Distributed.barrier(group); return }
             defer { if group.isDistributed { Distributed.barrier(group) } }
             let fitSeconds = Date().timeIntervalSince(t1)
-            var batch = OutputBatch()
             let file = PCAModelFile(m, columns: data.columns)
+            var batch = OutputBatch()
             if let path = modelOut { try batch.stage(try file.encoded(), to: path) }
-            if let path = transformOut {
-                let z = try m.transform(data, threads: runOptions.threads)
-                var text = "id," + (0..<m.count).map { "pc\($0)" }.joined(separator: ",") + "\n"
-                text.reserveCapacity(data.rows * (12 + 12 * m.count))
-                for i in 0..<data.rows {
-                    text += CSVOutput.field(data.id(i))
-                    for k in 0..<m.count { text += ","; text += "\(z[i, k])" }
-                    text += "\n"
-                }
-                try batch.stage(text, to: path)
-            }
+            if let path = transformOut { try batch.stage(try projections(m, data), to: path) }
             try batch.commit()
-            if runOptions.json {
-                var outputs: [String: String] = [:]
-                if let v = modelOut { outputs["model"] = v }
-                if let v = transformOut { outputs["transform"] = v }
-                Report.json(["components": file.components, "explained_variance": m.explainedVariance,
-                             "explained_variance_ratio": m.explainedVarianceRatio, "singular_values": m.singularValues, "mean": m.mean,
-                             "noise_variance": m.noiseVariance, "n_components": m.count, "columns": data.columns, "rows": data.rows,
-                             "solver": m.solver.rawValue, "whiten": whiten, "outputs": outputs,
-                             "seconds": ["read": readSeconds, "fit": fitSeconds]])
-            } else {
-                print("PCA (\(m.solver.rawValue)) of \(data.rows) rows x \(data.cols) columns of \(input.input): \(m.count) components")
-                var cumulative = 0.0
-                print("component\tvariance\tratio\tcumulative")
-                for k in 0..<m.count {
-                    cumulative += m.explainedVarianceRatio[k]
-                    print("pc\(k)\t\(fmt(m.explainedVariance[k]))\t\(String(format: "%.4f", m.explainedVarianceRatio[k]))\t\(String(format: "%.4f", cumulative))")
-                }
-                if let p = modelOut { print("model: \(p)") }
-                if let p = transformOut { print("projections: \(p)") }
-                print(String(format: "time: read %.2fs, fit %.3fs", readSeconds, fitSeconds))
-            }
+            let result = Result(m, file: file, data: data, outputs: .init(model: modelOut, transform: transformOut),
+                                seconds: .init(read: readSeconds, fit: fitSeconds))
+            if runOptions.json { Report.json(result) } else { printSummary(result) }
+        }
+    }
+
+    func pcaOptions(group: any ChunkGroup) -> PCAOptions {
+        var o = PCAOptions(components: components.map { .count($0) } ?? .varianceFraction(variance!))
+        o.solver = solver
+        o.whiten = whiten
+        o.seed = seedOption.seed
+        o.threads = runOptions.threads
+        o.group = group
+        return o
+    }
+
+    /// id,pc0,...,pc{c-1} per row.
+    func projections(_ m: PCAModel, _ data: Dataset) throws -> String {
+        let z = try m.transform(data, threads: runOptions.threads)
+        var text = "id," + (0..<m.count).map { "pc\($0)" }.joined(separator: ",") + "\n"
+        text.reserveCapacity(data.rows * (12 + 12 * m.count))
+        for i in 0..<data.rows {
+            text += CSVOutput.field(data.id(i))
+            for k in 0..<m.count { text += ","; text += "\(z[i, k])" }
+            text += "\n"
+        }
+        return text
+    }
+
+    func printSummary(_ r: Result) {
+        print("PCA (\(r.solver)) of \(r.rows) rows x \(r.columns.count) columns of \(input.input): \(r.nComponents) components")
+        var cumulative = 0.0
+        print("component\tvariance\tratio\tcumulative")
+        for k in 0..<r.nComponents {
+            cumulative += r.explainedVarianceRatio[k]
+            print("pc\(k)\t\(fmt(r.explainedVariance[k]))\t\(String(format: "%.4f", r.explainedVarianceRatio[k]))\t\(String(format: "%.4f", cumulative))")
+        }
+        if let p = modelOut { print("model: \(p)") }
+        if let p = transformOut { print("projections: \(p)") }
+        print(String(format: "time: read %.2fs, fit %.3fs", r.seconds.read, r.seconds.fit))
+    }
+
+    /// `strata pca --json`.
+    struct Result: Encodable {
+        struct Outputs: Encodable { var model, transform: String? }
+        struct Seconds: Encodable { var read, fit: Double }
+        /// components x d.
+        var components: [[Double]]
+        var explainedVariance: [Double]
+        var explainedVarianceRatio: [Double]
+        var singularValues: [Double]
+        var mean: [Double]
+        var noiseVariance: FiniteOrNull
+        var nComponents: Int
+        var columns: [String]
+        var rows: Int
+        var solver: String
+        var whiten: Bool
+        var outputs: Outputs
+        var seconds: Seconds
+        enum CodingKeys: String, CodingKey {
+            case components, mean, columns, rows, solver, whiten, outputs, seconds
+            case explainedVariance = "explained_variance"
+            case explainedVarianceRatio = "explained_variance_ratio"
+            case singularValues = "singular_values"
+            case noiseVariance = "noise_variance"
+            case nComponents = "n_components"
+        }
+
+        init(_ m: PCAModel, file: PCAModelFile, data: Dataset, outputs: Outputs, seconds: Seconds) {
+            components = file.components
+            explainedVariance = m.explainedVariance
+            explainedVarianceRatio = m.explainedVarianceRatio
+            singularValues = m.singularValues
+            mean = m.mean
+            noiseVariance = FiniteOrNull(m.noiseVariance)
+            nComponents = m.count
+            columns = data.columns
+            rows = data.rows
+            solver = m.solver.rawValue
+            whiten = m.whiten
+            self.outputs = outputs
+            self.seconds = seconds
         }
     }
 }

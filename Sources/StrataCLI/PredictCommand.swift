@@ -47,47 +47,79 @@ struct PredictCommand: ParsableCommand {
             // Replays the model's preprocessing and PCA, if any, exactly as fitted.
             let data = try file.stages.apply(path: input, idColumn: idColumn, modelColumns: file.columns, threads: runOptions.threads,
                                              memoryBudget: memory.bytes)
-            let labels: [Int32], labelsData: Data?, k: Int
-            var summary: [String: Any] = [:]
             var batch = OutputBatch()
-            switch file {
-            case let .kmeans(m):
-                if probaOut != nil { throw StrataError.invalidArgument("--proba-out needs a Gaussian-mixture model; \(model) is K-Means") }
-                let r = try m.predict(data, threads: runOptions.threads)
-                labels = r.labels
-                k = m.k
-                summary["inertia"] = r.inertia
-                if let path = labelsOut, path != "-" {
-                    try CSVOutput.stageLabels(&batch, to: path, ids: data.id, labels: r.labels, distances: r.distances)
-                    labelsData = nil
-                } else {
-                    labelsData = labelsOut.map { _ in CSVOutput.labels(ids: data.id, labels: r.labels, distances: r.distances) }
-                }
-            case let .gmm(m):
-                let r = try m.mixture.predict(data, threads: runOptions.threads)
-                labels = r.labels
-                k = m.k
-                summary["mean_log_likelihood"] = r.meanLogLikelihood
-                labelsData = labelsOut.map { _ in CSVOutput.mixtureLabels(ids: data.id, labels: r.labels, probabilities: r.probabilities, k: m.k) }
-                if let path = probaOut {
-                    try batch.stage(CSVOutput.probabilities(ids: data.id, probabilities: r.probabilities, rows: data.rows, k: m.k), to: path)
-                }
-            }
-            let sizes = ClusterLabels.counts(labels, k: k)
+            let (scores, labels, labelsData) = try predict(file, data, staging: &batch)
             if let path = labelsOut, path != "-", let d = labelsData { try batch.stage(d, to: path) }
             try batch.commit()
             if labelsOut == "-", let d = labelsData { FileHandle.standardOutput.write(d); return }
-            if runOptions.json {
-                var outputs: [String: String] = [:]
-                if let v = labelsOut { outputs["labels"] = v }
-                if let v = probaOut { outputs["proba"] = v }
-                Report.json(summary.merging(["rows": data.rows, "k": k, "columns": file.columns, "cluster_sizes": sizes, "outputs": outputs]) { a, _ in a })
+            let result = Result(scores: scores, data: data, columns: file.columns, labels: labels,
+                                outputs: .init(labels: labelsOut, proba: probaOut))
+            if runOptions.json { Report.json(result) } else { printSummary(result) }
+        }
+    }
+
+    /// Labels every row with the model; stages the K-Means labels file and the probabilities,
+    /// and returns the labels file for the caller to write (or print) when it is not staged.
+    func predict(_ file: AnyModelFile, _ data: Dataset, staging batch: inout OutputBatch) throws
+        -> (scores: Result.Scores, labels: (values: [Int32], k: Int), labelsData: Data?) {
+        switch file {
+        case let .kmeans(m):
+            if probaOut != nil { throw StrataError.invalidArgument("--proba-out needs a Gaussian-mixture model; \(model) is K-Means") }
+            let r = try m.predict(data, threads: runOptions.threads)
+            var labelsData: Data? = nil
+            if let path = labelsOut, path != "-" {
+                try CSVOutput.stageLabels(&batch, to: path, ids: data.id, labels: r.labels, distances: r.distances)
             } else {
-                print("predicted \(data.rows) rows of \(input) with \(model) (k=\(k))")
-                for c in 0..<k { print("segment \(c): \(sizes[c])") }
-                if let l = labelsOut { print("labels: \(l)") } else { print("(write the labels with --labels-out FILE)") }
-                if let p = probaOut { print("probabilities: \(p)") }
+                labelsData = labelsOut.map { _ in CSVOutput.labels(ids: data.id, labels: r.labels, distances: r.distances) }
             }
+            return (.init(inertia: r.inertia), (r.labels, m.k), labelsData)
+        case let .gmm(m):
+            let r = try m.mixture.predict(data, threads: runOptions.threads)
+            let labelsData = labelsOut.map { _ in CSVOutput.mixtureLabels(ids: data.id, labels: r.labels, probabilities: r.probabilities, k: m.k) }
+            if let path = probaOut {
+                try batch.stage(CSVOutput.probabilities(ids: data.id, probabilities: r.probabilities, rows: data.rows, k: m.k), to: path)
+            }
+            return (.init(meanLogLikelihood: r.meanLogLikelihood), (r.labels, m.k), labelsData)
+        }
+    }
+
+    func printSummary(_ r: Result) {
+        print("predicted \(r.rows) rows of \(input) with \(model) (k=\(r.k))")
+        for c in 0..<r.k { print("segment \(c): \(r.clusterSizes[c])") }
+        if let l = labelsOut { print("labels: \(l)") } else { print("(write the labels with --labels-out FILE)") }
+        if let p = probaOut { print("probabilities: \(p)") }
+    }
+
+    /// `strata predict --json`.
+    struct Result: Encodable {
+        /// The model's own fit measure on the new rows: inertia (K-Means) or mean log-likelihood
+        /// per row (Gaussian mixture); the other is nil, its key left out.
+        struct Scores {
+            var inertia: Double? = nil
+            var meanLogLikelihood: Double? = nil
+        }
+        struct Outputs: Encodable { var labels, proba: String? }
+        var inertia: FiniteOrNull?
+        var meanLogLikelihood: FiniteOrNull?
+        var rows: Int
+        var k: Int
+        var columns: [String]
+        var clusterSizes: [Int]
+        var outputs: Outputs
+        enum CodingKeys: String, CodingKey {
+            case inertia, rows, k, columns, outputs
+            case meanLogLikelihood = "mean_log_likelihood"
+            case clusterSizes = "cluster_sizes"
+        }
+
+        init(scores: Scores, data: Dataset, columns: [String], labels: (values: [Int32], k: Int), outputs: Outputs) {
+            inertia = scores.inertia.map { FiniteOrNull($0) }
+            meanLogLikelihood = scores.meanLogLikelihood.map { FiniteOrNull($0) }
+            rows = data.rows
+            k = labels.k
+            self.columns = columns
+            clusterSizes = ClusterLabels.counts(labels.values, k: labels.k)
+            self.outputs = outputs
         }
     }
 }

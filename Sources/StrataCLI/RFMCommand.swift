@@ -107,26 +107,63 @@ struct RFMCommand: ParsableCommand {
             var batch = OutputBatch()
             if let path = out { try batch.stage(RFM.csv(customers), to: path) }
             try batch.commit()
-            var segments: [String: Int] = [:]
-            for c in customers { segments[c.segment, default: 0] += 1 }
-            if runOptions.json {
-                Report.json([
-                    "customers": customers.count, "transactions": report.transactions, "bad_rows": report.badRows,
-                    "first_bad_rows": report.firstBadRows.map { ["line": $0.line, "column": $0.column ?? NSNull(), "message": $0.message] as [String: Any] },
-                    "excluded_after_calibration": report.afterCalibration, "excluded_after_as_of": report.afterAsOf,
-                    "as_of": CivilDate.string(report.asOf), "unit": unit.rawValue, "segments": segments,
-                    "outputs": out.map { ["customers": $0] } ?? [:], "seconds": seconds,
-                ])
-            } else {
-                print("RFM of \(customers.count) customers from \(report.transactions) transactions in \(input.transactions) (as of \(CivilDate.string(report.asOf)), \(unit))")
-                if report.badRows > 0 {
-                    print("skipped \(report.badRows) bad rows; first: " + report.firstBadRows.prefix(3).map { "line \($0.line): \($0.message)" }.joined(separator: "; "))
-                }
-                for (name, count) in segments.sorted(by: { $0.value > $1.value }) {
-                    print(name.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%8d  %5.1f%%", count, 100 * Double(count) / Double(customers.count)))
-                }
-                if let p = out { print("customers: \(p)") }
-            }
+            let result = Result(customers: customers, report: report, unit: unit, out: out, seconds: seconds)
+            if runOptions.json { Report.json(result) } else { printSummary(result, report: report) }
+        }
+    }
+
+    func printSummary(_ r: Result, report: RFMReport) {
+        print("RFM of \(r.customers) customers from \(r.transactions) transactions in \(input.transactions) (as of \(r.asOf), \(unit))")
+        if r.badRows > 0 {
+            print("skipped \(r.badRows) bad rows; first: " + report.firstBadRows.prefix(3).map { "line \($0.line): \($0.message)" }.joined(separator: "; "))
+        }
+        for (name, count) in r.segments.sorted(by: { $0.value > $1.value }) {
+            print(name.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%8d  %5.1f%%", count, 100 * Double(count) / Double(r.customers)))
+        }
+        if let p = out { print("customers: \(p)") }
+    }
+
+    /// `strata rfm --json`.
+    struct Result: Encodable {
+        struct BadRowRecord: Encodable {
+            var line: Int
+            var column: OrNull<String>
+            var message: String
+        }
+        struct Outputs: Encodable { var customers: String? }
+        var customers: Int
+        var transactions: Int
+        var badRows: Int
+        var firstBadRows: [BadRowRecord]
+        var excludedAfterCalibration: Int
+        var excludedAfterAsOf: Int
+        var asOf: String
+        var unit: String
+        /// Customers per named RFM segment.
+        var segments: [String: Int]
+        var outputs: Outputs
+        var seconds: Double
+        enum CodingKeys: String, CodingKey {
+            case customers, transactions, unit, segments, outputs, seconds
+            case badRows = "bad_rows"
+            case firstBadRows = "first_bad_rows"
+            case excludedAfterCalibration = "excluded_after_calibration"
+            case excludedAfterAsOf = "excluded_after_as_of"
+            case asOf = "as_of"
+        }
+
+        init(customers list: [CustomerSummary], report: RFMReport, unit: RFMOptions.Unit, out: String?, seconds: Double) {
+            customers = list.count
+            transactions = report.transactions
+            badRows = report.badRows
+            firstBadRows = report.firstBadRows.map { BadRowRecord(line: $0.line, column: OrNull($0.column), message: $0.message) }
+            excludedAfterCalibration = report.afterCalibration
+            excludedAfterAsOf = report.afterAsOf
+            asOf = CivilDate.string(report.asOf)
+            self.unit = unit.rawValue
+            segments = list.reduce(into: [:]) { $0[$1.segment, default: 0] += 1 }
+            outputs = Outputs(customers: out)
+            self.seconds = seconds
         }
     }
 }

@@ -17,23 +17,9 @@ enum Report {
         FileHandle.standardError.write(Data((s + "\n").utf8))
     }
 
-    /// Prints one JSON object on stdout (keys sorted, one line). Non-finite numbers (the first
-    /// EM iteration's change is +inf) become null, as JSON has no infinities.
-    static func json(_ object: [String: Any]) {
-        var object = object
-        // Peak resident memory of this run, for scheduling and budget checks: VmHWM of this
-        // process image (getrusage's maxrss would include the parent's pages before exec).
-        if object["peak_memory_bytes"] == nil, let peak = peakResidentBytes() { object["peak_memory_bytes"] = peak }
-        do {
-            let data = try JSONSerialization.data(withJSONObject: sanitize(object), options: [.sortedKeys])
-            FileHandle.standardOutput.write(data)
-            FileHandle.standardOutput.write(Data("\n".utf8))
-        } catch {
-            fail("internal error: result could not be encoded as JSON (\(error)); please report it", code: 70, json: false)
-        }
-    }
-
-    /// Prints an `Encodable` result as one JSON line on stdout, with `peak_memory_bytes` added.
+    /// Prints an `Encodable` result as one JSON line on stdout (keys sorted), with
+    /// `peak_memory_bytes` added: the peak resident memory of this run, for scheduling and budget
+    /// checks. Every command's `--json` result goes through here.
     static func json<T: Encodable>(_ value: T) {
         do {
             let data = try JSONOutput.line(WithPeakMemory(value: value, peak: peakResidentBytes()))
@@ -56,6 +42,17 @@ enum Report {
         }
     }
 
+    /// `{"error": {"message": ..., "exit_code": ...}}`, the `--json` result of a failed run.
+    struct ErrorResult: Encodable {
+        struct Detail: Encodable {
+            var message: String
+            var exitCode: Int
+            enum CodingKeys: String, CodingKey { case message, exitCode = "exit_code" }
+        }
+        var error: Detail
+    }
+
+    /// VmHWM of this process image (getrusage's maxrss would include the parent's pages before exec).
     static func peakResidentBytes() -> Int? {
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
@@ -64,17 +61,6 @@ enum Report {
         }
         var usage = rusage()
         return getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 ? Int(usage.ru_maxrss) * 1024 : nil
-    }
-
-    /// JSON has no infinities or NaN: they become null.
-    static func sanitize(_ v: Any) -> Any {
-        switch v {
-        case let d as Double: return d.isFinite ? d : NSNull()
-        case let f as Float: return f.isFinite ? Double(f) : NSNull()
-        case let a as [Any]: return a.map(sanitize)
-        case let o as [String: Any]: return o.mapValues(sanitize)
-        default: return v
-        }
     }
 
     /// Runs a command body, turning Strata errors into a one-line message and an exit code.
@@ -91,7 +77,7 @@ enum Report {
 
     static func fail(_ message: String, code: Int32, json: Bool) -> Never {
         stderr("strata: error: \(message)")
-        if json { self.json(["error": ["message": message, "exit_code": Int(code)]]) }
+        if json { self.json(ErrorResult(error: .init(message: message, exitCode: Int(code)))) }
         exit(code)
     }
 }

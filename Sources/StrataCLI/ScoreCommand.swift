@@ -68,73 +68,120 @@ struct ScoreCommand: ParsableCommand {
                                                   pcaComponents: preprocess.pca, seed: seedOption.seed, threads: runOptions.threads)
             let file = try LabelsFile.read(path: labels, column: labelsColumn)
             try file.check(against: data, path: labels)
-            let cl = ClusterLabels(strings: file.labels)
-            var out: [String: Any] = ["rows": data.rows, "k": cl.k, "columns": data.columns, "labels": cl.values]
-            var lines: [String] = []
-            let threads = runOptions.threads
-            var seconds: [String: Double] = [:]
-            func timed<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
-                let t = Date()
-                defer { seconds[name] = Date().timeIntervalSince(t) }
-                return try body()
-            }
-
-            if !wanted.isDisjoint(with: ["davies_bouldin", "calinski_harabasz", "inertia"]) {
-                let m = try timed("dispersion") { try DispersionMetrics.compute(data, labels: cl, threads: threads, group: group) }
-                if wanted.contains("inertia") { out["inertia"] = m.inertia; lines.append("inertia            \(fmt(m.inertia, 8))") }
-                if wanted.contains("calinski_harabasz") {
-                    out["calinski_harabasz"] = m.calinskiHarabasz ?? NSNull()
-                    lines.append("calinski_harabasz  \(m.calinskiHarabasz.map { fmt($0, 8) } ?? "undefined (needs 2 <= k < n)")")
-                }
-                if wanted.contains("davies_bouldin") {
-                    out["davies_bouldin"] = m.daviesBouldin ?? NSNull()
-                    lines.append("davies_bouldin     \(m.daviesBouldin.map { fmt($0, 8) } ?? "undefined (needs 2 <= k < n)")")
-                }
-            }
-            if wanted.contains("silhouette") {
-                let sampleSize: Int? = sample.map { $0 == 0 ? nil : $0 } ?? (data.rows > Silhouette.exactLimit ? Silhouette.defaultSample : nil)
-                let s = try timed("silhouette") { try Silhouette.compute(data, labels: cl, sample: sampleSize, seed: seedOption.seed, threads: threads) }
-                let sampled = s.rows.count < data.rows
-                out["silhouette"] = s.mean
-                out["silhouette_method"] = sampled ? "sampled" : "exact"
-                out["per_cluster_silhouette"] = s.perCluster.map { $0 ?? NSNull() as Any }
-                if sampled { out["silhouette_stderr"] = s.standardError; out["silhouette_sample"] = s.rows.count }
-                lines.append("silhouette         \(fmt(s.mean, 8))" + (sampled ? " ± \(fmt(s.standardError, 2)) (sample of \(s.rows.count) rows, seedOption.seed \(seedOption.seed))" : " (exact)"))
-                if let path = perSampleOut {
-                    var text = "id,segment,silhouette\n"
-                    for (r, v) in zip(s.rows, s.values) { text += "\(CSVOutput.field(data.id(r))),\(cl.values[Int(cl.indices[r])]),\(v)\n" }
-                    var batch = OutputBatch()
-                    try batch.stage(text, to: path)
-                    try batch.commit()
-                    out["outputs"] = ["per_sample": path]
-                }
-            }
-            if wanted.contains("simplified_silhouette") {
-                let v = try timed("simplified_silhouette") { try Silhouette.simplified(data, labels: cl, threads: threads) }
-                out["simplified_silhouette"] = v
-                lines.append("simplified_silhouette \(fmt(v, 8)) (Spark's squared-distance definition)")
-            }
-            if let ref = referenceLabels {
-                let other = try LabelsFile.read(path: ref, column: labelsColumn)
-                try other.check(against: data, path: ref)
-                let a = ClusterLabels(strings: file.labels).indices.map(Int.init)
-                let b = ClusterLabels(strings: other.labels).indices.map(Int.init)
-                let ari = try PartitionAgreement.adjustedRandIndex(a, b)
-                let ami = try PartitionAgreement.adjustedMutualInformation(a, b)
-                out["adjusted_rand"] = ari
-                out["adjusted_mutual_info"] = ami
-                lines.append("adjusted_rand      \(fmt(ari, 8)) vs \(ref)")
-                lines.append("adjusted_mutual_info \(fmt(ami, 8)) vs \(ref)")
-            }
-            out["seconds"] = seconds
-            out["ranks"] = group.size
+            let result = try measure(data, labels: file, wanted: wanted, group: group)
             if group.rank != 0 { return }
-            if runOptions.json {
-                Report.json(out)
-            } else {
-                print("scores of \(labels) on \(input.input): \(data.rows) rows, \(cl.k) clusters")
-                lines.forEach { print($0) }
+            if runOptions.json { Report.json(result) } else { printSummary(result) }
+        }
+    }
+
+    /// Computes the wanted metrics (and writes --per-sample-out).
+    func measure(_ data: Dataset, labels file: LabelsFile, wanted: Set<String>, group: any ChunkGroup) throws -> Result {
+        let cl = ClusterLabels(strings: file.labels)
+        var r = Result(rows: data.rows, k: cl.k, columns: data.columns, labels: cl.values, ranks: group.size)
+        let threads = runOptions.threads
+        func timed<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
+            let t = Date()
+            defer { r.seconds[name] = Date().timeIntervalSince(t) }
+            return try body()
+        }
+        if !wanted.isDisjoint(with: ["davies_bouldin", "calinski_harabasz", "inertia"]) {
+            let m = try timed("dispersion") { try DispersionMetrics.compute(data, labels: cl, threads: threads, group: group) }
+            if wanted.contains("inertia") { r.inertia = FiniteOrNull(m.inertia) }
+            if wanted.contains("calinski_harabasz") { r.calinskiHarabasz = FiniteOrNull(m.calinskiHarabasz) }
+            if wanted.contains("davies_bouldin") { r.daviesBouldin = FiniteOrNull(m.daviesBouldin) }
+        }
+        if wanted.contains("silhouette") {
+            let sampleSize: Int? = sample.map { $0 == 0 ? nil : $0 } ?? (data.rows > Silhouette.exactLimit ? Silhouette.defaultSample : nil)
+            let s = try timed("silhouette") { try Silhouette.compute(data, labels: cl, sample: sampleSize, seed: seedOption.seed, threads: threads) }
+            let sampled = s.rows.count < data.rows
+            r.silhouette = FiniteOrNull(s.mean)
+            r.silhouetteMethod = sampled ? "sampled" : "exact"
+            r.perClusterSilhouette = s.perCluster.map { FiniteOrNull($0) }
+            if sampled { r.silhouetteStderr = FiniteOrNull(s.standardError); r.silhouetteSample = s.rows.count }
+            if let path = perSampleOut {
+                var text = "id,segment,silhouette\n"
+                for (i, v) in zip(s.rows, s.values) { text += "\(CSVOutput.field(data.id(i))),\(cl.values[Int(cl.indices[i])]),\(v)\n" }
+                var batch = OutputBatch()
+                try batch.stage(text, to: path)
+                try batch.commit()
+                r.outputs = .init(perSample: path)
             }
+        }
+        if wanted.contains("simplified_silhouette") {
+            let v = try timed("simplified_silhouette") { try Silhouette.simplified(data, labels: cl, threads: threads) }
+            r.simplifiedSilhouette = FiniteOrNull(v)
+        }
+        if let ref = referenceLabels {
+            let other = try LabelsFile.read(path: ref, column: labelsColumn)
+            try other.check(against: data, path: ref)
+            let a = ClusterLabels(strings: file.labels).indices.map(Int.init)
+            let b = ClusterLabels(strings: other.labels).indices.map(Int.init)
+            r.adjustedRand = FiniteOrNull(try PartitionAgreement.adjustedRandIndex(a, b))
+            r.adjustedMutualInfo = FiniteOrNull(try PartitionAgreement.adjustedMutualInformation(a, b))
+        }
+        return r
+    }
+
+    func printSummary(_ r: Result) {
+        let undefined = "undefined (needs 2 <= k < n)"
+        func v(_ x: FiniteOrNull?) -> Double { x?.value ?? .nan }
+        print("scores of \(labels) on \(input.input): \(r.rows) rows, \(r.k) clusters")
+        if r.inertia != nil { print("inertia            \(fmt(v(r.inertia), 8))") }
+        if let c = r.calinskiHarabasz { print("calinski_harabasz  \(c.value.map { fmt($0, 8) } ?? undefined)") }
+        if let d = r.daviesBouldin { print("davies_bouldin     \(d.value.map { fmt($0, 8) } ?? undefined)") }
+        if r.silhouette != nil {
+            let sampled = r.silhouetteSample.map { " ± \(fmt(v(r.silhouetteStderr), 2)) (sample of \($0) rows, seedOption.seed \(seedOption.seed))" }
+            print("silhouette         \(fmt(v(r.silhouette), 8))" + (sampled ?? " (exact)"))
+        }
+        if r.simplifiedSilhouette != nil { print("simplified_silhouette \(fmt(v(r.simplifiedSilhouette), 8)) (Spark's squared-distance definition)") }
+        if let ref = referenceLabels {
+            print("adjusted_rand      \(fmt(v(r.adjustedRand), 8)) vs \(ref)")
+            print("adjusted_mutual_info \(fmt(v(r.adjustedMutualInfo), 8)) vs \(ref)")
+        }
+    }
+
+    /// `strata score --json`: a metric's key is present only when it was asked for; null when it
+    /// is undefined (e.g. Calinski-Harabasz for k = 1).
+    struct Result: Encodable {
+        struct Outputs: Encodable {
+            var perSample: String
+            enum CodingKeys: String, CodingKey { case perSample = "per_sample" }
+        }
+        var rows: Int
+        var k: Int
+        var columns: [String]
+        /// The distinct labels, in dense-index order.
+        var labels: [String]
+        var ranks: Int
+        var inertia: FiniteOrNull?
+        var calinskiHarabasz: FiniteOrNull?
+        var daviesBouldin: FiniteOrNull?
+        var silhouette: FiniteOrNull?
+        var silhouetteMethod: String?
+        var perClusterSilhouette: [FiniteOrNull]?
+        var silhouetteStderr: FiniteOrNull?
+        var silhouetteSample: Int?
+        var simplifiedSilhouette: FiniteOrNull?
+        var adjustedRand: FiniteOrNull?
+        var adjustedMutualInfo: FiniteOrNull?
+        var outputs: Outputs?
+        /// Seconds per computation (dispersion, silhouette, simplified_silhouette).
+        var seconds: [String: Double] = [:]
+        enum CodingKeys: String, CodingKey {
+            case rows, k, columns, labels, ranks, inertia, silhouette, outputs, seconds
+            case calinskiHarabasz = "calinski_harabasz"
+            case daviesBouldin = "davies_bouldin"
+            case silhouetteMethod = "silhouette_method"
+            case perClusterSilhouette = "per_cluster_silhouette"
+            case silhouetteStderr = "silhouette_stderr"
+            case silhouetteSample = "silhouette_sample"
+            case simplifiedSilhouette = "simplified_silhouette"
+            case adjustedRand = "adjusted_rand"
+            case adjustedMutualInfo = "adjusted_mutual_info"
+        }
+
+        init(rows: Int, k: Int, columns: [String], labels: [String], ranks: Int) {
+            self.rows = rows; self.k = k; self.columns = columns; self.labels = labels; self.ranks = ranks
         }
     }
 }

@@ -80,18 +80,7 @@ struct SweepCommand: ParsableCommand {
             // The same preprocessing and PCA stages as kmeans/gmm (all off by default).
             let (data, _) = try FeatureStages.fit(path: input.input, read: input.readOptions, preprocess: preprocess.options,
                                                   pcaComponents: preprocess.pca, seed: fit.seed, threads: runOptions.threads)
-            var o = SweepOptions(ks: Self.parseKs(k)!)
-            fit.apply(to: &o.kmeans)
-            o.algorithm = algorithm
-            o.gmm.covarianceType = covariance
-            o.gmm.regCovar = regCovar
-            o.gmm.maxIterations = fit.maxIter == 300 ? 100 : fit.maxIter
-            o.gmm.nInit = fit.nInit ?? 1
-            o.kmeans.threads = runOptions.threads
-            o.metrics = Set(commaList(metrics))
-            o.silhouetteSample = sample.map { $0 == 0 ? data.rows : $0 }
-            o.holdout = holdout
-            o.bootstrap = bootstrap
+            var o = sweepOptions(rows: data.rows)
             o.onK = { p in progress.report("k=\(p.k): inertia \(fmt(p.inertia)), fit \(String(format: "%.2f", p.fitSeconds))s") }
             let t0 = Date()
             let r = try Sweep.run(data, options: o)
@@ -102,45 +91,138 @@ struct SweepCommand: ParsableCommand {
                 try batch.commit()
             }
             if runOptions.json {
-                func opt(_ v: Double?) -> Any { v ?? NSNull() }
-                Report.json([
-                    "rows": data.rows, "training_rows": r.trainingRows, "held_out_rows": r.heldOutRows, "columns": data.columns,
-                    "algorithm": algorithm.rawValue, "silhouette_method": r.silhouetteMethod,
-                    "elbow_k": r.elbowK ?? NSNull(), "recommended_k": r.recommendedK, "reason": r.reason, "seconds": seconds,
-                    "results": r.points.map { p -> [String: Any] in
-                        ["k": p.k, "inertia": p.inertia, "silhouette": opt(p.silhouette), "silhouette_stderr": opt(p.silhouetteStandardError),
-                         "davies_bouldin": opt(p.daviesBouldin), "calinski_harabasz": opt(p.calinskiHarabasz),
-                         "n_iter": p.nIter, "converged": p.converged, "cluster_sizes": p.sizes,
-                         "fit_seconds": p.fitSeconds, "metric_seconds": p.metricSeconds,
-                         "train_inertia_per_sample": opt(p.trainInertiaPerSample), "test_inertia_per_sample": opt(p.testInertiaPerSample),
-                         "stability_ari": opt(p.stability), "bic": opt(p.bic), "aic": opt(p.aic),
-                         "train_log_likelihood": opt(p.trainLogLikelihood), "test_log_likelihood": opt(p.testLogLikelihood)]
-                    },
-                    "outputs": plotOut.map { ["plot": $0] } ?? [:],
-                ])
-                return
+                Report.json(Result(r, data: data, algorithm: algorithm, plot: plotOut, seconds: seconds))
+            } else {
+                printSummary(r, seconds: seconds)
             }
-            print("sweep over k on \(input.input): \(r.trainingRows) training rows" + (r.heldOutRows > 0 ? ", \(r.heldOutRows) held out" : "") + "; silhouette \(r.silhouetteMethod)")
-            var header = ["k", "inertia", "silhouette", "davies_bouldin", "calinski_harabasz"]
-            if r.heldOutRows > 0 { header += ["train/row", "held-out/row"] }
-            if bootstrap > 0 { header += ["stability"] }
-            if algorithm == .gmm { header += ["bic", "aic"] + (r.heldOutRows > 0 ? ["train loglik/row", "held-out loglik/row"] : []) }
-            print(header.joined(separator: "\t"))
-            for p in r.points {
-                var row = [String(p.k), fmt(p.inertia, 6), p.silhouette.map { fmt($0) } ?? "-", p.daviesBouldin.map { fmt($0) } ?? "-",
-                           p.calinskiHarabasz.map { fmt($0, 6) } ?? "-"]
-                if r.heldOutRows > 0 { row += [fmt(p.trainInertiaPerSample ?? 0), fmt(p.testInertiaPerSample ?? 0)] }
-                if bootstrap > 0 { row += [p.stability.map { fmt($0) } ?? "-"] }
-                if algorithm == .gmm {
-                    row += [p.bic.map { fmt($0, 8) } ?? "-", p.aic.map { fmt($0, 8) } ?? "-"]
-                    if r.heldOutRows > 0 { row += [p.trainLogLikelihood.map { fmt($0) } ?? "-", p.testLogLikelihood.map { fmt($0) } ?? "-"] }
-                }
-                print(row.joined(separator: "\t"))
+        }
+    }
+
+    func sweepOptions(rows: Int) -> SweepOptions {
+        var o = SweepOptions(ks: Self.parseKs(k)!)
+        fit.apply(to: &o.kmeans)
+        o.algorithm = algorithm
+        o.gmm.covarianceType = covariance
+        o.gmm.regCovar = regCovar
+        o.gmm.maxIterations = fit.maxIter == 300 ? 100 : fit.maxIter
+        o.gmm.nInit = fit.nInit ?? 1
+        o.kmeans.threads = runOptions.threads
+        o.metrics = Set(commaList(metrics))
+        o.silhouetteSample = sample.map { $0 == 0 ? rows : $0 }
+        o.holdout = holdout
+        o.bootstrap = bootstrap
+        return o
+    }
+
+    func printSummary(_ r: SweepResult, seconds: Double) {
+        print("sweep over k on \(input.input): \(r.trainingRows) training rows" + (r.heldOutRows > 0 ? ", \(r.heldOutRows) held out" : "") + "; silhouette \(r.silhouetteMethod)")
+        var header = ["k", "inertia", "silhouette", "davies_bouldin", "calinski_harabasz"]
+        if r.heldOutRows > 0 { header += ["train/row", "held-out/row"] }
+        if bootstrap > 0 { header += ["stability"] }
+        if algorithm == .gmm { header += ["bic", "aic"] + (r.heldOutRows > 0 ? ["train loglik/row", "held-out loglik/row"] : []) }
+        print(header.joined(separator: "\t"))
+        for p in r.points {
+            var row = [String(p.k), fmt(p.inertia, 6), p.silhouette.map { fmt($0) } ?? "-", p.daviesBouldin.map { fmt($0) } ?? "-",
+                       p.calinskiHarabasz.map { fmt($0, 6) } ?? "-"]
+            if r.heldOutRows > 0 { row += [fmt(p.trainInertiaPerSample ?? 0), fmt(p.testInertiaPerSample ?? 0)] }
+            if bootstrap > 0 { row += [p.stability.map { fmt($0) } ?? "-"] }
+            if algorithm == .gmm {
+                row += [p.bic.map { fmt($0, 8) } ?? "-", p.aic.map { fmt($0, 8) } ?? "-"]
+                if r.heldOutRows > 0 { row += [p.trainLogLikelihood.map { fmt($0) } ?? "-", p.testLogLikelihood.map { fmt($0) } ?? "-"] }
             }
-            print("elbow (Kneedle): " + (r.elbowK.map { "k=\($0)" } ?? "none"))
-            print("recommended k = \(r.recommendedK): \(r.reason)")
-            if let path = plotOut { print("chart: \(path)") }
-            print(String(format: "time: %.2fs", seconds))
+            print(row.joined(separator: "\t"))
+        }
+        print("elbow (Kneedle): " + (r.elbowK.map { "k=\($0)" } ?? "none"))
+        print("recommended k = \(r.recommendedK): \(r.reason)")
+        if let path = plotOut { print("chart: \(path)") }
+        print(String(format: "time: %.2fs", seconds))
+    }
+
+    /// `strata sweep --json`.
+    struct Result: Encodable {
+        /// One k; a metric that was not computed (or is not finite) is null.
+        struct Point: Encodable {
+            var k: Int
+            var inertia: FiniteOrNull
+            var silhouette, silhouetteStderr, daviesBouldin, calinskiHarabasz: FiniteOrNull
+            var nIter: Int
+            var converged: Bool
+            var clusterSizes: [Int]
+            var fitSeconds, metricSeconds: Double
+            var trainInertiaPerSample, testInertiaPerSample, stabilityARI, bic, aic: FiniteOrNull
+            var trainLogLikelihood, testLogLikelihood: FiniteOrNull
+            enum CodingKeys: String, CodingKey {
+                case k, inertia, silhouette, converged, bic, aic
+                case silhouetteStderr = "silhouette_stderr"
+                case daviesBouldin = "davies_bouldin"
+                case calinskiHarabasz = "calinski_harabasz"
+                case nIter = "n_iter"
+                case clusterSizes = "cluster_sizes"
+                case fitSeconds = "fit_seconds"
+                case metricSeconds = "metric_seconds"
+                case trainInertiaPerSample = "train_inertia_per_sample"
+                case testInertiaPerSample = "test_inertia_per_sample"
+                case stabilityARI = "stability_ari"
+                case trainLogLikelihood = "train_log_likelihood"
+                case testLogLikelihood = "test_log_likelihood"
+            }
+
+            init(_ p: SweepPoint) {
+                k = p.k
+                inertia = FiniteOrNull(p.inertia)
+                silhouette = FiniteOrNull(p.silhouette)
+                silhouetteStderr = FiniteOrNull(p.silhouetteStandardError)
+                daviesBouldin = FiniteOrNull(p.daviesBouldin)
+                calinskiHarabasz = FiniteOrNull(p.calinskiHarabasz)
+                nIter = p.nIter
+                converged = p.converged
+                clusterSizes = p.sizes
+                fitSeconds = p.fitSeconds
+                metricSeconds = p.metricSeconds
+                trainInertiaPerSample = FiniteOrNull(p.trainInertiaPerSample)
+                testInertiaPerSample = FiniteOrNull(p.testInertiaPerSample)
+                stabilityARI = FiniteOrNull(p.stability)
+                bic = FiniteOrNull(p.bic)
+                aic = FiniteOrNull(p.aic)
+                trainLogLikelihood = FiniteOrNull(p.trainLogLikelihood)
+                testLogLikelihood = FiniteOrNull(p.testLogLikelihood)
+            }
+        }
+        struct Outputs: Encodable { var plot: String? }
+        var rows: Int
+        var trainingRows: Int
+        var heldOutRows: Int
+        var columns: [String]
+        var algorithm: String
+        var silhouetteMethod: String
+        var elbowK: OrNull<Int>
+        var recommendedK: Int
+        var reason: String
+        var seconds: Double
+        var results: [Point]
+        var outputs: Outputs
+        enum CodingKeys: String, CodingKey {
+            case rows, columns, algorithm, reason, seconds, results, outputs
+            case trainingRows = "training_rows"
+            case heldOutRows = "held_out_rows"
+            case silhouetteMethod = "silhouette_method"
+            case elbowK = "elbow_k"
+            case recommendedK = "recommended_k"
+        }
+
+        init(_ r: SweepResult, data: Dataset, algorithm: ClusteringAlgorithm, plot: String?, seconds: Double) {
+            rows = data.rows
+            trainingRows = r.trainingRows
+            heldOutRows = r.heldOutRows
+            columns = data.columns
+            self.algorithm = algorithm.rawValue
+            silhouetteMethod = r.silhouetteMethod
+            elbowK = OrNull(r.elbowK)
+            recommendedK = r.recommendedK
+            reason = r.reason
+            self.seconds = seconds
+            results = r.points.map(Point.init)
+            outputs = Outputs(plot: plot)
         }
     }
 }

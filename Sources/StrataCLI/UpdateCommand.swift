@@ -36,25 +36,55 @@ struct UpdateCommand: ParsableCommand {
             guard case let .kmeans(m) = file else {
                 throw StrataError.invalidArgument("\(model) is not a K-Means model; update supports K-Means models")
             }
-            let stages = file.stages
-            let data = try stages.apply(path: input, idColumn: id.idColumn, modelColumns: m.columns, threads: runOptions.threads)
+            let data = try file.stages.apply(path: input, idColumn: id.idColumn, modelColumns: m.columns, threads: runOptions.threads)
             let a = decay ?? halfLife.map { pow(0.5, 1 / $0) } ?? 1
             let (next, r) = try m.updated(with: data, decay: a, threads: runOptions.threads)
             let out = modelOut ?? model
             var batch = OutputBatch()
             try batch.stage(try next.encoded(), to: out)
             try batch.commit()
-            if runOptions.json {
-                Report.json(["rows": r.rows, "decay": a, "assigned": r.assigned, "shift": r.shift, "max_shift": r.shift.max() ?? 0,
-                             "counts_before": r.countsBefore, "counts_after": r.countsAfter, "centroids": next.centroids,
-                             "outputs": ["model": out]])
-                return
-            }
-            print("updated \(model) with \(r.rows) rows of \(input) (decay \(String(format: "%.4g", a))) -> \(out)")
-            for s in 0..<m.k {
-                let name = m.segmentNames.map { " " + $0[s] } ?? ""
-                print(String(format: "  segment %d%@: +%d rows, weight %.1f -> %.1f, center moved %.4g", s, name, r.assigned[s], r.countsBefore[s], r.countsAfter[s], r.shift[s]))
-            }
+            let result = Result(r, decay: a, model: next, out: out)
+            if runOptions.json { Report.json(result) } else { printSummary(result, before: m) }
+        }
+    }
+
+    func printSummary(_ r: Result, before m: KMeansModelFile) {
+        print("updated \(model) with \(r.rows) rows of \(input) (decay \(String(format: "%.4g", r.decay))) -> \(r.outputs.model)")
+        for s in 0..<m.k {
+            let name = m.segmentNames.map { " " + $0[s] } ?? ""
+            print(String(format: "  segment %d%@: +%d rows, weight %.1f -> %.1f, center moved %.4g", s, name, r.assigned[s], r.countsBefore[s], r.countsAfter[s], r.shift[s]))
+        }
+    }
+
+    /// `strata update --json`.
+    struct Result: Encodable {
+        struct Outputs: Encodable { var model: String }
+        var rows: Int
+        var decay: Double
+        var assigned: [Int]
+        var shift: [Double]
+        var maxShift: Double
+        var countsBefore: [Double]
+        var countsAfter: [Double]
+        var centroids: [[Double]]
+        var outputs: Outputs
+        enum CodingKeys: String, CodingKey {
+            case rows, decay, assigned, shift, centroids, outputs
+            case maxShift = "max_shift"
+            case countsBefore = "counts_before"
+            case countsAfter = "counts_after"
+        }
+
+        init(_ r: KMeansUpdateReport, decay: Double, model next: KMeansModelFile, out: String) {
+            rows = r.rows
+            self.decay = decay
+            assigned = r.assigned
+            shift = r.shift
+            maxShift = r.shift.max() ?? 0
+            countsBefore = r.countsBefore
+            countsAfter = r.countsAfter
+            centroids = next.centroids
+            outputs = Outputs(model: out)
         }
     }
 }
