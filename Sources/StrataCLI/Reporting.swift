@@ -68,6 +68,9 @@ enum Report {
     static func run(json: Bool, _ body: () throws -> Void) throws {
         do {
             try body()
+        } catch let StrataError.invalidSetting(key, message) {
+            // The library names the setting (`holdout`); on the command line it is a flag.
+            fail("--\(key.replacingOccurrences(of: "_", with: "-")): \(message)", code: 64, json: json)
         } catch let e as StrataError {
             fail(e.description, code: e.exitCode, json: json)
         } catch let e as LinalgError {

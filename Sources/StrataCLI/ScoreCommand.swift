@@ -130,7 +130,7 @@ struct ScoreCommand: ParsableCommand {
         if let c = r.calinskiHarabasz { print("calinski_harabasz  \(c.value.map { fmt($0, 8) } ?? undefined)") }
         if let d = r.daviesBouldin { print("davies_bouldin     \(d.value.map { fmt($0, 8) } ?? undefined)") }
         if r.silhouette != nil {
-            let sampled = r.silhouetteSample.map { " ± \(fmt(v(r.silhouetteStderr), 2)) (sample of \($0) rows, seedOption.seed \(seedOption.seed))" }
+            let sampled = r.silhouetteSample.map { " ± \(fmt(v(r.silhouetteStderr), 2)) (sample of \($0) rows, seed \(seedOption.seed))" }
             print("silhouette         \(fmt(v(r.silhouette), 8))" + (sampled ?? " (exact)"))
         }
         if r.simplifiedSilhouette != nil { print("simplified_silhouette \(fmt(v(r.simplifiedSilhouette), 8)) (Spark's squared-distance definition)") }
