@@ -89,13 +89,23 @@ struct ABCCommand: ParsableCommand {
             var products: Int
             var productShare: Double
             var valueShare: Double
-            enum CodingKeys: String, CodingKey { case products, productShare = "product_share", valueShare = "value_share" }
         }
+        /// Per segment: its class-A products in rank order (key "A", upper case like the class
+        /// names, so written as a dictionary: the JSON writer's snake-case keys leave those alone).
         struct SegmentSummary: Encodable {
-            /// The segment's class-A products, in rank order.
             var a: [String]
             var products: Int
-            enum CodingKeys: String, CodingKey { case products, a = "A" }
+            enum Value: Encodable {
+                case products([String]), count(Int)
+                func encode(to encoder: Encoder) throws {
+                    var c = encoder.singleValueContainer()
+                    switch self { case let .products(p): try c.encode(p); case let .count(n): try c.encode(n) }
+                }
+            }
+            func encode(to encoder: Encoder) throws {
+                var c = encoder.singleValueContainer()
+                try c.encode(["A": Value.products(a), "products": Value.count(products)])
+            }
         }
         struct Outputs: Encodable { var abc: String? }
         var products: Int
@@ -105,7 +115,6 @@ struct ABCCommand: ParsableCommand {
         var badRows: Int
         var segments: [String: SegmentSummary]
         var outputs: Outputs
-        enum CodingKeys: String, CodingKey { case products, by, classes, transactions, segments, outputs, badRows = "bad_rows" }
 
         init(overall: [ABC.Product], classes: [String: ABC.ClassSummary], bySegment: [String: [ABC.Product]],
              report: (rows: Int, bad: Int), by: ABC.Measure, out: String?) {

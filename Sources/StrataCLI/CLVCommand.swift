@@ -84,12 +84,10 @@ struct CLVCommand: ParsableCommand {
             var logLikelihood: Double
             var atBound: Bool
             var converged: Bool
-            enum CodingKeys: String, CodingKey { case r, alpha, a, b, converged, logLikelihood = "log_likelihood", atBound = "at_bound" }
         }
         struct GammaGammaParameters: Encodable {
             var p, q, gamma: Double
             var atBound: Bool
-            enum CodingKeys: String, CodingKey { case p, q, gamma, atBound = "at_bound" }
         }
         struct Outputs: Encodable { var clv: String? }
         var bgnbd: BGNBDParameters
@@ -106,14 +104,6 @@ struct CLVCommand: ParsableCommand {
         var totalCLV: FiniteOrNull
         var outputs: Outputs
         var seconds: Double
-        enum CodingKeys: String, CodingKey {
-            case bgnbd, customers, transactions, horizon, unit, discount, outputs, seconds
-            case gammaGamma = "gamma_gamma"
-            case repeatCustomers = "repeat_customers"
-            case uniqueTriples = "unique_triples"
-            case badRows = "bad_rows"
-            case totalCLV = "total_clv"
-        }
 
         init(fit r: (bgnbd: BGNBD, gammaGamma: GammaGamma, results: [CLVResult], uniqueTriples: Int), customers list: [CustomerSummary],
              report: RFMReport, command c: CLVCommand, seconds: Double) {

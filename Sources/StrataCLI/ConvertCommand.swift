@@ -42,7 +42,6 @@ struct ConvertCommand: ParsableCommand {
         var idColumn: OrNull<String>
         var outputs: [String]
         var seconds: Double
-        enum CodingKeys: String, CodingKey { case rows, columns, outputs, seconds, idColumn = "id_column" }
 
         init(_ r: NPYConverter.Result, out: String) {
             rows = r.rows

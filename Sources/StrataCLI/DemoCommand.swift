@@ -104,11 +104,6 @@ struct DemoCommand: ParsableCommand {
         var nIter: Int
         var converged: Bool
         var outputs: Outputs
-        enum CodingKeys: String, CodingKey {
-            case rows, k, columns, profiles, inertia, converged, outputs
-            case clusterSizes = "cluster_sizes"
-            case nIter = "n_iter"
-        }
 
         /// Profiles are the mean of each raw feature per segment (original units).
         init(raw: Dataset, k: Int, fit: KMeansResult, outputs: Outputs) {

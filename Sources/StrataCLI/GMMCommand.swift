@@ -171,7 +171,6 @@ struct GMMCommand: ParsableCommand {
             var lowerBound: FiniteOrNull
             var change: FiniteOrNull
             var seconds: Double
-            enum CodingKeys: String, CodingKey { case iteration, change, seconds, lowerBound = "lower_bound" }
         }
         /// In the shape of the covariance type: full k x d x d, diag k x d, tied d x d, spherical k.
         enum Covariances: Encodable {
@@ -215,13 +214,6 @@ struct GMMCommand: ParsableCommand {
         var outputs: Outputs
         var seconds: Seconds
         var preprocessing: OrNull<PreprocessingSummary>
-        enum CodingKeys: String, CodingKey {
-            case k, rows, columns, weights, means, covariances, converged, bic, aic, score, iterations, seed, threads, outputs, seconds, preprocessing
-            case covarianceType = "covariance_type"
-            case lowerBound = "lower_bound"
-            case nIter = "n_iter"
-            case runLowerBounds = "run_lower_bounds"
-        }
 
         init(_ r: GMMResult, data: Dataset, stages: FeatureStages, command c: GMMCommand, seconds: Seconds) {
             let m = r.model, d = m.d

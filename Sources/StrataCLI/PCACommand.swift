@@ -124,14 +124,6 @@ struct PCACommand: ParsableCommand {
         var whiten: Bool
         var outputs: Outputs
         var seconds: Seconds
-        enum CodingKeys: String, CodingKey {
-            case components, mean, columns, rows, solver, whiten, outputs, seconds
-            case explainedVariance = "explained_variance"
-            case explainedVarianceRatio = "explained_variance_ratio"
-            case singularValues = "singular_values"
-            case noiseVariance = "noise_variance"
-            case nComponents = "n_components"
-        }
 
         init(_ m: PCAModel, file: PCAModelFile, data: Dataset, outputs: Outputs, seconds: Seconds) {
             components = file.components

@@ -106,11 +106,6 @@ struct PredictCommand: ParsableCommand {
         var columns: [String]
         var clusterSizes: [Int]
         var outputs: Outputs
-        enum CodingKeys: String, CodingKey {
-            case inertia, rows, k, columns, outputs
-            case meanLogLikelihood = "mean_log_likelihood"
-            case clusterSizes = "cluster_sizes"
-        }
 
         init(scores: Scores, data: Dataset, columns: [String], labels: (values: [Int32], k: Int), outputs: Outputs) {
             inertia = scores.inertia.map { FiniteOrNull($0) }

@@ -143,14 +143,6 @@ struct RFMCommand: ParsableCommand {
         var segments: [String: Int]
         var outputs: Outputs
         var seconds: Double
-        enum CodingKeys: String, CodingKey {
-            case customers, transactions, unit, segments, outputs, seconds
-            case badRows = "bad_rows"
-            case firstBadRows = "first_bad_rows"
-            case excludedAfterCalibration = "excluded_after_calibration"
-            case excludedAfterAsOf = "excluded_after_as_of"
-            case asOf = "as_of"
-        }
 
         init(customers list: [CustomerSummary], report: RFMReport, unit: RFMOptions.Unit, out: String?, seconds: Double) {
             customers = list.count

@@ -47,7 +47,6 @@ enum Report {
         struct Detail: Encodable {
             var message: String
             var exitCode: Int
-            enum CodingKeys: String, CodingKey { case message, exitCode = "exit_code" }
         }
         var error: Detail
     }

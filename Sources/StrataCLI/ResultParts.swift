@@ -15,13 +15,6 @@ struct PreprocessingSummary: Encodable, Sendable {
     var pcaComponents: Int?
     var pcaExplainedVarianceRatio: [Double]?
 
-    enum CodingKeys: String, CodingKey {
-        case scale, missing, imputed, clipped
-        case outputColumns = "output_columns"
-        case droppedRows = "dropped_rows"
-        case pcaComponents = "pca_components"
-        case pcaExplainedVarianceRatio = "pca_explained_variance_ratio"
-    }
 
     init(_ stages: FeatureStages) {
         if let p = stages.preprocessing {

@@ -145,7 +145,6 @@ struct ScoreCommand: ParsableCommand {
     struct Result: Encodable {
         struct Outputs: Encodable {
             var perSample: String
-            enum CodingKeys: String, CodingKey { case perSample = "per_sample" }
         }
         var rows: Int
         var k: Int
@@ -167,18 +166,6 @@ struct ScoreCommand: ParsableCommand {
         var outputs: Outputs?
         /// Seconds per computation (dispersion, silhouette, simplified_silhouette).
         var seconds: [String: Double] = [:]
-        enum CodingKeys: String, CodingKey {
-            case rows, k, columns, labels, ranks, inertia, silhouette, outputs, seconds
-            case calinskiHarabasz = "calinski_harabasz"
-            case daviesBouldin = "davies_bouldin"
-            case silhouetteMethod = "silhouette_method"
-            case perClusterSilhouette = "per_cluster_silhouette"
-            case silhouetteStderr = "silhouette_stderr"
-            case silhouetteSample = "silhouette_sample"
-            case simplifiedSilhouette = "simplified_silhouette"
-            case adjustedRand = "adjusted_rand"
-            case adjustedMutualInfo = "adjusted_mutual_info"
-        }
 
         init(rows: Int, k: Int, columns: [String], labels: [String], ranks: Int) {
             self.rows = rows; self.k = k; self.columns = columns; self.labels = labels; self.ranks = ranks

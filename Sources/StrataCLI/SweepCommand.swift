@@ -151,21 +151,6 @@ struct SweepCommand: ParsableCommand {
             var fitSeconds, metricSeconds: Double
             var trainInertiaPerSample, testInertiaPerSample, stabilityARI, bic, aic: FiniteOrNull
             var trainLogLikelihood, testLogLikelihood: FiniteOrNull
-            enum CodingKeys: String, CodingKey {
-                case k, inertia, silhouette, converged, bic, aic
-                case silhouetteStderr = "silhouette_stderr"
-                case daviesBouldin = "davies_bouldin"
-                case calinskiHarabasz = "calinski_harabasz"
-                case nIter = "n_iter"
-                case clusterSizes = "cluster_sizes"
-                case fitSeconds = "fit_seconds"
-                case metricSeconds = "metric_seconds"
-                case trainInertiaPerSample = "train_inertia_per_sample"
-                case testInertiaPerSample = "test_inertia_per_sample"
-                case stabilityARI = "stability_ari"
-                case trainLogLikelihood = "train_log_likelihood"
-                case testLogLikelihood = "test_log_likelihood"
-            }
 
             init(_ p: SweepPoint) {
                 k = p.k
@@ -201,14 +186,6 @@ struct SweepCommand: ParsableCommand {
         var seconds: Double
         var results: [Point]
         var outputs: Outputs
-        enum CodingKeys: String, CodingKey {
-            case rows, columns, algorithm, reason, seconds, results, outputs
-            case trainingRows = "training_rows"
-            case heldOutRows = "held_out_rows"
-            case silhouetteMethod = "silhouette_method"
-            case elbowK = "elbow_k"
-            case recommendedK = "recommended_k"
-        }
 
         init(_ r: SweepResult, data: Dataset, algorithm: ClusteringAlgorithm, plot: String?, seconds: Double) {
             rows = data.rows

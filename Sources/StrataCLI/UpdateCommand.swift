@@ -68,12 +68,6 @@ struct UpdateCommand: ParsableCommand {
         var countsAfter: [Double]
         var centroids: [[Double]]
         var outputs: Outputs
-        enum CodingKeys: String, CodingKey {
-            case rows, decay, assigned, shift, centroids, outputs
-            case maxShift = "max_shift"
-            case countsBefore = "counts_before"
-            case countsAfter = "counts_after"
-        }
 
         init(_ r: KMeansUpdateReport, decay: Double, model next: KMeansModelFile, out: String) {
             rows = r.rows

@@ -1,23 +1,30 @@
 import Foundation
 
-/// The one JSON writer for output files and `--json` results: keys sorted, `Encodable` values.
+/// The one JSON writer for `--json` results and the run files (run.json, migration.json): keys
+/// sorted and in snake case, `Encodable` values.
 ///
 /// JSON has no NaN or infinities: fields that can be non-finite are `FiniteOrNull` (null), so a
 /// document never fails to encode and never holds a string where a number belongs; `OrNull`
 /// writes an absent value as null where the key must stay.
 public enum JSONOutput {
-    /// Pretty-printed (output files such as run.json, profiles.json, migration.json).
+    /// Pretty-printed (output files such as run.json and migration.json).
     public static func pretty<T: Encodable>(_ value: T) throws -> Data {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return try e.encode(value)
+        try encoder([.sortedKeys, .prettyPrinted]).encode(value)
     }
 
     /// One line (a command's `--json` result on stdout).
     public static func line<T: Encodable>(_ value: T) throws -> Data {
+        try encoder([.sortedKeys]).encode(value)
+    }
+
+    /// Property names become snake_case keys (`nIter` -> `n_iter`, `totalCLV` -> `total_clv`),
+    /// so result types need no CodingKeys unless a key is not the name's snake case; keys
+    /// already in snake case and the keys of dictionaries (segment names) are left as they are.
+    static func encoder(_ formatting: JSONEncoder.OutputFormatting) -> JSONEncoder {
         let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return try e.encode(value)
+        e.outputFormatting = formatting
+        e.keyEncodingStrategy = .convertToSnakeCase
+        return e
     }
 }
 

@@ -51,7 +51,6 @@ struct KSelection {
         struct Point: Encodable, Sendable {
             var k: Int
             var inertia, silhouette, daviesBouldin, calinskiHarabasz, bic: FiniteOrNull
-            enum CodingKeys: String, CodingKey { case k, inertia, silhouette, daviesBouldin = "davies_bouldin", calinskiHarabasz = "calinski_harabasz", bic }
         }
         var recommendedK: Int
         var reason: String
@@ -60,8 +59,5 @@ struct KSelection {
         var silhouette: String
         var sampleRows: Int
         var points: [Point]
-        enum CodingKeys: String, CodingKey {
-            case recommendedK = "recommended_k", reason, elbowK = "elbow_k", silhouette, sampleRows = "sample_rows", points
-        }
     }
 }

@@ -227,7 +227,6 @@ public struct MigrationRecord: Encodable, Sendable {
         public var after: OrNull<Int>
         public var afterName: OrNull<String>
 
-        enum CodingKeys: String, CodingKey { case before, beforeName = "before_name", after, afterName = "after_name" }
     }
 
     public var method: String
@@ -246,8 +245,4 @@ public struct MigrationRecord: Encodable, Sendable {
     /// Per after segment: share change against its matched before segment (null: a new segment).
     public var shareDrift: [Double?]
 
-    enum CodingKeys: String, CodingKey {
-        case method, mapping, matrix, rows, columns, stayed, moved, churned, new
-        case rowShares = "row_shares", beforeShares = "before_shares", afterShares = "after_shares", shareDrift = "share_drift"
-    }
 }

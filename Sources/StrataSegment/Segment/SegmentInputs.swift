@@ -225,12 +225,6 @@ struct InputCounts: Encodable, Sendable {
     var customersWithoutTransactions: Int? = nil
     var transactionCustomersNotInTable: Int? = nil
 
-    enum CodingKeys: String, CodingKey {
-        case transactions, badTransactionRows = "bad_transaction_rows", transactionCustomers = "transaction_customers"
-        case afterAsOf = "after_as_of", asOf = "as_of", firstBadTransactionRow = "first_bad_transaction_row"
-        case customersWithoutTransactions = "customers_without_transactions"
-        case transactionCustomersNotInTable = "transaction_customers_not_in_table"
-    }
 }
 
 /// The fitted CLV models (run.json `clv_model`): BG/NBD (Fader, Hardie & Lee 2005) and
@@ -240,12 +234,10 @@ public struct CLVModelSummary: Encodable, Sendable {
         public var r, alpha, a, b: Double
         public var converged: Bool
         public var atBound: Bool
-        enum CodingKeys: String, CodingKey { case r, alpha, a, b, converged, atBound = "at_bound" }
     }
     public struct GammaGammaParameters: Encodable, Sendable {
         public var p, q, gamma: Double
         public var atBound: Bool
-        enum CodingKeys: String, CodingKey { case p, q, gamma, atBound = "at_bound" }
     }
     public var bgnbd: BGNBDParameters
     public var gammaGamma: GammaGammaParameters
@@ -253,8 +245,4 @@ public struct CLVModelSummary: Encodable, Sendable {
     public var discountPerWeek: Double
     public var uniqueTriples: Int
     public var totalCLV: Double
-    enum CodingKeys: String, CodingKey {
-        case bgnbd, gammaGamma = "gamma_gamma", horizonWeeks = "horizon_weeks", discountPerWeek = "discount_per_week"
-        case uniqueTriples = "unique_triples", totalCLV = "total_clv"
-    }
 }

@@ -81,9 +81,6 @@ enum SegmentModel {
         var bic: FiniteOrNull? = nil
         var aic: FiniteOrNull? = nil
         var lowerBound: FiniteOrNull? = nil
-        enum CodingKeys: String, CodingKey {
-            case algorithm, nIter = "n_iter", converged, inertia, covariance, bic, aic, lowerBound = "lower_bound"
-        }
     }
 
     /// model.json: what `strata predict` needs, with the feature stages and segment names.

@@ -12,7 +12,6 @@ public struct SegmentRunRecord: Encodable, Sendable {
         var openblas = BLASInfo.config
         var openblasCore = BLASInfo.core
         var swift = SegmentRunRecord.swiftVersion
-        enum CodingKeys: String, CodingKey { case strata, modelFormat = "model_format", openblas, openblasCore = "openblas_core", swift }
     }
 
     public struct Platform: Encodable, Sendable {
