@@ -197,3 +197,53 @@ import Testing
         #expect((run["outputs"] as? [String: String])?.keys.sorted() == ["assignments", "features", "model", "profiles", "report", "run"])
     }
 }
+
+/// The settings table is the one definition of the job's keys and flags: it must cover the
+/// config exactly, and flags must land where the job file's keys do.
+@Suite struct SegmentSettingsTests {
+    @Test func everyJobKeyHasExactlyOneFlagAndEveryFlagAKey() {
+        let configKeys = SegmentConfig.CodingKeys.allCases.map(\.rawValue).filter { $0 != "transactions" }
+            + SegmentConfig.Transactions.CodingKeys.allCases.map { "transactions." + $0.rawValue }
+        let tableKeys = SegmentSettings.all.map(\.key)
+        #expect(Set(tableKeys) == Set(configKeys))
+        #expect(Set(tableKeys).count == tableKeys.count)
+        #expect(Set(SegmentSettings.all.map(\.flag)).count == tableKeys.count)
+    }
+
+    @Test func flagsOverrideTheJobFileThroughTheSameDecoding() throws {
+        let dir = temporaryDirectory()
+        try """
+            customers: c.csv
+            k_max: 7
+            impute: mean
+            transactions:
+              path: t.csv
+              clv: true
+            names:
+              "0": Core
+            """.write(toFile: dir + "/job.yaml", atomically: true, encoding: .utf8)
+        let r = try SegmentSettings.resolve(jobFile: dir + "/job.yaml", flags: [
+            "--k-max", "5", "--impute=constant:0", "--no-clv", "--date-column", "day", "--delimiter", "tab",
+            "--columns", "a, b", "--log", "none", "--name", "1=Lapsed", "--role", "recency=days_since", "--clip", "iqr:3",
+        ])
+        let c = r.config
+        #expect(c.customers == "c.csv" && c.kMax == 5 && c.impute == .constant(0) && c.clip == .iqr(3))
+        #expect(c.transactions?.path == "t.csv" && c.transactions?.clv == false && c.transactions?.dateColumn == "day")
+        #expect(c.transactions?.delimiter == .tab)
+        #expect(c.columns == ["a", "b"] && c.log == [])
+        #expect(c.names == ["0": "Core", "1": "Lapsed"] && c.roles == ["recency": "days_since"])
+        #expect(r.flagOf["k_max"] == "k-max" && r.flagOf["customers"] == nil)
+        // Errors name what the user wrote: the flag, or the job file and key.
+        #expect(r.settingError("k_max", "too big").description == "--k-max: too big")
+        #expect(r.settingError("customers", "missing").description == "\(dir)/job.yaml: customers: missing")
+        #expect(throws: StrataError.invalidArgument("unknown option '--k-mx'; did you mean '--k-max'?")) {
+            _ = try SegmentSettings.resolve(jobFile: nil, flags: ["--k-mx", "3"])
+        }
+        #expect(throws: StrataError.invalidArgument("--k-max: expected a value of type Int")) {
+            _ = try SegmentSettings.resolve(jobFile: nil, flags: ["--customers", "c.csv", "--k-max", "many"])
+        }
+        #expect(throws: StrataError.invalidArgument("--scale: 'z' is not valid; valid values: none, standard, robust, minmax")) {
+            _ = try SegmentSettings.resolve(jobFile: nil, flags: ["--scale", "z"])
+        }
+    }
+}

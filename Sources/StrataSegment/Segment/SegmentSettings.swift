@@ -117,7 +117,7 @@ public enum SegmentSettings {
     /// - Throws: `StrataError.badData` naming the job file and key (unknown key with a
     ///   suggestion, wrong type, invalid choice), `.invalidArgument` naming the flag, `.unreadable`.
     public static func resolve(jobFile: String?, flags: [String]) throws -> Resolved {
-        var root = Node.mapping(Node.Mapping([]))
+        var root = mapping([])
         if let path = jobFile { root = try parse(path) }
         var flagOf: [String: String] = [:]
         var i = 0
@@ -139,21 +139,21 @@ public enum SegmentSettings {
             let node: Node
             var key = s.key
             switch s.kind {
-            case .value: node = Node(try value())
-            case .list: node = Node(commaList(try value()).map { Node($0) })
+            case .value: node = scalar(try value())
+            case .list: node = Node(commaList(try value()).map(scalar), Tag(.implicit, resolver))
             case .listOrNone:
                 let v = try value()
-                node = Node(v == "none" ? [] : commaList(v).map { Node($0) })
+                node = Node(v == "none" ? [] : commaList(v).map(scalar), Tag(.implicit, resolver))
             case .set(let b):
                 if inline != nil { throw StrataError.invalidArgument("--\(name) takes no value") }
-                node = Node(b ? "true" : "false")
+                node = scalar(b ? "true" : "false")
             case .entry:
                 let v = try value()
                 guard let eq = v.firstIndex(of: "="), eq != v.startIndex else {
                     throw StrataError.invalidArgument("--\(name) '\(v)' must be KEY=VALUE")
                 }
                 key += "." + v[..<eq]
-                node = Node(String(v[v.index(after: eq)...]))
+                node = scalar(String(v[v.index(after: eq)...]))
             }
             set(&root, path: key.split(separator: ".").map(String.init), node)
             flagOf[s.key] = s.flag
@@ -175,14 +175,20 @@ public enum SegmentSettings {
         }
     }
 
+    /// The resolver YAMLDecoder itself uses: scalars stay text until decoded as their key's type.
+    /// Nodes made from flags use it too, so their keys compare equal to the file's.
+    static let resolver = Resolver.basic.appending(.merge)
+
+    static func scalar(_ text: String) -> Node { Node(text, Tag(.implicit, resolver)) }
+    static func mapping(_ pairs: [(Node, Node)]) -> Node { Node(pairs, Tag(.implicit, resolver)) }
+
     static func parse(_ path: String) throws -> Node {
         guard let data = FileManager.default.contents(atPath: path) else { throw StrataError.unreadable(path: path, reason: "cannot read the job file") }
         guard let text = String(data: data, encoding: .utf8) else {
             throw StrataError.badData(file: path, line: nil, column: nil, message: "the job file is not UTF-8 text")
         }
         let node: Node?
-        // The resolver YAMLDecoder itself uses: scalars stay text until decoded as their key's type.
-        do { node = try Yams.compose(yaml: text, Resolver.basic.appending(.merge)) } catch {
+        do { node = try Yams.compose(yaml: text, resolver) } catch {
             throw StrataError.badData(file: path, line: nil, column: nil, message: "not valid YAML or JSON: \(error)")
         }
         guard let node else { throw StrataError.badData(file: path, line: nil, column: nil, message: "the job file is empty") }
@@ -198,11 +204,11 @@ public enum SegmentSettings {
         guard let first = path.first else { node = value; return }
         var pairs = node.mapping.map { Array($0) } ?? []
         let index = pairs.firstIndex { $0.key.string == first }
-        var child = index.map { pairs[$0].value } ?? Node.mapping(Node.Mapping([]))
-        if path.count > 1 && child.mapping == nil { child = Node.mapping(Node.Mapping([])) }
+        var child = index.map { pairs[$0].value } ?? mapping([])
+        if path.count > 1 && child.mapping == nil { child = mapping([]) }
         set(&child, path: Array(path.dropFirst()), value)
-        if let index { pairs[index].value = child } else { pairs.append((key: Node(first), value: child)) }
-        node = Node.mapping(Node.Mapping(pairs.map { ($0.key, $0.value) }))
+        if let index { pairs[index].value = child } else { pairs.append((key: scalar(first), value: child)) }
+        node = mapping(pairs.map { ($0.key, $0.value) })
     }
 
     /// The key structure of a node (for the unknown-key check): mappings as dictionaries.
