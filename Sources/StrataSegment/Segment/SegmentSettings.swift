@@ -19,6 +19,17 @@ public struct SegmentSetting: Sendable {
         case entry
     }
 
+    /// The job's sections, in the order help lists them.
+    public enum Section: String, CaseIterable, Sendable {
+        case inputs = "Inputs"
+        case transactions = "Order log"
+        case preprocessing = "Preprocessing"
+        case model = "Model and choice of k"
+        case profiles = "Profiles and privacy"
+        case outputs = "Outputs"
+    }
+
+    public var section: Section
     /// Dotted job-file key: `k_max`, `transactions.date_column`.
     public var key: String
     /// The flag without dashes: `k-max`.
@@ -32,66 +43,70 @@ public struct SegmentSetting: Sendable {
 /// and the node is decoded once into `SegmentConfig`.
 public enum SegmentSettings {
     public static let all: [SegmentSetting] = [
-        .init(key: "customers", flag: "customers", kind: .value, help: "Customer feature table (CSV or .npy)."),
-        .init(key: "id_column", flag: "id-column", kind: .value, help: "Customer id column (default: id or customer_id)."),
-        .init(key: "columns", flag: "columns", kind: .list, help: "Numeric feature columns (comma-separated; default all)."),
-        .init(key: "categorical", flag: "categorical", kind: .list, help: "Categorical columns (default: inferred text columns)."),
-        .init(key: "exclude", flag: "exclude", kind: .list, help: "Columns never used as features."),
-        .init(key: "transactions.path", flag: "transactions", kind: .value, help: "Order log (CSV) to derive RFM and CLV features from."),
-        .init(key: "transactions.customer_column", flag: "customer-column", kind: .value, help: "Order log: customer id column."),
-        .init(key: "transactions.date_column", flag: "date-column", kind: .value, help: "Order log: date column."),
-        .init(key: "transactions.amount_column", flag: "amount-column", kind: .value, help: "Order log: amount column."),
-        .init(key: "transactions.quantity_column", flag: "quantity-column", kind: .value, help: "Order log: quantity column."),
-        .init(key: "transactions.product_column", flag: "product-column", kind: .value, help: "Order log: product column (enables ABC classes)."),
-        .init(key: "transactions.delimiter", flag: "delimiter", kind: .value, help: "Order log delimiter: , ; tab or whitespace."),
-        .init(key: "transactions.header", flag: "no-header", kind: .set(false), help: "The order log has no header row."),
-        .init(key: "transactions.date_format", flag: "date-format", kind: .value, help: "Order log date format, e.g. %Y%m%d."),
-        .init(key: "transactions.as_of", flag: "as-of", kind: .value, help: "Reference day for recency (default: last order day)."),
-        .init(key: "transactions.clv", flag: "no-clv", kind: .set(false), help: "Skip the CLV features."),
-        .init(key: "transactions.clv_horizon_weeks", flag: "clv-horizon-weeks", kind: .value, help: "CLV horizon in weeks (default 52)."),
-        .init(key: "transactions.clv_discount", flag: "clv-discount", kind: .value, help: "CLV discount rate per week (default 0.0015)."),
-        .init(key: "transactions.strict", flag: "strict", kind: .set(true), help: "The first bad order-log row is fatal."),
-        .init(key: "impute", flag: "impute", kind: .value, help: "Missing values: none, drop, mean, median, most_frequent, constant:V (default median)."),
-        .init(key: "clip", flag: "clip", kind: .value, help: "Outliers: none, quantile[:LO:HI], iqr[:F] (default quantile:0.01:0.99)."),
-        .init(key: "log", flag: "log", kind: .listOrNone, help: "log1p columns (default: skewed non-negative columns; 'none' for none)."),
-        .init(key: "scale", flag: "scale", kind: .value, help: "Scaling: none, standard, robust, minmax (default standard)."),
-        .init(key: "one_hot_max", flag: "one-hot-max", kind: .value, help: "Indicator columns per categorical column (default 10)."),
-        .init(key: "pca", flag: "pca", kind: .value, help: "Principal components before the model (default none)."),
-        .init(key: "algorithm", flag: "algorithm", kind: .value, help: "kmeans or gmm (default kmeans)."),
-        .init(key: "covariance", flag: "covariance", kind: .value, help: "GMM covariance: full, diag, tied, spherical (default full)."),
-        .init(key: "k", flag: "k", kind: .value, help: "Fixed number of segments (default: chosen by a sweep)."),
-        .init(key: "k_min", flag: "k-min", kind: .value, help: "Smallest k of the sweep (default 2)."),
-        .init(key: "k_max", flag: "k-max", kind: .value, help: "Largest k of the sweep (default 10)."),
-        .init(key: "sweep_sample", flag: "sweep-sample", kind: .value, help: "Customers sampled for the k sweep (default 200000)."),
-        .init(key: "n_init", flag: "n-init", kind: .value, help: "Restarts (default 4)."),
-        .init(key: "max_iter", flag: "max-iter", kind: .value, help: "Iterations per restart (default 300)."),
-        .init(key: "seed", flag: "seed", kind: .value, help: "Random seed (default 42)."),
-        .init(key: "threads", flag: "threads", kind: .value, help: "Worker threads (default: cores). Results do not depend on it."),
-        .init(key: "min_segment_size", flag: "min-segment-size", kind: .value, help: "Smaller segments are merged into 'other' in reports (default 50)."),
-        .init(key: "pseudonymize", flag: "pseudonymize", kind: .set(true), help: "Replace customer ids in outputs by a salted hash."),
-        .init(key: "salt", flag: "salt", kind: .value, help: "Salt for --pseudonymize (prefer --salt-env)."),
-        .init(key: "salt_env", flag: "salt-env", kind: .value, help: "Environment variable holding the salt."),
-        .init(key: "names", flag: "name", kind: .entry, help: "Segment name override ID=NAME (repeatable)."),
-        .init(key: "roles", flag: "role", kind: .entry, help: "Column role ROLE=COLUMN (recency, frequency, monetary, tenure; repeatable)."),
-        .init(key: "tree_depth", flag: "tree-depth", kind: .value, help: "Depth of the explaining decision tree (1-3, default 3)."),
-        .init(key: "scatter_sample", flag: "scatter-sample", kind: .value, help: "Customers in the projection chart (default 2000)."),
-        .init(key: "out", flag: "out", kind: .value, help: "Output directory (default strata-out)."),
-        .init(key: "previous", flag: "previous", kind: .value, help: "Previous run's output directory: adds segment migration."),
-        .init(key: "report", flag: "no-report", kind: .set(false), help: "Skip report.html."),
+        .init(section: .inputs, key: "customers", flag: "customers", kind: .value, help: "Customer feature table (CSV or .npy)."),
+        .init(section: .inputs, key: "id_column", flag: "id-column", kind: .value, help: "Customer id column (default: id or customer_id)."),
+        .init(section: .inputs, key: "columns", flag: "columns", kind: .list, help: "Numeric feature columns (comma-separated; default all)."),
+        .init(section: .inputs, key: "categorical", flag: "categorical", kind: .list, help: "Categorical columns (default: inferred text columns)."),
+        .init(section: .inputs, key: "exclude", flag: "exclude", kind: .list, help: "Columns never used as features."),
+        .init(section: .transactions, key: "transactions.path", flag: "transactions", kind: .value, help: "Order log (CSV) to derive RFM and CLV features from."),
+        .init(section: .transactions, key: "transactions.customer_column", flag: "customer-column", kind: .value, help: "Order log: customer id column."),
+        .init(section: .transactions, key: "transactions.date_column", flag: "date-column", kind: .value, help: "Order log: date column."),
+        .init(section: .transactions, key: "transactions.amount_column", flag: "amount-column", kind: .value, help: "Order log: amount column."),
+        .init(section: .transactions, key: "transactions.quantity_column", flag: "quantity-column", kind: .value, help: "Order log: quantity column."),
+        .init(section: .transactions, key: "transactions.product_column", flag: "product-column", kind: .value, help: "Order log: product column (enables ABC classes)."),
+        .init(section: .transactions, key: "transactions.delimiter", flag: "delimiter", kind: .value, help: "Order log delimiter: , ; tab or whitespace."),
+        .init(section: .transactions, key: "transactions.header", flag: "no-header", kind: .set(false), help: "The order log has no header row."),
+        .init(section: .transactions, key: "transactions.date_format", flag: "date-format", kind: .value, help: "Order log date format, e.g. %Y%m%d."),
+        .init(section: .transactions, key: "transactions.as_of", flag: "as-of", kind: .value, help: "Reference day for recency (default: last order day)."),
+        .init(section: .transactions, key: "transactions.clv", flag: "no-clv", kind: .set(false), help: "Skip the CLV features."),
+        .init(section: .transactions, key: "transactions.clv_horizon_weeks", flag: "clv-horizon-weeks", kind: .value, help: "CLV horizon in weeks (default 52)."),
+        .init(section: .transactions, key: "transactions.clv_discount", flag: "clv-discount", kind: .value, help: "CLV discount rate per week (default 0.0015)."),
+        .init(section: .transactions, key: "transactions.strict", flag: "strict", kind: .set(true), help: "The first bad order-log row is fatal."),
+        .init(section: .preprocessing, key: "impute", flag: "impute", kind: .value, help: "Missing values: none, drop, mean, median, most_frequent, constant:V (default median)."),
+        .init(section: .preprocessing, key: "clip", flag: "clip", kind: .value, help: "Outliers: none, quantile[:LO:HI], iqr[:F] (default quantile:0.01:0.99)."),
+        .init(section: .preprocessing, key: "log", flag: "log", kind: .listOrNone, help: "log1p columns (default: skewed non-negative columns; 'none' for none)."),
+        .init(section: .preprocessing, key: "scale", flag: "scale", kind: .value, help: "Scaling: none, standard, robust, minmax (default standard)."),
+        .init(section: .preprocessing, key: "one_hot_max", flag: "one-hot-max", kind: .value, help: "Indicator columns per categorical column (default 10)."),
+        .init(section: .preprocessing, key: "pca", flag: "pca", kind: .value, help: "Principal components before the model (default none)."),
+        .init(section: .model, key: "algorithm", flag: "algorithm", kind: .value, help: "kmeans or gmm (default kmeans)."),
+        .init(section: .model, key: "covariance", flag: "covariance", kind: .value, help: "GMM covariance: full, diag, tied, spherical (default full)."),
+        .init(section: .model, key: "k", flag: "k", kind: .value, help: "Fixed number of segments (default: chosen by a sweep)."),
+        .init(section: .model, key: "k_min", flag: "k-min", kind: .value, help: "Smallest k of the sweep (default 2)."),
+        .init(section: .model, key: "k_max", flag: "k-max", kind: .value, help: "Largest k of the sweep (default 10)."),
+        .init(section: .model, key: "sweep_sample", flag: "sweep-sample", kind: .value, help: "Customers sampled for the k sweep (default 200000)."),
+        .init(section: .model, key: "n_init", flag: "n-init", kind: .value, help: "Restarts (default 4)."),
+        .init(section: .model, key: "max_iter", flag: "max-iter", kind: .value, help: "Iterations per restart (default 300)."),
+        .init(section: .model, key: "seed", flag: "seed", kind: .value, help: "Random seed (default 42)."),
+        .init(section: .model, key: "threads", flag: "threads", kind: .value, help: "Worker threads (default: cores). Results do not depend on it."),
+        .init(section: .profiles, key: "min_segment_size", flag: "min-segment-size", kind: .value, help: "Smaller segments are merged into 'other' in reports (default 50)."),
+        .init(section: .profiles, key: "pseudonymize", flag: "pseudonymize", kind: .set(true), help: "Replace customer ids in outputs by a salted hash."),
+        .init(section: .profiles, key: "salt", flag: "salt", kind: .value, help: "Salt for --pseudonymize (prefer --salt-env)."),
+        .init(section: .profiles, key: "salt_env", flag: "salt-env", kind: .value, help: "Environment variable holding the salt."),
+        .init(section: .profiles, key: "names", flag: "name", kind: .entry, help: "Segment name override ID=NAME (repeatable)."),
+        .init(section: .profiles, key: "roles", flag: "role", kind: .entry, help: "Column role ROLE=COLUMN (recency, frequency, monetary, tenure; repeatable)."),
+        .init(section: .profiles, key: "tree_depth", flag: "tree-depth", kind: .value, help: "Depth of the explaining decision tree (1-3, default 3)."),
+        .init(section: .outputs, key: "scatter_sample", flag: "scatter-sample", kind: .value, help: "Customers in the projection chart (default 2000)."),
+        .init(section: .outputs, key: "out", flag: "out", kind: .value, help: "Output directory (default strata-out)."),
+        .init(section: .outputs, key: "previous", flag: "previous", kind: .value, help: "Previous run's output directory: adds segment migration."),
+        .init(section: .outputs, key: "report", flag: "no-report", kind: .set(false), help: "Skip report.html."),
     ]
 
-    /// The flags as help text, one per line.
+    /// The flags as help text: one line each, under their section's title.
     public static var helpText: String {
-        all.map { s in
-            let usage: String
-            switch s.kind {
-            case .value: usage = "--\(s.flag) <value>"
-            case .list, .listOrNone: usage = "--\(s.flag) <a,b,...>"
-            case .set: usage = "--\(s.flag)"
-            case .entry: usage = "--\(s.flag) <key=value>"
-            }
-            return "\(usage)  [\(s.key)]  \(s.help)"
-        }.joined(separator: "\n")
+        SegmentSetting.Section.allCases.map { section in
+            section.rawValue + ":\n" + all.filter { $0.section == section }.map(line).joined(separator: "\n")
+        }.joined(separator: "\n\n")
+    }
+
+    static func line(_ s: SegmentSetting) -> String {
+        let usage: String
+        switch s.kind {
+        case .value: usage = "--\(s.flag) <value>"
+        case .list, .listOrNone: usage = "--\(s.flag) <a,b,...>"
+        case .set: usage = "--\(s.flag)"
+        case .entry: usage = "--\(s.flag) <key=value>"
+        }
+        return "\(usage)  [\(s.key)]  \(s.help)"
     }
 
     /// A resolved job, with where each setting came from (to name it in errors as written).
