@@ -137,7 +137,7 @@ import Testing
         #expect(PreprocessOptions.Clip("quantile") == .quantiles(0.01, 0.99))
         #expect(PreprocessOptions.Clip("quantile:0.05:0.95")?.description == "quantile:0.05:0.95")
         #expect(PreprocessOptions.Clip("quantile:0.9:0.1") == nil)
-        #expect(PreprocessOptions.Clip("iqr:3")?.description == "iqr:3.0")
+        #expect(PreprocessOptions.Clip("iqr:3")?.description == "iqr:3" && PreprocessOptions.Impute("constant:0")?.description == "constant:0")
         #expect(TransactionOptions.Delimiter("tab") == .tab && TransactionOptions.Delimiter(";")?.description == ";")
         #expect(throws: StrataError.invalidSetting("covariance", "'ful' is not valid; valid values: full, diag, tied, spherical")) {
             _ = try CovarianceType.parse("ful", setting: "covariance")
@@ -239,11 +239,69 @@ import Testing
         #expect(throws: StrataError.invalidArgument("unknown option '--k-mx'; did you mean '--k-max'?")) {
             _ = try SegmentSettings.resolve(jobFile: nil, flags: ["--k-mx", "3"])
         }
-        #expect(throws: StrataError.invalidArgument("--k-max: expected a value of type Int")) {
+        #expect(throws: StrataError.invalidArgument("--k-max: 'many' is not a number")) {
             _ = try SegmentSettings.resolve(jobFile: nil, flags: ["--customers", "c.csv", "--k-max", "many"])
         }
         #expect(throws: StrataError.invalidArgument("--scale: 'z' is not valid; valid values: none, standard, robust, minmax")) {
             _ = try SegmentSettings.resolve(jobFile: nil, flags: ["--scale", "z"])
+        }
+    }
+}
+
+/// Job files and flags as users write them (cases found by trying the refactored parser against
+/// the previous release).
+@Suite struct SegmentJobFileCompatibilityTests {
+    func job(_ text: String) throws -> String {
+        let path = temporaryDirectory() + "/job.yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func orderLogFlagsWithoutAnOrderLog() throws {
+        // Options with nothing to apply to are left aside; a column named for no order log is an error.
+        let r = try SegmentSettings.resolve(jobFile: nil, flags: ["--customers", "c.csv", "--no-clv", "--strict", "--delimiter", ";"])
+        #expect(r.config.transactions == nil)
+        #expect(throws: StrataError.invalidArgument("order-log column options need --transactions (or transactions.path in the job file); got --date-column")) {
+            _ = try SegmentSettings.resolve(jobFile: nil, flags: ["--customers", "c.csv", "--date-column", "day"])
+        }
+        // An empty or null order log in a job file is no order log.
+        for empty in ["transactions:\n", "transactions: ~\n", "transactions: {}\n"] {
+            #expect(try SegmentSettings.resolve(jobFile: job("customers: c.csv\n" + empty), flags: []).config.transactions == nil)
+        }
+        // A job file's order log without a path is that file's error, naming the key.
+        let noPath = try job("customers: c.csv\ntransactions:\n  date_column: d\n")
+        #expect(throws: StrataError.badData(file: noPath, line: nil, column: "transactions.path", message: "required key is missing")) {
+            _ = try SegmentSettings.resolve(jobFile: noPath, flags: [])
+        }
+    }
+
+    @Test func numbersReadAsWrittenAndMergeKeysFlattened() throws {
+        let r = try SegmentSettings.resolve(jobFile: nil, flags: ["--customers", "c.csv", "--seed", "010", "--k-max", "08", "--clv-discount", "0.5"])
+        #expect(r.config.seed == 10 && r.config.kMax == 8)
+        #expect(throws: StrataError.invalidArgument("--k: '0x3' is not a number")) {
+            _ = try SegmentSettings.resolve(jobFile: nil, flags: ["--k", "0x3"])
+        }
+        let merged = try SegmentSettings.resolve(jobFile: try job("""
+            defaults: &d
+              k: 3
+              seed: 7
+            customers: c.csv
+            <<: *d
+            seed: 9
+            """.replacingOccurrences(of: "defaults: &d\n  k: 3\n  seed: 7\n", with: "")
+            .replacingOccurrences(of: "<<: *d", with: "<<: {k: 3, seed: 7}")), flags: [])
+        #expect(merged.config.k == 3 && merged.config.seed == 9)
+    }
+
+    @Test func anInvalidChoiceInAJobFileIsAUsageError() throws {
+        let path = try job("customers: c.csv\nimpute: bogus\n")
+        #expect(throws: StrataError.invalidArgument("\(path): impute: 'bogus' is not valid; valid values: none, drop, mean, median, most_frequent, constant:V")) {
+            _ = try SegmentSettings.resolve(jobFile: path, flags: [])
+        }
+        // A value of the wrong type is bad data in that file (exit 65), as before.
+        let wrongType = try job("customers: c.csv\nk: three\n")
+        #expect(throws: StrataError.badData(file: wrongType, line: nil, column: "k", message: "expected a value of type Int")) {
+            _ = try SegmentSettings.resolve(jobFile: wrongType, flags: [])
         }
     }
 }

@@ -65,7 +65,7 @@ extension PreprocessOptions.Impute: SettingChoice {
         case .mean: return "mean"
         case .median: return "median"
         case .mostFrequent: return "most_frequent"
-        case let .constant(v): return "constant:\(v)"
+        case let .constant(v): return "constant:" + shortest(v)
         }
     }
 
@@ -93,8 +93,8 @@ extension PreprocessOptions.Clip: SettingChoice {
     public var description: String {
         switch self {
         case .none: return "none"
-        case let .quantiles(lo, hi): return "quantile:\(lo):\(hi)"
-        case let .iqr(f): return "iqr:\(f)"
+        case let .quantiles(lo, hi): return "quantile:" + shortest(lo) + ":" + shortest(hi)
+        case let .iqr(f): return "iqr:" + shortest(f)
         }
     }
 

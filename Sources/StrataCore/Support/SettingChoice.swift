@@ -51,3 +51,9 @@ extension SettingChoice where Self: RawRepresentable, Self.RawValue == String, S
     public var description: String { rawValue }
     public static var validForms: [String] { allCases.map(\.rawValue) }
 }
+
+/// A number in a setting's string form: integral values without ".0" (`constant:0`, `iqr:2`),
+/// others in Swift's shortest round-trip form (`0.01`).
+func shortest(_ v: Double) -> String {
+    v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : "\(v)"
+}

@@ -22,15 +22,32 @@ public enum AnyModelFile {
         switch header.model {
         case "kmeans":
             do { return .kmeans(try JSONDecoder().decode(KMeansModelFile.self, from: data).validated(path: path)) } catch let e as StrataError { throw e } catch {
-                throw StrataError.badData(file: path, line: nil, column: nil, message: "malformed K-Means model: \(error)")
+                throw malformed(path, "K-Means model", error)
             }
         case "gmm":
             do { return .gmm(try JSONDecoder().decode(GMMModelFile.self, from: data).validated(path: path)) } catch let e as StrataError { throw e } catch {
-                throw StrataError.badData(file: path, line: nil, column: nil, message: "malformed Gaussian-mixture model: \(error)")
+                throw malformed(path, "Gaussian-mixture model", error)
             }
         default:
             throw StrataError.badData(file: path, line: nil, column: nil, message: "model type '\(header.model)' is not supported by this strata version")
         }
+    }
+
+    /// A decoding failure as one line naming the key: "column 'covariance_type': 'bogus' is not
+    /// valid; valid values: full, ...".
+    static func malformed(_ path: String, _ kind: String, _ error: Error) -> StrataError {
+        guard let e = error as? DecodingError else {
+            return .badData(file: path, line: nil, column: nil, message: "malformed \(kind): \(error)")
+        }
+        let context: DecodingError.Context, what: String
+        switch e {
+        case let .dataCorrupted(c): context = c; what = c.debugDescription
+        case let .typeMismatch(t, c), let .valueNotFound(t, c): context = c; what = "expected a value of type \(t)"
+        case let .keyNotFound(k, c): context = DecodingError.Context(codingPath: c.codingPath + [k], debugDescription: ""); what = "required key is missing"
+        @unknown default: return .badData(file: path, line: nil, column: nil, message: "malformed \(kind): \(error)")
+        }
+        let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+        return .badData(file: path, line: nil, column: key.isEmpty ? nil : key, message: "malformed \(kind): \(what)")
     }
 
     public var columns: [String] {

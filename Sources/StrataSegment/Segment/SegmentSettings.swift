@@ -15,8 +15,10 @@ public struct SegmentSetting: Sendable {
         case listOrNone
         /// `--flag` alone sets the key to this boolean.
         case set(Bool)
-        /// `--flag KEY=VALUE`, repeatable: one entry of a mapping.
-        case entry
+        /// `--flag VALUE`: a number, read as Swift reads numbers.
+        case number
+        /// `--flag KEY=VALUE`, repeatable: one entry of a mapping (`usage` names the parts).
+        case entry(String)
     }
 
     /// The job's sections, in the order help lists them.
@@ -59,33 +61,33 @@ public enum SegmentSettings {
         .init(section: .transactions, key: "transactions.date_format", flag: "date-format", kind: .value, help: "Order log date format, e.g. %Y%m%d."),
         .init(section: .transactions, key: "transactions.as_of", flag: "as-of", kind: .value, help: "Reference day for recency (default: last order day)."),
         .init(section: .transactions, key: "transactions.clv", flag: "no-clv", kind: .set(false), help: "Skip the CLV features."),
-        .init(section: .transactions, key: "transactions.clv_horizon_weeks", flag: "clv-horizon-weeks", kind: .value, help: "CLV horizon in weeks (default 52)."),
-        .init(section: .transactions, key: "transactions.clv_discount", flag: "clv-discount", kind: .value, help: "CLV discount rate per week (default 0.0015)."),
+        .init(section: .transactions, key: "transactions.clv_horizon_weeks", flag: "clv-horizon-weeks", kind: .number, help: "CLV horizon in weeks (default 52)."),
+        .init(section: .transactions, key: "transactions.clv_discount", flag: "clv-discount", kind: .number, help: "CLV discount rate per week (default 0.0015)."),
         .init(section: .transactions, key: "transactions.strict", flag: "strict", kind: .set(true), help: "The first bad order-log row is fatal."),
         .init(section: .preprocessing, key: "impute", flag: "impute", kind: .value, help: "Missing values: none, drop, mean, median, most_frequent, constant:V (default median)."),
         .init(section: .preprocessing, key: "clip", flag: "clip", kind: .value, help: "Outliers: none, quantile[:LO:HI], iqr[:F] (default quantile:0.01:0.99)."),
         .init(section: .preprocessing, key: "log", flag: "log", kind: .listOrNone, help: "log1p columns (default: skewed non-negative columns; 'none' for none)."),
         .init(section: .preprocessing, key: "scale", flag: "scale", kind: .value, help: "Scaling: none, standard, robust, minmax (default standard)."),
-        .init(section: .preprocessing, key: "one_hot_max", flag: "one-hot-max", kind: .value, help: "Indicator columns per categorical column (default 10)."),
-        .init(section: .preprocessing, key: "pca", flag: "pca", kind: .value, help: "Principal components before the model (default none)."),
+        .init(section: .preprocessing, key: "one_hot_max", flag: "one-hot-max", kind: .number, help: "Indicator columns per categorical column (default 10)."),
+        .init(section: .preprocessing, key: "pca", flag: "pca", kind: .number, help: "Principal components before the model (default none)."),
         .init(section: .model, key: "algorithm", flag: "algorithm", kind: .value, help: "kmeans or gmm (default kmeans)."),
         .init(section: .model, key: "covariance", flag: "covariance", kind: .value, help: "GMM covariance: full, diag, tied, spherical (default full)."),
-        .init(section: .model, key: "k", flag: "k", kind: .value, help: "Fixed number of segments (default: chosen by a sweep)."),
-        .init(section: .model, key: "k_min", flag: "k-min", kind: .value, help: "Smallest k of the sweep (default 2)."),
-        .init(section: .model, key: "k_max", flag: "k-max", kind: .value, help: "Largest k of the sweep (default 10)."),
-        .init(section: .model, key: "sweep_sample", flag: "sweep-sample", kind: .value, help: "Customers sampled for the k sweep (default 200000)."),
-        .init(section: .model, key: "n_init", flag: "n-init", kind: .value, help: "Restarts (default 4)."),
-        .init(section: .model, key: "max_iter", flag: "max-iter", kind: .value, help: "Iterations per restart (default 300)."),
-        .init(section: .model, key: "seed", flag: "seed", kind: .value, help: "Random seed (default 42)."),
-        .init(section: .model, key: "threads", flag: "threads", kind: .value, help: "Worker threads (default: cores). Results do not depend on it."),
-        .init(section: .profiles, key: "min_segment_size", flag: "min-segment-size", kind: .value, help: "Smaller segments are merged into 'other' in reports (default 50)."),
+        .init(section: .model, key: "k", flag: "k", kind: .number, help: "Fixed number of segments (default: chosen by a sweep)."),
+        .init(section: .model, key: "k_min", flag: "k-min", kind: .number, help: "Smallest k of the sweep (default 2)."),
+        .init(section: .model, key: "k_max", flag: "k-max", kind: .number, help: "Largest k of the sweep (default 10)."),
+        .init(section: .model, key: "sweep_sample", flag: "sweep-sample", kind: .number, help: "Customers sampled for the k sweep (default 200000)."),
+        .init(section: .model, key: "n_init", flag: "n-init", kind: .number, help: "Restarts (default 4)."),
+        .init(section: .model, key: "max_iter", flag: "max-iter", kind: .number, help: "Iterations per restart (default 300)."),
+        .init(section: .model, key: "seed", flag: "seed", kind: .number, help: "Random seed (default 42)."),
+        .init(section: .model, key: "threads", flag: "threads", kind: .number, help: "Worker threads (default: cores). Results do not depend on it."),
+        .init(section: .profiles, key: "min_segment_size", flag: "min-segment-size", kind: .number, help: "Smaller segments are merged into 'other' in reports (default 50)."),
         .init(section: .profiles, key: "pseudonymize", flag: "pseudonymize", kind: .set(true), help: "Replace customer ids in outputs by a salted hash."),
         .init(section: .profiles, key: "salt", flag: "salt", kind: .value, help: "Salt for --pseudonymize (prefer --salt-env)."),
         .init(section: .profiles, key: "salt_env", flag: "salt-env", kind: .value, help: "Environment variable holding the salt."),
-        .init(section: .profiles, key: "names", flag: "name", kind: .entry, help: "Segment name override ID=NAME (repeatable)."),
-        .init(section: .profiles, key: "roles", flag: "role", kind: .entry, help: "Column role ROLE=COLUMN (recency, frequency, monetary, tenure; repeatable)."),
-        .init(section: .profiles, key: "tree_depth", flag: "tree-depth", kind: .value, help: "Depth of the explaining decision tree (1-3, default 3)."),
-        .init(section: .outputs, key: "scatter_sample", flag: "scatter-sample", kind: .value, help: "Customers in the projection chart (default 2000)."),
+        .init(section: .profiles, key: "names", flag: "name", kind: .entry("ID=NAME"), help: "Segment name override ID=NAME (repeatable)."),
+        .init(section: .profiles, key: "roles", flag: "role", kind: .entry("ROLE=COLUMN"), help: "Column role ROLE=COLUMN (recency, frequency, monetary, tenure; repeatable)."),
+        .init(section: .profiles, key: "tree_depth", flag: "tree-depth", kind: .number, help: "Depth of the explaining decision tree (1-3, default 3)."),
+        .init(section: .outputs, key: "scatter_sample", flag: "scatter-sample", kind: .number, help: "Customers in the projection chart (default 2000)."),
         .init(section: .outputs, key: "out", flag: "out", kind: .value, help: "Output directory (default strata-out)."),
         .init(section: .outputs, key: "previous", flag: "previous", kind: .value, help: "Previous run's output directory: adds segment migration."),
         .init(section: .outputs, key: "report", flag: "no-report", kind: .set(false), help: "Skip report.html."),
@@ -101,10 +103,10 @@ public enum SegmentSettings {
     static func line(_ s: SegmentSetting) -> String {
         let usage: String
         switch s.kind {
-        case .value: usage = "--\(s.flag) <value>"
+        case .value, .number: usage = "--\(s.flag) <value>"
         case .list, .listOrNone: usage = "--\(s.flag) <a,b,...>"
         case .set: usage = "--\(s.flag)"
-        case .entry: usage = "--\(s.flag) <key=value>"
+        case let .entry(u): usage = "--\(s.flag) <\(u.lowercased())>"
         }
         return "\(usage)  [\(s.key)]  \(s.help)"
     }
@@ -115,30 +117,41 @@ public enum SegmentSettings {
         /// Keys set by flags, with the flag that set them.
         public var flagOf: [String: String]
         public var jobFile: String?
+        /// Keys the job file sets (dotted).
+        public var fileKeys: Set<String> = []
 
         /// An error about setting `key` (a job key such as `impute` or `transactions.strict`),
-        /// named as the user wrote it: `--impute: ...` or `job.yaml: impute: ...`.
+        /// named as the user wrote it: `--impute: ...`, `job.yaml: impute: ...`, or, for a
+        /// default nobody wrote, the flag that would change it.
         public func settingError(_ key: String, _ message: String) -> StrataError {
-            if let flag = flagOf[key] ?? SegmentSettings.all.first(where: { $0.key == key && jobFile == nil })?.flag {
-                return .invalidArgument("--\(flag): \(message)")
-            }
-            if let jobFile { return .invalidArgument("\(jobFile): \(key): \(message)") }
+            if let flag = flagOf[key] { return .invalidArgument("--\(flag): \(message)") }
+            if let jobFile, fileKeys.contains(key) { return .invalidArgument("\(jobFile): \(key): \(message)") }
+            if let flag = SegmentSettings.all.first(where: { $0.key == key })?.flag { return .invalidArgument("--\(flag): \(message)") }
             return .invalidArgument("\(key): \(message)")
         }
     }
 
+    /// The order-log flags that name columns: without an order log they are an error (the other
+    /// order-log flags then have nothing to apply to and are left aside, as before).
+    static let orderLogColumnFlags: Set<String> = ["customer-column", "date-column", "amount-column", "product-column"]
+
     /// Reads the job file (when given; YAML or JSON), applies `flags` (`--k-max 5`, `--k-max=5`,
     /// `--no-header`, `--name 0=VIP`...) and decodes the result.
     /// - Throws: `StrataError.badData` naming the job file and key (unknown key with a
-    ///   suggestion, wrong type, invalid choice), `.invalidArgument` naming the flag, `.unreadable`.
+    ///   suggestion, a value of the wrong type), `.invalidArgument` naming the flag or the job
+    ///   file and key (an invalid choice or number), `.unreadable`.
     public static func resolve(jobFile: String?, flags: [String]) throws -> Resolved {
         var root = mapping([])
         if let path = jobFile { root = try parse(path) }
+        // An empty or null `transactions:` means no order log, as it always has.
+        if let t = root["transactions"], t.mapping?.isEmpty == true || t.null != nil { remove(&root, "transactions") }
+        let fileKeys = Set(dottedKeys(root))
+        let fileHasOrderLog = root["transactions"] != nil
         var flagOf: [String: String] = [:]
         var i = 0
         while i < flags.count {
             let token = flags[i]
-            guard token.hasPrefix("--") else { throw StrataError.invalidArgument("unexpected argument '\(token)'") }
+            guard token.hasPrefix("--"), token.count > 2 else { throw StrataError.invalidArgument("unexpected argument '\(token)'") }
             var name = String(token.dropFirst(2)), inline: String? = nil
             if let eq = name.firstIndex(of: "=") { inline = String(name[name.index(after: eq)...]); name = String(name[..<eq]) }
             guard let s = all.first(where: { $0.flag == name }) else {
@@ -151,10 +164,16 @@ public enum SegmentSettings {
                 i += 1
                 return flags[i]
             }
+            var path = s.key.split(separator: ".").map(String.init)
             let node: Node
-            var key = s.key
             switch s.kind {
             case .value: node = scalar(try value())
+            case .number:
+                let v = try value()
+                // Numbers as Swift reads them ("010" is ten), not by YAML 1.1's octal rule.
+                if let n = Int(v) { node = scalar(String(n)) }
+                else if let x = Double(v), x.isFinite, v.allSatisfy({ "0123456789.eE+-".contains($0) }) { node = scalar(v) }
+                else { throw StrataError.invalidArgument("--\(name): '\(v)' is not a number") }
             case .list: node = Node(commaList(try value()).map(scalar), Tag(.implicit, resolver))
             case .listOrNone:
                 let v = try value()
@@ -162,30 +181,36 @@ public enum SegmentSettings {
             case .set(let b):
                 if inline != nil { throw StrataError.invalidArgument("--\(name) takes no value") }
                 node = scalar(b ? "true" : "false")
-            case .entry:
+            case .entry(let usage):
                 let v = try value()
                 guard let eq = v.firstIndex(of: "="), eq != v.startIndex else {
-                    throw StrataError.invalidArgument("--\(name) '\(v)' must be KEY=VALUE")
+                    throw StrataError.invalidArgument("--\(name) '\(v)' must be \(usage)")
                 }
-                key += "." + v[..<eq]
+                path.append(String(v[..<eq]))
                 node = scalar(String(v[v.index(after: eq)...]))
             }
-            set(&root, path: key.split(separator: ".").map(String.init), node)
+            set(&root, path: path, node)
             flagOf[s.key] = s.flag
             i += 1
         }
-        if root["transactions"] != nil && root["transactions"]?["path"] == nil {
-            throw StrataError.invalidArgument("order-log options need --transactions (or transactions.path in the job file)")
+        if !fileHasOrderLog && flagOf["transactions.path"] == nil {
+            if let flag = flagOf.values.first(where: orderLogColumnFlags.contains) {
+                throw StrataError.invalidArgument("order-log column options need --transactions (or transactions.path in the job file); got --\(flag)")
+            }
+            remove(&root, "transactions")
         }
         do {
             try SegmentConfig.checkKeys(keys(of: root), file: jobFile ?? "command line")
             let config = try YAMLDecoder().decode(SegmentConfig.self, from: root)
-            return Resolved(config: config, flagOf: flagOf, jobFile: jobFile)
+            return Resolved(config: config, flagOf: flagOf, jobFile: jobFile, fileKeys: fileKeys)
         } catch let e as DecodingError {
             let key = codingPath(e)
-            if let flag = flagOf[key] ?? flagOf[key.split(separator: ".").dropLast().joined(separator: ".")] {
+            let parent = key.split(separator: ".").dropLast().joined(separator: ".")
+            if let flag = flagOf[key] ?? flagOf[parent] {
                 throw StrataError.invalidArgument("--\(flag): " + SegmentConfig.message(e))
             }
+            // An invalid choice is a usage error (exit 64), as it was when validated after decoding.
+            if case .dataCorrupted = e, let jobFile { throw StrataError.invalidArgument("\(jobFile): \(key): " + SegmentConfig.message(e)) }
             throw SegmentConfig.describe(e, file: jobFile ?? "command line")
         }
     }
@@ -196,6 +221,37 @@ public enum SegmentSettings {
 
     static func scalar(_ text: String) -> Node { Node(text, Tag(.implicit, resolver)) }
     static func mapping(_ pairs: [(Node, Node)]) -> Node { Node(pairs, Tag(.implicit, resolver)) }
+
+    /// Removes `key` from a mapping node.
+    static func remove(_ node: inout Node, _ key: String) {
+        guard let m = node.mapping else { return }
+        node = mapping(m.filter { $0.key.string != key }.map { ($0.key, $0.value) })
+    }
+
+    /// Every key of a mapping node, dotted (`transactions.path`).
+    static func dottedKeys(_ node: Node, prefix: String = "") -> [String] {
+        guard let m = node.mapping else { return [] }
+        return m.flatMap { k, v -> [String] in
+            let key = prefix + (k.string ?? "")
+            return [key] + dottedKeys(v, prefix: key + ".")
+        }
+    }
+
+    /// YAML merge keys (`<<: *defaults`) flattened into their mapping: keys already there win.
+    static func flattenMerges(_ node: Node) -> Node {
+        if let seq = node.sequence { return Node(seq.map(flattenMerges), Tag(.implicit, resolver)) }
+        guard let m = node.mapping else { return node }
+        var pairs: [(Node, Node)] = m.filter { $0.key.string != "<<" }.map { ($0.key, flattenMerges($0.value)) }
+        for (k, v) in m where k.string == "<<" {
+            let sources = v.sequence.map(Array.init) ?? [v]
+            for source in sources {
+                for (sk, sv) in flattenMerges(source).mapping ?? [:] where !pairs.contains(where: { $0.0.string == sk.string }) {
+                    pairs.append((sk, sv))
+                }
+            }
+        }
+        return mapping(pairs)
+    }
 
     static func parse(_ path: String) throws -> Node {
         guard let data = FileManager.default.contents(atPath: path) else { throw StrataError.unreadable(path: path, reason: "cannot read the job file") }
@@ -210,7 +266,7 @@ public enum SegmentSettings {
         guard node.mapping != nil else {
             throw StrataError.badData(file: path, line: nil, column: nil, message: "the job file must be a mapping of option names to values")
         }
-        return node
+        return flattenMerges(node)
     }
 
     /// Sets `value` at `path` (creating mappings on the way), replacing the entry whose key has
