@@ -44,7 +44,7 @@ public struct TransactionOptions: Sendable {
             }
         }
 
-        public static var validForms: [String] { [",", ";", "tab", "whitespace"] }
+        public static var validForms: [String] { ["','", "';'", "tab", "whitespace"] }
     }
     public var customer: ColumnRef = .name("customer_id")
     public var date: ColumnRef = .name("date")
