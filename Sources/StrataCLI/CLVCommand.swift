@@ -49,9 +49,9 @@ struct CLVCommand: ParsableCommand {
                 try batch.stage(Self.csv(customers, r.results), to: path)
                 try batch.commit()
             }
-            if !r.bgnbd.converged { Report.stderr("strata: warning: the BG/NBD optimizer stopped at its evaluation cap before converging") }
+            if !r.bgnbd.converged { Report.warn("the BG/NBD optimizer stopped at its evaluation cap before converging") }
             if r.bgnbd.atBound || r.gammaGamma.atBound {
-                Report.stderr("strata: warning: a model parameter reached its search bound: the data show no dropout or no heterogeneity, so the BTYD estimates are not meaningful")
+                Report.warn("a model parameter reached its search bound: the data show no dropout or no heterogeneity, so the BTYD estimates are not meaningful")
             }
             let result = Result(fit: r, customers: customers, report: report, command: self, seconds: seconds)
             if runOptions.json { Report.json(result) } else { printSummary(result) }

@@ -17,12 +17,28 @@ enum Report {
         FileHandle.standardError.write(Data((s + "\n").utf8))
     }
 
+    /// The warnings of this run, in order: each is printed on stderr when it happens and listed
+    /// again in the `--json` result (`warnings`, present and possibly empty in every result).
+    final class Warnings: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [String] = []
+        func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
+        var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
+    }
+    static let warnings = Warnings()
+
+    /// Prints `strata: warning: MESSAGE` on stderr and records it for the JSON result.
+    static func warn(_ message: String) {
+        warnings.add(message)
+        stderr("strata: warning: " + message)
+    }
+
     /// Prints an `Encodable` result as one JSON line on stdout (keys sorted), with
     /// `peak_memory_bytes` added: the peak resident memory of this run, for scheduling and budget
     /// checks. Every command's `--json` result goes through here.
     static func json<T: Encodable>(_ value: T) {
         do {
-            let data = try JSONOutput.line(WithPeakMemory(value: value, peak: peakResidentBytes()))
+            let data = try JSONOutput.line(WithPeakMemory(value: value, peak: peakResidentBytes(), warnings: warnings.all))
             FileHandle.standardOutput.write(data)
             FileHandle.standardOutput.write(Data("\n".utf8))
         } catch {
@@ -30,15 +46,17 @@ enum Report {
         }
     }
 
-    /// A result's own keys plus `peak_memory_bytes`.
+    /// A result's own keys plus `peak_memory_bytes` and `warnings`.
     private struct WithPeakMemory<T: Encodable>: Encodable {
         let value: T
         let peak: Int?
-        enum CodingKeys: String, CodingKey { case peak = "peak_memory_bytes" }
+        let warnings: [String]
+        enum CodingKeys: String, CodingKey { case peak = "peak_memory_bytes", warnings }
         func encode(to encoder: Encoder) throws {
             try value.encode(to: encoder)
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(peak, forKey: .peak)
+            try c.encode(warnings, forKey: .warnings)
         }
     }
 

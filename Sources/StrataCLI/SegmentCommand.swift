@@ -37,7 +37,10 @@ struct SegmentCommand: ParsableCommand {
             var c = job.config
             BLASThreads.set(c.threads ?? defaultThreadCount)
             let quiet = self.quiet
-            let log: (String) -> Void = { line in if !quiet { Report.stderr("[segment] " + line) } }
+            // The job's warnings are printed even with --quiet and listed in the JSON result.
+            let log: (String) -> Void = { line in
+                if line.hasPrefix("warning: ") { Report.warn(String(line.dropFirst(9))) } else if !quiet { Report.stderr("[segment] " + line) }
+            }
             if demo { try DemoData.writeSegmentDemo(into: &c, customers: demoCustomers, log: log) }
             let result: SegmentRunResult
             do { result = try SegmentJob.run(c, log: log) } catch let StrataError.invalidSetting(key, message) {

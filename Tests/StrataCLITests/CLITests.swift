@@ -494,3 +494,21 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         #expect(try CLI.run(["rfm", "--transactions", "\(dir)/t.csv", "--as-of", "yesterday"]).code == 64)
     }
 }
+
+@Suite struct JSONWarningsTests {
+    /// Every `--json` result, success or failure, lists the run's warnings (empty when none).
+    @Test func everyJSONResultCarriesWarnings() throws {
+        let ok = try CLI.run(["kmeans", "--input", "\(fixtures)/blobs_converge.csv", "--k", "2", "--json"])
+        #expect(ok.code == 0 && (ok.json?["warnings"] as? [String]) == [])
+        let failed = try CLI.run(["kmeans", "--input", "\(fixtures)/does-not-exist.csv", "--k", "2", "--json"])
+        #expect(failed.code == 66 && (failed.json?["warnings"] as? [String]) == [])
+        // Four orders, one repeat: too little for BG/NBD, which says so on stderr and in the JSON.
+        let dir = tempDir()
+        try "customer_id,date,amount\nA,2024-01-01,10\nB,2024-01-02,20\nA,2024-02-01,10\nC,2024-03-01,5\n"
+            .write(toFile: "\(dir)/t.csv", atomically: true, encoding: .utf8)
+        let clv = try CLI.run(["clv", "--transactions", "\(dir)/t.csv", "--json"])
+        let warnings = clv.json?["warnings"] as? [String] ?? []
+        #expect(clv.code == 0 && warnings.contains { $0.contains("search bound") }, "\(clv.stderr)")
+        for w in warnings { #expect(clv.stderr.contains("strata: warning: " + w)) }
+    }
+}
