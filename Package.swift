@@ -28,7 +28,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         // SHA-256 input checksums and salted-hash (HMAC) pseudonymization of customer ids.
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         // YAML (and JSON) job files for `strata segment --config` (parsed once into a node).
@@ -89,7 +88,6 @@ let package = Package(
             dependencies: [
                 "Strata",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
                 .target(name: "CMPI", condition: .when(traits: ["MPI"])),
             ]
         ),

@@ -1,18 +1,10 @@
 import ArgumentParser
 import Foundation
-import Logging
 import Strata
 import StrataLinalg
 
 /// Messages, progress and errors on stderr; results on stdout.
 enum Report {
-    static let logger: Logger = {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        var l = Logger(label: "strata")
-        l.logLevel = .info
-        return l
-    }()
-
     static func stderr(_ s: String) {
         FileHandle.standardError.write(Data((s + "\n").utf8))
     }

@@ -11,12 +11,6 @@ public protocol SettingChoice: LosslessStringConvertible, Codable, Sendable, Equ
 }
 
 extension SettingChoice {
-    /// Parses `text`, or throws `StrataError.invalidSetting` naming `setting` and the valid forms.
-    public static func parse(_ text: String, setting: String) throws -> Self {
-        guard let v = Self(text) else { throw StrataError.invalidSetting(setting, Self.invalidMessage(text)) }
-        return v
-    }
-
     /// "'x' is not valid; valid values: a, b, c".
     public static func invalidMessage(_ text: String) -> String {
         "'\(text)' is not valid; valid values: \(validForms.joined(separator: ", "))"

@@ -39,15 +39,7 @@ public enum AnyModelFile {
         guard let e = error as? DecodingError else {
             return .badData(file: path, line: nil, column: nil, message: "malformed \(kind): \(error)")
         }
-        let context: DecodingError.Context, what: String
-        switch e {
-        case let .dataCorrupted(c): context = c; what = c.debugDescription
-        case let .typeMismatch(t, c), let .valueNotFound(t, c): context = c; what = "expected a value of type \(t)"
-        case let .keyNotFound(k, c): context = DecodingError.Context(codingPath: c.codingPath + [k], debugDescription: ""); what = "required key is missing"
-        @unknown default: return .badData(file: path, line: nil, column: nil, message: "malformed \(kind): \(error)")
-        }
-        let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-        return .badData(file: path, line: nil, column: key.isEmpty ? nil : key, message: "malformed \(kind): \(what)")
+        return .badData(file: path, line: nil, column: e.keyPath.isEmpty ? nil : e.keyPath, message: "malformed \(kind): \(e.reason)")
     }
 
     public var columns: [String] {

@@ -162,18 +162,8 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
             if let e = error as? StrataError { return e }
             return .badData(file: file, line: nil, column: nil, message: "invalid job file: \(error)")
         }
-        let path = SegmentSettings.codingPath(e)
-        return .badData(file: file, line: nil, column: path.isEmpty ? nil : path, message: message(e))
-    }
-
-    /// What is wrong, without where: "expected a value of type Int", "'x' is not valid; ...".
-    static func message(_ e: DecodingError) -> String {
-        switch e {
-        case let .typeMismatch(type, _), let .valueNotFound(type, _): return "expected a value of type \(type)"
-        case .keyNotFound: return "required key is missing"
-        case let .dataCorrupted(ctx): return ctx.debugDescription
-        @unknown default: return "\(e)"
-        }
+        let path = e.keyPath
+        return .badData(file: file, line: nil, column: path.isEmpty ? nil : path, message: e.reason)
     }
 
     static func checkKeys(_ object: [String: Any], known: [String], where prefix: String, file: String) throws {

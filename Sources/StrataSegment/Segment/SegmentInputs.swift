@@ -15,8 +15,6 @@ struct SegmentInputs {
     /// Order-log counts for run.json (nil without an order log).
     var counts = InputCounts()
     var clvModel: CLVModelSummary? = nil
-    /// Per-customer RFM segment counts (for the report's RFM section).
-    var rfmSummary: [String: Int]? = nil
     /// The input files with their sizes and SHA-256 (run.json `inputs`).
     var files: [InputFile] = []
     /// Transaction-derived feature columns (units in run.json).
@@ -27,7 +25,8 @@ struct SegmentInputs {
     /// - Returns: the joined table (numeric columns: the table's, then the derived ones), the
     ///   revenue/CLV/RFM extras for profiles, counts, the fitted CLV model and input checksums.
     /// - Throws: `StrataError.badData` naming file, line and column; `.unreadable`;
-    ///   `.invalidArgument` for a column clash or a missing id column.
+    ///   `.invalidSetting` (`columns`, `transactions.as_of`); `.invalidArgument` for a column
+    ///   clash or a missing id column.
     /// - Complexity: O(customers x columns + transactions); memory per customer, not per order.
     static func read(_ c: SegmentConfig, threads: Int, log: (String) -> Void) throws -> SegmentInputs {
         var table: RawTable? = nil
@@ -44,7 +43,7 @@ struct SegmentInputs {
         var o = RFMOptions()
         if let s = t.asOf {
             guard let d = CivilDate.parse(Substring(s), format: nil) ?? t.dateFormat.flatMap({ CivilDate.parse(Substring(s), format: $0) }) else {
-                throw StrataError.invalidArgument("transactions.as_of '\(s)' is not a date (YYYY-MM-DD)")
+                throw StrataError.invalidSetting("transactions.as_of", "'\(s)' is not a date (YYYY-MM-DD)")
             }
             o.asOf = d
         }
@@ -132,16 +131,14 @@ struct SegmentInputs {
         if let wanted = c.columns {
             let keep = raw.numericNames.indices.filter { wanted.contains(raw.numericNames[$0]) }
             for w in wanted where !raw.numericNames.contains(w) {
-                throw StrataError.invalidArgument("columns: '\(w)' is not a numeric column; numeric columns are \(raw.numericNames.joined(separator: ", "))")
+                throw StrataError.invalidSetting("columns", "'\(w)' is not a numeric column; numeric columns are \(raw.numericNames.joined(separator: ", "))")
             }
             raw.numericNames = keep.map { raw.numericNames[$0] }
             raw.numeric = keep.map { raw.numeric[$0] }
         }
         let drop = raw.numericNames.indices.filter { c.exclude.contains(raw.numericNames[$0]) }
         for j in drop.reversed() { raw.numericNames.remove(at: j); raw.numeric.remove(at: j) }
-        var rfmMix: [String: Int] = [:]
-        for s in extras.rfmSegment ?? [] { rfmMix[s, default: 0] += 1 }
-        return SegmentInputs(raw: raw, extras: extras, counts: counts, clvModel: clvModel, rfmSummary: rfmMix, files: files)
+        return SegmentInputs(raw: raw, extras: extras, counts: counts, clvModel: clvModel, files: files)
     }
 
     /// Reads the customer table: numeric columns as given or inferred, categorical columns as

@@ -204,13 +204,13 @@ public enum SegmentSettings {
             let config = try YAMLDecoder().decode(SegmentConfig.self, from: root)
             return Resolved(config: config, flagOf: flagOf, jobFile: jobFile, fileKeys: fileKeys)
         } catch let e as DecodingError {
-            let key = codingPath(e)
+            let key = e.keyPath
             let parent = key.split(separator: ".").dropLast().joined(separator: ".")
             if let flag = flagOf[key] ?? flagOf[parent] {
-                throw StrataError.invalidArgument("--\(flag): " + SegmentConfig.message(e))
+                throw StrataError.invalidArgument("--\(flag): " + e.reason)
             }
             // An invalid choice is a usage error (exit 64), as it was when validated after decoding.
-            if case .dataCorrupted = e, let jobFile { throw StrataError.invalidArgument("\(jobFile): \(key): " + SegmentConfig.message(e)) }
+            if case .dataCorrupted = e, let jobFile { throw StrataError.invalidArgument("\(jobFile): \(key): " + e.reason) }
             throw SegmentConfig.describe(e, file: jobFile ?? "command line")
         }
     }
@@ -288,15 +288,5 @@ public enum SegmentSettings {
         var out: [String: Any] = [:]
         for (k, v) in m { out[k.string ?? "\(k)"] = keys(of: v) }
         return out
-    }
-
-    static func codingPath(_ e: DecodingError) -> String {
-        let ctx: DecodingError.Context
-        switch e {
-        case let .typeMismatch(_, c), let .valueNotFound(_, c), let .dataCorrupted(c): ctx = c
-        case let .keyNotFound(k, c): return (c.codingPath + [k]).map(\.stringValue).joined(separator: ".")
-        @unknown default: return ""
-        }
-        return ctx.codingPath.map(\.stringValue).joined(separator: ".")
     }
 }
