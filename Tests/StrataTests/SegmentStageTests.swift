@@ -304,3 +304,71 @@ import Testing
         }
     }
 }
+
+/// The model, description and outputs stages on planted data, in-process.
+@Suite struct SegmentModelAndDescriptionTests {
+    /// 3 groups of 300, 200 and 100 customers, far apart on two features.
+    func planted() -> (RawTable, SegmentFeatures) {
+        var rng = SeededRandom(seed: 8)
+        let sizes = [100, 300, 200], centers: [[Float]] = [[0, 0], [20, 5], [-15, 30]]
+        var a: [Float] = [], b: [Float] = [], ids: [String] = []
+        for (g, n) in sizes.enumerated() {
+            for i in 0..<n {
+                a.append(centers[g][0] + Float(rng.nextGaussian())); b.append(centers[g][1] + Float(rng.nextGaussian()))
+                ids.append("g\(g)-\(i)")
+            }
+        }
+        let raw = RawTable(source: "t", rows: 600, numericNames: ["a", "b"], numeric: [a, b], categoricalNames: [], categorical: [],
+                           idColumn: "id", ids: ids, lines: Array(2...601))
+        var c = SegmentConfig()
+        c.customers = "t"
+        c.clip = .none
+        let f = try! SegmentFeatures.build(SegmentInputs(raw: raw), config: c, threads: 2, steps: SegmentSteps(log: { _ in }))
+        return (raw, f)
+    }
+
+    @Test func modelSegmentsAreRenumberedBySizeAndRecoverThePlantedGroups() throws {
+        let (raw, f) = planted()
+        var c = SegmentConfig()
+        c.seed = 3
+        for algorithm in [ClusteringAlgorithm.kmeans, .gmm] {
+            c.algorithm = algorithm
+            let m = try SegmentModel.fit(f.data, k: 3, config: c, threads: 2)
+            #expect(ClusterLabels.counts(m.labels, k: 3) == [300, 200, 100])   // largest first
+            // Every planted group is one segment: segment 0 is the group of 300 ("g1-").
+            for (i, id) in raw.ids!.enumerated() {
+                let expected: Int32 = id.hasPrefix("g1-") ? 0 : id.hasPrefix("g2-") ? 1 : 2
+                #expect(m.labels[i] == expected, "\(algorithm) \(id)")
+            }
+            #expect(m.summary.algorithm == algorithm && m.centers.count == 3)
+        }
+    }
+
+    @Test func descriptionAndOutputsDescribeEveryCustomerOnce() throws {
+        let (_, f) = planted()
+        var c = SegmentConfig()
+        c.customers = "t"
+        c.out = temporaryDirectory()
+        c.minSegmentSize = 150   // the segment of 100 is merged into other
+        c.names = ["1": "Northerners"]
+        let steps = SegmentSteps(log: { _ in })
+        let m = try SegmentModel.fit(f.data, k: 3, config: c, threads: 2)
+        let d = try SegmentDescription.describe(f, labels: m.labels, k: 3, config: c, threads: 2, steps: steps)
+        #expect(steps.steps.map(\.step) == ["profile", "project"])
+        #expect(d.profiles.segments.map(\.size) == [300, 200] && d.profiles.other?.size == 100 && d.profiles.other?.mergedSegments == [2])
+        #expect(d.names.count == 3 && d.names[1] == "Northerners" && Set(d.names).count == 3)
+        #expect(d.rules.tree.accuracy > 0.99)                       // two features separate the groups
+        #expect(d.projection.points.count == min(c.scatterSample, 600))
+
+        var record = SegmentJob.runRecord(c, started: Date(), threads: 2, steps: steps.steps, inputs: SegmentInputs(raw: f.raw),
+                                          features: f, selection: KSelection(k: 3, sweep: nil), model: m, description: d)
+        let files = try SegmentOutputs.write(.init(config: c, features: f, selection: KSelection(k: 3, sweep: nil), model: m, description: d,
+                                                   migration: nil, clvModel: nil, ids: (0..<600).map { f.data.id($0) }), record: &record)
+        #expect(files.keys.sorted() == ["assignments", "model", "profiles", "report", "run"])
+        #expect(record.outputs.keys.sorted() == ["assignments", "model", "profiles", "report", "run"])
+        let rows = try String(contentsOfFile: c.out + "/assignments.csv", encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == 601 && rows[0] == "customer_id,segment_id,segment_name,distance")
+        #expect(rows.dropFirst().filter { $0.contains(",1,Northerners,") }.count == 200)
+        #expect(record.segmentSizes == [300, 200, 100] && record.reportableSegments == 2 && record.mergedIntoOther == [2])
+    }
+}
