@@ -63,7 +63,9 @@ struct SegmentCommand: ParsableCommand {
         if let m = r.migration {
             print("\nMigration since \(c.previous ?? ""): \(m.stayed) stayed, \(m.moved) moved, \(m.churned) churned, \(m.new) new")
         }
-        print("\nOutputs in \(c.out)/: " + SegmentJob.outputFiles.filter { $0 != "report.html" || c.report }.joined(separator: ", ")
-              + (c.previous == nil ? "" : ", migration.json"))
+        // The files this run wrote (run.json lists them), not a fixed list.
+        let written = s.outputs.values.map { ($0 as NSString).lastPathComponent }
+        print("\nOutputs in \(c.out)/: " + SegmentJob.outputFiles.filter(written.contains).joined(separator: ", ")
+              + written.filter { !SegmentJob.outputFiles.contains($0) }.sorted().map { ", " + $0 }.joined())
     }
 }

@@ -105,7 +105,7 @@ enum SegmentModel {
         var newOf = [Int32](repeating: 0, count: k)
         for (new, old) in order.enumerated() { newOf[old] = Int32(new) }
         switch self {
-        case var .kmeans(r, o):
+        case .kmeans(var r, let o):
             let d = r.centroids.cols
             r.centroids = Matrix(rows: k, cols: d, storage: order.flatMap { r.centroids.row($0) })
             r.sizes = order.map { r.sizes[$0] }
