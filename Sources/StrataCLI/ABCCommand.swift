@@ -44,6 +44,7 @@ struct ABCCommand: ParsableCommand {
             t.margin = marginColumn.map(ColumnRef.init)
             let map = try segments.map(Self.segmentMap)
             let r = try ABC.run(path: input.transactions, transactions: t, measure: by, segments: map, a: aCut, b: bCut)
+            if r.report.bad > 0 { Report.warn("\(input.transactions): " + r.report.badRowsText()) }
             if let path = out {
                 var batch = OutputBatch()
                 try batch.stage(Self.csv(overall: r.overall, bySegment: r.bySegment), to: path)
@@ -117,7 +118,7 @@ struct ABCCommand: ParsableCommand {
         var outputs: Outputs
 
         init(overall: [ABC.Product], classes: [String: ABC.ClassSummary], bySegment: [String: [ABC.Product]],
-             report: (rows: Int, bad: Int), by: ABC.Measure, out: String?) {
+             report: TransactionReadSummary, by: ABC.Measure, out: String?) {
             products = overall.count
             self.by = by.rawValue
             self.classes = classes.mapValues { ClassSummary(products: $0.products, productShare: $0.productShare, valueShare: $0.valueShare) }

@@ -42,6 +42,7 @@ struct CLVCommand: ParsableCommand {
             let o = try input.summaryOptions(asOf: nil, calibrationEnd: calibrationEnd, unit: unit)
             let t0 = Date()
             let (customers, report) = try RFM.summarize(path: input.transactions, transactions: input.options, options: o)
+            Report.warnAboutRead(report, path: input.transactions)
             let r = try CLV.run(customers, horizon: horizon, discount: discount)
             let seconds = Date().timeIntervalSince(t0)
             if let path = out {
@@ -62,8 +63,9 @@ struct CLVCommand: ParsableCommand {
     static func csv(_ customers: [CustomerSummary], _ values: [CLVResult]) -> String {
         var text = "customer_id,frequency,recency,T,monetary_value,p_alive,expected_purchases,expected_avg_spend,clv\n"
         for (c, v) in zip(customers, values) {
-            text += CSVOutput.field(c.id) + ",\(c.btydFrequency),\(c.btydRecency),\(c.btydT),\(c.btydMonetaryValue),"
-            text += "\(v.probabilityAlive),\(v.expectedPurchases),\(v.expectedAverageSpend),\(v.clv)\n"
+            let n = CSVOutput.number
+            text += CSVOutput.field(c.id) + ",\(c.btydFrequency),\(n(c.btydRecency)),\(n(c.btydT)),\(n(c.btydMonetaryValue)),"
+            text += "\(n(v.probabilityAlive)),\(n(v.expectedPurchases)),\(n(v.expectedAverageSpend)),\(n(v.clv))\n"
         }
         return text
     }
@@ -97,6 +99,8 @@ struct CLVCommand: ParsableCommand {
         var uniqueTriples: Int
         var transactions: Int
         var badRows: Int
+        var excludedFuture: Int
+        var dateFormat: String
         var horizon: Int
         var unit: String
         var discount: Double
@@ -115,6 +119,8 @@ struct CLVCommand: ParsableCommand {
             uniqueTriples = r.uniqueTriples
             transactions = report.transactions
             badRows = report.badRows
+            excludedFuture = report.excludedFuture
+            dateFormat = report.dateFormat
             horizon = c.horizon
             unit = c.unit.rawValue
             discount = c.discount

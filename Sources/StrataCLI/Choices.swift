@@ -90,3 +90,7 @@ enum KMeansInitMethod: String, CaseIterable {
 enum GMMInitMethod: String, CaseIterable {
     case kmeans, kMeansPlusPlus = "k-means++", random
 }
+
+extension AmountFormat.DecimalMark: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}

@@ -19,6 +19,15 @@ struct TransactionArguments: ParsableArguments {
     @Option(name: .customLong("quantity-column"), help: "Optional quantity column.")
     var quantityColumn: String?
 
+    @Option(name: .customLong("price-column"), help: "Optional unit-price column: amount = quantity x price (needs --quantity-column; --amount-column is then unused).")
+    var priceColumn: String?
+
+    @Option(name: .long, help: "Decimal mark of amounts: . or , (with , the thousands separator is .).")
+    var decimal: AmountFormat.DecimalMark = .point
+
+    @Option(name: .long, help: "Currency symbol or code to strip from amounts (e.g. € or USD); also allows thousands separators.")
+    var currency: String?
+
     @Option(name: .customLong("product-column"), help: "Optional product id column.")
     var productColumn: String?
 
@@ -28,19 +37,23 @@ struct TransactionArguments: ParsableArguments {
     @Flag(name: .customLong("no-header"), help: "The file has no header row; name columns by 1-based position.")
     var noHeader = false
 
-    @Option(name: .customLong("date-format"), help: "strftime-style date format, e.g. %Y%m%d (default ISO 8601).")
+    @Option(name: .customLong("date-format"), help: "Force the date format: strftime-style (%Y %y %m %d %H %M %S %b %p %z, e.g. %d/%m/%Y %H:%M), iso8601, epoch or epoch_ms. Default: detected from the first 1,000 rows (ISO 8601, YYYYMMDD, M/D/YYYY, D/M/YYYY, D.M.YYYY, Unix epoch) and reported.")
     var dateFormat: String?
 
     @Flag(name: .long, help: "Make the first bad row fatal instead of counting and skipping it.")
     var strict = false
 
     var options: TransactionOptions {
-        TransactionOptions(customer: customerColumn, date: dateColumn, amount: amountColumn, quantity: quantityColumn, product: productColumn,
-                           delimiter: delimiter, hasHeader: !noHeader, dateFormat: dateFormat, strict: strict)
+        var o = TransactionOptions(customer: customerColumn, date: dateColumn, amount: amountColumn, quantity: quantityColumn, product: productColumn,
+                                   delimiter: delimiter, hasHeader: !noHeader, dateFormat: dateFormat, strict: strict)
+        o.price = priceColumn.map(ColumnRef.init)
+        o.amountFormat = AmountFormat(decimal: decimal, currency: currency)
+        return o
     }
 
-
     func validate() throws {
+        if priceColumn != nil && quantityColumn == nil { throw ValidationError("--price-column needs --quantity-column (amount = quantity x price)") }
+        if let f = dateFormat { do { _ = try DateFormat(forced: f) } catch let StrataError.invalidArgument(m) { throw ValidationError(m) } }
     }
 
     /// The reference days and unit for RFM and CLV, from the command line (errors exit 64).
@@ -103,6 +116,7 @@ struct RFMCommand: ParsableCommand {
             o.bins = bins
             let t0 = Date()
             let (customers, report) = try RFM.summarize(path: input.transactions, transactions: input.options, options: o)
+            Report.warnAboutRead(report, path: input.transactions)
             let seconds = Date().timeIntervalSince(t0)
             var batch = OutputBatch()
             if let path = out { try batch.stage(RFM.csv(customers), to: path) }
@@ -114,9 +128,6 @@ struct RFMCommand: ParsableCommand {
 
     func printSummary(_ r: Result, report: RFMReport) {
         print("RFM of \(r.customers) customers from \(r.transactions) transactions in \(input.transactions) (as of \(r.asOf), \(unit))")
-        if r.badRows > 0 {
-            print("skipped \(r.badRows) bad rows; first: " + report.firstBadRows.prefix(3).map { "line \($0.line): \($0.message)" }.joined(separator: "; "))
-        }
         for (name, count) in r.segments.sorted(by: { $0.value > $1.value }) {
             print(name.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%8d  %5.1f%%", count, 100 * Double(count) / Double(r.customers)))
         }
@@ -137,6 +148,10 @@ struct RFMCommand: ParsableCommand {
         var firstBadRows: [BadRowRecord]
         var excludedAfterCalibration: Int
         var excludedAfterAsOf: Int
+        /// Rows dated after the run day or far after the bulk of the log (no --as-of given).
+        var excludedFuture: Int
+        var dateFormat: String
+        var dateFormatDetected: Bool
         var asOf: String
         var unit: String
         /// Customers per named RFM segment.
@@ -151,6 +166,9 @@ struct RFMCommand: ParsableCommand {
             firstBadRows = report.firstBadRows.map { BadRowRecord(line: $0.line, column: OrNull($0.column), message: $0.message) }
             excludedAfterCalibration = report.afterCalibration
             excludedAfterAsOf = report.afterAsOf
+            excludedFuture = report.excludedFuture
+            dateFormat = report.dateFormat
+            dateFormatDetected = report.dateFormatDetected
             asOf = CivilDate.string(report.asOf)
             self.unit = unit.rawValue
             segments = list.reduce(into: [:]) { $0[$1.segment, default: 0] += 1 }

@@ -25,6 +25,15 @@ enum Report {
         stderr("strata: warning: " + message)
     }
 
+    /// Warnings about an order log: bad rows skipped (with the first reasons and lines), rows
+    /// excluded as dated in the future.
+    static func warnAboutRead(_ report: RFMReport, path: String) {
+        if report.badRows > 0 { warn("\(path): " + report.read.badRowsText()) }
+        if report.excludedFuture > 0, let c = report.futureCutoff {
+            warn("\(path): \(report.excludedFuture) row\(report.excludedFuture == 1 ? "" : "s") dated after \(CivilDate.string(c)) (after the run day, or more than a year after the rest of the log) were excluded; give --as-of to keep them")
+        }
+    }
+
     /// Prints an `Encodable` result as one JSON line on stdout (keys sorted), with
     /// `peak_memory_bytes` added: the peak resident memory of this run, for scheduling and budget
     /// checks. Every command's `--json` result goes through here.

@@ -53,13 +53,13 @@ public enum ABC {
     /// customer ids to segment names), then classifies.
     public static func run(path: String, transactions t: TransactionOptions, measure: Measure, segments: [String: String]? = nil,
                            a: Double, b: Double) throws -> (overall: [Product], classes: [String: ClassSummary],
-                                                          bySegment: [String: [Product]], report: (rows: Int, bad: Int)) {
+                                                          bySegment: [String: [Product]], report: TransactionReadSummary) {
         guard t.product != nil else { throw StrataError.invalidArgument("ABC needs --product-column") }
         if measure == .quantity && t.quantity == nil { throw StrataError.invalidArgument("--by quantity needs --quantity-column") }
         if measure == .margin && t.margin == nil { throw StrataError.invalidArgument("--by margin needs --margin-column") }
         var totals: [String: Double] = [:]
         var perSegment: [String: [String: Double]] = [:]
-        let (rows, bad, _) = try TransactionReader.read(path: path, options: t) { tr in
+        let read = try TransactionReader.read(path: path, options: t) { tr in
             let v: Double
             switch measure {
             case .revenue: v = tr.amount
@@ -69,10 +69,13 @@ public enum ABC {
             totals[tr.product!, default: 0] += v
             if let segments, let s = segments[tr.customer] { perSegment[s, default: [:]][tr.product!, default: 0] += v }
         }
-        guard !totals.isEmpty else { throw StrataError.badData(file: path, line: nil, column: nil, message: "no usable transactions") }
+        guard !totals.isEmpty else {
+            throw StrataError.badData(file: path, line: read.badRows.first?.line, column: read.badRows.first?.column,
+                                      message: "no usable transactions (\(read.rows + read.bad) rows read, \(read.bad) bad)" + (read.bad > 0 ? "; " + read.badRowsText() : ""))
+        }
         let (products, classes) = classify(totals, a: a, b: b)
         var bySegment: [String: [Product]] = [:]
         for (s, values) in perSegment { bySegment[s] = classify(values, a: a, b: b).products }
-        return (products, classes, bySegment, (rows, bad))
+        return (products, classes, bySegment, read)
     }
 }

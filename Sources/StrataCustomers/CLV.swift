@@ -139,7 +139,7 @@ public struct GammaGamma: Sendable, Equatable {
 
     public static func fit(frequency: [Double], monetary: [Double], weights: [Double]) throws -> GammaGamma {
         let idx = frequency.indices.filter { frequency[$0] > 0 && monetary[$0] > 0 }
-        guard !idx.isEmpty else { throw StrataError.invalidArgument("Gamma-Gamma needs repeat buyers with positive spend") }
+        guard !idx.isEmpty else { throw StrataError.insufficientData("Gamma-Gamma needs repeat buyers with positive spend, and there are none") }
         func nll(_ v: [Double]) -> Double {
             if v.contains(where: { abs($0) > BGNBD.logBound }) { return .infinity }
             let p = exp(v[0]), q = exp(v[1]), g = exp(v[2])
@@ -153,6 +153,11 @@ public struct GammaGamma: Sendable, Equatable {
         }
         var best = NelderMead.minimize(nll, start: [0, 0, 0])
         best = NelderMead.minimize(nll, start: best.x, step: 0.05)
+        // A likelihood that is not finite anywhere leaves the simplex at its start: never report
+        // that start (p = q = gamma = 1) as a fit.
+        guard best.value.isFinite else {
+            throw StrataError.numerical("the Gamma-Gamma fit failed: the spend likelihood is not finite (amounts too large or degenerate)")
+        }
         let v = best.x.map(exp)
         return GammaGamma(p: v[0], q: v[1], gamma: v[2], logLikelihood: -best.value, atBound: best.x.contains { abs($0) > BGNBD.logBound - 0.5 })
     }
@@ -179,9 +184,15 @@ public enum CLV {
     /// counts as weights, and Gamma-Gamma on the repeat buyers; then scores every customer:
     /// P(alive), expected purchases over `horizon` units, expected average spend, and CLV = the sum
     /// over the horizon's unit steps of expected purchases x expected spend, discounted by
-    /// `discount` per step.
+    /// `discount` per step. Customers with net spend <= 0 (only returns) get CLV 0.
+    ///
+    /// - Throws: `.insufficientData` when nobody bought on two different days (exit 65: a data
+    ///   condition), `.numerical` when a fit fails.
     public static func run(_ customers: [CustomerSummary], horizon: Int, discount: Double, threads: Int = defaultThreadCount) throws
         -> (bgnbd: BGNBD, gammaGamma: GammaGamma, results: [CLVResult], uniqueTriples: Int) {
+        guard customers.contains(where: { $0.btydFrequency > 0 }) else {
+            throw StrataError.insufficientData("no customer bought on two different days, so the repeat-purchase models (BG/NBD, Gamma-Gamma) cannot be fitted")
+        }
         var triples: [[Double]: Double] = [:]
         for c in customers { triples[[Double(c.btydFrequency), c.btydRecency, c.btydT], default: 0] += 1 }
         let keys = triples.keys.sorted { $0.lexicographicallyPrecedes($1) }
@@ -192,7 +203,11 @@ public enum CLV {
         let gg = try GammaGamma.fit(frequency: sk.map { $0[0] }, monetary: sk.map { $0[1] }, weights: sk.map { spend[$0]! })
         let results = customers.map { c -> CLVResult in
             let x = Double(c.btydFrequency)
-            let m = gg.expectedAverageSpend(x: x, monetary: c.btydMonetaryValue)
+            // Net buyers only: a customer whose returns cancel their purchases (net spend <= 0)
+            // is worth nothing ahead; repeat days with net non-positive spend say nothing about
+            // spend per order, so the population mean is used for them.
+            let m = c.totalSpend <= 0 ? 0 : c.btydMonetaryValue > 0 ? gg.expectedAverageSpend(x: x, monetary: c.btydMonetaryValue)
+                : gg.expectedAverageSpend(x: 0, monetary: 0)
             var value = 0.0, previous = 0.0
             for step in 1...max(1, horizon) {
                 let e = bg.expectedPurchases(t: Double(step), x: x, tx: c.btydRecency, T: c.btydT)

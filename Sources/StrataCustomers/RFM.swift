@@ -52,6 +52,15 @@ public struct RFMReport: Sendable {
     public var afterCalibration = 0
     public var afterAsOf = 0
     public var asOf = 0
+    /// The date format used (`DateFormat.description`) and whether it was detected.
+    public var dateFormat = ""
+    public var dateFormatDetected = false
+    /// Rows left out (without `asOf`) because they are dated after the run day, or more than a
+    /// year after the bulk of the log (see `RFM.futureCutoff`), and the last day kept then.
+    public var excludedFuture = 0
+    public var futureCutoff: Int? = nil
+    /// The reader's summary (rows, bad rows with reasons).
+    public var read = TransactionReadSummary()
 }
 
 /// RFM features, scores and named segments, and the BTYD summary the CLV models use.
@@ -63,8 +72,10 @@ public struct RFMReport: Sendable {
 /// first purchase to the reference day; monetary_value = mean spend of the repeat days. Weeks are
 /// days / 7, fractional. A customer whose first purchase is after the reference day is left out.
 public enum RFM {
+    /// One customer's purchase days (sorted), with the spend and row count of each day.
     struct Acc {
-        var first: Int, last: Int, days: [Int], tx: Int, total: Double, firstSpend: Double
+        var days: [Int], spend: [Double], rows: [Int32]
+        var firstLine: Int
     }
 
     /// Summarizes an order log per customer, streaming it once.
@@ -72,64 +83,108 @@ public enum RFM {
     /// - Parameters:
     ///   - path: the order log (CSV, any delimiter; see `TransactionOptions`).
     ///   - o: reference day (`asOf`), calibration end, unit (days or weeks), score bins.
+    ///   - today: the run day (days since 1970-01-01, UTC); without `asOf`, rows after it are
+    ///     excluded and counted (`excludedFuture`). Default: the system clock.
     ///   - observe: sees every byte of the file as it is read (checksums).
+    ///   - check: sees every usable row before it is aggregated; throwing stops the read (the
+    ///     segment job fails fast when the first rows match no customer of its table).
     /// - Returns: per customer (first-seen order): recency, frequency (purchase days), monetary
     ///   total and mean, tenure, R/F/M quintile scores and the RFM segment name, plus the BTYD
     ///   summary (frequency = repeat purchase days, recency, T) as lifetimes'
-    ///   `summary_data_from_transaction_data`; and counts (rows, bad rows, after as-of).
+    ///   `summary_data_from_transaction_data`; and counts (rows, bad rows, after as-of, future).
     /// - Throws: `StrataError.unreadable`, `.badData` (strict mode: the first bad row, with line
-    ///   and column; an empty file).
+    ///   and column; an empty file; no usable row, with the first reasons and their lines).
     /// - Complexity: O(transactions) time, memory per customer (purchase days), not per order.
     public static func summarize(path: String, transactions t: TransactionOptions, options o: RFMOptions,
-                                 observe: ((UnsafeRawBufferPointer) -> Void)? = nil) throws -> ([CustomerSummary], RFMReport) {
+                                 today: Int = CivilDate.today(),
+                                 observe: ((UnsafeRawBufferPointer) -> Void)? = nil,
+                                 check: ((Transaction) throws -> Void)? = nil) throws -> ([CustomerSummary], RFMReport) {
         var index: [String: Int] = [:]
         var ids: [String] = []
         var acc: [Acc] = []
         var report = RFMReport()
-        var lastSeen = Int.min
-        let (rows, bad, badRows) = try TransactionReader.read(path: path, options: t, observe: observe) { tr in
+        var rowsPerDay: [Int: Int] = [:]
+        let read = try TransactionReader.read(path: path, options: t, observe: observe) { tr in
             if let c = o.calibrationEnd, tr.day > c { report.afterCalibration += 1; return }
             if let a = o.asOf, tr.day > a { report.afterAsOf += 1; return }
-            lastSeen = max(lastSeen, tr.day)
+            try check?(tr)
+            rowsPerDay[tr.day, default: 0] += 1
             if let i = index[tr.customer] {
-                var a = acc[i]
-                a.tx += 1
-                a.total += tr.amount
-                if tr.day < a.first { a.first = tr.day; a.firstSpend = tr.amount } else if tr.day == a.first { a.firstSpend += tr.amount }
-                a.last = max(a.last, tr.day)
                 // Sorted distinct days (binary search; usually appended at the end).
-                var lo = 0, hi = a.days.count
-                while lo < hi { let mid = (lo + hi) / 2; if a.days[mid] < tr.day { lo = mid + 1 } else { hi = mid } }
-                if lo == a.days.count || a.days[lo] != tr.day { a.days.insert(tr.day, at: lo) }
-                acc[i] = a
+                let days = acc[i].days
+                var lo = 0, hi = days.count
+                while lo < hi { let mid = (lo + hi) / 2; if days[mid] < tr.day { lo = mid + 1 } else { hi = mid } }
+                if lo < days.count, days[lo] == tr.day {
+                    acc[i].spend[lo] += tr.amount; acc[i].rows[lo] += 1
+                } else {
+                    acc[i].days.insert(tr.day, at: lo); acc[i].spend.insert(tr.amount, at: lo); acc[i].rows.insert(1, at: lo)
+                }
             } else {
                 index[tr.customer] = acc.count
                 ids.append(tr.customer)
-                acc.append(Acc(first: tr.day, last: tr.day, days: [tr.day], tx: 1, total: tr.amount, firstSpend: tr.amount))
+                acc.append(Acc(days: [tr.day], spend: [tr.amount], rows: [1], firstLine: tr.line))
             }
         }
-        report.transactions = rows
-        report.badRows = bad
-        report.firstBadRows = badRows
-        guard !acc.isEmpty else {
-            throw StrataError.badData(file: path, line: nil, column: nil,
-                                      message: "no usable transactions on or before the reference day (\(rows) rows read, \(bad) bad)")
+        report.read = read
+        report.transactions = read.rows
+        report.badRows = read.bad
+        report.firstBadRows = read.badRows
+        report.dateFormat = read.dateFormat.description
+        report.dateFormatDetected = read.dateFormatDetected
+        // Without a reference day, rows dated after the run day or far after the bulk are left out.
+        let cutoff = o.asOf == nil && o.calibrationEnd == nil ? futureCutoff(rowsPerDay: rowsPerDay, today: today) : Int.max
+        var lastSeen = Int.min
+        for i in acc.indices {
+            if let last = acc[i].days.last, last > cutoff {
+                let keep = acc[i].days.firstIndex { $0 > cutoff }!
+                report.excludedFuture += acc[i].rows[keep...].reduce(0) { $0 + Int($1) }
+                acc[i].days.removeSubrange(keep...); acc[i].spend.removeSubrange(keep...); acc[i].rows.removeSubrange(keep...)
+            }
+            if let last = acc[i].days.last { lastSeen = max(lastSeen, last) }
+        }
+        if report.excludedFuture > 0 { report.futureCutoff = cutoff }
+        guard lastSeen != Int.min else {
+            let why = read.bad > 0 ? "; " + read.badRowsText() : ""
+            let excluded = report.afterAsOf + report.afterCalibration + report.excludedFuture
+            throw StrataError.badData(file: path, line: read.badRows.first?.line, column: read.badRows.first?.column,
+                                      message: "no usable transactions on or before the reference day (\(read.rows + read.bad) rows read, \(read.bad) bad"
+                                        + (excluded > 0 ? ", \(excluded) after the reference day" : "") + ")" + why)
         }
         let asOf = o.asOf ?? o.calibrationEnd ?? lastSeen
         report.asOf = asOf
         let scale = o.unit == .weeks ? 7.0 : 1.0
         var out: [CustomerSummary] = []
         out.reserveCapacity(acc.count)
-        for (i, a) in acc.enumerated() {
+        for (i, a) in acc.enumerated() where !a.days.isEmpty {
             let freq = a.days.count - 1
+            let total = a.spend.reduce(0, +)
+            let first = a.days[0], last = a.days[a.days.count - 1]
             out.append(CustomerSummary(
-                id: ids[i], firstDay: a.first, lastDay: a.last, purchaseDays: a.days.count, transactions: a.tx, totalSpend: a.total,
-                firstDaySpend: a.firstSpend, recency: Double(asOf - a.last) / scale, tenure: Double(asOf - a.first) / scale,
-                btydFrequency: freq, btydRecency: Double(a.last - a.first) / scale, btydT: Double(asOf - a.first) / scale,
-                btydMonetaryValue: freq > 0 ? (a.total - a.firstSpend) / Double(freq) : 0))
+                id: ids[i], firstDay: first, lastDay: last, purchaseDays: a.days.count, transactions: a.rows.reduce(0) { $0 + Int($1) },
+                totalSpend: total, firstDaySpend: a.spend[0], recency: Double(asOf - last) / scale, tenure: Double(asOf - first) / scale,
+                btydFrequency: freq, btydRecency: Double(last - first) / scale, btydT: Double(asOf - first) / scale,
+                btydMonetaryValue: freq > 0 ? (total - a.spend[0]) / Double(freq) : 0))
         }
         score(&out, bins: o.bins)
         return (out, report)
+    }
+
+    /// The last day kept when no reference day is given: the run day, or, when the log has a
+    /// gap of more than 365 days after which at most 1% of its rows lie (a mistyped year such
+    /// as 2099 among 2017 orders), the day before that gap. O(distinct days log days).
+    public static func futureCutoff(rowsPerDay: [Int: Int], today: Int) -> Int {
+        let days = rowsPerDay.keys.sorted()
+        let total = rowsPerDay.values.reduce(0, +)
+        var cutoff = today
+        var after = total
+        for (k, d) in days.enumerated() {
+            after -= rowsPerDay[d]!
+            if k + 1 < days.count, days[k + 1] - d > 365, after * 100 <= total, d < cutoff {
+                cutoff = d
+                break
+            }
+        }
+        return cutoff
     }
 
     /// Quantile scores 1...bins by rank (ties share the score of their first rank): recency
@@ -186,7 +241,5 @@ public enum RFM {
         return Data(s.utf8)
     }
 
-    static func fmt2(_ v: Double) -> String {
-        v == v.rounded() ? String(Int(v)) : String(format: "%.6g", v)
-    }
+    static func fmt2(_ v: Double) -> String { CSVOutput.number(v) }
 }

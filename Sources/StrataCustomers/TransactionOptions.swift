@@ -53,10 +53,14 @@ public struct TransactionOptions: Sendable {
     public var product: ColumnRef? = nil
     /// Optional margin (profit) per row, for ABC by margin.
     public var margin: ColumnRef? = nil
+    /// Optional unit price: then amount = quantity x price (needs `quantity`; `amount` is unused).
+    public var price: ColumnRef? = nil
+    /// How amounts (and quantities, prices, margins) are written: decimal mark, currency symbol.
+    public var amountFormat = AmountFormat()
     public var delimiter: Delimiter = .comma
     public var hasHeader = true
-    /// strftime-style format (%Y %m %d %H %M %S and literal characters); nil: ISO 8601
-    /// (YYYY-MM-DD, optionally followed by T or a space and a time, which is ignored).
+    /// A forced date format (`DateFormat(forced:)`: an strftime pattern, `iso8601`, `epoch`,
+    /// `epoch_ms`); nil: detected from the first 1,000 data rows (see `DateFormat`).
     public var dateFormat: String? = nil
     /// Stop at the first bad row instead of counting and skipping it.
     public var strict = false
@@ -94,4 +98,6 @@ public struct Transaction: Sendable {
     public var quantity: Double?
     public var product: String?
     public var margin: Double? = nil
+    /// The 1-based line of the file where the row starts.
+    public var line: Int = 0
 }

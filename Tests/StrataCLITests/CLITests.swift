@@ -455,7 +455,7 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         #expect((j["segments"] as? [String: Int])?.values.reduce(0, +) == 2357)
         let lines = try String(contentsOfFile: "\(dir)/rfm.csv", encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 2358 && lines[0].hasPrefix("customer_id,recency,frequency,monetary_total"))
-        #expect(lines[1] == "0001,8.42857,3,74.02,24.6733,38.8571,1997-01-01,1997-08-02,2,30.4286,38.8571,22.345,5,4,4,Champions")
+        #expect(lines[1] == "0001,8.42857142857143,3,74.02,24.6733333333333,38.8571428571429,1997-01-01,1997-08-02,2,30.4285714285714,38.8571428571429,22.345,5,4,4,Champions")
         let km = try CLI.run(["kmeans", "--input", "\(dir)/rfm.csv", "--k", "3", "--columns", "recency,frequency,monetary_total",
                               "--log", "frequency,monetary_total", "--scale", "standard", "--json"])
         #expect(km.code == 0 && km.json?["id_column"] as? String == "customer_id")

@@ -23,6 +23,9 @@ public struct Dataset: Sendable {
     /// Set when the rows live in a memory-mapped file (float32 `.npy`); `values` is then empty
     /// and every pass reads through `withRows`. Use `materialized()` where a copy is needed.
     public var mapping: MappedRows? = nil
+    /// What the reader noticed and the user should hear (text columns ignored, a row-number
+    /// column used as a feature); the CLI prints them as warnings.
+    public var warnings: [String] = []
 
     public init(rows: Int, cols: Int, values: [Float], columns: [String]? = nil, idColumn: String? = nil, ids: [String]? = nil,
                 weightsColumn: String? = nil, weights: [Float]? = nil, source: String = "<memory>") {
@@ -56,6 +59,7 @@ public struct Dataset: Sendable {
         var d = Dataset(rows: rows, cols: cols, values: withRows { r, _ in Array(UnsafeBufferPointer(start: r.base, count: rows * cols)) },
                         columns: columns, idColumn: idColumn, ids: ids, weightsColumn: weightsColumn, weights: weights, source: source)
         d.mapping = nil
+        d.warnings = warnings
         return d
     }
 

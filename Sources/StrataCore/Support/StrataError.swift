@@ -15,6 +15,9 @@ public enum StrataError: Error, CustomStringConvertible, Equatable {
     case unwritable(path: String, reason: String)
     /// A numerical failure that the data caused (collapsed cluster, non-finite result...).
     case numerical(String)
+    /// The data are readable but cannot support what was asked (nobody bought twice, so no
+    /// repeat-purchase model can be fitted; ...). A data error (exit 65), not a usage error.
+    case insufficientData(String)
 
     public var description: String {
         switch self {
@@ -31,7 +34,7 @@ public enum StrataError: Error, CustomStringConvertible, Equatable {
             return "\(setting): \(message)"
         case let .unwritable(path, reason):
             return "cannot write '\(path)': \(reason); earlier outputs were left untouched"
-        case let .numerical(message):
+        case let .numerical(message), let .insufficientData(message):
             return message
         }
     }
@@ -41,7 +44,7 @@ public enum StrataError: Error, CustomStringConvertible, Equatable {
     public var exitCode: Int32 {
         switch self {
         case .invalidArgument, .invalidSetting: return 64
-        case .badData: return 65
+        case .badData, .insufficientData: return 65
         case .unreadable: return 66
         case .unwritable: return 73
         case .numerical: return 70

@@ -7,6 +7,12 @@ package struct FieldSpan {
     package var start: Int
     package var end: Int
     package var quoted: Bool
+
+    package init(start: Int, end: Int, quoted: Bool) {
+        self.start = start
+        self.end = end
+        self.quoted = quoted
+    }
 }
 
 /// A byte-level CSV tokenizer (RFC 4180 plus what real exports contain): quoted fields with
@@ -21,10 +27,13 @@ package struct CSVTokenizer {
     /// 1-based physical line where the next record starts.
     private(set) var line = 1
 
-    package init(bytes: UnsafeBufferPointer<UInt8>, delimiter: UInt8 = UInt8(ascii: ","), file: String) {
+    /// - Parameter firstLine: the 1-based line of the file where `bytes` start (a record handed
+    ///   over by a streaming reader), for messages.
+    package init(bytes: UnsafeBufferPointer<UInt8>, delimiter: UInt8 = UInt8(ascii: ","), file: String, firstLine: Int = 1) {
         self.bytes = bytes
         self.delimiter = delimiter
         self.file = file
+        self.line = firstLine
         // Skip a UTF-8 byte-order mark.
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { pos = 3 }
     }
@@ -94,6 +103,7 @@ package struct CSVTokenizer {
 
     /// The text of a field, with doubled quotes unescaped.
     package func string(_ f: FieldSpan) -> String {
+        if f.start == f.end { return "" }
         let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[f.start..<f.end]), as: UTF8.self)
         return f.quoted && s.contains("\"\"") ? s.replacingOccurrences(of: "\"\"", with: "\"") : s
     }

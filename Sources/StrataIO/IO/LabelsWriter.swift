@@ -12,6 +12,15 @@ public enum CSVOutput {
         return s
     }
 
+    /// A Double in an output table: integers without a decimal point; anything else with 15
+    /// significant digits (the most a Double carries exactly), so cents survive up to 1e13 and
+    /// the last-bit noise of a sum (74.02000000000001) is not shown. Non-finite: empty (missing).
+    public static func number(_ v: Double) -> String {
+        guard v.isFinite else { return "" }
+        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+        return String(format: "%.15g", v)
+    }
+
     /// The labels file: `id,segment,distance`, one row per input row in input order; distance is
     /// the squared Euclidean distance to the assigned centroid.
     public static func labels(ids: (Int) -> String, labels: [Int32], distances: [Float]) -> Data {

@@ -113,6 +113,8 @@ package enum NumberParser {
             let v = Double(mantissa) / pow10d[frac]
             return negative ? -v : v
         }
+        // strtod also reads hexadecimal ("0x1p3"), nan and inf: none of them is an amount.
+        for j in start..<end where p[j] | 0x20 == UInt8(ascii: "x") || p[j] | 0x20 == UInt8(ascii: "n") { return nil }
         var buf = [CChar](repeating: 0, count: end - start + 1)
         for j in 0..<(end - start) { buf[j] = CChar(bitPattern: p[start + j]) }
         var endp: UnsafeMutablePointer<CChar>?

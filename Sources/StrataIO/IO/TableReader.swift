@@ -97,28 +97,24 @@ public enum TableReader {
         // Remember where data starts, then sample rows to infer numeric columns if needed.
         let dataStart = tok
         var featureIdx: [Int]
+        var notes: [String] = []
         if let cols = options.columns {
             featureIdx = try cols.map { try index(of: $0, option: "--columns entry") }
             for (c, i) in zip(cols, featureIdx) where i == idIndex || i == weightIndex {
                 throw StrataError.invalidArgument("\(file): column '\(c)' is the id or weights column and cannot be a feature")
             }
         } else {
-            var numeric = [Bool](repeating: true, count: header.count)
-            var anyValue = [Bool](repeating: false, count: header.count)
-            var sample = 0
-            var probe = dataStart
-            while sample < 1000, try probe.next(into: &fields) != nil {
-                sample += 1
-                for (j, f) in fields.enumerated() where j < header.count && numeric[j] {
-                    switch probe.number(f) {
-                    case .value, .nonFinite: anyValue[j] = true
-                    case .empty: break
-                    case .notANumber: numeric[j] = false
-                    }
-                }
+            let sniff = try ColumnSniff(header: header, from: dataStart)
+            featureIdx = (0..<header.count).filter { sniff.isNumeric($0) && $0 != idIndex && $0 != weightIndex }
+            let text = (0..<header.count).filter { sniff.isText($0) && $0 != idIndex && $0 != weightIndex }
+            let empty = (0..<header.count).filter { sniff.isEmpty($0) && $0 != idIndex && $0 != weightIndex }
+            if !text.isEmpty {
+                notes.append("text columns ignored (not features): \(text.map { header[$0] }.joined(separator: ", ")); choose features with --columns")
             }
-            featureIdx = (0..<header.count).filter { numeric[$0] && anyValue[$0] && $0 != idIndex && $0 != weightIndex }
-            if featureIdx.isEmpty && sample > 0 {
+            if !empty.isEmpty && sniff.sampledRows > 0 {
+                notes.append("empty columns ignored: \(empty.map { header[$0] }.joined(separator: ", "))")
+            }
+            if featureIdx.isEmpty && sniff.sampledRows > 0 {
                 throw StrataError.badData(file: file, line: nil, column: nil,
                                           message: "no numeric feature columns found (columns: \(header.joined(separator: ", "))); choose them with --columns")
             }
@@ -155,10 +151,10 @@ public enum TableReader {
                     throw StrataError.badData(file: file, line: line, column: name, message: "missing value; fill or drop it before clustering")
                 case .nonFinite:
                     throw StrataError.badData(file: file, line: line, column: name,
-                                              message: "value '\(tok.string(fields[j]))' is NaN, infinite or outside the Float range")
+                                              message: "value '\(Excerpt.of(tok.string(fields[j])))' is NaN, infinite or outside the Float range")
                 case .notANumber:
                     throw StrataError.badData(file: file, line: line, column: name,
-                                              message: "value '\(tok.string(fields[j]))' is not a number")
+                                              message: "value '\(Excerpt.of(tok.string(fields[j])))' is not a number (the column is numeric; fix or remove the cell)")
                 }
             }
             values.append(contentsOf: row)
@@ -171,7 +167,22 @@ public enum TableReader {
         if let w = weights, !(w.reduce(0.0) { $0 + Double($1) } > 0) {
             throw StrataError.badData(file: file, line: nil, column: header[weightIndex!], message: "all weights are zero")
         }
-        return Dataset(rows: n, cols: d, values: values, columns: names, idColumn: idIndex.map { header[$0] }, ids: ids,
-                       weightsColumn: weightIndex.map { header[$0] }, weights: weights, source: file)
+        for (s, name) in names.enumerated() where looksLikeRowNumber(StrideColumn(values: values, column: s, stride: d)) {
+            notes.append("column '\(name)' holds unique increasing integers (a row number or sequential id?) and is used as a feature; exclude it or name it with --id-column")
+        }
+        var data = Dataset(rows: n, cols: d, values: values, columns: names, idColumn: idIndex.map { header[$0] }, ids: ids,
+                           weightsColumn: weightIndex.map { header[$0] }, weights: weights, source: file)
+        data.warnings = notes.map { "\(file): " + $0 }
+        return data
     }
+}
+
+/// Column `column` of a row-major table, as a collection (no copy).
+struct StrideColumn: RandomAccessCollection {
+    let values: [Float]
+    let column: Int
+    let stride: Int
+    var startIndex: Int { 0 }
+    var endIndex: Int { stride == 0 ? 0 : values.count / stride }
+    subscript(i: Int) -> Float { values[i * stride + column] }
 }

@@ -16,12 +16,19 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         public var dateColumn: String = "date"
         public var amountColumn: String = "amount"
         public var quantityColumn: String? = nil
+        /// Unit price: amount = quantity x price (needs `quantity_column`).
+        public var priceColumn: String? = nil
+        /// Decimal mark of amounts: `.` or `,` (see `AmountFormat`).
+        public var decimal: AmountFormat.DecimalMark = .point
+        /// Currency symbol or code stripped from amounts.
+        public var currency: String? = nil
         /// With a product column the report gets ABC (Pareto) product classes, overall and per segment.
         public var productColumn: String? = nil
         /// `,` `;` `tab` or `whitespace`.
         public var delimiter: TransactionOptions.Delimiter = .comma
         public var header: Bool = true
-        /// strftime-style, e.g. `%Y%m%d`; default ISO 8601.
+        /// Forced date format (`DateFormat(forced:)`: strftime-style, e.g. `%d/%m/%Y`, or
+        /// `iso8601`, `epoch`, `epoch_ms`); default: detected from the first rows and recorded.
         public var dateFormat: String? = nil
         /// Reference day for recency and tenure (default: the last transaction day).
         public var asOf: String? = nil
@@ -38,7 +45,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case path, customerColumn = "customer_column", dateColumn = "date_column", amountColumn = "amount_column"
-            case quantityColumn = "quantity_column", productColumn = "product_column", delimiter, header
+            case quantityColumn = "quantity_column", priceColumn = "price_column", decimal, currency, productColumn = "product_column", delimiter, header
             case dateFormat = "date_format", asOf = "as_of", clvHorizonWeeks = "clv_horizon_weeks", clvDiscount = "clv_discount"
             case clv, strict
         }
@@ -218,6 +225,8 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         if let t = transactions {
             if t.clvHorizonWeeks < 1 { throw bad("transactions.clv_horizon_weeks", "must be at least 1") }
             if !(t.clvDiscount >= 0) { throw bad("transactions.clv_discount", "must be >= 0") }
+            if t.priceColumn != nil && t.quantityColumn == nil { throw bad("transactions.price_column", "needs transactions.quantity_column (amount = quantity x price)") }
+            if let f = t.dateFormat { do { _ = try DateFormat(forced: f) } catch let StrataError.invalidArgument(m) { throw bad("transactions.date_format", m) } }
         }
     }
 
@@ -251,14 +260,18 @@ extension SegmentConfig.Transactions {
         func get<T: Decodable>(_ key: CodingKeys, _ into: inout T) throws { if let v = try c.decodeIfPresent(T.self, forKey: key) { into = v } }
         func opt<T: Decodable>(_ key: CodingKeys, _ into: inout T?) throws { if let v = try c.decodeIfPresent(T.self, forKey: key) { into = v } }
         try get(.customerColumn, &customerColumn); try get(.dateColumn, &dateColumn); try get(.amountColumn, &amountColumn)
-        try opt(.quantityColumn, &quantityColumn); try opt(.productColumn, &productColumn); try get(.delimiter, &delimiter)
+        try opt(.quantityColumn, &quantityColumn); try opt(.priceColumn, &priceColumn); try get(.decimal, &decimal); try opt(.currency, &currency)
+        try opt(.productColumn, &productColumn); try get(.delimiter, &delimiter)
         try get(.header, &header); try opt(.dateFormat, &dateFormat); try opt(.asOf, &asOf)
         try get(.clvHorizonWeeks, &clvHorizonWeeks); try get(.clvDiscount, &clvDiscount); try get(.clv, &clv); try get(.strict, &strict)
     }
 
     var options: TransactionOptions {
-        TransactionOptions(customer: customerColumn, date: dateColumn, amount: amountColumn, quantity: quantityColumn, product: productColumn,
-                           delimiter: delimiter, hasHeader: header, dateFormat: dateFormat, strict: strict)
+        var o = TransactionOptions(customer: customerColumn, date: dateColumn, amount: amountColumn, quantity: quantityColumn, product: productColumn,
+                                   delimiter: delimiter, hasHeader: header, dateFormat: dateFormat, strict: strict)
+        o.price = priceColumn.map(ColumnRef.init)
+        o.amountFormat = AmountFormat(decimal: decimal, currency: currency)
+        return o
     }
 
 }

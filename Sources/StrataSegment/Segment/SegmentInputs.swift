@@ -49,12 +49,38 @@ struct SegmentInputs {
         }
         o.unit = .days
         var checksum = FileChecksum()
-        let (summaries, report) = try RFM.summarize(path: t.path, transactions: t.options, options: o) { checksum.update($0) }
+        // With a customer table, the join is checked on the first rows: an order log whose first
+        // 1,000 customers match none of the table's fails before the rest of the log is read.
+        let tableKeys = table?.ids.map { Set($0.map(CustomerKey.normalized)) }
+        var probed = 0, probeMatched = 0
+        var probeExamples: [String] = []
+        let check: ((Transaction) throws -> Void)? = tableKeys.map { keys in
+            { tr in
+                guard probed < 1000 else { return }
+                probed += 1
+                if keys.contains(CustomerKey.normalized(tr.customer)) { probeMatched += 1 } else if probeExamples.count < 3 { probeExamples.append(tr.customer) }
+                if probed == 1000 && probeMatched == 0 {
+                    throw StrataError.badData(file: t.path, line: tr.line, column: t.customerColumn,
+                                              message: "none of the first 1,000 order rows' customer ids is in \(c.customers!) (e.g. \(probeExamples.map { "'\(Excerpt.of($0))'" }.joined(separator: ", "))); check customer_column and id_column")
+                }
+            }
+        }
+        let (summaries, report) = try RFM.summarize(path: t.path, transactions: t.options, options: o, observe: { checksum.update($0) }, check: check)
         files.append(checksum.record(path: t.path))
         var counts = InputCounts(transactions: report.transactions, badTransactionRows: report.badRows,
                                  transactionCustomers: summaries.count, afterAsOf: report.afterAsOf, asOf: CivilDate.string(report.asOf))
+        counts.excludedFutureTransactions = report.excludedFuture
+        counts.dateFormat = report.dateFormat
         if let b = report.firstBadRows.first { counts.firstBadTransactionRow = .init(line: b.line, column: b.column ?? "", message: b.message) }
-        log("transactions: \(SegmentNaming.grouped(report.transactions)) rows (\(report.badRows) bad, skipped) for \(SegmentNaming.grouped(summaries.count)) customers from \(t.path)")
+        log("transactions: \(SegmentNaming.grouped(report.transactions)) rows (\(report.badRows) bad, skipped) for \(SegmentNaming.grouped(summaries.count)) customers from \(t.path); dates read as \(report.dateFormat)"
+            + (report.dateFormatDetected ? " (detected)" : ""))
+        if report.badRows > 0 { log("warning: \(t.path): " + report.read.badRowsText()) }
+        if report.excludedFuture > 0, let cut = report.futureCutoff {
+            log("warning: \(t.path): \(report.excludedFuture) order rows dated after \(CivilDate.string(cut)) (after the run day, or more than a year after the rest of the log) were excluded; set transactions.as_of to keep them")
+        }
+        if t.quantityColumn != nil && t.priceColumn == nil {
+            log("warning: transactions.quantity_column is read but not used by segment unless transactions.price_column is given (amount = quantity x price)")
+        }
         var clv: [Double]? = nil
         var clvModel: CLVModelSummary? = nil
         if t.clv {
@@ -63,17 +89,25 @@ struct SegmentInputs {
                 w.btydRecency /= 7; w.btydT /= 7
                 return w
             }
-            let r = try CLV.run(weekly, horizon: t.clvHorizonWeeks, discount: t.clvDiscount, threads: threads)
-            clv = r.results.map(\.clv)
-            clvModel = CLVModelSummary(
-                bgnbd: .init(r: r.bgnbd.r, alpha: r.bgnbd.alpha, a: r.bgnbd.a, b: r.bgnbd.b, converged: r.bgnbd.converged, atBound: r.bgnbd.atBound),
-                gammaGamma: .init(p: r.gammaGamma.p, q: r.gammaGamma.q, gamma: r.gammaGamma.gamma, atBound: r.gammaGamma.atBound),
-                horizonWeeks: t.clvHorizonWeeks, discountPerWeek: t.clvDiscount, uniqueTriples: r.uniqueTriples,
-                totalCLV: r.results.reduce(0.0) { $0 + $1.clv })
-            if r.bgnbd.atBound || r.gammaGamma.atBound {
-                log("warning: a CLV model parameter reached its search bound (no dropout or no heterogeneity in the data); treat CLV with care")
+            do {
+                let r = try CLV.run(weekly, horizon: t.clvHorizonWeeks, discount: t.clvDiscount, threads: threads)
+                clv = r.results.map(\.clv)
+                clvModel = CLVModelSummary(
+                    bgnbd: .init(r: r.bgnbd.r, alpha: r.bgnbd.alpha, a: r.bgnbd.a, b: r.bgnbd.b, converged: r.bgnbd.converged, atBound: r.bgnbd.atBound),
+                    gammaGamma: .init(p: r.gammaGamma.p, q: r.gammaGamma.q, gamma: r.gammaGamma.gamma, atBound: r.gammaGamma.atBound),
+                    horizonWeeks: t.clvHorizonWeeks, discountPerWeek: t.clvDiscount, uniqueTriples: r.uniqueTriples,
+                    totalCLV: r.results.reduce(0.0) { $0 + $1.clv })
+                if r.bgnbd.atBound || r.gammaGamma.atBound {
+                    log("warning: a CLV model parameter reached its search bound (no dropout or no heterogeneity in the data); treat CLV with care")
+                }
+                log(String(format: "CLV: BG/NBD r=%.3g alpha=%.3g a=%.3g b=%.3g on %d unique triples", r.bgnbd.r, r.bgnbd.alpha, r.bgnbd.a, r.bgnbd.b, r.uniqueTriples))
+            } catch let e as StrataError {
+                // The nightly job degrades instead of dying: segment on RFM features alone.
+                switch e {
+                case .insufficientData(let m), .numerical(let m): log("warning: the clv feature was skipped: \(m)")
+                default: throw e
+                }
             }
-            log(String(format: "CLV: BG/NBD r=%.3g alpha=%.3g a=%.3g b=%.3g on %d unique triples", r.bgnbd.r, r.bgnbd.alpha, r.bgnbd.a, r.bgnbd.b, r.uniqueTriples))
         }
         // Derived columns per transaction customer.
         func derived(_ s: CustomerSummary, _ i: Int) -> [Float] {
@@ -93,12 +127,12 @@ struct SegmentInputs {
             }
             var index: [String: Int] = [:]
             index.reserveCapacity(summaries.count)
-            for (i, s) in summaries.enumerated() { index[s.id] = i }
+            for (i, s) in summaries.enumerated() { index[CustomerKey.normalized(s.id)] = i }
             var cols = [[Float]](repeating: [], count: names.count)
             var revenue = [Double](), clvCol = [Double](), rfm = [String]()
             var without = 0
             for id in ids {
-                if let i = index[id] {
+                if let i = index[CustomerKey.normalized(id)] {
                     for (j, v) in derived(summaries[i], i).enumerated() { cols[j].append(v) }
                     revenue.append(summaries[i].totalSpend)
                     clvCol.append(clv?[i] ?? .nan)
@@ -117,7 +151,18 @@ struct SegmentInputs {
             extras.clv = clv == nil ? nil : clvCol
             extras.rfmSegment = rfm
             counts.customersWithoutTransactions = without
-            counts.transactionCustomersNotInTable = summaries.count - (ids.count - without)
+            let matched = ids.count - without
+            counts.transactionCustomersNotInTable = summaries.count - matched
+            if matched == 0 {
+                throw StrataError.badData(file: t.path, line: nil, column: t.customerColumn,
+                                          message: "none of the order log's \(summaries.count) customer ids is in \(c.customers!) (e.g. \(summaries.prefix(3).map { "'\(Excerpt.of($0.id))'" }.joined(separator: ", "))); check customer_column and id_column")
+            }
+            let notInTable = summaries.count - matched
+            if notInTable > 0 {
+                let keys = Set(ids.map(CustomerKey.normalized))
+                let examples = summaries.lazy.filter { !keys.contains(CustomerKey.normalized($0.id)) }.prefix(3).map { "'\(Excerpt.of($0.id))'" }
+                log("warning: \(notInTable) of the order log's \(summaries.count) customers are not in \(c.customers!) (e.g. \(examples.joined(separator: ", "))); their orders are not modelled")
+            }
         } else {
             var cols = [[Float]](repeating: [], count: names.count)
             for (i, s) in summaries.enumerated() { for (j, v) in derived(s, i).enumerated() { cols[j].append(v) } }
@@ -221,6 +266,10 @@ struct InputCounts: Encodable, Sendable {
     var firstBadTransactionRow: BadRowRecord? = nil
     var customersWithoutTransactions: Int? = nil
     var transactionCustomersNotInTable: Int? = nil
+    /// Rows excluded as dated after the run day or far after the rest of the log.
+    var excludedFutureTransactions: Int? = nil
+    /// The order log's date format (detected or forced).
+    var dateFormat: String? = nil
 
 }
 
