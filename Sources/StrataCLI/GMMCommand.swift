@@ -79,6 +79,7 @@ struct GMMCommand: ParsableCommand {
             try cluster.shard(&read, input: input, plain: preprocess.options.isIdentity && preprocess.pca == nil, group: group)
             let (data, stages) = try FeatureStages.fit(path: input.input, read: read, preprocess: preprocess.options,
                                                        pcaComponents: preprocess.pca, seed: seedOption.seed, threads: runOptions.threads)
+            data.warnings.forEach(Report.warn)
             let readSeconds = Date().timeIntervalSince(t0)
             let o = try gmmOptions(data: data, group: group, progress: progress)
             let t1 = Date()

@@ -68,6 +68,7 @@ struct KMeansCommand: ParsableCommand {
             try cluster.shard(&read, input: input, plain: preprocess.options.isIdentity && preprocess.pca == nil, group: group)
             let (data, stages) = try FeatureStages.fit(path: input.input, read: read, preprocess: preprocess.options,
                                                        pcaComponents: preprocess.pca, seed: fit.seed, threads: runOptions.threads)
+            data.warnings.forEach(Report.warn)
             let readSeconds = Date().timeIntervalSince(t0)
             progress.report("read \(data.rows) rows x \(data.cols) columns from \(input.input)")
             let options = try kmeansOptions(data: data, group: group, progress: progress)

@@ -53,6 +53,7 @@ struct PCACommand: ParsableCommand {
             }
             try cluster.shard(&read, input: input, plain: true, group: group)
             let data = try TableReader.read(path: input.input, options: read)
+            data.warnings.forEach(Report.warn)
             let readSeconds = Date().timeIntervalSince(t0)
             let t1 = Date()
             let m = try PCA.fit(data, options: pcaOptions(group: group))

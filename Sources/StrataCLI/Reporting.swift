@@ -19,10 +19,13 @@ enum Report {
     }
     static let warnings = Warnings()
 
-    /// Prints `strata: warning: MESSAGE` on stderr and records it for the JSON result.
+    /// Set by `--quiet`: warnings are recorded for the JSON result but not printed.
+    nonisolated(unsafe) static var quiet = false
+
+    /// Prints `strata: warning: MESSAGE` on stderr (unless `quiet`) and records it for the JSON result.
     static func warn(_ message: String) {
         warnings.add(message)
-        stderr("strata: warning: " + message)
+        if !quiet { stderr("strata: warning: " + message) }
     }
 
     /// Warnings about an order log: bad rows skipped (with the first reasons and lines), rows

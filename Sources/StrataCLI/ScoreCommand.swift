@@ -66,6 +66,7 @@ struct ScoreCommand: ParsableCommand {
             // The same preprocessing and PCA stages as kmeans/gmm (all off by default).
             let (data, _) = try FeatureStages.fit(path: input.input, read: read, preprocess: preprocess.options,
                                                   pcaComponents: preprocess.pca, seed: seedOption.seed, threads: runOptions.threads)
+            data.warnings.forEach(Report.warn)
             let file = try LabelsFile.read(path: labels, column: labelsColumn)
             try file.check(against: data, path: labels)
             let result = try measure(data, labels: file, wanted: wanted, group: group)

@@ -23,7 +23,7 @@ struct SegmentCommand: ParsableCommand {
     @Flag(name: .long, help: "Run on built-in demo data (customers + orders), written to OUT/demo-data/.") var demo = false
     @Option(name: .customLong("demo-customers"), help: "Customers in the demo data.") var demoCustomers: Int = 20_000
     @Flag(name: .long, help: "Print exactly one JSON object (the run summary) on stdout.") var json = false
-    @Flag(name: .long, help: "No step log on stderr.") var quiet = false
+    @Flag(name: .long, help: "Print nothing but errors (no step log, no warnings on stderr, no summary); --json still prints its result, warnings included.") var quiet = false
     @Argument(parsing: .allUnrecognized, help: "Job settings as flags (listed below), e.g. --k-max 8 --transactions orders.csv.")
     var settings: [String] = []
 
@@ -37,7 +37,8 @@ struct SegmentCommand: ParsableCommand {
             var c = job.config
             BLASThreads.set(c.threads ?? defaultThreadCount)
             let quiet = self.quiet
-            // The job's warnings are printed even with --quiet and listed in the JSON result.
+            // Warnings are listed in the JSON result; with --quiet they are not printed.
+            Report.quiet = quiet
             let log: (String) -> Void = { line in
                 if line.hasPrefix("warning: ") { Report.warn(String(line.dropFirst(9))) } else if !quiet { Report.stderr("[segment] " + line) }
             }
@@ -46,7 +47,7 @@ struct SegmentCommand: ParsableCommand {
             do { result = try SegmentJob.run(c, log: log) } catch let StrataError.invalidSetting(key, message) {
                 throw job.settingError(key, message)
             }
-            if json { Report.json(result) } else { printSummary(result, config: c) }
+            if json { Report.json(result) } else if !quiet { printSummary(result, config: c) }
         }
     }
 

@@ -80,6 +80,7 @@ struct SweepCommand: ParsableCommand {
             // The same preprocessing and PCA stages as kmeans/gmm (all off by default).
             let (data, _) = try FeatureStages.fit(path: input.input, read: input.readOptions, preprocess: preprocess.options,
                                                   pcaComponents: preprocess.pca, seed: fit.seed, threads: runOptions.threads)
+            data.warnings.forEach(Report.warn)
             var o = sweepOptions(rows: data.rows)
             o.onK = { p in progress.report("k=\(p.k): inertia \(fmt(p.inertia)), fit \(String(format: "%.2f", p.fitSeconds))s") }
             let t0 = Date()

@@ -107,6 +107,9 @@ public struct PreprocessReport: Sendable, Equatable {
     public var imputed: [String: Int] = [:]
     public var clipped: [String: Int] = [:]
     public var droppedRows = 0
+    /// Numeric columns left out because they are constant (before or after imputation and
+    /// clipping): they carry no information and cannot be scaled.
+    public var constantColumns: [String] = []
 }
 
 /// A fitted preprocessing pipeline: every statistic, category list and choice, so `predict`
@@ -144,6 +147,9 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
     public var inputNumeric: [String] { numeric.map(\.name) }
     public var inputCategorical: [String] { categorical.map(\.name) }
 
+    /// Columns with at most this many distinct values are never clipped.
+    public static let clipMinDistinct = 10
+
     // MARK: fit
 
     /// Fits the pipeline on `t` and transforms it.
@@ -155,8 +161,12 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
     /// - Returns: the fitted pipeline (saved in model.json, replayed by `predict`), the n x d'
     ///   model features (numeric columns, then one-hot indicators) and counts of what was done
     ///   per column (missing, imputed, clipped, dropped rows).
+    ///   Constant numeric columns (also those made constant by imputation) are left out and
+    ///   listed in the report's `constantColumns`; columns with at most `clipMinDistinct`
+    ///   distinct values are not clipped.
     /// - Throws: `StrataError.badData` naming file, line and column (a missing value with
-    ///   `impute: none`, a negative value under log1p, a column with no values at all),
+    ///   `impute: none`, a negative value under log1p, a column with no values at all, every
+    ///   column constant),
     ///   `.invalidSetting("log")` for a log1p column that is not a numeric feature.
     /// - Complexity: O(n d log n) (quantiles sort each column), memory O(n d).
     /// - Source: scikit-learn `SimpleImputer`, `StandardScaler`, `RobustScaler`, `MinMaxScaler`,
@@ -221,7 +231,11 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
             }
             var lo: Double? = nil, hi: Double? = nil
             let sorted = values.sorted()
-            switch o.clip {
+            // Binary flags and low-cardinality codes are never clipped: winsorizing a 0/1 column
+            // with two 1s in 300 rows would turn it into a constant.
+            var distinct = 0
+            for k in sorted.indices where k == 0 || sorted[k] != sorted[k - 1] { distinct += 1; if distinct > Self.clipMinDistinct { break } }
+            switch distinct <= Self.clipMinDistinct ? .none : o.clip {
             case .none: break
             case let .quantiles(a, b): lo = quantile(sorted, a); hi = quantile(sorted, b)
             case let .iqr(f):
@@ -247,9 +261,9 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
                 center = values.min()!
                 scale = values.max()! - center
             }
-            if o.scale != .none && !(scale > 0) {
-                throw StrataError.badData(file: t.source, line: nil, column: name,
-                                          message: "the column is constant (its \(o.scale.rawValue) scale is 0); leave it out of --columns")
+            if values.allSatisfy({ $0 == values[0] }) || (o.scale != .none && !(scale > 0)) {
+                report.constantColumns.append(name)
+                continue
             }
             let imputed = rows.reduce(0) { $0 + (t.numeric[c][$1].isNaN ? 1 : 0) }
             if imputed > 0 && o.impute != .drop { report.imputed[name] = imputed }
@@ -266,8 +280,14 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
             default: fill = counts.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
             }
             let ordered = counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map(\.key)
+            let imputed = rows.reduce(0) { $0 + (t.categorical[c][$1].isEmpty ? 1 : 0) }
+            if imputed > 0 && fill != nil && o.impute != .drop { report.imputed[name] = imputed }
             let keepCount = max(0, min(ordered.count, o.oneHotMax - 1))
             categorical.append(Categorical(name: name, categories: Array(ordered.prefix(keepCount)), fill: fill))
+        }
+        if numeric.isEmpty && categorical.isEmpty {
+            throw StrataError.badData(file: t.source, line: nil, column: nil,
+                                      message: "every feature column is constant (\(report.constantColumns.joined(separator: ", "))); nothing is left to cluster on")
         }
         let pipeline = FittedPipeline(numeric: numeric, categorical: categorical, dropsMissingRows: o.impute == .drop, scaling: o.scale)
         let data = try pipeline.apply(t, rows: rows)

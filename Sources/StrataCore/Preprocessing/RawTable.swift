@@ -14,6 +14,9 @@ public struct RawTable: Sendable {
     public var idColumn: String?
     public var ids: [String]?
     public var lines: [Int]
+    /// What the reader noticed and the user should hear (columns ignored, cells read as missing,
+    /// a row-number column used as a feature).
+    public var warnings: [String] = []
 
     public init(source: String, rows: Int, numericNames: [String], numeric: [[Float]], categoricalNames: [String],
                 categorical: [[String]], idColumn: String?, ids: [String]?, lines: [Int]) {

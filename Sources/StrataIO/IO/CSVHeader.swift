@@ -12,7 +12,18 @@ public enum CSVHeader {
             var tok = CSVTokenizer(bytes: buf, delimiter: delimiter, file: path)
             var fields: [FieldSpan] = []
             guard try tok.next(into: &fields) != nil else { return [] }
-            return fields.map { tok.string($0).trimmingCharacters(in: .whitespaces) }
+            return try names(fields, tokenizer: tok, file: path)
         }
+    }
+
+    /// The names of a header record, trimmed of spaces; a name that appears twice is an error
+    /// (every reader would otherwise pick one of the two silently).
+    package static func names(_ fields: [FieldSpan], tokenizer tok: CSVTokenizer, file: String) throws -> [String] {
+        let header = fields.map { tok.string($0).trimmingCharacters(in: .whitespaces) }
+        var seen = Set<String>()
+        for h in header where !seen.insert(h).inserted {
+            throw StrataError.badData(file: file, line: 1, column: Excerpt.of(h), message: "column name appears twice in the header; rename one")
+        }
+        return header
     }
 }

@@ -60,14 +60,17 @@ package struct ColumnSniff {
     }
 }
 
-/// A numeric column of unique, increasing integers (0, 1, 2, ... or 1001, 1002, ...) is most
-/// likely a row number or a sequential id, which must not silently become a feature.
+/// A numeric column of unique, increasing integers in steps of one (0, 1, 2, ... or 1001, 1002,
+/// ...), or at least 50 of them with few gaps (span at most twice the count), is most likely a
+/// row number or a sequential id, which must not silently become a feature.
 package func looksLikeRowNumber(_ values: some Collection<Float>) -> Bool {
-    guard values.count >= 5 else { return false }
+    guard values.count >= 5, let first = values.first else { return false }
     var previous = -Float.infinity
+    var unitSteps = true
     for v in values {
         guard v == v.rounded(), v > previous else { return false }
+        if previous != -.infinity, v - previous != 1 { unitSteps = false }
         previous = v
     }
-    return true
+    return unitSteps || (values.count >= 50 && Double(previous - first) <= 2 * Double(values.count))
 }

@@ -2,81 +2,93 @@ import Foundation
 import StrataCore
 
 extension RawTable {
+    /// What to do with a cell of a numeric column that is not a number.
+    public enum UnparsableCells: Sendable {
+        /// An error naming file, line and column (the default, and without imputation).
+        case error
+        /// A missing value, counted and reported in `warnings` (with an imputation set).
+        case missing
+    }
+
     /// Reads a CSV with a header. Numeric columns: `numeric` if given, else every column (other
-    /// than id and categorical ones) whose sampled values parse as numbers. Empty fields are
-    /// missing values; a non-numeric value in a numeric column is an error naming line and column.
+    /// than id and categorical ones) that is numeric by `ColumnSniff` (at least half of its
+    /// sampled values are numbers). Empty fields are missing values; a non-numeric value in a
+    /// numeric column is an error naming line and column, or with `.missing` a missing value.
     public static func read(path: String, numeric wanted: [String]?, categorical: [String], idColumn: String?,
-                            delimiter: UInt8 = UInt8(ascii: ",")) throws -> RawTable {
+                            delimiter: UInt8 = UInt8(ascii: ","), unparsable: UnparsableCells = .error) throws -> RawTable {
         let bytes = try readFileBytes(path)
         return try bytes.withUnsafeBufferPointer { buf in
-            try read(bytes: buf, path: path, numeric: wanted, categorical: categorical, idColumn: idColumn, delimiter: delimiter)
+            try read(bytes: buf, path: path, numeric: wanted, categorical: categorical, idColumn: idColumn, delimiter: delimiter, unparsable: unparsable)
         }
     }
 
     /// As `read(path:...)`, over the bytes of a file already in memory (`path` names it in errors).
     public static func read(bytes buf: UnsafeBufferPointer<UInt8>, path: String, numeric wanted: [String]?, categorical: [String],
-                            idColumn: String?, delimiter: UInt8 = UInt8(ascii: ",")) throws -> RawTable {
-        do {
-            var tok = CSVTokenizer(bytes: buf, delimiter: delimiter, file: path)
-            var fields: [FieldSpan] = []
-            guard try tok.next(into: &fields) != nil else {
-                throw StrataError.badData(file: path, line: nil, column: nil, message: "the file is empty; a header row naming the columns is required")
-            }
-            let header = fields.map { tok.string($0).trimmingCharacters(in: .whitespaces) }
-            func index(_ name: String, _ option: String) throws -> Int {
-                guard let i = header.firstIndex(of: name) else {
-                    throw StrataError.invalidArgument("\(path): \(option) '\(name)' is not a column; columns are: \(header.joined(separator: ", "))")
-                }
-                return i
-            }
-            let idIndex = try idColumn.map { try index($0, "--id-column") }
-                ?? header.firstIndex { TableReadOptions.inferredIdNames.contains($0.lowercased()) }
-            let catIdx = try categorical.map { try index($0, "--categorical") }
-            let start = tok
-            var numIdx: [Int]
-            if let wanted {
-                numIdx = try wanted.map { try index($0, "--columns") }
-            } else {
-                var numeric = [Bool](repeating: true, count: header.count), seen = [Bool](repeating: false, count: header.count)
-                var probe = start
-                var sample = 0
-                while sample < 1000, try probe.next(into: &fields) != nil {
-                    sample += 1
-                    for (j, f) in fields.enumerated() where j < header.count && numeric[j] {
-                        switch probe.number(f) {
-                        case .value, .nonFinite: seen[j] = true
-                        case .empty: break
-                        case .notANumber: numeric[j] = false
-                        }
-                    }
-                }
-                numIdx = (0..<header.count).filter { numeric[$0] && seen[$0] && $0 != idIndex && !catIdx.contains($0) }
-            }
-            var t = RawTable(source: path, rows: 0, numericNames: numIdx.map { header[$0] }, numeric: numIdx.map { _ in [] },
-                             categoricalNames: catIdx.map { header[$0] }, categorical: catIdx.map { _ in [] },
-                             idColumn: idIndex.map { header[$0] }, ids: idIndex == nil ? nil : [], lines: [])
-            tok = start
-            while let line = try tok.next(into: &fields) {
-                guard fields.count == header.count else {
-                    throw StrataError.badData(file: path, line: line, column: nil, message: "row has \(fields.count) fields but the header has \(header.count)")
-                }
-                for (s, j) in numIdx.enumerated() {
-                    switch tok.number(fields[j]) {
-                    case let .value(v): t.numeric[s].append(v)
-                    case .empty: t.numeric[s].append(.nan)
-                    case .nonFinite:
-                        throw StrataError.badData(file: path, line: line, column: header[j], message: "value '\(tok.string(fields[j]))' is NaN, infinite or outside the Float range")
-                    case .notANumber:
-                        throw StrataError.badData(file: path, line: line, column: header[j], message: "value '\(tok.string(fields[j]))' is not a number")
-                    }
-                }
-                for (s, j) in catIdx.enumerated() { t.categorical[s].append(tok.string(fields[j]).trimmingCharacters(in: .whitespaces)) }
-                if let i = idIndex { t.ids!.append(tok.string(fields[i])) }
-                t.lines.append(line)
-                t.rows += 1
-            }
-            if t.rows == 0 { throw StrataError.badData(file: path, line: nil, column: nil, message: "the file has a header but no data rows") }
-            return t
+                            idColumn: String?, delimiter: UInt8 = UInt8(ascii: ","), unparsable: UnparsableCells = .error) throws -> RawTable {
+        var tok = CSVTokenizer(bytes: buf, delimiter: delimiter, file: path)
+        var fields: [FieldSpan] = []
+        guard try tok.next(into: &fields) != nil else {
+            throw StrataError.badData(file: path, line: nil, column: nil, message: "the file is empty; a header row naming the columns is required")
         }
+        let header = try CSVHeader.names(fields, tokenizer: tok, file: path)
+        func index(_ name: String, _ option: String) throws -> Int {
+            guard let i = header.firstIndex(of: name) else {
+                throw StrataError.invalidArgument("\(path): \(option) '\(name)' is not a column; columns are: \(header.joined(separator: ", "))")
+            }
+            return i
+        }
+        let idIndex = try idColumn.map { try index($0, "--id-column") }
+            ?? header.firstIndex { TableReadOptions.inferredIdNames.contains($0.lowercased()) }
+        let catIdx = try categorical.map { try index($0, "--categorical") }
+        let start = tok
+        var numIdx: [Int]
+        var warnings: [String] = []
+        if let wanted {
+            numIdx = try wanted.map { try index($0, "--columns") }
+        } else {
+            let sniff = try ColumnSniff(header: header, from: start)
+            numIdx = (0..<header.count).filter { sniff.isNumeric($0) && $0 != idIndex && !catIdx.contains($0) }
+        }
+        var t = RawTable(source: path, rows: 0, numericNames: numIdx.map { header[$0] }, numeric: numIdx.map { _ in [] },
+                         categoricalNames: catIdx.map { header[$0] }, categorical: catIdx.map { _ in [] },
+                         idColumn: idIndex.map { header[$0] }, ids: idIndex == nil ? nil : [], lines: [])
+        var unparsed = [Int](repeating: 0, count: numIdx.count)
+        var firstUnparsed = [(Int, String)?](repeating: nil, count: numIdx.count)
+        tok = start
+        while let line = try tok.next(into: &fields) {
+            guard fields.count == header.count else {
+                throw StrataError.badData(file: path, line: line, column: nil, message: "row has \(fields.count) fields but the header has \(header.count)")
+            }
+            for (s, j) in numIdx.enumerated() {
+                switch tok.number(fields[j]) {
+                case let .value(v): t.numeric[s].append(v)
+                case .empty: t.numeric[s].append(.nan)
+                case .nonFinite:
+                    throw StrataError.badData(file: path, line: line, column: header[j], message: "value '\(Excerpt.of(tok.string(fields[j])))' is NaN, infinite or outside the Float range")
+                case .notANumber:
+                    guard unparsable == .missing else {
+                        throw StrataError.badData(file: path, line: line, column: header[j],
+                                                  message: "value '\(Excerpt.of(tok.string(fields[j])))' is not a number (the column is numeric; fix the cell, or set an imputation to read it as missing)")
+                    }
+                    t.numeric[s].append(.nan)
+                    unparsed[s] += 1
+                    if firstUnparsed[s] == nil { firstUnparsed[s] = (line, tok.string(fields[j])) }
+                }
+            }
+            for (s, j) in catIdx.enumerated() { t.categorical[s].append(tok.string(fields[j]).trimmingCharacters(in: .whitespaces)) }
+            if let i = idIndex { t.ids!.append(tok.string(fields[i])) }
+            t.lines.append(line)
+            t.rows += 1
+        }
+        if t.rows == 0 { throw StrataError.badData(file: path, line: nil, column: nil, message: "the file has a header but no data rows") }
+        for (s, n) in unparsed.enumerated() where n > 0 {
+            let (line, value) = firstUnparsed[s]!
+            warnings.append("\(path): column '\(t.numericNames[s])': \(n) cell\(n == 1 ? " is" : "s are") not a number and read as missing (first: line \(line), '\(Excerpt.of(value))')")
+        }
+        for (s, name) in t.numericNames.enumerated() where looksLikeRowNumber(t.numeric[s]) {
+            warnings.append("\(path): column '\(name)' holds unique increasing integers (a row number or sequential id?) and is used as a feature; exclude it or make it the id column")
+        }
+        t.warnings = warnings
+        return t
     }
 }

@@ -76,11 +76,7 @@ public enum TableReader {
         guard try tok.next(into: &fields) != nil else {
             throw StrataError.badData(file: file, line: nil, column: nil, message: "the file is empty; a header row naming the columns is required")
         }
-        let header = fields.map { tok.string($0).trimmingCharacters(in: .whitespaces) }
-        var seen = Set<String>()
-        for h in header where !seen.insert(h).inserted {
-            throw StrataError.badData(file: file, line: 1, column: h, message: "column name appears twice in the header; rename one")
-        }
+        let header = try CSVHeader.names(fields, tokenizer: tok, file: file)
         func index(of name: String, option: String) throws -> Int {
             guard let i = header.firstIndex(of: name) else {
                 throw StrataError.invalidArgument("\(file): \(option) '\(name)' is not a column; columns are: \(header.joined(separator: ", "))")

@@ -18,6 +18,7 @@ extension RawTable {
         self.init(source: d.source, rows: d.rows, numericNames: d.columns,
                   numeric: d.withRows { x, _ in (0..<d.cols).map { j in (0..<d.rows).map { x.base[$0 * d.cols + j] } } },
                   categoricalNames: [], categorical: [], idColumn: d.idColumn, ids: d.ids, lines: Array(1...max(1, d.rows)).map { $0 + 1 })
+        warnings = d.warnings
     }
 }
 
@@ -51,12 +52,16 @@ public struct FeatureStages: Sendable, Equatable {
                 raw = RawTable(try TableReader.read(path: path, options: read))
             } else {
                 raw = try RawTable.read(path: path, numeric: read.columns, categorical: preprocess.categorical, idColumn: read.idColumn,
-                                        delimiter: read.delimiter)
+                                        delimiter: read.delimiter, unparsable: preprocess.impute == .none ? .error : .missing)
             }
             let (pipeline, d, report) = try FittedPipeline.fit(raw, options: preprocess)
             stages.preprocessing = pipeline
             stages.report = report
             data = d
+            data.warnings = raw.warnings
+            if !report.constantColumns.isEmpty {
+                data.warnings.append("\(path): constant columns left out of the features: \(report.constantColumns.joined(separator: ", "))")
+            }
         }
         if let c = pcaComponents {
             var o = PCAOptions(components: .count(c))
@@ -65,8 +70,10 @@ public struct FeatureStages: Sendable, Equatable {
             let m = try PCA.fit(data, options: o)
             let file = PCAModelFile(m, columns: data.columns)
             let z = try m.transform(data, threads: threads)
+            let warnings = data.warnings
             data = Dataset(rows: data.rows, cols: m.count, values: z.storage, columns: (0..<m.count).map { "pc\($0)" },
                            idColumn: data.idColumn, ids: data.ids, weightsColumn: data.weightsColumn, weights: data.weights, source: data.source)
+            data.warnings = warnings
             stages.pca = file
         }
         return (data, stages)

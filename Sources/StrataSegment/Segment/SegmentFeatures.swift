@@ -53,6 +53,9 @@ struct SegmentFeatures {
             return (r, "\(r.1.cols) model features; log1p on \(pre.log.isEmpty ? "none" : pre.log.joined(separator: ", ")); "
                 + "\(imputed) values imputed, \(clipped) clipped, \(dropped) rows dropped")
         }
+        if !report.constantColumns.isEmpty {
+            steps.log("warning: \(raw.source): constant columns left out of the features: \(report.constantColumns.joined(separator: ", "))")
+        }
         var stages = FeatureStages(preprocessing: pipeline, pca: nil, report: report)
         var data = preprocessed
         if let p = c.pca {

@@ -35,7 +35,9 @@ struct SegmentInputs {
             let (t, file) = try readCustomers(path: path, config: c)
             table = t
             files.append(file)
-            log("customers: \(SegmentNaming.grouped(t.rows)) rows, \(t.numericNames.count) numeric and \(t.categoricalNames.count) categorical columns from \(path)")
+            log("customers: \(SegmentNaming.grouped(t.rows)) rows, \(t.numericNames.count) numeric and \(t.categoricalNames.count) categorical columns from \(path)"
+                + (t.categoricalNames.isEmpty ? "" : "; one-hot encoded: \(t.categoricalNames.joined(separator: ", "))"))
+            for w in t.warnings { log("warning: " + w) }
         }
         guard let t = c.transactions else { return SegmentInputs(raw: table!, files: files) }
 
@@ -209,49 +211,38 @@ struct SegmentInputs {
         return (table, checksum.record(path: path))
     }
 
-    /// Sniffs (first 1,000 rows) and parses the customer CSV from its bytes in memory.
+    /// Sniffs (first 1,000 rows, `ColumnSniff`) and parses the customer CSV from its bytes in
+    /// memory. Unless `columns`/`categorical` say otherwise: numeric columns are features; text
+    /// columns whose values repeat (at most 50 distinct) are one-hot encoded; other text columns
+    /// (names, e-mails, free text) and empty columns are ignored, and the table's `warnings` say
+    /// which. With an imputation set, a non-number in a numeric column is a missing value
+    /// (counted in `warnings`); with `impute: none` it is an error naming line and column.
     static func readCustomers(bytes: UnsafeBufferPointer<UInt8>, path: String, config c: SegmentConfig) throws -> RawTable {
-        let sniff = try sniffColumns(bytes: UnsafeBufferPointer(rebasing: bytes[0..<min(bytes.count, 4 << 20)]), path: path)
-        let idColumn = c.idColumn ?? sniff.header.first { TableReadOptions.inferredIdNames.contains($0.lowercased()) }
-        let categorical = c.categorical ?? sniff.header.filter { name in
-            name != idColumn && !c.exclude.contains(name) && !(sniff.numeric[name] ?? true) && (sniff.distinct[name] ?? 0) <= 50
+        let head = UnsafeBufferPointer(rebasing: bytes[0..<min(bytes.count, 4 << 20)])
+        var tok = CSVTokenizer(bytes: head, file: path)
+        var fields: [FieldSpan] = []
+        guard (try? tok.next(into: &fields)) != nil else {
+            throw StrataError.badData(file: path, line: nil, column: nil, message: "the file is empty; a header row naming the columns is required")
         }
+        let header = try CSVHeader.names(fields, tokenizer: tok, file: path)
+        let sniff = try ColumnSniff(header: header, from: tok)
+        let idColumn = c.idColumn ?? header.first { TableReadOptions.inferredIdNames.contains($0.lowercased()) }
+        let candidates = header.indices.filter { header[$0] != idColumn && !c.exclude.contains(header[$0]) }
+        let categorical = c.categorical ?? candidates.filter { sniff.isCategorical($0) }.map { header[$0] }
         var numeric: [String]? = nil
         if c.transactions == nil, let cols = c.columns { numeric = cols }
-        else {
-            numeric = sniff.header.filter { ($0 != idColumn) && (sniff.numeric[$0] ?? false) && !categorical.contains($0) && !c.exclude.contains($0) }
-        }
-        return try RawTable.read(bytes: bytes, path: path, numeric: numeric, categorical: categorical, idColumn: idColumn)
-    }
-
-    /// Header, numeric-ness and distinct counts of each column over the first 1,000 rows (first 4 MB).
-    static func sniffColumns(bytes buf: UnsafeBufferPointer<UInt8>, path: String) throws -> (header: [String], numeric: [String: Bool], distinct: [String: Int]) {
-        do {
-            var tok = CSVTokenizer(bytes: buf, file: path)
-            var fields: [FieldSpan] = []
-            guard try tok.next(into: &fields) != nil else {
-                throw StrataError.badData(file: path, line: nil, column: nil, message: "the file is empty; a header row naming the columns is required")
+        else { numeric = candidates.filter { sniff.isNumeric($0) && !categorical.contains(header[$0]) }.map { header[$0] } }
+        var t = try RawTable.read(bytes: bytes, path: path, numeric: numeric, categorical: categorical, idColumn: idColumn,
+                                  unparsable: c.impute == .none ? .error : .missing)
+        if c.categorical == nil {
+            let ignored = candidates.filter { sniff.isText($0) && !categorical.contains(header[$0]) && !(numeric ?? []).contains(header[$0]) }
+            let empty = candidates.filter { sniff.isEmpty($0) && !(numeric ?? []).contains(header[$0]) }
+            if !ignored.isEmpty {
+                t.warnings.append("\(path): text columns ignored (free text or more than 50 distinct values; not features): \(ignored.map { header[$0] }.joined(separator: ", ")); list them in categorical to one-hot encode them")
             }
-            let header = fields.map { tok.string($0).trimmingCharacters(in: .whitespaces) }
-            var numeric = [Bool](repeating: true, count: header.count), seen = [Bool](repeating: false, count: header.count)
-            var distinct = [Set<String>](repeating: [], count: header.count)
-            var rows = 0
-            while rows < 1000, (try? tok.next(into: &fields)) != nil {
-                rows += 1
-                guard fields.count == header.count else { continue }
-                for (j, f) in fields.enumerated() {
-                    switch tok.number(f) {
-                    case .value, .nonFinite: seen[j] = true
-                    case .empty: continue
-                    case .notANumber: numeric[j] = false
-                    }
-                    if distinct[j].count <= 50 { distinct[j].insert(tok.string(f)) }
-                }
-            }
-            var n: [String: Bool] = [:], d: [String: Int] = [:]
-            for (j, h) in header.enumerated() { n[h] = numeric[j] && seen[j]; d[h] = distinct[j].count }
-            return (header, n, d)
+            if !empty.isEmpty { t.warnings.append("\(path): empty columns ignored: \(empty.map { header[$0] }.joined(separator: ", "))") }
         }
+        return t
     }
 }
 

@@ -30,10 +30,9 @@ public enum SegmentJob {
         let started = Date()
         let threads = c.threads ?? defaultThreadCount
         let steps = SegmentSteps(log: log)
-        // Fail fast on an unusable output directory or previous run, before any work.
-        do { try FileManager.default.createDirectory(atPath: c.out, withIntermediateDirectories: true) } catch {
-            throw StrataError.unwritable(path: c.out, reason: "cannot create the output directory")
-        }
+        // Fail fast on an unusable output directory or previous run, before any work (without
+        // creating anything: a failed run leaves nothing new behind).
+        try checkWritable(directory: c.out)
         let previous = try c.previous.map { try SegmentRunFiles.load(directory: $0) }
 
         let inputs = try steps.run("read") { () -> (SegmentInputs, String) in
@@ -76,6 +75,19 @@ public enum SegmentJob {
         let groups = (d.profiles.segments + (d.profiles.other.map { [$0] } ?? [])).map { SegmentRunResult.Group(id: $0.id, name: $0.name, description: $0.description) }
         return SegmentRunResult(record: record, migration: migration?.record, groups: groups, rules: d.rules.rules.map(\.text),
                                 rulesDepth: d.rules.depth, rulesAccuracy: d.rules.tree.accuracy)
+    }
+
+    /// Throws `.unwritable` unless `directory` is a writable directory, or does not exist yet and
+    /// its nearest existing ancestor is a writable directory (so it can be created at the end).
+    static func checkWritable(directory: String) throws {
+        var path = directory.isEmpty ? "." : directory
+        var isDir: ObjCBool = false
+        while !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+            let parent = (path as NSString).deletingLastPathComponent
+            path = parent.isEmpty ? "." : parent
+        }
+        guard isDir.boolValue else { throw StrataError.unwritable(path: directory, reason: "'\(path)' is not a directory") }
+        guard access(path, W_OK | X_OK) == 0 else { throw StrataError.unwritable(path: directory, reason: "'\(path)' is not writable") }
     }
 
     /// run.json's record, before the write step.

@@ -27,6 +27,11 @@ enum SegmentOutputs {
     /// - Throws: `StrataError.unwritable` (nothing is replaced then), encoding errors.
     static func write(_ x: Inputs, record: inout SegmentRunRecord) throws -> [String: String] {
         let c = x.config, out = c.out, k = x.selection.k
+        // Created only now, when there is something to write: a run that fails earlier leaves
+        // no new (empty) directory behind.
+        do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+            throw StrataError.unwritable(path: out, reason: "cannot create the output directory")
+        }
         var batch = OutputBatch()
         var files: [String: String] = [:]
         func stage(_ name: String, _ data: Data) throws {
