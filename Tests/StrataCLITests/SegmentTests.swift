@@ -116,7 +116,7 @@ func bytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path)
         let before = keep.map { bytes("\(dir)/out/\($0)") }
         // Bad input: the error names file, line and column; nothing changes.
         write("customer_id,a,b\n1,1.0,2.0\n2,x,3.0\n", "\(dir)/bad.csv")
-        let bad = try CLI.run(["segment", "--customers", "\(dir)/bad.csv", "--columns", "a,b", "--out", "\(dir)/out", "--quiet"])
+        let bad = try CLI.run(["segment", "--customers", "\(dir)/bad.csv", "--columns", "a,b", "--impute", "none", "--out", "\(dir)/out", "--quiet"])
         #expect(bad.code == 65)
         #expect(bad.stderr.contains("bad.csv") && bad.stderr.contains("line 3") && bad.stderr.contains("'a'"), "\(bad.stderr)")
         #expect(keep.map { bytes("\(dir)/out/\($0)") } == before)

@@ -93,8 +93,11 @@ import Testing
         }
         o = PreprocessOptions()
         o.scale = .standard
-        #expect { try FittedPipeline.fit(try self.table("a,b\n1,5\n2,5\n"), options: o) } throws: { e in
-            (e as? StrataError)?.description.contains("constant") == true && (e as? StrataError)?.description.contains("'b'") == true
+        // A constant column is left out and reported, not fatal; every column constant is an error.
+        let (p, d, report) = try FittedPipeline.fit(try self.table("a,b,c\n1,5,0\n2,5,0\n"), options: o)
+        #expect(report.constantColumns == ["b", "c"] && d.columns == ["a"] && p.inputNumeric == ["a"])
+        #expect { try FittedPipeline.fit(try self.table("a,b\n1,5\n1,5\n"), options: o) } throws: { e in
+            (e as? StrataError)?.description.contains("every feature column is constant (a, b)") == true
         }
         o.log = ["a"]
         #expect(throws: StrataError.self) { try FittedPipeline.fit(try self.table("a\n-1\n2\n"), options: o) }

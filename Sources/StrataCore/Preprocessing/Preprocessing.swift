@@ -147,7 +147,8 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
     public var inputNumeric: [String] { numeric.map(\.name) }
     public var inputCategorical: [String] { categorical.map(\.name) }
 
-    /// Columns with at most this many distinct values are never clipped.
+    /// Columns with at most this many distinct values (each seen at least twice on average:
+    /// flags and codes, not a tiny sample) are never clipped.
     public static let clipMinDistinct = 10
 
     // MARK: fit
@@ -163,7 +164,7 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
     ///   per column (missing, imputed, clipped, dropped rows).
     ///   Constant numeric columns (also those made constant by imputation) are left out and
     ///   listed in the report's `constantColumns`; columns with at most `clipMinDistinct`
-    ///   distinct values are not clipped.
+    ///   distinct values, each repeated, are not clipped.
     /// - Throws: `StrataError.badData` naming file, line and column (a missing value with
     ///   `impute: none`, a negative value under log1p, a column with no values at all, every
     ///   column constant),
@@ -235,7 +236,8 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
             // with two 1s in 300 rows would turn it into a constant.
             var distinct = 0
             for k in sorted.indices where k == 0 || sorted[k] != sorted[k - 1] { distinct += 1; if distinct > Self.clipMinDistinct { break } }
-            switch distinct <= Self.clipMinDistinct ? .none : o.clip {
+            let lowCardinality = distinct <= Self.clipMinDistinct && distinct * 2 <= sorted.count
+            switch lowCardinality ? .none : o.clip {
             case .none: break
             case let .quantiles(a, b): lo = quantile(sorted, a); hi = quantile(sorted, b)
             case let .iqr(f):
