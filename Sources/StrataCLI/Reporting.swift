@@ -33,7 +33,7 @@ enum Report {
     static func warnAboutRead(_ report: RFMReport, path: String) {
         if report.badRows > 0 { warn("\(path): " + report.read.badRowsText()) }
         if report.excludedFuture > 0, let c = report.futureCutoff {
-            warn("\(path): \(report.excludedFuture) row\(report.excludedFuture == 1 ? "" : "s") dated after \(CivilDate.string(c)) (after the run day, or more than a year after the rest of the log) were excluded; give --as-of to keep them")
+            warn("\(path): \(report.excludedFuture) row\(report.excludedFuture == 1 ? "" : "s") dated after \(CivilDate.string(c)) (after the run day, or more than a year after the rest of the log) \(report.excludedFuture == 1 ? "was" : "were") excluded; give --as-of to keep them")
         }
     }
 

@@ -55,6 +55,10 @@ struct SegmentFeatures {
         }
         if !report.constantColumns.isEmpty {
             steps.log("warning: \(raw.source): constant columns left out of the features: \(report.constantColumns.joined(separator: ", "))")
+            // Profiles, rules and features.csv describe the modelled columns only.
+            let keep = raw.numericNames.indices.filter { !report.constantColumns.contains(raw.numericNames[$0]) }
+            raw.numericNames = keep.map { raw.numericNames[$0] }
+            raw.numeric = keep.map { raw.numeric[$0] }
         }
         var stages = FeatureStages(preprocessing: pipeline, pca: nil, report: report)
         var data = preprocessed
