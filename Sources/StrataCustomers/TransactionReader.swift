@@ -237,7 +237,7 @@ struct RowParser {
             }
             return
         }
-        var tok = CSVTokenizer(bytes: r, delimiter: delimiter, file: path, firstLine: line)
+        var tok = CSVTokenizer(bytes: r, delimiter: delimiter, file: path, firstLine: line, skipBOM: false)
         _ = try tok.next(into: &fields)
         for k in fields.indices where !fields[k].quoted {
             while fields[k].start < fields[k].end, r[fields[k].start] == 0x20 { fields[k].start += 1 }
@@ -246,7 +246,7 @@ struct RowParser {
     }
 
     private func text(_ r: UnsafeBufferPointer<UInt8>, _ f: FieldSpan) -> String {
-        CSVTokenizer(bytes: r, file: path).string(f)
+        CSVTokenizer(bytes: r, file: path, skipBOM: false).string(f)
     }
 
     private mutating func columns(names: [String]) throws {

@@ -29,13 +29,15 @@ package struct CSVTokenizer {
 
     /// - Parameter firstLine: the 1-based line of the file where `bytes` start (a record handed
     ///   over by a streaming reader), for messages.
-    package init(bytes: UnsafeBufferPointer<UInt8>, delimiter: UInt8 = UInt8(ascii: ","), file: String, firstLine: Int = 1) {
+    /// - Parameter skipBOM: skip a UTF-8 byte-order mark at the start (a whole file); false for
+    ///   one record cut from a stream (the stream's reader skipped the file's mark).
+    package init(bytes: UnsafeBufferPointer<UInt8>, delimiter: UInt8 = UInt8(ascii: ","), file: String, firstLine: Int = 1, skipBOM: Bool = true) {
         self.bytes = bytes
         self.delimiter = delimiter
         self.file = file
         self.line = firstLine
         // Skip a UTF-8 byte-order mark.
-        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { pos = 3 }
+        if skipBOM, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { pos = 3 }
     }
 
     /// Reads the next non-blank record into `fields`; returns its 1-based line, nil at the end.
