@@ -89,9 +89,9 @@ public enum DateFormat: Sendable, Equatable, CustomStringConvertible {
         case .epochSeconds, .epochMilliseconds:
             guard let v = s.integer(), s.atEnd else { return nil }
             let perDay: Int64 = self == .epochSeconds ? 86_400 : 86_400_000
-            // Years 1678 to 2262 at most: keeps every later day computation far from overflow.
-            guard abs(v) < 9_000_000_000_000 * (perDay / 86_400) else { return nil }
             let d = v >= 0 ? v / perDay : -((-v + perDay - 1) / perDay)
+            // Years 1-9999, as every other form.
+            guard d >= -719_162 && d <= 2_932_896 else { return nil }
             return Int(d)
         case let .pattern(p):
             return s.pattern(Array(p.utf8))

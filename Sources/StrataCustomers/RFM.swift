@@ -72,10 +72,10 @@ public struct RFMReport: Sendable {
 /// first purchase to the reference day; monetary_value = mean spend of the repeat days. Weeks are
 /// days / 7, fractional. A customer whose first purchase is after the reference day is left out.
 public enum RFM {
-    /// One customer's purchase days (sorted), with the spend and row count of each day.
-    struct Acc {
-        var days: [Int], spend: [Double], rows: [Int32]
-        var firstLine: Int
+    /// One purchase day of a customer: its spend and row count (16 bytes; one array per
+    /// customer, sorted by day).
+    struct DayTotal {
+        var day: Int32, rows: Int32, spend: Double
     }
 
     /// Summarizes an order log per customer, streaming it once.
@@ -94,14 +94,14 @@ public enum RFM {
     ///   `summary_data_from_transaction_data`; and counts (rows, bad rows, after as-of, future).
     /// - Throws: `StrataError.unreadable`, `.badData` (strict mode: the first bad row, with line
     ///   and column; an empty file; no usable row, with the first reasons and their lines).
-    /// - Complexity: O(transactions) time, memory per customer (purchase days), not per order.
+    /// - Complexity: O(transactions) time; memory 16 bytes per customer purchase day, not per order.
     public static func summarize(path: String, transactions t: TransactionOptions, options o: RFMOptions,
                                  today: Int = CivilDate.today(),
                                  observe: ((UnsafeRawBufferPointer) -> Void)? = nil,
                                  check: ((Transaction) throws -> Void)? = nil) throws -> ([CustomerSummary], RFMReport) {
         var index: [String: Int] = [:]
         var ids: [String] = []
-        var acc: [Acc] = []
+        var acc: [[DayTotal]] = []
         var report = RFMReport()
         var rowsPerDay: [Int: Int] = [:]
         let read = try TransactionReader.read(path: path, options: t, observe: observe) { tr in
@@ -109,20 +109,19 @@ public enum RFM {
             if let a = o.asOf, tr.day > a { report.afterAsOf += 1; return }
             try check?(tr)
             rowsPerDay[tr.day, default: 0] += 1
+            let day = Int32(tr.day)   // the date parsers only produce years 1-9999
             if let i = index[tr.customer] {
                 // Sorted distinct days (binary search; usually appended at the end).
-                let days = acc[i].days
-                var lo = 0, hi = days.count
-                while lo < hi { let mid = (lo + hi) / 2; if days[mid] < tr.day { lo = mid + 1 } else { hi = mid } }
-                if lo < days.count, days[lo] == tr.day {
-                    acc[i].spend[lo] += tr.amount; acc[i].rows[lo] += 1
-                } else {
-                    acc[i].days.insert(tr.day, at: lo); acc[i].spend.insert(tr.amount, at: lo); acc[i].rows.insert(1, at: lo)
-                }
+                let n = acc[i].count
+                if acc[i][n - 1].day == day { acc[i][n - 1].spend += tr.amount; acc[i][n - 1].rows += 1; return }
+                var lo = 0, hi = n
+                while lo < hi { let mid = (lo + hi) / 2; if acc[i][mid].day < day { lo = mid + 1 } else { hi = mid } }
+                if lo < n, acc[i][lo].day == day { acc[i][lo].spend += tr.amount; acc[i][lo].rows += 1 }
+                else { acc[i].insert(DayTotal(day: day, rows: 1, spend: tr.amount), at: lo) }
             } else {
                 index[tr.customer] = acc.count
                 ids.append(tr.customer)
-                acc.append(Acc(days: [tr.day], spend: [tr.amount], rows: [1], firstLine: tr.line))
+                acc.append([DayTotal(day: day, rows: 1, spend: tr.amount)])
             }
         }
         report.read = read
@@ -135,12 +134,12 @@ public enum RFM {
         let cutoff = o.asOf == nil && o.calibrationEnd == nil ? futureCutoff(rowsPerDay: rowsPerDay, today: today) : Int.max
         var lastSeen = Int.min
         for i in acc.indices {
-            if let last = acc[i].days.last, last > cutoff {
-                let keep = acc[i].days.firstIndex { $0 > cutoff }!
-                report.excludedFuture += acc[i].rows[keep...].reduce(0) { $0 + Int($1) }
-                acc[i].days.removeSubrange(keep...); acc[i].spend.removeSubrange(keep...); acc[i].rows.removeSubrange(keep...)
+            if let last = acc[i].last, Int(last.day) > cutoff {
+                let keep = acc[i].firstIndex { Int($0.day) > cutoff }!
+                report.excludedFuture += acc[i][keep...].reduce(0) { $0 + Int($1.rows) }
+                acc[i].removeSubrange(keep...)
             }
-            if let last = acc[i].days.last { lastSeen = max(lastSeen, last) }
+            if let last = acc[i].last { lastSeen = max(lastSeen, Int(last.day)) }
         }
         if report.excludedFuture > 0 { report.futureCutoff = cutoff }
         guard lastSeen != Int.min else {
@@ -155,15 +154,15 @@ public enum RFM {
         let scale = o.unit == .weeks ? 7.0 : 1.0
         var out: [CustomerSummary] = []
         out.reserveCapacity(acc.count)
-        for (i, a) in acc.enumerated() where !a.days.isEmpty {
-            let freq = a.days.count - 1
-            let total = a.spend.reduce(0, +)
-            let first = a.days[0], last = a.days[a.days.count - 1]
+        for (i, a) in acc.enumerated() where !a.isEmpty {
+            let freq = a.count - 1
+            let total = a.reduce(0.0) { $0 + $1.spend }
+            let first = Int(a[0].day), last = Int(a[a.count - 1].day)
             out.append(CustomerSummary(
-                id: ids[i], firstDay: first, lastDay: last, purchaseDays: a.days.count, transactions: a.rows.reduce(0) { $0 + Int($1) },
-                totalSpend: total, firstDaySpend: a.spend[0], recency: Double(asOf - last) / scale, tenure: Double(asOf - first) / scale,
+                id: ids[i], firstDay: first, lastDay: last, purchaseDays: a.count, transactions: a.reduce(0) { $0 + Int($1.rows) },
+                totalSpend: total, firstDaySpend: a[0].spend, recency: Double(asOf - last) / scale, tenure: Double(asOf - first) / scale,
                 btydFrequency: freq, btydRecency: Double(last - first) / scale, btydT: Double(asOf - first) / scale,
-                btydMonetaryValue: freq > 0 ? (total - a.spend[0]) / Double(freq) : 0))
+                btydMonetaryValue: freq > 0 ? (total - a[0].spend) / Double(freq) : 0))
         }
         score(&out, bins: o.bins)
         return (out, report)
