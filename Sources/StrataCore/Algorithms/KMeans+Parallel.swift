@@ -47,8 +47,14 @@ extension KMeans {
         }
         // First center: a row drawn by weight.
         let total = weights.map { w in (0..<n).reduce(0.0) { $0 + Double(w[$1]) } } ?? Double(n)
-        var target = rng.nextUnit() * total, first = n - 1
-        for i in 0..<n { target -= weights.map { Double($0[i]) } ?? 1; if target < 0 { first = i; break } }
+        var target = rng.nextUnit() * total, first = n - 1, lastPositive = n - 1
+        for i in 0..<n {
+            let w = weights.map { Double($0[i]) } ?? 1
+            if w > 0 { lastPositive = i }
+            target -= w
+            if target < 0 { first = i; break }
+            if i == n - 1 { first = lastPositive }   // rounding left target >= 0: the last row that weighs
+        }
         candidates.append(first)
         var potential = update([first])
         for round in 0..<rounds where potential > 0 {
@@ -71,7 +77,7 @@ extension KMeans {
         let cand = Matrix<Float>(rows: candidates.count, cols: d, storage: candidates.flatMap(row))
         if candidates.count <= k {
             var m = Matrix<Double>(rows: k, cols: d)
-            let extra = randomRows(rows, k: k, rng: &rng)
+            let extra = randomRows(rows, weights: weights, k: k, rng: &rng)
             for c in 0..<k { for j in 0..<d { m[c, j] = c < candidates.count ? Double(cand[c, j]) : extra[c, j] } }
             return m
         }
