@@ -84,7 +84,7 @@ struct GMMCommand: ParsableCommand {
             let t1 = Date()
             let r = try GMM.fit(data, options: o)
             let fitSeconds = Date().timeIntervalSince(t1)
-            if group.rank == 0 { for w in r.warnings { Report.warn(w) } }
+            r.warnings.forEach(Report.warn)
             let t2 = Date()
             if group.rank != 0 { Distributed.barrier(group); return }
             defer { if group.isDistributed { Distributed.barrier(group) } }

@@ -74,7 +74,7 @@ struct KMeansCommand: ParsableCommand {
             let t1 = Date()
             let result = try KMeans.fit(data, options: options)
             let fitSeconds = Date().timeIntervalSince(t1)
-            if group.rank == 0 { for w in result.warnings { Report.warn(w) } }
+            result.warnings.forEach(Report.warn)
             let t2 = Date()
             guard try writeOutputs(result, data: data, stages: stages, options: options, group: group) else { return }
             let seconds = Result.Seconds(read: readSeconds, fit: fitSeconds, write: Date().timeIntervalSince(t2))

@@ -227,6 +227,11 @@ import StrataLinalg
         #expect(lloyd.warnings == ["k = 5 but the data (<memory>) have only 3 distinct rows; 2 clusters are empty or duplicates; lower k"])
         o.algorithm = .minibatch
         #expect(try KMeans.fit(Self.threeDistinct, options: o).warnings == lloyd.warnings)
+        // k-means|| draws duplicate candidates here; those no row weighs for are dropped.
+        o.algorithm = .auto
+        o.initialization = .kMeansParallel(oversampling: 2, rounds: 2)
+        let parallel = try KMeans.fit(Self.threeDistinct, options: o)
+        #expect(parallel.warnings == lloyd.warnings && parallel.inertia == 0)
         var g = GMMOptions(k: 4)
         g.covarianceType = .diag
         g.threads = 1

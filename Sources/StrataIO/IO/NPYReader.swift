@@ -11,6 +11,12 @@ import StrataKernels
 /// is checked again when it is mapped. Errors name the file and, for bad values, the 0-based row
 /// and the column.
 public enum NPYReader {
+    /// Reads `path` (float32 with every column: memory-mapped; otherwise copied into Float).
+    /// - Throws: `StrataError.badData` naming the file for a bad header (`NPYHeader.parse`), a
+    ///   file shorter than its shape (also when it shrank before mapping), a NaN or infinite
+    ///   value (with row and column); naming the sidecar or ids file for a bad sidecar or ids;
+    ///   `.unreadable` for a file that cannot be read or a declared ids file that is missing;
+    ///   `.invalidArgument` for an id, weights or `--columns` option the file cannot satisfy.
     public static func read(path: String, options: TableReadOptions = TableReadOptions()) throws -> Dataset {
         // Only the header is read first: float32 data with every column then goes straight from the
         // file into the table (peak memory = the table, not file + table).

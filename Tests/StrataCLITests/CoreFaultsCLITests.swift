@@ -4,7 +4,7 @@ import Testing
 /// Issue 13 at the command line: degenerate k warns (item 10), bad `.npy` headers and model
 /// files are one-line errors with exit 65 (item 6), a mapped file that shrinks mid-run exits 74
 /// with a message instead of SIGBUS, and weights that a command would ignore are refused (11).
-@Suite struct DataContractCLITests {
+@Suite struct CoreFaultsCLITests {
     /// 3 distinct rows, 40 copies each.
     static func threeDistinct(_ dir: String) -> String {
         let rows = ["1,2", "0,7", "4,4"]
