@@ -37,7 +37,7 @@ import StrataLinalg
         mutating func int(_ n: Int) -> Int { n <= 0 ? 0 : Int(rng.next() % UInt64(n)) }
 
         static var jsonValues: [Any] {
-            [0, -1, 1, 2.5, -0.0, 1e308, -1e308, 1e39, 1e-320, 9_007_199_254_740_993, Int.max, Int.min,
+            [0, -1, 1, 2.5, -0.0, 1e308, -1e308, 1e39, Double.leastNonzeroMagnitude, 9_007_199_254_740_993, Int.max, Int.min,
              "", "x", NSNull(), [Any](), [String: Any](), [1e308], [-1.0], true]
         }
 
