@@ -492,12 +492,13 @@ void strata_gmm_estep_full(const float *Yt, int64_t ldy, int64_t n, int64_t d, i
 }
 
 STRATA_CLONES
-void strata_gmm_center_rows(const float *X, int64_t m, int64_t d, const float *center, float *xc, double *xd, double *x2) {
+void strata_gmm_center_rows(const float *X, int64_t m, int64_t d, const double *center, float *xc, double *xd, double *x2) {
     for (int64_t i = 0; i < m; i++) {
         for (int64_t j = 0; j < d; j++) {
-            float v = X[i * d + j] - center[j];
-            xc[i * d + j] = v;
-            xd[i * d + j] = (double)v;
+            /* In double: an offset far from 0 (5e6 + fractions) keeps its fractions. */
+            double v = (double)X[i * d + j] - center[j];
+            xd[i * d + j] = v;
+            xc[i * d + j] = (float)v;
         }
     }
     if (x2) for (int64_t i = 0; i < m * d; i++) x2[i] = xd[i] * xd[i];

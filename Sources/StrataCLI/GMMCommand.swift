@@ -85,6 +85,7 @@ struct GMMCommand: ParsableCommand {
             let t1 = Date()
             let r = try GMM.fit(data, options: o)
             let fitSeconds = Date().timeIntervalSince(t1)
+            r.warnings.forEach(Report.warn)
             let t2 = Date()
             if group.rank != 0 { Distributed.barrier(group); return }
             defer { if group.isDistributed { Distributed.barrier(group) } }

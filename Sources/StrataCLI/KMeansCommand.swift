@@ -75,6 +75,7 @@ struct KMeansCommand: ParsableCommand {
             let t1 = Date()
             let result = try KMeans.fit(data, options: options)
             let fitSeconds = Date().timeIntervalSince(t1)
+            result.warnings.forEach(Report.warn)
             let t2 = Date()
             guard try writeOutputs(result, data: data, stages: stages, options: options, group: group) else { return }
             let seconds = Result.Seconds(read: readSeconds, fit: fitSeconds, write: Date().timeIntervalSince(t2))

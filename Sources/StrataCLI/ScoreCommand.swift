@@ -49,6 +49,8 @@ struct ScoreCommand: ParsableCommand {
             throw ValidationError("unknown metric '\(m)'; choose from \(Self.allMetrics.joined(separator: ", "))")
         }
         if let s = sample, s < 0 || s == 1 { throw ValidationError("--sample must be 0 (exact) or at least 2") }
+        // The metrics are unweighted: weights would be ignored, and rows of weight 0 would count.
+        if input.weightsColumn != nil { throw ValidationError("score's metrics are unweighted (scikit-learn's definitions); leave out --weights-column") }
     }
 
     @OptionGroup var cluster: DistributedOptions

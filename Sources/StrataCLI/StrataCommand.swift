@@ -9,8 +9,9 @@ struct StrataCommand: ParsableCommand {
         discussion: """
             Exit codes: 0 success, 64 bad usage or option, 65 bad input data (the message names \
             file, line and column), 66 unreadable input, 70 numerical failure, 73 output not \
-            writable. Outputs are written to temporary files and renamed into place, so a failed \
-            run leaves earlier outputs untouched.
+            writable, 74 an input changed while it was read (a memory-mapped .npy that shrank). \
+            Outputs are written to temporary files and renamed into place, so a failed run leaves \
+            earlier outputs untouched.
             """,
         version: Strata.version,
         subcommands: [KMeansCommand.self, GMMCommand.self, PCACommand.self, RFMCommand.self, CLVCommand.self, ABCCommand.self, PredictCommand.self, ScoreCommand.self, SweepCommand.self, DemoCommand.self, SegmentCommand.self, MigrateCommand.self, ConvertCommand.self, UpdateCommand.self, PartialStatsCommand.self]

@@ -44,9 +44,10 @@ public struct GMMBlock {
         s2all = [Double](repeating: 0, count: full ? d * k * d : 0)
     }
 
-    /// Takes block `x` (m <= blockRows rows, row-major, d floats each): stores x - center in
-    /// Float and Double, and with `squares` (diag/spherical accumulation) its squares.
-    public mutating func load(_ x: UnsafePointer<Float>, rows m: Int, center: [Float], squares: Bool) {
+    /// Takes block `x` (m <= blockRows rows, row-major, d floats each): stores x - center,
+    /// computed in Double (so data far from the origin keep their fractions), in Double and
+    /// rounded to Float, and with `squares` (diag/spherical accumulation) its squares.
+    public mutating func load(_ x: UnsafePointer<Float>, rows m: Int, center: [Double], squares: Bool) {
         precondition(m <= GMMBlock.blockRows && center.count == d)
         rows = m
         x2.withUnsafeMutableBufferPointer { x2p in
@@ -54,13 +55,13 @@ public struct GMMBlock {
         }
     }
 
-    /// E-step with diagonal/spherical precisions on the loaded block's raw rows `x` (the same
-    /// pointer given to `load`): `mu` and `prec` k x d, `cst` k. Writes the responsibilities, the
-    /// most probable component to `labels[0..<rows]` when given, and adds the block's
-    /// log-likelihood to `logLikelihood`. O(rows * k * d).
-    public mutating func eStepDiag(_ x: UnsafePointer<Float>, mu: [Float], prec: [Float], cst: [Float],
+    /// E-step with diagonal/spherical precisions on the loaded (centered) block: `mu` k x d are
+    /// the means minus the `load` center (differences taken in Double), `prec` k x d, `cst` k.
+    /// Writes the responsibilities, the most probable component to `labels[0..<rows]` when
+    /// given, and adds the block's log-likelihood to `logLikelihood`. O(rows * k * d).
+    public mutating func eStepDiag(mu: [Float], prec: [Float], cst: [Float],
                                    labels: UnsafeMutablePointer<Int32>?, logLikelihood: inout Double) {
-        strata_gmm_estep_diag(x, Int64(rows), Int64(d), Int64(k), mu, prec, cst, &resp, Int64(GMMBlock.blockRows),
+        strata_gmm_estep_diag(xc, Int64(rows), Int64(d), Int64(k), mu, prec, cst, &resp, Int64(GMMBlock.blockRows),
                               labels, &logLikelihood, &scratch)
     }
 

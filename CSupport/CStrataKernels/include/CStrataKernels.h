@@ -104,12 +104,23 @@ void strata_gmm_estep_full(const float *Yt, int64_t ldy, int64_t n, int64_t d, i
 int64_t strata_gmm_scratch_floats(int64_t d, int64_t k);
 
 /// Per-block glue for the mixture pass (no logic beyond layout and conversion):
-/// xc = X - center (float, m x d); xd = (double)xc; x2 = xd * xd when x2 != NULL.
-void strata_gmm_center_rows(const float *X, int64_t m, int64_t d, const float *center, float *xc, double *xd, double *x2);
+/// xd = (double)X - center (double, m x d; the center is a double mean); xc = (float)xd;
+/// x2 = xd * xd when x2 != NULL.
+void strata_gmm_center_rows(const float *X, int64_t m, int64_t d, const double *center, float *xc, double *xd, double *x2);
 /// rd[c * ld + i] = (double)resp[c * ld + i] for i < m; nk[c] += sum_i rd[c * ld + i].
 void strata_gmm_resp_to_double(const float *resp, int64_t ld, int64_t m, int64_t k, double *rd, double *nk);
 /// z[i * k * d + c * d + j] = rd[c * ld + i] * xd[i * d + j] (rows weighted per component).
 void strata_gmm_weighted_rows(const double *rd, int64_t ld, const double *xd, int64_t m, int64_t d, int64_t k, double *z);
+
+/// Mapped-file guard: a file mapped with mmap that shrinks underneath (another program
+/// truncates it) raises SIGBUS on the next read of a page past its new end. Registering the
+/// mapping [base, base + length) with a one-line message makes such a fault print the message on
+/// stderr and end the process with exit code 74 (EX_IOERR) instead of a crash; faults elsewhere
+/// go to the previous SIGBUS disposition. The handler is installed on the first registration.
+/// Returns the slot to unregister (before unmapping), or -1 when all 64 slots are taken (the
+/// mapping is then unguarded). The message is copied (at most 1023 bytes, newline added).
+int32_t strata_mapguard_register(const void *base, int64_t length, const char *message);
+void strata_mapguard_unregister(int32_t slot);
 
 #ifdef __cplusplus
 }

@@ -1,10 +1,12 @@
 import StrataKernels
 
-/// Per-column mean and (population) variance, accumulated in Double per chunk and merged in
-/// chunk order with Chan's parallel formula (no catastrophic cancellation, deterministic).
-/// O(n*d) time, one pass; O(d) memory per chunk.
+/// Per-column (weighted) mean and (population) variance, accumulated in Double per chunk and
+/// merged in chunk order with Chan's parallel formula (no catastrophic cancellation,
+/// deterministic). Without weights every row weighs 1. O(n*d) time, one pass; O(d) memory per chunk.
 private struct ColumnMoments: ChunkPartial {
     var n = 0
+    /// Total weight (n without weights).
+    var weight = 0.0
     var mean: [Double]
     var m2: [Double]
 
@@ -13,30 +15,57 @@ private struct ColumnMoments: ChunkPartial {
         m2 = [Double](repeating: 0, count: d)
     }
 
-    /// Chan's merge of the next chunk (empty chunks add nothing).
+    /// Chan's merge of the next chunk (chunks of no weight add nothing).
     mutating func add(_ p: ColumnMoments) {
-        guard p.n > 0 else { return }
+        n += p.n
+        guard p.weight > 0 else { return }
         let d = mean.count
-        let n = Double(self.n + p.n)
+        let w = weight + p.weight
         for j in 0..<d {
             let delta = p.mean[j] - mean[j]
-            mean[j] += delta * Double(p.n) / n
-            m2[j] += p.m2[j] + delta * delta * Double(self.n) * Double(p.n) / n
+            mean[j] += delta * p.weight / w
+            m2[j] += p.m2[j] + delta * delta * weight * p.weight / w
         }
-        self.n += p.n
+        weight = w
     }
 
-    /// n, means, m2.
-    var flatWidth: Int { 1 + 2 * mean.count }
+    /// n, weight, means, m2.
+    var flatWidth: Int { 2 + 2 * mean.count }
     func write(to out: UnsafeMutablePointer<Double>) {
         let d = mean.count
         out[0] = Double(n)
-        for j in 0..<d { out[1 + j] = mean[j]; out[1 + d + j] = m2[j] }
+        out[1] = weight
+        for j in 0..<d { out[2 + j] = mean[j]; out[2 + d + j] = m2[j] }
     }
     mutating func read(from flat: UnsafePointer<Double>) {
         let d = mean.count
         n = Int(flat[0])
-        for j in 0..<d { mean[j] = flat[1 + j]; m2[j] = flat[1 + d + j] }
+        weight = flat[1]
+        for j in 0..<d { mean[j] = flat[2 + j]; m2[j] = flat[2 + d + j] }
+    }
+
+    /// Two passes over one chunk's rows `x` (m x d): exact (weighted) mean, then squared deviations.
+    init(_ x: UnsafePointer<Float>, rows m: Int, d: Int, weights w: UnsafePointer<Float>?) {
+        self.init(d: d)
+        n = m
+        if let w {
+            for i in 0..<m where w[i] > 0 {
+                let wi = Double(w[i])
+                weight += wi
+                for j in 0..<d { mean[j] += wi * Double(x[i * d + j]) }
+            }
+            guard weight > 0 else { return }
+            for j in 0..<d { mean[j] /= weight }
+            for i in 0..<m where w[i] > 0 {
+                let wi = Double(w[i])
+                for j in 0..<d { let t = Double(x[i * d + j]) - mean[j]; m2[j] += wi * t * t }
+            }
+        } else {
+            weight = Double(m)
+            for i in 0..<m { for j in 0..<d { mean[j] += Double(x[i * d + j]) } }
+            for j in 0..<d { mean[j] /= Double(m) }
+            for i in 0..<m { for j in 0..<d { let t = Double(x[i * d + j]) - mean[j]; m2[j] += t * t } }
+        }
     }
 }
 
@@ -49,23 +78,16 @@ public struct ColumnStatistics: Sendable {
     public var meanVariance: Double { variances.isEmpty ? 0 : variances.reduce(0, +) / Double(variances.count) }
 
     /// One pass over `rows` (n x d) by `ChunkedReduction` over `partition`: bit-identical for any
-    /// `threads` and any `group`.
-    public static func compute<S: RowBlockSource>(_ rows: S, partition: RowPartition, threads: Int,
-                                                  group: any ChunkGroup = SingleProcess()) -> ColumnStatistics {
+    /// `threads` and any `group`. With `weights` (indexed by row), the weighted means and
+    /// variances sum_i w_i (x_i - mean)^2 / sum_i w_i: rows of weight 0 do not count.
+    public static func compute<S: RowBlockSource>(_ rows: S, weights: UnsafePointer<Float>? = nil, partition: RowPartition,
+                                                  threads: Int, group: any ChunkGroup = SingleProcess()) -> ColumnStatistics {
         let d = rows.cols
+        let w = UncheckedSendable(weights)
         let total = ChunkedReduction.reduce(partition, threads: threads, group: group, zero: ColumnMoments(d: d)) { _, r in
-            var p = ColumnMoments(d: d)
-            rows.withRows(r) { x in
-                // Two-pass within the chunk: exact mean, then squared deviations.
-                let m = r.count
-                for i in 0..<m { for j in 0..<d { p.mean[j] += Double(x[i * d + j]) } }
-                for j in 0..<d { p.mean[j] /= Double(m) }
-                for i in 0..<m { for j in 0..<d { let t = Double(x[i * d + j]) - p.mean[j]; p.m2[j] += t * t } }
-                p.n = m
-            }
-            return p
+            rows.withRows(r) { x in ColumnMoments(x, rows: r.count, d: d, weights: w.value.map { $0 + r.lowerBound }) }
         }
-        let variances = total.m2.map { total.n > 0 ? $0 / Double(total.n) : 0 }
+        let variances = total.m2.map { total.weight > 0 ? $0 / total.weight : 0 }
         return ColumnStatistics(count: total.n, means: total.mean, variances: variances)
     }
 }

@@ -61,7 +61,7 @@ struct GMMStatistics: ChunkPartial {
         var type: CovarianceType
         /// -0.5 d log(2 pi) + log det(precision Cholesky) + log weight, per component.
         var cst: [Float]
-        /// diag/spherical: means and 1/sigma (k x d).
+        /// diag/spherical: means minus the pass's center (in Double, then Float) and 1/sigma (k x d).
         var mu: [Float] = []
         var prec: [Float] = []
         /// full/tied: Ct (k*d x d) with Ct[c*d+j][t] = C_c[t][j], and mC[c] = C_c^T (mu_c - center).
@@ -75,10 +75,10 @@ struct GMMStatistics: ChunkPartial {
             cst = (0..<k).map { Float(-0.5 * Double(d) * logTwoPi + model.logDetPrecisionCholesky[$0] + log(model.weights[$0])) }
             switch type {
             case .diag:
-                mu = model.means.map { Float($0) }
+                mu = (0..<(k * d)).map { Float(model.means[$0] - center[$0 % d]) }
                 prec = model.precisionsCholesky.map { Float($0) }
             case .spherical:
-                mu = model.means.map { Float($0) }
+                mu = (0..<(k * d)).map { Float(model.means[$0] - center[$0 % d]) }
                 prec = (0..<(k * d)).map { Float(model.precisionsCholesky[$0 / d]) }
             case .full, .tied:
                 ct = [Float](repeating: 0, count: k * d * d)
@@ -112,7 +112,6 @@ struct GMMStatistics: ChunkPartial {
         let full = type == .full || type == .tied
         var plan: EStepPlan? = nil
         if case let .model(model) = responsibilities { plan = EStepPlan(model, center: center) }
-        let centerF = center.map { Float($0) }
         let zero = GMMStatistics(k: k, d: d, full: full)
         return ChunkedReduction.reduce(partition, threads: threads, group: group, zero: zero) { _, r in
             var st = zero
@@ -122,7 +121,7 @@ struct GMMStatistics: ChunkPartial {
             while lo < r.upperBound {
                 let m = min(B, r.upperBound - lo)
                 rows.withRows(lo..<(lo + m)) { x in
-                    block.load(x, rows: m, center: centerF, squares: !full && accumulate)
+                    block.load(x, rows: m, center: center, squares: !full && accumulate)
                     switch responsibilities {
                     case .model:
                         let p = plan!
@@ -130,7 +129,7 @@ struct GMMStatistics: ChunkPartial {
                         if full {
                             block.eStepFull(ct: p.ct, mC: p.mC, cst: p.cst, labels: labels, logLikelihood: &st.logLikelihood)
                         } else {
-                            block.eStepDiag(x, mu: p.mu, prec: p.prec, cst: p.cst, labels: labels, logLikelihood: &st.logLikelihood)
+                            block.eStepDiag(mu: p.mu, prec: p.prec, cst: p.cst, labels: labels, logLikelihood: &st.logLikelihood)
                         }
                     case let .oneHot(labels):
                         for i in 0..<m {

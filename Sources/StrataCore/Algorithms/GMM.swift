@@ -112,6 +112,8 @@ public struct GMMResult: Sendable {
     /// Most probable component of every training row under the final parameters.
     public var labels: [Int32]
     public var runLowerBounds: [Double]
+    /// What the caller should tell the user (k above the distinct rows...); empty when none.
+    public var warnings: [String] = []
 }
 
 /// Gaussian mixtures fitted by EM, scikit-learn compatible.
@@ -136,7 +138,9 @@ public enum GMM {
     ///     the mean log-likelihood per row, seed, threads.
     /// - Returns: weights, means, covariances and Cholesky factors of the precisions
     ///   (scikit-learn's storage), labels, lower bound (mean log-likelihood), BIC, AIC, iterations.
-    /// - Throws: `StrataError.invalidArgument` (k out of range, bad initial labels or means),
+    ///   `warnings` says when k exceeds the distinct rows (single-process runs).
+    /// - Throws: `StrataError.invalidArgument` (k out of range, bad initial labels or means,
+    ///   sample weights: EM here is unweighted, as scikit-learn's `GaussianMixture`),
     ///   `.numerical` naming the component whose covariance is not positive definite;
     ///   `LinalgError` from LAPACK.
     /// - Complexity: per iteration O(n k d^2) (full, tied) or O(n k d) (diag, spherical), one pass;
@@ -154,6 +158,10 @@ public enum GMM {
         }
         var b = best!
         b.runLowerBounds = lowers
+        if !o.group.isDistributed,
+           let w = distinctRowsWarning(k: o.k, distinct: distinctRowCount(data, atMost: o.k), source: data.source, unit: "components") {
+            b.warnings.append(w)
+        }
         return b
     }
 
@@ -161,6 +169,10 @@ public enum GMM {
         if o.k < 1 { throw StrataError.invalidArgument("k must be at least 1 (got \(o.k))") }
         if o.k > data.rows { throw StrataError.invalidArgument("k = \(o.k) exceeds the number of rows (\(data.rows)) in \(data.source); lower k") }
         if data.cols < 1 { throw StrataError.invalidArgument("\(data.source): no feature columns") }
+        if data.weights != nil {
+            // Ignoring them would let a row of weight 0 shape the mixture.
+            throw StrataError.invalidArgument("Gaussian mixtures do not take sample weights (\(data.weightsColumn ?? "weights") in \(data.source)); leave out the weights column")
+        }
         if !(o.regCovar >= 0) { throw StrataError.invalidArgument("reg-covar must be >= 0 (got \(o.regCovar))") }
         if o.maxIterations < 1 { throw StrataError.invalidArgument("max-iter must be at least 1") }
         if o.nInit < 1 { throw StrataError.invalidArgument("n-init must be at least 1") }

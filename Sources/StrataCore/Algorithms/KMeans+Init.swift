@@ -93,19 +93,45 @@ extension KMeans {
         return chosen
     }
 
-    /// k distinct rows chosen uniformly (Floyd's sampling), in draw order. O(k) expected time.
-    static func randomRows(_ rows: DenseRows, k: Int, rng: inout SeededRandom) -> Matrix<Double> {
+    /// k distinct rows as initial centers: without weights uniformly (Floyd's sampling, O(k)
+    /// expected time); with weights by `weightedRowSample`, so a row of weight 0 is never chosen.
+    /// Needs k <= the rows with a positive weight (`KMeans.validate`).
+    static func randomRows(_ rows: DenseRows, weights: UnsafePointer<Float>? = nil, k: Int, rng: inout SeededRandom) -> Matrix<Double> {
         let n = rows.rows, d = rows.cols
-        var chosen = Set<Int>()
         var order: [Int] = []
-        for j in (n - k)..<n {
-            let t = Int(rng.next() % UInt64(j + 1))
-            if chosen.insert(t).inserted { order.append(t) } else { chosen.insert(j); order.append(j) }
+        if let weights {
+            order = weightedRowSample(weights, rows: n, count: k, rng: &rng)
+        } else {
+            var chosen = Set<Int>()
+            for j in (n - k)..<n {
+                let t = Int(rng.next() % UInt64(j + 1))
+                if chosen.insert(t).inserted { order.append(t) } else { chosen.insert(j); order.append(j) }
+            }
         }
         var m = Matrix<Double>(rows: k, cols: d)
         for (c, i) in order.enumerated() {
             rows.withRows(i..<(i + 1)) { x in for j in 0..<d { m[c, j] = Double(x[j]) } }
         }
         return m
+    }
+
+    /// `count` distinct rows drawn with probability proportional to their weight, without
+    /// replacement (scikit-learn's `choice(n, k, p=w/sum(w), replace=False)` distribution), by
+    /// Efraimidis & Spirakis' keys log(u)/w: the `count` largest keys win, largest first. Only
+    /// rows of positive weight take a draw, so rows of weight 0 never win and do not shift the
+    /// draws of the others. Fewer rows than `count` when fewer have a positive weight.
+    /// O(n log count) time, O(count) memory.
+    static func weightedRowSample(_ weights: UnsafePointer<Float>, rows n: Int, count: Int, rng: inout SeededRandom) -> [Int] {
+        var top: [(key: Double, row: Int)] = []   // sorted by key, largest first
+        top.reserveCapacity(count + 1)
+        for i in 0..<n where weights[i] > 0 {
+            let key = log(max(rng.nextUnit(), 0x1.0p-60)) / Double(weights[i])
+            if top.count == count, let last = top.last, key <= last.key { continue }
+            var pos = top.count
+            while pos > 0 && key > top[pos - 1].key { pos -= 1 }
+            top.insert((key, i), at: pos)
+            if top.count > count { top.removeLast() }
+        }
+        return top.map(\.row)
     }
 }

@@ -109,7 +109,8 @@ extension KMeans {
 
     /// scikit-learn's `_relocate_empty_clusters_dense`: each empty cluster takes one of the rows
     /// farthest from their current centers (largest `dist` first, lowest index on ties); that
-    /// row's contribution moves from its old cluster to the empty one. Returns how many moved.
+    /// row's contribution moves from its old cluster to the empty one. Rows of weight 0 are never
+    /// taken (scikit-learn may take one, which leaves the cluster empty). Returns how many moved.
     /// O(n * log(empty)) for the selection.
     static func relocateEmptyClusters(_ rows: DenseRows, weights: UnsafePointer<Float>?, labels: [Int32], dist: [Float],
                                       sums: inout [Double], clusterWeights w: inout [Double],
@@ -124,7 +125,7 @@ extension KMeans {
             let local = group.localChunks(partition.count)
             let lo = local.isEmpty ? 0 : partition.range(local.lowerBound).lowerBound
             let hi = local.isEmpty ? 0 : partition.range(local.upperBound - 1).upperBound
-            let mine = farthestRows(Array(dist[lo..<hi]), count: empty.count).map { $0 + lo }
+            let mine = farthestRows(Array(dist[lo..<hi]), count: empty.count, weights: weights.map { $0 + lo }).map { $0 + lo }
             let width = 2 * empty.count
             var flat = [Double](repeating: -1, count: group.size * width)
             for (t, i) in mine.enumerated() { flat[group.rank * width + 2 * t] = Double(dist[i]); flat[group.rank * width + 2 * t + 1] = Double(i) }
@@ -134,7 +135,7 @@ extension KMeans {
             all.sort { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
             far = all.prefix(empty.count).map(\.1)
         } else {
-            far = farthestRows(dist, count: empty.count)
+            far = farthestRows(dist, count: empty.count, weights: weights)
         }
         for (e, i) in zip(empty, far) {
             let wi = weights.map { Double($0[i]) } ?? 1
@@ -155,13 +156,15 @@ extension KMeans {
         return empty.count
     }
 
-    /// Indices of the `count` largest values, largest first, lower index first on ties.
-    package static func farthestRows(_ dist: [Float], count: Int) -> [Int] {
+    /// Indices of the `count` largest values, largest first, lower index first on ties; with
+    /// `weights` (indexed like `dist`), among the rows of positive weight only.
+    package static func farthestRows(_ dist: [Float], count: Int, weights: UnsafePointer<Float>? = nil) -> [Int] {
         // Min-heap of (value, index) of size count; small counts, simple sorted insertion.
         var top: [(Float, Int)] = []
         top.reserveCapacity(count + 1)
         func better(_ a: (Float, Int), _ b: (Float, Int)) -> Bool { a.0 > b.0 || (a.0 == b.0 && a.1 < b.1) }
         for (i, v) in dist.enumerated() {
+            if let w = weights, !(w[i] > 0) { continue }
             if top.count == count, let last = top.last, !better((v, i), last) { continue }
             var pos = top.count
             while pos > 0 && better((v, i), top[pos - 1]) { pos -= 1 }

@@ -47,8 +47,14 @@ extension KMeans {
         }
         // First center: a row drawn by weight.
         let total = weights.map { w in (0..<n).reduce(0.0) { $0 + Double(w[$1]) } } ?? Double(n)
-        var target = rng.nextUnit() * total, first = n - 1
-        for i in 0..<n { target -= weights.map { Double($0[i]) } ?? 1; if target < 0 { first = i; break } }
+        var target = rng.nextUnit() * total, first = n - 1, lastPositive = n - 1
+        for i in 0..<n {
+            let w = weights.map { Double($0[i]) } ?? 1
+            if w > 0 { lastPositive = i }
+            target -= w
+            if target < 0 { first = i; break }
+            if i == n - 1 { first = lastPositive }   // rounding left target >= 0: the last row that weighs
+        }
         candidates.append(first)
         var potential = update([first])
         for round in 0..<rounds where potential > 0 {
@@ -67,25 +73,35 @@ extension KMeans {
             candidates += new
             potential = update(new)
         }
-        // Weight each candidate by the weight of the rows closest to it, then reduce to k.
-        let cand = Matrix<Float>(rows: candidates.count, cols: d, storage: candidates.flatMap(row))
-        if candidates.count <= k {
-            var m = Matrix<Double>(rows: k, cols: d)
-            let extra = randomRows(rows, k: k, rng: &rng)
-            for c in 0..<k { for j in 0..<d { m[c, j] = c < candidates.count ? Double(cand[c, j]) : extra[c, j] } }
-            return m
+        // Weight each candidate by the weight of the rows closest to it, then reduce to k. A
+        // candidate no row weighs for (a duplicate of an earlier one) is dropped.
+        if candidates.count > k {
+            let cand = Matrix<Float>(rows: candidates.count, cols: d, storage: candidates.flatMap(row))
+            let assigned = nearestCentroid(rows, centroids: cand, threads: threads)
+            var cw = [Float](repeating: 0, count: candidates.count)
+            for i in 0..<n { cw[Int(assigned.labels[i])] += weights.map { $0[i] } ?? 1 }
+            let kept = candidates.indices.filter { cw[$0] > 0 }
+            if kept.count > k {
+                var local = KMeansOptions(k: k)
+                local.seed = rng.next()
+                local.nInit = 1
+                local.maxIterations = 30
+                local.threads = 1
+                let data = Dataset(rows: kept.count, cols: d, values: kept.flatMap { row(candidates[$0]) }, weights: kept.map { cw[$0] },
+                                   source: "k-means|| candidates")
+                let r = try KMeans.fit(data, options: local)
+                return Matrix(rows: k, cols: d, storage: r.centroids.storage.map(Double.init))
+            }
+            candidates = kept.map { candidates[$0] }
         }
-        let assigned = nearestCentroid(rows, centroids: cand, threads: threads)
-        var cw = [Float](repeating: 0, count: candidates.count)
-        for i in 0..<n { cw[Int(assigned.labels[i])] += weights.map { $0[i] } ?? 1 }
-        var local = KMeansOptions(k: k)
-        local.seed = rng.next()
-        local.nInit = 1
-        local.maxIterations = 30
-        local.threads = 1
-        let data = Dataset(rows: candidates.count, cols: d, values: cand.storage, weights: cw, source: "k-means|| candidates")
-        let r = try KMeans.fit(data, options: local)
-        return Matrix(rows: k, cols: d, storage: r.centroids.storage.map(Double.init))
+        // k or fewer candidates: all of them, then random rows.
+        var m = Matrix<Double>(rows: k, cols: d)
+        let extra = randomRows(rows, weights: weights, k: k, rng: &rng)
+        for c in 0..<k {
+            let value = c < candidates.count ? row(candidates[c]) : nil
+            for j in 0..<d { m[c, j] = value.map { Double($0[j]) } ?? extra[c, j] }
+        }
+        return m
     }
 
     /// A uniform [0, 1) number from (seed, round, row): SplitMix64 finalizer of a combined key.

@@ -60,7 +60,8 @@ public struct KMeansOptions: Sendable {
     /// Lloyd iterations per run at most. Default 300.
     public var maxIterations: Int = 300
     /// Relative tolerance: a run stops when the total squared center shift is <= tolerance times
-    /// the mean per-feature variance of the data (scikit-learn's definition). Default 1e-4.
+    /// the mean per-feature variance of the data (scikit-learn's definition; with sample weights
+    /// the weighted variances, so rows of weight 0 do not count). Default 1e-4.
     public var tolerance: Double = 1e-4
     /// Seed for every random choice; the same seed gives the same result for any thread count.
     public var seed: UInt64 = 0
@@ -156,6 +157,8 @@ public struct KMeansResult: Sendable {
     public var route: AssignmentRoute
     /// The Lloyd step actually used (`.lloyd` or `.hamerly`).
     public var algorithm: KMeansAlgorithm
+    /// What the caller should tell the user (k above the distinct rows...); empty when none.
+    public var warnings: [String] = []
 }
 
 /// Exact K-Means by Lloyd's algorithm, scikit-learn compatible (same init rules, convergence
@@ -179,8 +182,13 @@ public enum KMeans {
     ///     feature variance, as scikit-learn), seed, threads, Lloyd variant and distance route.
     /// - Returns: the best restart's k x d centroids, n labels (Int32) and squared distances,
     ///   inertia, iterations, cluster sizes and weights, and per-iteration and per-restart records.
-    /// - Throws: `StrataError.invalidArgument` (k < 1 or k > n, explicit centers of the wrong
-    ///   shape, non-finite data), `.numerical` when a fit produces non-finite centers.
+    ///   `warnings` says when k exceeds the distinct rows (single-process runs).
+    /// - Throws: `StrataError.invalidArgument` (k < 1, k above the rows with a positive weight,
+    ///   explicit centers of the wrong shape, non-finite data), `.numerical` when a fit produces
+    ///   non-finite centers.
+    ///
+    /// Rows of weight 0 have no influence: they are never initial centers, never relocation
+    /// targets, and count neither in the tolerance's variances nor in any sum (they are labelled).
     /// - Complexity: seeding O(n k d (2 + ln k)); each Lloyd iteration O(n k d) time in one pass
     ///   (Hamerly's bounds skip most distance work for k >= 32); memory O(n) beyond the data.
     /// - Source: Lloyd 1982; Arthur & Vassilvitskii 2007; Bahmani et al. 2012; Hamerly 2010;
@@ -194,7 +202,7 @@ public enum KMeans {
         let route = options.route ?? AssignmentRoute.choose(k: options.k, d: data.cols)
         let algorithm: KMeansAlgorithm = options.algorithm == .auto
             ? (route == .simd && options.k >= hamerlyMinimumK ? .hamerly : .lloyd) : options.algorithm
-        return try data.withRows { rows, weights in
+        var result = try data.withRows { rows, weights in
             switch (algorithm, route) {
             case (.hamerly, _):
                 return try fit(rows, weights: weights, options: options, route: .simd, algorithm: .hamerly) { HamerlyStepper(rows: rows.rows) }
@@ -204,12 +212,33 @@ public enum KMeans {
                 return try fit(rows, weights: weights, options: options, route: route, algorithm: .lloyd) { PlainStepper(make: GEMMAssigner.init) }
             }
         }
+        result.warnings = degenerateKWarnings(data, options)
+        return result
+    }
+
+    /// The warning when k exceeds the distinct rows (empty or duplicate clusters). Skipped in
+    /// distributed runs: a rank cannot tell its rows' distinct count from the whole data's.
+    static func degenerateKWarnings(_ data: Dataset, _ o: KMeansOptions) -> [String] {
+        if o.group.isDistributed { return [] }
+        let distinct = distinctRowCount(data, atMost: o.k)
+        return distinctRowsWarning(k: o.k, distinct: distinct, source: data.source).map { [$0] } ?? []
+    }
+
+    /// Rows with a positive weight (all rows without weights).
+    static func positiveWeightRows(_ data: Dataset) -> Int {
+        data.weights.map { w in w.reduce(0) { $0 + ($1 > 0 ? 1 : 0) } } ?? data.rows
     }
 
     static func validate(_ data: Dataset, _ o: KMeansOptions) throws {
         if o.k < 1 { throw StrataError.invalidArgument("k must be at least 1 (got \(o.k))") }
         if o.k > data.rows {
             throw StrataError.invalidArgument("k = \(o.k) exceeds the number of rows (\(data.rows)) in \(data.source); lower k")
+        }
+        if data.weights != nil {
+            let positive = positiveWeightRows(data)
+            if o.k > positive {
+                throw StrataError.invalidArgument("k = \(o.k) exceeds the number of rows with a positive weight (\(positive)) in \(data.source); lower k")
+            }
         }
         if data.cols < 1 { throw StrataError.invalidArgument("\(data.source): no feature columns to cluster") }
         if o.maxIterations < 1 { throw StrataError.invalidArgument("max-iter must be at least 1 (got \(o.maxIterations))") }
@@ -233,7 +262,7 @@ public enum KMeans {
     ) throws -> KMeansResult {
         let n = rows.rows
         let partition = RowPartition(rows: n)
-        let absTol = o.tolerance * ColumnStatistics.compute(rows, partition: partition, threads: o.threads, group: o.group).meanVariance
+        let absTol = o.tolerance * ColumnStatistics.compute(rows, weights: weights, partition: partition, threads: o.threads, group: o.group).meanVariance
         var labels = [Int32](repeating: -1, count: n), dist = [Float](repeating: 0, count: n)
         var bestLabels: [Int32] = [], bestDist: [Float] = []
         var best: LloydRun? = nil
@@ -250,7 +279,7 @@ public enum KMeans {
             case let .kMeansParallel(l, r):
                 if o.group.isDistributed { throw StrataError.invalidArgument("--distributed runs support --init k-means++, random or a centers file") }
                 initial = try kMeansParallel(rows, weights: weights, k: o.k, oversampling: l, rounds: r, rng: &rng, partition: partition, threads: o.threads)
-            case .random: initial = randomRows(rows, k: o.k, rng: &rng)
+            case .random: initial = randomRows(rows, weights: weights, k: o.k, rng: &rng)
             case let .centers(c): initial = Matrix(rows: c.rows, cols: c.cols, storage: c.storage.map(Double.init))
             }
             let initSeconds = Date().timeIntervalSince(t0)

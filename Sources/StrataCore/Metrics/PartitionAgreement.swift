@@ -8,6 +8,12 @@ public enum PartitionAgreement {
         var rowSums: [Int] = []
         var colSums: [Int] = []
         var n = 0
+
+        /// The two labelings are the same partition: each cluster of one is exactly one cluster
+        /// of the other (one non-zero cell per row and per column of the table).
+        var isIdentity: Bool {
+            rowSums.count == colSums.count && table.allSatisfy { $0.value.count == 1 }
+        }
     }
 
     static func contingency(_ a: [Int], _ b: [Int]) throws -> Contingency {
@@ -44,11 +50,14 @@ public enum PartitionAgreement {
 
     /// Adjusted mutual information with arithmetic-mean normalization (scikit-learn's default):
     /// (MI - E[MI]) / (mean(H(a), H(b)) - E[MI]), E[MI] under the hypergeometric model.
+    /// Identical partitions (up to renaming the labels) give exactly 1, also where the formula is
+    /// 0 / 0: every row its own cluster makes MI = E[MI] = H (scikit-learn's fix for n = 2, 4).
     /// O(n * min(ka, kb)) log-gamma evaluations for E[MI].
+    /// - Throws: `StrataError.invalidArgument` when the labelings differ in length.
     public static func adjustedMutualInformation(_ a: [Int], _ b: [Int]) throws -> Double {
         let c = try contingency(a, b)
         let ka = c.rowSums.count, kb = c.colSums.count
-        if (ka == 1 && kb == 1) || c.n == 0 { return 1 }
+        if (ka == 1 && kb == 1) || c.n == 0 || c.isIdentity { return 1 }
         let n = Double(c.n)
         var mi = 0.0
         for (i, row) in c.table { for (j, v) in row {

@@ -28,9 +28,45 @@ public enum NPYConverter {
             case format, columns, idColumn = "id_column", idsFile = "ids_file", rows, source, dtype
         }
 
-        public static func load(npy path: String) -> Sidecar? {
-            guard let d = FileManager.default.contents(atPath: path + ".json") else { return nil }
-            return try? JSONDecoder().decode(Sidecar.self, from: d)
+        /// The sidecar of the `.npy` at `path` (`path.json`), nil when there is none.
+        /// - Throws: `StrataError.badData` naming the sidecar when it is not a sidecar (not JSON,
+        ///   a missing or mistyped key, another format), `.unreadable` when it cannot be read.
+        public static func load(npy path: String) throws -> Sidecar? {
+            let file = path + ".json"
+            guard FileManager.default.fileExists(atPath: file) else { return nil }
+            let bytes = try readFileBytes(file)
+            let s: Sidecar
+            do { s = try JSONDecoder().decode(Sidecar.self, from: Data(bytes)) } catch let e as DecodingError {
+                throw StrataError.badData(file: file, line: nil, column: e.keyPath.isEmpty ? nil : e.keyPath,
+                                          message: "not a valid sidecar of \(path) (\(e.reason)); convert the CSV again or remove it")
+            } catch {
+                throw StrataError.badData(file: file, line: nil, column: nil, message: "not a valid sidecar of \(path); convert the CSV again or remove it")
+            }
+            guard s.format == "strata-npy-sidecar/1" else {
+                throw StrataError.badData(file: file, line: nil, column: "format", message: "format '\(NPYHeader.clipped(s.format))' is not strata-npy-sidecar/1")
+            }
+            return s
+        }
+
+        /// Checks the sidecar against its array (`rows` x `cols`).
+        /// - Throws: `StrataError.badData` naming the sidecar and the key: another row or column
+        ///   count, duplicate or empty column names, an id column without an ids file (or the
+        ///   reverse), an ids file outside the `.npy`'s directory.
+        public func check(against npy: String, rows n: Int, cols d: Int) throws {
+            let file = npy + ".json"
+            func bad(_ key: String, _ m: String) -> StrataError { .badData(file: file, line: nil, column: key, message: m) }
+            guard rows == n else { throw bad("rows", "says \(rows) rows but \(npy) holds \(n); convert the CSV again") }
+            guard columns.count == d else { throw bad("columns", "names \(columns.count) columns but \(npy) holds \(d); convert the CSV again") }
+            if let c = columns.first(where: \.isEmpty) ?? duplicate(columns) { throw bad("columns", "column name '\(NPYHeader.clipped(c))' is empty or repeated") }
+            guard (idColumn == nil) == (idsFile == nil) else { throw bad(idColumn == nil ? "id_column" : "ids_file", "id_column and ids_file go together") }
+            if let f = idsFile, f.isEmpty || f.contains("/") || f == "." || f == ".." {
+                throw bad("ids_file", "'\(NPYHeader.clipped(f))' must be a file name next to \(npy)")
+            }
+        }
+
+        private func duplicate(_ names: [String]) -> String? {
+            var seen = Set<String>()
+            return names.first { !seen.insert($0).inserted }
         }
     }
 

@@ -3,62 +3,30 @@ import Foundation
 import StrataKernels
 
 /// Reads NumPy `.npy` files (format versions 1-3): 2-D, C order, little-endian float32/float64
-/// (int32/int64 also accepted and converted). Columns are named x0, x1, ...; ids are row numbers.
+/// (int32/int64 also accepted and converted). Columns are named x0, x1, ...; ids are row numbers,
+/// unless a sidecar from `strata convert` (`FILE.npy.json`, `FILE.npy.ids`) names them.
 ///
-/// Errors name the file and, for bad values, the 0-based row and the column.
+/// Nothing is trusted: the header is validated (`NPYHeader`), a sidecar must be valid JSON that
+/// matches the array, the ids file it declares must exist with one id per row, and the file size
+/// is checked again when it is mapped. Errors name the file and, for bad values, the 0-based row
+/// and the column.
 public enum NPYReader {
+    /// Reads `path` (float32 with every column: memory-mapped; otherwise copied into Float).
+    /// - Throws: `StrataError.badData` naming the file for a bad header (`NPYHeader.parse`), a
+    ///   file shorter than its shape (also when it shrank before mapping), a NaN or infinite
+    ///   value (with row and column); naming the sidecar or ids file for a bad sidecar or ids;
+    ///   `.unreadable` for a file that cannot be read or a declared ids file that is missing;
+    ///   `.invalidArgument` for an id, weights or `--columns` option the file cannot satisfy.
     public static func read(path: String, options: TableReadOptions = TableReadOptions()) throws -> Dataset {
         // Only the header is read first: float32 data with every column then goes straight from the
         // file into the table (peak memory = the table, not file + table).
-        let head = try readFileBytes(path, limit: 1 << 16)
-        func bad(_ m: String) -> StrataError { .badData(file: path, line: nil, column: nil, message: m) }
-        guard head.count >= 10, head[0] == 0x93, Array(head[1...5]) == Array("NUMPY".utf8) else {
-            throw bad("not a NumPy .npy file (bad magic bytes)")
-        }
-        let major = head[6]
-        let headerLen: Int, headerStart: Int
-        if major == 1 {
-            headerLen = Int(head[8]) | Int(head[9]) << 8; headerStart = 10
-        } else if major == 2 || major == 3 {
-            guard head.count >= 12 else { throw bad("truncated header") }
-            headerLen = Int(head[8]) | Int(head[9]) << 8 | Int(head[10]) << 16 | Int(head[11]) << 24; headerStart = 12
-        } else { throw bad("unsupported .npy format version \(major)") }
-        guard head.count >= headerStart + headerLen else { throw bad("truncated header") }
-        let header = String(decoding: head[headerStart..<(headerStart + headerLen)], as: UTF8.self)
-        func field(_ key: String) -> String? {
-            guard let r = header.range(of: "'\(key)':") else { return nil }
-            return String(header[r.upperBound...]).trimmingCharacters(in: .whitespaces)
-        }
-        guard let descrRaw = field("descr"), let q1 = descrRaw.firstIndex(of: "'"),
-              let q2 = descrRaw[descrRaw.index(after: q1)...].firstIndex(of: "'") else { throw bad("header has no 'descr'") }
-        let descr = String(descrRaw[descrRaw.index(after: q1)..<q2])
-        if let fo = field("fortran_order"), fo.hasPrefix("True") {
-            throw bad("array is in Fortran order; save it with numpy.ascontiguousarray(a) first")
-        }
-        guard let shapeRaw = field("shape"), let open = shapeRaw.firstIndex(of: "("), let close = shapeRaw.firstIndex(of: ")") else {
-            throw bad("header has no 'shape'")
-        }
-        let dims = shapeRaw[shapeRaw.index(after: open)..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let n: Int, d: Int
-        switch dims.count {
-        case 1: n = dims[0]; d = 1
-        case 2: n = dims[0]; d = dims[1]
-        default: throw bad("array has \(dims.count) dimensions; a 2-D (rows x features) array is required")
-        }
-        let width: Int
-        switch descr {
-        case "<f4", "<i4": width = 4
-        case "<f8", "<i8": width = 8
-        default: throw bad("dtype '\(descr)' is not supported; use little-endian float32 or float64")
-        }
-        let dataStart = headerStart + headerLen
-        let fileSize = try fileSizeOf(path)
-        guard fileSize - dataStart >= n * d * width else {
-            throw bad("file is truncated: shape (\(n), \(d)) needs \(n * d * width) data bytes, found \(fileSize - dataStart)")
-        }
-        if n == 0 { throw bad("the array has no rows") }
+        let head = try readFileBytes(path, limit: 12 + NPYHeader.maxHeaderBytes)
+        let header = try NPYHeader.parse(head, fileSize: try fileSizeOf(path), path: path)
+        let n = header.rows, d = header.cols, width = header.dtype.width, dataStart = header.dataStart
+        let descr = header.dtype.rawValue
         // A sidecar from `strata convert` names the columns and holds the ids.
-        let sidecar = NPYConverter.Sidecar.load(npy: path).flatMap { $0.columns.count == d && $0.rows == n ? $0 : nil }
+        let sidecar = try NPYConverter.Sidecar.load(npy: path)
+        try sidecar?.check(against: path, rows: n, cols: d)
         if options.idColumn != nil && options.idColumn != sidecar?.idColumn {
             throw StrataError.invalidArgument("\(path): this .npy has no id column '\(options.idColumn!)'; ids are row numbers unless its sidecar (from strata convert) names one")
         }
@@ -76,7 +44,7 @@ public enum NPYReader {
         if descr == "<f4" && pick == Array(0..<d) && dataStart % 4 == 0 {
             // Memory-mapped, never copied: passes read rows from the page cache; beyond the
             // memory budget each window of rows is released after use.
-            let file = try MappedFile(path: path)
+            let file = try MappedFile(path: path, minimumLength: dataStart + header.dataBytes)
             let window = MemoryBudget.releaseWindowRows(dataBytes: n * d * 4, rowBytes: d * 4, budget: options.memoryBudget)
             var data = Dataset(rows: n, cols: d, mapping: MappedRows(owner: file, base: file.base, offset: dataStart, releaseWindowRows: window),
                                columns: allNames, source: path)
@@ -92,6 +60,10 @@ public enum NPYReader {
             #endif
         }
         let bytes = try readFileBytes(path)
+        guard bytes.count - dataStart >= header.dataBytes else {
+            throw StrataError.badData(file: path, line: nil, column: nil,
+                                      message: "the file shrank to \(bytes.count) bytes while it was being read (\(dataStart + header.dataBytes) needed); another program is writing it")
+        }
         var values = [Float](repeating: 0, count: n * dd)
         try bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress! + dataStart
@@ -148,10 +120,14 @@ public enum NPYReader {
 
     /// Loads the sidecar's ids (outputs name customers by them). They are the one per-row cost
     /// besides labels that streaming does not remove: about 40 bytes per row.
+    /// - Throws: `StrataError.unreadable` naming the ids file when the sidecar declares one that
+    ///   is missing, `.badData` naming it when it holds another number of ids than rows.
     static func attachIds(_ data: inout Dataset, sidecar: NPYConverter.Sidecar?, npy: String, budget: Int) throws {
         guard let s = sidecar, let idCol = s.idColumn, let file = s.idsFile else { return }
         let path = URL(fileURLWithPath: npy).deletingLastPathComponent().appendingPathComponent(file).path
-        guard FileManager.default.fileExists(atPath: path) else { return }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StrataError.unreadable(path: path, reason: "\(npy).json names it as the file of the '\(NPYHeader.clipped(idCol))' ids, but it does not exist; convert the CSV again or remove the sidecar")
+        }
         let bytes = try readFileBytes(path)
         var ids: [String] = []
         ids.reserveCapacity(data.rows)
@@ -159,6 +135,7 @@ public enum NPYReader {
         for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") {
             ids.append(String(decoding: bytes[start..<i], as: UTF8.self)); start = i + 1
         }
+        if start < bytes.count { ids.append(String(decoding: bytes[start...], as: UTF8.self)) }   // no final newline
         guard ids.count == data.rows else {
             throw StrataError.badData(file: path, line: nil, column: nil, message: "holds \(ids.count) ids for \(data.rows) rows; convert the CSV again")
         }

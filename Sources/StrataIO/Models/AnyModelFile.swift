@@ -6,6 +6,10 @@ public enum AnyModelFile {
     case kmeans(KMeansModelFile)
     case gmm(GMMModelFile)
 
+    /// Reads, decodes and validates a model file (the one loader of every model kind; the
+    /// checks are `KMeansModelFile.validated` and `GMMModelFile.validated`, stages included).
+    /// - Throws: `StrataError.unreadable` when the file cannot be read, `.badData` naming the
+    ///   file (and the key) when it is not a model, a newer format, or fails the checks.
     public static func load(path: String) throws -> AnyModelFile {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
@@ -14,6 +18,9 @@ public enum AnyModelFile {
         let header: ModelHeader
         do { header = try JSONDecoder().decode(ModelHeader.self, from: data) } catch {
             throw StrataError.badData(file: path, line: nil, column: nil, message: "not a Strata model file (expected JSON with format_version and model)")
+        }
+        guard header.formatVersion >= 1 else {
+            throw StrataError.badData(file: path, line: nil, column: "format_version", message: "\(header.formatVersion) is not a model format version")
         }
         guard header.formatVersion <= KMeansModelFile.currentFormatVersion else {
             throw StrataError.badData(file: path, line: nil, column: nil,

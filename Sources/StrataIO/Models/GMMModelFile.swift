@@ -76,21 +76,4 @@ public struct GMMModelFile: Codable, Sendable, Equatable, ModelFileEncodable {
                              means: means.flatMap { $0 }, covariances: covariances, precisionsCholesky: precisionsCholesky,
                              logDetPrecisionCholesky: logDetPrecisionCholesky)
     }
-
-    /// Checks shapes after decoding (a hand-edited or truncated file must not crash predict).
-    func validated(path: String) throws -> GMMModelFile {
-        let d = columns.count
-        let covCount: Int
-        switch covarianceType {
-        case .full: covCount = k * d * d
-        case .diag: covCount = k * d
-        case .tied: covCount = d * d
-        case .spherical: covCount = k
-        }
-        guard k >= 1, weights.count == k, means.count == k, means.allSatisfy({ $0.count == d }), covariances.count == covCount,
-              precisionsCholesky.count == covCount, logDetPrecisionCholesky.count == k else {
-            throw StrataError.badData(file: path, line: nil, column: nil, message: "Gaussian-mixture parameters do not match k, columns and covariance_type")
-        }
-        return self
-    }
 }

@@ -86,14 +86,6 @@ public struct KMeansModelFile: Codable, Sendable, Equatable {
         }
         return m
     }
-
-    /// Shape checks after decoding (a hand-edited or truncated file must not crash predict).
-    func validated(path: String) throws -> KMeansModelFile {
-        guard k >= 1, centroids.count == k, centroids.allSatisfy({ $0.count == columns.count }) else {
-            throw StrataError.badData(file: path, line: nil, column: nil, message: "centroids do not match k and columns")
-        }
-        return self
-    }
 }
 
 /// A model file written as `model.json`: pretty-printed, keys sorted (stable diffs between runs).
