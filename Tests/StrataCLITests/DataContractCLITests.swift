@@ -108,4 +108,16 @@ import Testing
         let forced = try CLI.run(["rfm", "--transactions", "\(dir)/amb.csv", "--date-format", "%m/%d/%Y", "--json"])
         #expect(forced.code == 0 && forced.json?["as_of"] as? String == "2017-01-02")
     }
+
+    @Test func segmentReducesKToTheDistinctRows() throws {
+        let dir = tempDir()
+        var t = "id,a,b\n"
+        for i in 1...120 { t += "c\(i),\(i % 3),\(i % 3 * 2)\n" }
+        write(t, "\(dir)/three.csv")
+        let r = try CLI.run(["segment", "--customers", "\(dir)/three.csv", "--k", "5", "--out", "\(dir)/out", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect((r.json?["warnings"] as? [String])?.contains("k = 5 but the customers have only 3 distinct feature rows; k reduced to 3") == true)
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/out/run.json"))) as! [String: Any]
+        #expect(run["k"] as? Int == 3 && run["segment_sizes"] as? [Int] == [40, 40, 40])
+    }
 }

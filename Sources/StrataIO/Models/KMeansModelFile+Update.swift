@@ -59,7 +59,7 @@ extension KMeansModelFile {
             shift[s] = moved.squareRoot()
         }
         next.sizeWeights = after
-        next.clusterSizes = after.map { Int($0.rounded()) }
+        next.clusterSizes = after.map { $0 < 9e18 ? Int($0.rounded()) : Int.max }   // weight sums of huge weights saturate, never trap
         next.trainingRows = trainingRows + data.rows
         next.strataVersion = Strata.version
         next.updates = (updates ?? 0) + 1

@@ -14,13 +14,24 @@ struct KSelection {
     ///   be swept; errors of the fits.
     /// - Complexity: one fit per k on the sample (n_init restarts each) plus the metrics.
     static func choose(_ data: Dataset, config c: SegmentConfig, threads: Int, steps: SegmentSteps) throws -> KSelection {
+        // More segments than distinct customers would be empty or duplicates: k is reduced, and
+        // the run says so.
+        let distinct = distinctRowCount(data, atMost: max(c.k ?? 0, c.kMax) + 1)
         if let fixed = c.k {
             guard fixed <= data.rows else { throw StrataError.invalidSetting("k", "\(fixed) exceeds the \(data.rows) customers") }
+            if distinct < fixed {
+                guard distinct >= 1 else { throw StrataError.insufficientData("\(data.source): no customer with positive weight to segment") }
+                steps.log("warning: k = \(fixed) but the customers have only \(distinct) distinct feature rows; k reduced to \(distinct)")
+                return KSelection(k: distinct, sweep: nil)
+            }
             return KSelection(k: fixed, sweep: nil)
         }
-        let kMax = min(c.kMax, data.rows - 1)
+        let kMax = min(c.kMax, data.rows - 1, distinct)
+        if kMax < c.kMax && distinct <= c.kMax {
+            steps.log("warning: the customers have only \(distinct) distinct feature rows; k is chosen in \(c.kMin)...\(kMax), not up to \(c.kMax)")
+        }
         guard kMax >= c.kMin else {
-            throw StrataError.invalidSetting("k_min", "too few customers (\(data.rows)) to choose k in \(c.kMin)...\(c.kMax)")
+            throw StrataError.invalidSetting("k_min", "too few customers (\(data.rows), \(distinct) distinct) to choose k in \(c.kMin)...\(c.kMax)")
         }
         let sweep = try steps.run("choose k") { () -> (SweepResult, String) in
             let sample = data.rows > c.sweepSample
