@@ -149,7 +149,7 @@ import Testing
             Issue.record("a bad scale decoded")
         } catch {
             let e = SegmentConfig.describe(error, file: "job.json")
-            #expect(e.description == "job.json, column 'scale': 'zscore' is not valid; valid values: none, standard, robust, minmax")
+            #expect(e == .invalidArgument("job.json: scale: 'zscore' is not valid; valid values: none, standard, robust, minmax"))
         }
         // Recorded config: same string forms, booleans as JSON booleans, the salt masked.
         var c = SegmentConfig()
@@ -269,7 +269,7 @@ import Testing
         }
         // A job file's order log without a path is that file's error, naming the key.
         let noPath = try job("customers: c.csv\ntransactions:\n  date_column: d\n")
-        #expect(throws: StrataError.badData(file: noPath, line: nil, column: "transactions.path", message: "required key is missing")) {
+        #expect(throws: StrataError.invalidArgument("\(noPath): transactions.path: required key is missing")) {
             _ = try SegmentSettings.resolve(jobFile: noPath, flags: [])
         }
     }
@@ -297,10 +297,15 @@ import Testing
         #expect(throws: StrataError.invalidArgument("\(path): impute: 'bogus' is not valid; valid values: none, drop, mean, median, most_frequent, constant:V")) {
             _ = try SegmentSettings.resolve(jobFile: path, flags: [])
         }
-        // A value of the wrong type is bad data in that file (exit 65), as before.
+        // Every job-file mistake is a usage error (exit 64), as the same mistake in a flag:
+        // a value of the wrong type, an unknown key.
         let wrongType = try job("customers: c.csv\nk: three\n")
-        #expect(throws: StrataError.badData(file: wrongType, line: nil, column: "k", message: "expected a value of type Int")) {
+        #expect(throws: StrataError.invalidArgument("\(wrongType): k: expected a value of type Int")) {
             _ = try SegmentSettings.resolve(jobFile: wrongType, flags: [])
+        }
+        let unknown = try job("customers: c.csv\nk_mx: 3\n")
+        #expect(throws: StrataError.invalidArgument("\(unknown): unknown option 'k_mx'; did you mean 'k_max'?")) {
+            _ = try SegmentSettings.resolve(jobFile: unknown, flags: [])
         }
     }
 }

@@ -163,21 +163,23 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         }
     }
 
-    /// A decoding failure as an error naming the job file and the option.
+    /// A decoding failure as an error naming the job file and the option. Every job-file
+    /// mistake (unknown key, wrong type, invalid value) is a usage error, exit 64, like the same
+    /// mistake in a flag.
     public static func describe(_ error: Error, file: String) -> StrataError {
         guard let e = error as? DecodingError else {
             if let e = error as? StrataError { return e }
-            return .badData(file: file, line: nil, column: nil, message: "invalid job file: \(error)")
+            return .invalidArgument("\(file): invalid job file: \(error)")
         }
         let path = e.keyPath
-        return .badData(file: file, line: nil, column: path.isEmpty ? nil : path, message: e.reason)
+        return .invalidArgument("\(file): " + (path.isEmpty ? "" : "\(path): ") + e.reason)
     }
 
     static func checkKeys(_ object: [String: Any], known: [String], where prefix: String, file: String) throws {
         for key in object.keys.sorted() where !known.contains(key) {
             let close = known.min { editDistance($0, key) < editDistance($1, key) }
-            throw StrataError.badData(file: file, line: nil, column: prefix + key,
-                                      message: "unknown option" + (close.map { "; did you mean '\(prefix)\($0)'?" } ?? ""))
+            // A usage error (exit 64) like an invalid value: the job file is the command line's twin.
+            throw StrataError.invalidArgument("\(file): unknown option '\(prefix)\(key)'" + (close.map { "; did you mean '\(prefix)\($0)'?" } ?? ""))
         }
     }
 
