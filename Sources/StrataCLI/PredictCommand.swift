@@ -47,6 +47,7 @@ struct PredictCommand: ParsableCommand {
             // Replays the model's preprocessing and PCA, if any, exactly as fitted.
             let data = try file.stages.apply(path: input, idColumn: idColumn, modelColumns: file.columns, threads: runOptions.threads,
                                              memoryBudget: memory.bytes)
+            data.warnings.forEach(Report.warn)
             var batch = OutputBatch()
             let (scores, labels, labelsData) = try predict(file, data, staging: &batch)
             if let path = labelsOut, path != "-", let d = labelsData { try batch.stage(d, to: path) }

@@ -37,6 +37,7 @@ struct UpdateCommand: ParsableCommand {
                 throw StrataError.invalidArgument("\(model) is not a K-Means model; update supports K-Means models")
             }
             let data = try file.stages.apply(path: input, idColumn: id.idColumn, modelColumns: m.columns, threads: runOptions.threads)
+            data.warnings.forEach(Report.warn)
             let a = decay ?? halfLife.map { pow(0.5, 1 / $0) } ?? 1
             let (next, r) = try m.updated(with: data, decay: a, threads: runOptions.threads)
             let out = modelOut ?? model

@@ -120,4 +120,21 @@ import Testing
         let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/out/run.json"))) as! [String: Any]
         #expect(run["k"] as? Int == 3 && run["segment_sizes"] as? [Int] == [40, 40, 40])
     }
+
+    @Test func predictReadsNonNumbersAsMissingOnlyWhenTheModelImputes() throws {
+        let dir = tempDir()
+        var t = "id,a,b\n"
+        for i in 0..<40 { t += "c\(i),\(i % 4),\(i % 5 * 3)\n" }
+        write(t, "\(dir)/train.csv")
+        write("id,a,b\nn1,1,oops\nn2,3,6\n", "\(dir)/new.csv")
+        #expect(try CLI.run(["kmeans", "--input", "\(dir)/train.csv", "--k", "2", "--impute", "median", "--scale", "standard",
+                             "--model-out", "\(dir)/imputing.json"]).code == 0)
+        let p = try CLI.run(["predict", "--model", "\(dir)/imputing.json", "--input", "\(dir)/new.csv", "--json"])
+        #expect(p.code == 0, "\(p.stderr)")
+        #expect((p.json?["warnings"] as? [String])?.contains { $0.contains("column 'b': 1 cell is not a number and read as missing (first: line 2, 'oops')") } == true,
+                "\(p.stdout)")
+        #expect(try CLI.run(["kmeans", "--input", "\(dir)/train.csv", "--k", "2", "--scale", "standard", "--model-out", "\(dir)/strict.json"]).code == 0)
+        let q = try CLI.run(["predict", "--model", "\(dir)/strict.json", "--input", "\(dir)/new.csv"])
+        #expect(q.code == 65 && q.stderr.contains("line 2, column 'b': value 'oops' is not a number"), "\(q.stderr)")
+    }
 }

@@ -91,9 +91,14 @@ public struct FeatureStages: Sendable, Equatable {
             if path.lowercased().hasSuffix(".npy") {
                 raw = RawTable(try TableReader.read(path: path, options: budget))
             } else {
-                raw = try RawTable.read(path: path, numeric: p.inputNumeric, categorical: p.inputCategorical, idColumn: idColumn)
+                // With imputation in the model, a non-number is a missing value (filled as in
+                // training, counted in the warnings); without, an error naming line and column.
+                let imputes = p.numeric.allSatisfy { $0.fill != nil }
+                raw = try RawTable.read(path: path, numeric: p.inputNumeric, categorical: p.inputCategorical, idColumn: idColumn,
+                                        unparsable: imputes ? .missing : .error)
             }
             data = try p.transform(raw)
+            data.warnings = raw.warnings
         } else {
             let isNPY = path.lowercased().hasSuffix(".npy")
             let cols = pca?.columns ?? modelColumns
@@ -104,8 +109,10 @@ public struct FeatureStages: Sendable, Equatable {
         if let f = pca {
             let m = f.pcaModel
             let z = try m.transform(data, threads: threads)
+            let warnings = data.warnings
             data = Dataset(rows: data.rows, cols: m.count, values: z.storage, columns: (0..<m.count).map { "pc\($0)" },
                            idColumn: data.idColumn, ids: data.ids, source: data.source)
+            data.warnings = warnings
         }
         return data
     }
