@@ -45,12 +45,15 @@ struct ABCCommand: ParsableCommand {
             let map = try segments.map(Self.segmentMap)
             let r = try ABC.run(path: input.transactions, transactions: t, measure: by, segments: map, a: aCut, b: bCut)
             if r.report.bad > 0 { Report.warn("\(input.transactions): " + r.report.badRowsText()) }
+            if map != nil && r.join.unmatchedRows > 0 {
+                Report.warn("\(input.transactions): \(r.join.unmatchedRows) order rows' customers have no segment in \(segments!) (e.g. \(r.join.unmatchedExamples.map { "'\(Excerpt.of($0))'" }.joined(separator: ", "))); they count in the overall classes only")
+            }
             if let path = out {
                 var batch = OutputBatch()
                 try batch.stage(Self.csv(overall: r.overall, bySegment: r.bySegment), to: path)
                 try batch.commit()
             }
-            let result = Result(overall: r.overall, classes: r.classes, bySegment: r.bySegment, report: r.report, by: by, out: out)
+            let result = Result(overall: r.overall, classes: r.classes, bySegment: r.bySegment, report: r.report, rowsWithoutSegment: r.join.unmatchedRows, by: by, out: out)
             if runOptions.json { Report.json(result) } else { printSummary(r.classes, r.bySegment, result) }
         }
     }
@@ -65,9 +68,10 @@ struct ABCCommand: ParsableCommand {
     /// The product table: overall rows, then each segment's rows.
     static func csv(overall: [ABC.Product], bySegment: [String: [ABC.Product]]) -> String {
         var text = "product,value,share,cumulative_share,class,segment\n"
-        for p in overall { text += "\(CSVOutput.field(p.id)),\(p.value),\(p.share),\(p.cumulativeShare),\(p.abcClass),\n" }
+        let n = CSVOutput.number
+        for p in overall { text += "\(CSVOutput.field(p.id)),\(n(p.value)),\(n(p.share)),\(n(p.cumulativeShare)),\(p.abcClass),\n" }
         for (s, products) in bySegment.sorted(by: { $0.key < $1.key }) {
-            for p in products { text += "\(CSVOutput.field(p.id)),\(p.value),\(p.share),\(p.cumulativeShare),\(p.abcClass),\(CSVOutput.field(s))\n" }
+            for p in products { text += "\(CSVOutput.field(p.id)),\(n(p.value)),\(n(p.share)),\(n(p.cumulativeShare)),\(p.abcClass),\(CSVOutput.field(s))\n" }
         }
         return text
     }
@@ -114,15 +118,20 @@ struct ABCCommand: ParsableCommand {
         var classes: [String: ClassSummary]
         var transactions: Int
         var badRows: Int
+        var dateFormat: String
+        /// Order rows whose customer has no segment in --segments (0 without it).
+        var rowsWithoutSegment: Int
         var segments: [String: SegmentSummary]
         var outputs: Outputs
 
         init(overall: [ABC.Product], classes: [String: ABC.ClassSummary], bySegment: [String: [ABC.Product]],
-             report: TransactionReadSummary, by: ABC.Measure, out: String?) {
+             report: TransactionReadSummary, rowsWithoutSegment: Int, by: ABC.Measure, out: String?) {
+            self.rowsWithoutSegment = rowsWithoutSegment
             products = overall.count
             self.by = by.rawValue
             self.classes = classes.mapValues { ClassSummary(products: $0.products, productShare: $0.productShare, valueShare: $0.valueShare) }
             transactions = report.rows
+            dateFormat = report.dateFormat.description
             badRows = report.bad
             segments = bySegment.mapValues { ps in SegmentSummary(a: ps.filter { $0.abcClass == "A" }.map(\.id), products: ps.count) }
             outputs = Outputs(abc: out)

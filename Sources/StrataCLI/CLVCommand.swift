@@ -43,7 +43,10 @@ struct CLVCommand: ParsableCommand {
             let t0 = Date()
             let (customers, report) = try RFM.summarize(path: input.transactions, transactions: input.options, options: o)
             Report.warnAboutRead(report, path: input.transactions)
-            let r = try CLV.run(customers, horizon: horizon, discount: discount)
+            let r: (bgnbd: BGNBD, gammaGamma: GammaGamma, results: [CLVResult], uniqueTriples: Int)
+            do { r = try CLV.run(customers, horizon: horizon, discount: discount) } catch let StrataError.insufficientData(m) {
+                throw StrataError.insufficientData("\(input.transactions): \(m)")
+            }
             let seconds = Date().timeIntervalSince(t0)
             if let path = out {
                 var batch = OutputBatch()
@@ -72,7 +75,7 @@ struct CLVCommand: ParsableCommand {
 
     func printSummary(_ r: Result) {
         let bg = r.bgnbd, gg = r.gammaGamma
-        print("CLV of \(r.customers) customers (\(r.uniqueTriples) unique frequency/recency/T triples) from \(input.transactions)")
+        print("CLV of \(r.customers) customers (\(r.uniqueTriples) unique frequency/recency/T triples) from \(input.transactions); dates read as \(r.dateFormat)")
         print(String(format: "BG/NBD: r=%.4g alpha=%.4g a=%.4g b=%.4g, log-likelihood %.1f", bg.r, bg.alpha, bg.a, bg.b, bg.logLikelihood))
         print(String(format: "Gamma-Gamma: p=%.4g q=%.4g gamma=%.4g", gg.p, gg.q, gg.gamma))
         print(String(format: "total CLV over %d %@ at %.3g discount per step: %.2f", horizon, unit.rawValue, discount, r.totalCLV.value ?? .nan))

@@ -30,6 +30,7 @@ struct ConvertCommand: ParsableCommand {
             let opts = TableReadOptions(columns: columns.map(commaList), idColumn: id.idColumn)
             let progress = Progress(enabled: !json)
             let r = try NPYConverter.convert(csv: input, to: out, options: opts) { rows in progress.report("converted \(rows) rows") }
+            r.warnings.forEach(Report.warn)
             let result = Result(r, out: out)
             if json { Report.json(result) } else { result.printSummary(input: input) }
         }

@@ -40,6 +40,7 @@ struct PCACommand: ParsableCommand {
         if (components == nil) == (variance == nil) { throw ValidationError("give exactly one of --components N or --variance F") }
         if let c = components, c < 1 { throw ValidationError("--components must be at least 1") }
         if let v = variance, !(v > 0 && v < 1) { throw ValidationError("--variance must be strictly between 0 and 1") }
+        if input.weightsColumn != nil { throw ValidationError("pca is unweighted (scikit-learn's PCA); leave out --weights-column") }
     }
 
     @OptionGroup var cluster: DistributedOptions

@@ -127,7 +127,7 @@ struct RFMCommand: ParsableCommand {
     }
 
     func printSummary(_ r: Result, report: RFMReport) {
-        print("RFM of \(r.customers) customers from \(r.transactions) transactions in \(input.transactions) (as of \(r.asOf), \(unit))")
+        print("RFM of \(r.customers) customers from \(r.transactions) transactions in \(input.transactions) (as of \(r.asOf), \(unit); dates read as \(r.dateFormat)\(r.dateFormatDetected ? ", detected" : ""))")
         for (name, count) in r.segments.sorted(by: { $0.value > $1.value }) {
             print(name.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%8d  %5.1f%%", count, 100 * Double(count) / Double(r.customers)))
         }

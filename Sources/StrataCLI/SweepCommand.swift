@@ -82,6 +82,14 @@ struct SweepCommand: ParsableCommand {
                                                   pcaComponents: preprocess.pca, seed: fit.seed, threads: runOptions.threads)
             data.warnings.forEach(Report.warn)
             var o = sweepOptions(rows: data.rows)
+            // k values above the number of distinct rows would only add empty or duplicate clusters.
+            let distinct = distinctRowCount(data, atMost: (o.ks.max() ?? 0) + 1)
+            if let top = o.ks.max(), distinct < top {
+                let skipped = o.ks.filter { $0 > distinct }
+                o.ks = o.ks.filter { $0 <= distinct }
+                Report.warn("the data have only \(distinct) distinct rows; k = \(skipped.map(String.init).joined(separator: ", ")) skipped")
+                guard !o.ks.isEmpty else { throw StrataError.insufficientData("\(input.input): only \(distinct) distinct rows; no k of \(k) can be fitted") }
+            }
             o.onK = { p in progress.report("k=\(p.k): inertia \(fmt(p.inertia)), fit \(String(format: "%.2f", p.fitSeconds))s") }
             let t0 = Date()
             let r = try Sweep.run(data, options: o)

@@ -49,16 +49,29 @@ public enum ABC {
         return (out, classes)
     }
 
+    /// How the order log's customers matched the segment labels (`CustomerKey` join).
+    public struct SegmentJoin: Sendable {
+        /// Order rows whose customer has a segment / has none.
+        public var matchedRows = 0, unmatchedRows = 0
+        /// A few customer ids without a segment.
+        public var unmatchedExamples: [String] = []
+    }
+
     /// Aggregates a transactions file per product (and per customer segment when `segments` maps
-    /// customer ids to segment names), then classifies.
+    /// customer ids to segment names; ids are joined on `CustomerKey`), then classifies.
+    ///
+    /// - Throws: `.invalidArgument` for a missing column option; `.badData` when no row is usable,
+    ///   or when `segments` is given and no order row's customer has a segment.
     public static func run(path: String, transactions t: TransactionOptions, measure: Measure, segments: [String: String]? = nil,
                            a: Double, b: Double) throws -> (overall: [Product], classes: [String: ClassSummary],
-                                                          bySegment: [String: [Product]], report: TransactionReadSummary) {
+                                                          bySegment: [String: [Product]], report: TransactionReadSummary, join: SegmentJoin) {
         guard t.product != nil else { throw StrataError.invalidArgument("ABC needs --product-column") }
         if measure == .quantity && t.quantity == nil { throw StrataError.invalidArgument("--by quantity needs --quantity-column") }
         if measure == .margin && t.margin == nil { throw StrataError.invalidArgument("--by margin needs --margin-column") }
         var totals: [String: Double] = [:]
         var perSegment: [String: [String: Double]] = [:]
+        var join = SegmentJoin()
+        let keyed = segments.map { m in Dictionary(m.map { (CustomerKey.normalized($0.key), $0.value) }, uniquingKeysWith: { first, _ in first }) }
         let read = try TransactionReader.read(path: path, options: t) { tr in
             let v: Double
             switch measure {
@@ -67,15 +80,27 @@ public enum ABC {
             case .margin: v = tr.margin ?? 0
             }
             totals[tr.product!, default: 0] += v
-            if let segments, let s = segments[tr.customer] { perSegment[s, default: [:]][tr.product!, default: 0] += v }
+            if let keyed {
+                if let s = keyed[CustomerKey.normalized(tr.customer)] {
+                    perSegment[s, default: [:]][tr.product!, default: 0] += v
+                    join.matchedRows += 1
+                } else {
+                    join.unmatchedRows += 1
+                    if join.unmatchedExamples.count < 3, !join.unmatchedExamples.contains(tr.customer) { join.unmatchedExamples.append(tr.customer) }
+                }
+            }
         }
         guard !totals.isEmpty else {
             throw StrataError.badData(file: path, line: read.badRows.first?.line, column: read.badRows.first?.column,
                                       message: "no usable transactions (\(read.rows + read.bad) rows read, \(read.bad) bad)" + (read.bad > 0 ? "; " + read.badRowsText() : ""))
         }
+        if segments != nil && join.matchedRows == 0 {
+            throw StrataError.badData(file: path, line: nil, column: t.customer.description,
+                                      message: "no order row's customer has a segment in the labels (e.g. \(join.unmatchedExamples.map { "'\(Excerpt.of($0))'" }.joined(separator: ", "))); check the id columns")
+        }
         let (products, classes) = classify(totals, a: a, b: b)
         var bySegment: [String: [Product]] = [:]
         for (s, values) in perSegment { bySegment[s] = classify(values, a: a, b: b).products }
-        return (products, classes, bySegment, read)
+        return (products, classes, bySegment, read, join)
     }
 }

@@ -162,15 +162,16 @@ public enum RFM {
                 id: ids[i], firstDay: first, lastDay: last, purchaseDays: a.count, transactions: a.reduce(0) { $0 + Int($1.rows) },
                 totalSpend: total, firstDaySpend: a[0].spend, recency: Double(asOf - last) / scale, tenure: Double(asOf - first) / scale,
                 btydFrequency: freq, btydRecency: Double(last - first) / scale, btydT: Double(asOf - first) / scale,
-                btydMonetaryValue: freq > 0 ? (total - a[0].spend) / Double(freq) : 0))
+                btydMonetaryValue: freq > 0 ? a[1...].reduce(0.0) { $0 + $1.spend } / Double(freq) : 0))
         }
         score(&out, bins: o.bins)
         return (out, report)
     }
 
-    /// The last day kept when no reference day is given: the run day, or, when the log has a
-    /// gap of more than 365 days after which at most 1% of its rows lie (a mistyped year such
-    /// as 2099 among 2017 orders), the day before that gap. O(distinct days log days).
+    /// The last day kept when no reference day is given: the run day, or, when a log of at
+    /// least 10 rows has a gap of more than 365 days after which at most 1% of its rows (at
+    /// least one row) lie, such as a mistyped 2099 among 2017 orders, the day before that gap.
+    /// O(distinct days log days).
     public static func futureCutoff(rowsPerDay: [Int: Int], today: Int) -> Int {
         let days = rowsPerDay.keys.sorted()
         let total = rowsPerDay.values.reduce(0, +)
@@ -178,7 +179,7 @@ public enum RFM {
         var after = total
         for (k, d) in days.enumerated() {
             after -= rowsPerDay[d]!
-            if k + 1 < days.count, days[k + 1] - d > 365, after * 100 <= total, d < cutoff {
+            if total >= 10, k + 1 < days.count, days[k + 1] - d > 365, after <= max(1, total / 100), d < cutoff {
                 cutoff = d
                 break
             }

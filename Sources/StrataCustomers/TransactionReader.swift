@@ -160,6 +160,8 @@ struct RowParser {
     var dateFormat: DateFormat?
     var summary = TransactionReadSummary()
     private var header: [String] = []
+    /// Fields per record: the header's, or the first row's without a header.
+    private var width = 0
     private var sawHeader = false
     private var ci = 0, di = 0, ai = 0, qi: Int? = nil, pi: Int? = nil, mi: Int? = nil, ui: Int? = nil
     /// Records waiting for the date format to be detected.
@@ -188,6 +190,7 @@ struct RowParser {
         if !sawHeader {
             sawHeader = true
             try split(r, line: line)
+            width = fields.count
             try columns(names: o.hasHeader ? fields.map { text(r, $0) } : [])
             if o.hasHeader { return }
         }
@@ -257,7 +260,7 @@ struct RowParser {
             case let .name(n):
                 guard o.hasHeader else { throw StrataError.invalidArgument("\(path): \(option) '\(n)' needs a header; with --no-header give a 1-based position") }
                 guard let i = header.firstIndex(of: n) else {
-                    throw StrataError.invalidArgument("\(path): \(option) '\(n)' is not a column; columns are: \(header.map { Excerpt.of($0) }.joined(separator: ", "))")
+                    throw StrataError.invalidArgument("\(path): \(option) '\(n)' is not a column; columns are: \(Excerpt.list(header))")
                 }
                 return i
             }
@@ -292,6 +295,11 @@ struct RowParser {
         do { try split(r, line: line) } catch let StrataError.badData(_, _, _, message) { try fail(line, nil, message); return }
         let need = max(ci, di, ai, qi ?? 0, pi ?? 0, mi ?? 0, ui ?? 0)
         guard fields.count > need else { try fail(line, nil, "row has \(fields.count) fields, needs at least \(need + 1)"); return }
+        // More fields than the header: an unquoted delimiter inside a value (`1,234.50`) would
+        // otherwise shift or cut the amount silently.
+        guard fields.count <= width else {
+            try fail(line, nil, "row has \(fields.count) fields but the \(o.hasHeader ? "header" : "first row") has \(width) (an unquoted delimiter inside a value?)"); return
+        }
         func bytes(_ k: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: r[fields[k].start..<fields[k].end]) }
         func shown(_ k: Int) -> String { Excerpt.of(text(r, fields[k])) }
         let cf = fields[ci]

@@ -137,4 +137,35 @@ import Testing
         let q = try CLI.run(["predict", "--model", "\(dir)/strict.json", "--input", "\(dir)/new.csv"])
         #expect(q.code == 65 && q.stderr.contains("line 2, column 'b': value 'oops' is not a number"), "\(q.stderr)")
     }
+
+    @Test func convertReportsTheRightLineAndTheColumnsItIgnores() throws {
+        let dir = tempDir()
+        var t = "a,b\n"
+        for i in 0..<30_000 { t += "\(i % 7),\(i % 5)\n" }
+        t += "3,bad\n"
+        write(t, "\(dir)/lg.csv")
+        for args in [["convert", "--input", "\(dir)/lg.csv", "--out", "\(dir)/lg.npy"],
+                     ["kmeans", "--input", "\(dir)/lg.csv", "--k", "2", "--memory-budget", "64K"]] {
+            let r = try CLI.run(args)
+            #expect(r.code == 65 && r.stderr.contains("line 30002, column 'b'"), "\(args[0]): \(r.stderr)")
+        }
+        write("a,name,c\n1,x y,2\n2,zz,3\n3,qq,1\n", "\(dir)/tt.csv")
+        let c = try CLI.run(["convert", "--input", "\(dir)/tt.csv", "--out", "\(dir)/tt.npy", "--json"])
+        #expect(c.code == 0 && (c.json?["warnings"] as? [String])?.contains { $0.contains("text columns ignored (not features): name") } == true)
+    }
+
+    @Test func sweepSkipsKAboveTheDistinctRowsAndWeightsAreNeverFeatures() throws {
+        let dir = tempDir()
+        var t = "a,b\n"
+        for i in 0..<60 { t += "\(i % 3),\(i % 3 * 2)\n" }
+        write(t, "\(dir)/k3.csv")
+        let s = try CLI.run(["sweep", "--input", "\(dir)/k3.csv", "--k", "2...5", "--json"])
+        #expect(s.code == 0 && (s.json?["warnings"] as? [String])?.contains("the data have only 3 distinct rows; k = 4, 5 skipped") == true, "\(s.stdout)\(s.stderr)")
+        write("x,w\n1,1\n1,1\n5,1\n5,1\n1000,0\n", "\(dir)/zw.csv")
+        let k = try CLI.run(["kmeans", "--input", "\(dir)/zw.csv", "--k", "2", "--weights-column", "w", "--scale", "standard", "--json"])
+        #expect(k.code == 0 && k.json?["columns"] as? [String] == ["x"], "\(k.stdout)")
+        let centers = (k.json?["centroids_original_units"] as? [[Double]] ?? []).map { $0[0] }.sorted()
+        #expect(centers.count == 2 && abs(centers[0] - 1) < 1e-4 && abs(centers[1] - 5) < 1e-4, "\(centers)")
+        #expect(try CLI.run(["pca", "--input", "\(dir)/zw.csv", "--weights-column", "w", "--components", "1"]).code == 64)
+    }
 }

@@ -240,7 +240,7 @@ import Testing
     @Test func mostlyNumericColumnsErrorAndMostlyTextColumnsAreReported() throws {
         let bad = file("a,b\n1,2\n3,hello\n4,5\n6,7\n")
         #expect { try TableReader.read(path: bad) } throws: { e in
-            e as? StrataError == .badData(file: bad, line: 3, column: "b", message: "value 'hello' is not a number (the column is numeric; fix or remove the cell)")
+            e as? StrataError == .badData(file: bad, line: 3, column: "b", message: "value 'hello' is not a number; fix or remove the cell (feature columns are numeric)")
         }
         let named = file("id,name,a\n1,Ann,1\n2,Bob,3\n3,Cy,2\n")
         let d = try TableReader.read(path: named)
@@ -273,5 +273,63 @@ import Testing
         let flags: Set<Float> = Set((0..<d.rows).map { d.values[$0 * 2 + 1] })
         #expect(flags.count == 2)
         #expect(report.imputed["const2"] == nil && report.missing["const2"] == 1)
+    }
+
+    // MARK: Review findings (second pass)
+
+    @Test func orderRowsWithExtraFieldsAreBadRowsNotCutAmounts() throws {
+        let (c, r) = try rfm("customer_id,date,amount\nc1,2017-01-01,1,234.50\nc2,2017-01-02,5\n")
+        #expect(r.badRows == 1 && c["c1"] == nil && c["c2"]?.totalSpend == 5)
+        #expect(r.firstBadRows.first?.message.contains("row has 4 fields but the header has 3") == true)
+    }
+
+    @Test func aMistypedYearInASmallLogIsExcludedToo() throws {
+        var log = "customer_id,date,amount\n"
+        for i in 0..<20 { log += "c\(i % 5),2017-01-\(String(format: "%02d", 1 + i)),\(10 + i)\n" }
+        log += "c9,2021-03-01,7\n"
+        let (c, r) = try rfm(log)
+        #expect(r.excludedFuture == 1 && c["c9"] == nil && r.asOf == CivilDate.days(year: 2017, month: 1, day: 20))
+    }
+
+    @Test func repeatSpendIsSummedNotSubtracted() throws {
+        let (c, _) = try rfm("customer_id,date,amount\nc3,2024-01-01,123456789012.34\nc3,2024-01-02,0.01\nc1,2024-01-01,1e9\nc1,2024-01-02,0.15\n")
+        #expect(c["c3"]?.btydMonetaryValue == 0.01 && c["c1"]?.btydMonetaryValue == 0.15)
+    }
+
+    @Test func longHeaderNamesAreCutInMessages() throws {
+        let name = String(repeating: "H", count: 100_000)
+        let path = file("\(name),b\n1,x\n")
+        #expect { try TableReader.read(path: path, options: TableReadOptions(columns: ["zz"])) } throws: { e in "\(e)".count < 400 }
+        #expect { try TableReader.read(path: path, options: TableReadOptions(columns: ["b"])) } throws: { e in "\(e)".count < 400 }
+        #expect(Excerpt.list((0..<30).map { "c\($0)" }).hasSuffix("c19, and 10 more"))
+    }
+
+    @Test func abcJoinsSegmentsOnTheCustomerKeyAndRefusesNoMatch() throws {
+        var t = TransactionOptions()
+        t.product = .name("product")
+        let path = file("customer_id,date,amount,product\n900.0,2024-01-01,10,p\n901,2024-01-02,5,q\n")
+        let r = try ABC.run(path: path, transactions: t, measure: .revenue, segments: ["900": "A", "902": "B"], a: 0.8, b: 0.95)
+        #expect(r.join.matchedRows == 1 && r.join.unmatchedRows == 1 && r.join.unmatchedExamples == ["901"] && r.bySegment["A"]?.count == 1)
+        #expect { try ABC.run(path: path, transactions: t, measure: .revenue, segments: ["x": "A"], a: 0.8, b: 0.95) } throws: { e in
+            "\(e)".contains("no order row's customer has a segment")
+        }
+    }
+
+    @Test func weightsSurvivePreprocessingAndAreNeverFeatures() throws {
+        let t = try RawTable.read(path: file("x,w\n1,1\n1,1\n5,1\n5,1\n1000,0\n"), numeric: nil, categorical: [], idColumn: nil, weightsColumn: "w")
+        #expect(t.numericNames == ["x"] && t.weights == [1, 1, 1, 1, 0])
+        var o = PreprocessOptions()
+        o.scale = .standard
+        let (_, d, _) = try FittedPipeline.fit(t, options: o)
+        #expect(d.columns == ["x"] && d.weights == [1, 1, 1, 1, 0] && d.weightsColumn == "w")
+        #expect(throws: StrataError.self) { try RawTable.read(path: file("x,w\n1,-1\n"), numeric: nil, categorical: [], idColumn: nil, weightsColumn: "w") }
+    }
+
+    @Test func aSingleCategoryColumnIsConstant() throws {
+        let t = try RawTable.read(path: file("a,c,d\n1,x,u\n2,x,v\n3,x,u\n"), numeric: ["a"], categorical: ["c", "d"], idColumn: nil)
+        var o = PreprocessOptions()
+        o.categorical = ["c", "d"]
+        let (_, d, report) = try FittedPipeline.fit(t, options: o)
+        #expect(report.constantColumns == ["c"] && d.columns == ["a", "d=u", "d=v", "d=other"])
     }
 }

@@ -46,7 +46,7 @@ import Testing
 
     @Test func errorsNameFileLineAndColumn() {
         #expect(badData("a,b\n1,2\n3,x\n", TableReadOptions(columns: ["a", "b"])) ==
-            .badData(file: "t.csv", line: 3, column: "b", message: "value 'x' is not a number (the column is numeric; fix or remove the cell)"))
+            .badData(file: "t.csv", line: 3, column: "b", message: "value 'x' is not a number; fix or remove the cell (feature columns are numeric)"))
         #expect(badData("a,b\n1,2\n\n3\n") == .badData(file: "t.csv", line: 4, column: nil, message: "row has 1 fields but the header has 2"))
         if case let .badData(_, line, column, message)? = badData("a,b\n1,nan\n") {
             #expect(line == 2 && column == "b" && message.contains("NaN"))

@@ -38,7 +38,7 @@ public enum Silhouette {
         let n = data.rows, d = data.cols, k = labels.k
         guard labels.rows == n else { throw StrataError.invalidArgument("\(data.source) has \(n) rows but there are \(labels.rows) labels") }
         guard k >= 2 && k <= n - 1 else {
-            throw StrataError.invalidArgument("silhouette needs 2 <= number of clusters <= rows - 1 (got \(k) clusters for \(n) rows)")
+            throw StrataError.insufficientData("silhouette needs 2 <= number of clusters <= rows - 1 (got \(k) clusters for \(n) rows)")
         }
         guard let m = sample, m < n else {
             let values = exact(values: data.materialized().values, d: d, labels: labels, threads: threads)

@@ -107,8 +107,8 @@ public struct PreprocessReport: Sendable, Equatable {
     public var imputed: [String: Int] = [:]
     public var clipped: [String: Int] = [:]
     public var droppedRows = 0
-    /// Numeric columns left out because they are constant (before or after imputation and
-    /// clipping): they carry no information and cannot be scaled.
+    /// Columns left out because they are constant (numeric: before or after imputation and
+    /// clipping; categorical: a single category): they carry no information.
     public var constantColumns: [String] = []
 }
 
@@ -282,6 +282,12 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
             default: fill = counts.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
             }
             let ordered = counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map(\.key)
+            // One category (after filling missing ones with it): constant indicators, no information.
+            let anyMissing = rows.contains { t.categorical[c][$0].isEmpty }
+            if ordered.isEmpty || (ordered.count == 1 && (!anyMissing || fill == ordered[0])) {
+                report.constantColumns.append(name)
+                continue
+            }
             let imputed = rows.reduce(0) { $0 + (t.categorical[c][$1].isEmpty ? 1 : 0) }
             if imputed > 0 && fill != nil && o.impute != .drop { report.imputed[name] = imputed }
             let keepCount = max(0, min(ordered.count, o.oneHotMax - 1))
@@ -289,7 +295,7 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
         }
         if numeric.isEmpty && categorical.isEmpty {
             throw StrataError.badData(file: t.source, line: nil, column: nil,
-                                      message: "every feature column is constant (\(report.constantColumns.joined(separator: ", "))); nothing is left to cluster on")
+                                      message: "every feature column is constant (\(Excerpt.list(report.constantColumns))); nothing is left to cluster on")
         }
         let pipeline = FittedPipeline(numeric: numeric, categorical: categorical, dropsMissingRows: o.impute == .drop, scaling: o.scale)
         let data = try pipeline.apply(t, rows: rows)
@@ -350,7 +356,8 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
             }
         }
         return Dataset(rows: rows.count, cols: width, values: values, columns: outputColumns, idColumn: t.idColumn,
-                       ids: t.ids.map { ids in rows.map { ids[$0] } }, source: t.source)
+                       ids: t.ids.map { ids in rows.map { ids[$0] } }, weightsColumn: t.weightsColumn,
+                       weights: t.weights.map { w in rows.map { w[$0] } }, source: t.source)
     }
 
     /// Numeric features back in original units (undo scale, clip cannot be undone, expm1 for log

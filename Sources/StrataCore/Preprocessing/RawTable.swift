@@ -17,6 +17,10 @@ public struct RawTable: Sendable {
     /// What the reader noticed and the user should hear (columns ignored, cells read as missing,
     /// a row-number column used as a feature).
     public var warnings: [String] = []
+    /// Sample weights (non-negative, finite) and their column; nil: all 1. They are not a
+    /// feature: preprocessing statistics ignore them, the model uses them.
+    public var weightsColumn: String? = nil
+    public var weights: [Float]? = nil
 
     public init(source: String, rows: Int, numericNames: [String], numeric: [[Float]], categoricalNames: [String],
                 categorical: [[String]], idColumn: String?, ids: [String]?, lines: [Int]) {

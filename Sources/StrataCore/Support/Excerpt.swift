@@ -16,4 +16,11 @@ public enum Excerpt {
         }
         return out
     }
+
+    /// Names for a message: each cut to `limit` characters, at most `count` of them, then
+    /// "and N more". `a, b, c`.
+    public static func list(_ names: [String], count: Int = 20, limit: Int = 60) -> String {
+        let shown = names.prefix(count).map { of($0, limit: limit) }.joined(separator: ", ")
+        return names.count > count ? shown + ", and \(names.count - count) more" : shown
+    }
 }

@@ -24,7 +24,7 @@ public enum StrataError: Error, CustomStringConvertible, Equatable {
         case let .badData(file, line, column, message):
             var loc = file
             if let line { loc += ", line \(line)" }
-            if let column { loc += ", column '\(column)'" }
+            if let column { loc += ", column '\(Excerpt.of(column))'" }
             return "\(loc): \(message)"
         case let .unreadable(path, reason):
             return "cannot read '\(path)': \(reason)"

@@ -19,7 +19,7 @@ public struct LabelsFile: Sendable {
             let header = fields.map { tok.string($0).trimmingCharacters(in: .whitespaces) }
             guard let li = header.firstIndex(of: column) else {
                 throw StrataError.badData(file: path, line: 1, column: column,
-                                          message: "no column '\(column)' (columns: \(header.joined(separator: ", "))); choose it with --labels-column")
+                                          message: "no column '\(column)' (columns: \(Excerpt.list(header))); choose it with --labels-column")
             }
             let idi = header.firstIndex(of: "id")
             var labels: [String] = [], ids: [String] = []
@@ -46,7 +46,7 @@ public struct LabelsFile: Sendable {
         guard let ids else { return }
         for i in 0..<data.rows where ids[i] != data.id(i) {
             throw StrataError.badData(file: path, line: i + 2, column: "id",
-                                      message: "id '\(ids[i])' does not match row \(i) of \(data.source) ('\(data.id(i))'); the labels must list the same rows in the same order")
+                                      message: "id '\(Excerpt.of(ids[i]))' does not match row \(i) of \(data.source) ('\(Excerpt.of(data.id(i)))'); the labels must list the same rows in the same order")
         }
     }
 }

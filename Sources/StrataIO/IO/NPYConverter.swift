@@ -13,6 +13,8 @@ public enum NPYConverter {
         public var columns: [String]
         public var idColumn: String?
         public var seconds: Double
+        /// The reader's warnings on the first block (text columns ignored, a row-number column).
+        public var warnings: [String] = []
     }
 
     /// Sidecar metadata next to a converted `.npy`.
@@ -97,7 +99,8 @@ public enum NPYConverter {
         var columns: [String] = []
         var idColumn: String? = nil
         var rows = 0
-        var lineBase = 0          // physical lines before the current block's first data line
+        var lineBase = 0          // data lines (after the header) before the current block
+        var warnings: [String] = []
         var eof = false
         while !eof {
             let got = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, blockBytes) }
@@ -133,9 +136,11 @@ public enum NPYConverter {
                 block = try bytes.withUnsafeBufferPointer { try TableReader.parseCSV($0, file: csv, options: opts) }
             } catch let StrataError.badData(file, line, column, message) {
                 if message.hasPrefix("the file has a header but no data rows") && rows > 0 { continue }
-                throw StrataError.badData(file: file, line: line.map { $0 <= 1 ? $0 : lineBase + $0 - 1 }, column: column, message: message)
+                // Block line L (the header is line 1) is file line lineBase + L.
+                throw StrataError.badData(file: file, line: line.map { $0 <= 1 ? $0 : lineBase + $0 }, column: column, message: message)
             }
             if columns.isEmpty {
+                warnings = block.warnings
                 columns = block.columns
                 idColumn = block.idColumn
                 opts.columns = columns
@@ -181,7 +186,7 @@ public enum NPYConverter {
         if idColumn != nil { batch.adopt(temporary: tmp + ".ids", as: out + ".ids") }
         try batch.commit()
         cleanup = []
-        return Result(rows: rows, columns: columns, idColumn: idColumn, seconds: Date().timeIntervalSince(t0))
+        return Result(rows: rows, columns: columns, idColumn: idColumn, seconds: Date().timeIntervalSince(t0), warnings: warnings)
     }
 
     private static func create(_ path: String) -> String {

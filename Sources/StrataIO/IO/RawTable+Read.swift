@@ -15,16 +15,19 @@ extension RawTable {
     /// sampled values are numbers). Empty fields are missing values; a non-numeric value in a
     /// numeric column is an error naming line and column, or with `.missing` a missing value.
     public static func read(path: String, numeric wanted: [String]?, categorical: [String], idColumn: String?,
-                            delimiter: UInt8 = UInt8(ascii: ","), unparsable: UnparsableCells = .error) throws -> RawTable {
+                            delimiter: UInt8 = UInt8(ascii: ","), unparsable: UnparsableCells = .error,
+                            weightsColumn: String? = nil) throws -> RawTable {
         let bytes = try readFileBytes(path)
         return try bytes.withUnsafeBufferPointer { buf in
-            try read(bytes: buf, path: path, numeric: wanted, categorical: categorical, idColumn: idColumn, delimiter: delimiter, unparsable: unparsable)
+            try read(bytes: buf, path: path, numeric: wanted, categorical: categorical, idColumn: idColumn, delimiter: delimiter,
+                     unparsable: unparsable, weightsColumn: weightsColumn)
         }
     }
 
     /// As `read(path:...)`, over the bytes of a file already in memory (`path` names it in errors).
     public static func read(bytes buf: UnsafeBufferPointer<UInt8>, path: String, numeric wanted: [String]?, categorical: [String],
-                            idColumn: String?, delimiter: UInt8 = UInt8(ascii: ","), unparsable: UnparsableCells = .error) throws -> RawTable {
+                            idColumn: String?, delimiter: UInt8 = UInt8(ascii: ","), unparsable: UnparsableCells = .error,
+                            weightsColumn: String? = nil) throws -> RawTable {
         var tok = CSVTokenizer(bytes: buf, delimiter: delimiter, file: path)
         var fields: [FieldSpan] = []
         guard try tok.next(into: &fields) != nil else {
@@ -33,25 +36,30 @@ extension RawTable {
         let header = try CSVHeader.names(fields, tokenizer: tok, file: path)
         func index(_ name: String, _ option: String) throws -> Int {
             guard let i = header.firstIndex(of: name) else {
-                throw StrataError.invalidArgument("\(path): \(option) '\(name)' is not a column; columns are: \(header.joined(separator: ", "))")
+                throw StrataError.invalidArgument("\(path): \(option) '\(name)' is not a column; columns are: \(Excerpt.list(header))")
             }
             return i
         }
         let idIndex = try idColumn.map { try index($0, "--id-column") }
             ?? header.firstIndex { TableReadOptions.inferredIdNames.contains($0.lowercased()) }
         let catIdx = try categorical.map { try index($0, "--categorical") }
+        let weightIndex = try weightsColumn.map { try index($0, "--weights-column") }
         let start = tok
         var numIdx: [Int]
         var warnings: [String] = []
         if let wanted {
             numIdx = try wanted.map { try index($0, "--columns") }
+            if let w = weightIndex, numIdx.contains(w) {
+                throw StrataError.invalidArgument("\(path): column '\(header[w])' is the weights column and cannot be a feature")
+            }
         } else {
             let sniff = try ColumnSniff(header: header, from: start)
-            numIdx = (0..<header.count).filter { sniff.isNumeric($0) && $0 != idIndex && !catIdx.contains($0) }
+            numIdx = (0..<header.count).filter { sniff.isNumeric($0) && $0 != idIndex && $0 != weightIndex && !catIdx.contains($0) }
         }
         var t = RawTable(source: path, rows: 0, numericNames: numIdx.map { header[$0] }, numeric: numIdx.map { _ in [] },
                          categoricalNames: catIdx.map { header[$0] }, categorical: catIdx.map { _ in [] },
                          idColumn: idIndex.map { header[$0] }, ids: idIndex == nil ? nil : [], lines: [])
+        if let w = weightIndex { t.weightsColumn = header[w]; t.weights = [] }
         var unparsed = [Int](repeating: 0, count: numIdx.count)
         var firstUnparsed = [(Int, String)?](repeating: nil, count: numIdx.count)
         tok = start
@@ -68,7 +76,7 @@ extension RawTable {
                 case .notANumber:
                     guard unparsable == .missing else {
                         throw StrataError.badData(file: path, line: line, column: header[j],
-                                                  message: "value '\(Excerpt.of(tok.string(fields[j])))' is not a number (the column is numeric; fix the cell, or set an imputation to read it as missing)")
+                                                  message: "value '\(Excerpt.of(tok.string(fields[j])))' is not a number; fix the cell, or set an imputation to read it as missing")
                     }
                     t.numeric[s].append(.nan)
                     unparsed[s] += 1
@@ -77,16 +85,26 @@ extension RawTable {
             }
             for (s, j) in catIdx.enumerated() { t.categorical[s].append(tok.string(fields[j]).trimmingCharacters(in: .whitespaces)) }
             if let i = idIndex { t.ids!.append(tok.string(fields[i])) }
+            if let w = weightIndex {
+                guard case let .value(v) = tok.number(fields[w]), v >= 0 else {
+                    throw StrataError.badData(file: path, line: line, column: header[w],
+                                              message: "weight '\(Excerpt.of(tok.string(fields[w])))' is not a non-negative number")
+                }
+                t.weights!.append(v)
+            }
             t.lines.append(line)
             t.rows += 1
         }
         if t.rows == 0 { throw StrataError.badData(file: path, line: nil, column: nil, message: "the file has a header but no data rows") }
+        if let w = t.weights, !(w.reduce(0.0) { $0 + Double($1) } > 0) {
+            throw StrataError.badData(file: path, line: nil, column: t.weightsColumn, message: "all weights are zero")
+        }
         for (s, n) in unparsed.enumerated() where n > 0 {
             let (line, value) = firstUnparsed[s]!
             warnings.append("\(path): column '\(t.numericNames[s])': \(n) cell\(n == 1 ? " is" : "s are") not a number and read as missing (first: line \(line), '\(Excerpt.of(value))')")
         }
         for (s, name) in t.numericNames.enumerated() where looksLikeRowNumber(t.numeric[s]) {
-            warnings.append("\(path): column '\(name)' holds unique increasing integers (a row number or sequential id?) and is used as a feature; exclude it or make it the id column")
+            warnings.append("\(path): column '\(Excerpt.of(name))' holds unique increasing integers (a row number or sequential id?) and is used as a feature; exclude it or make it the id column")
         }
         t.warnings = warnings
         return t

@@ -55,11 +55,12 @@ public enum TableReader {
         let dir = ProcessInfo.processInfo.environment["STRATA_TMPDIR"] ?? NSTemporaryDirectory()
         let tmp = (dir as NSString).appendingPathComponent("strata-stream-\(getpid())-\(UInt64(Date().timeIntervalSince1970 * 1e6)).npy")
         defer { for f in [tmp, tmp + ".json", tmp + ".ids"] { unlink(f) } }
-        _ = try NPYConverter.convert(csv: path, to: tmp, options: options, blockBytes: max(1 << 20, min(64 << 20, options.memoryBudget / 4)))
+        let converted = try NPYConverter.convert(csv: path, to: tmp, options: options, blockBytes: max(1 << 20, min(64 << 20, options.memoryBudget / 4)))
         var o = options
         o.columns = nil
         var data = try NPYReader.read(path: tmp, options: o)
         data.source = path
+        data.warnings = converted.warnings
         return data
     }
 
@@ -79,7 +80,7 @@ public enum TableReader {
         let header = try CSVHeader.names(fields, tokenizer: tok, file: file)
         func index(of name: String, option: String) throws -> Int {
             guard let i = header.firstIndex(of: name) else {
-                throw StrataError.invalidArgument("\(file): \(option) '\(name)' is not a column; columns are: \(header.joined(separator: ", "))")
+                throw StrataError.invalidArgument("\(file): \(option) '\(name)' is not a column; columns are: \(Excerpt.list(header))")
             }
             return i
         }
@@ -105,14 +106,14 @@ public enum TableReader {
             let text = (0..<header.count).filter { sniff.isText($0) && $0 != idIndex && $0 != weightIndex }
             let empty = (0..<header.count).filter { sniff.isEmpty($0) && $0 != idIndex && $0 != weightIndex }
             if !text.isEmpty {
-                notes.append("text columns ignored (not features): \(text.map { header[$0] }.joined(separator: ", ")); choose features with --columns")
+                notes.append("text columns ignored (not features): \(Excerpt.list(text.map { header[$0] })); choose features with --columns")
             }
             if !empty.isEmpty && sniff.sampledRows > 0 {
-                notes.append("empty columns ignored: \(empty.map { header[$0] }.joined(separator: ", "))")
+                notes.append("empty columns ignored: \(Excerpt.list(empty.map { header[$0] }))")
             }
             if featureIdx.isEmpty && sniff.sampledRows > 0 {
                 throw StrataError.badData(file: file, line: nil, column: nil,
-                                          message: "no numeric feature columns found (columns: \(header.joined(separator: ", "))); choose them with --columns")
+                                          message: "no numeric feature columns found (columns: \(Excerpt.list(header))); choose them with --columns")
             }
         }
         let d = featureIdx.count
@@ -150,7 +151,7 @@ public enum TableReader {
                                               message: "value '\(Excerpt.of(tok.string(fields[j])))' is NaN, infinite or outside the Float range")
                 case .notANumber:
                     throw StrataError.badData(file: file, line: line, column: name,
-                                              message: "value '\(Excerpt.of(tok.string(fields[j])))' is not a number (the column is numeric; fix or remove the cell)")
+                                              message: "value '\(Excerpt.of(tok.string(fields[j])))' is not a number; fix or remove the cell (feature columns are numeric)")
                 }
             }
             values.append(contentsOf: row)
@@ -164,7 +165,7 @@ public enum TableReader {
             throw StrataError.badData(file: file, line: nil, column: header[weightIndex!], message: "all weights are zero")
         }
         for (s, name) in names.enumerated() where looksLikeRowNumber(StrideColumn(values: values, column: s, stride: d)) {
-            notes.append("column '\(name)' holds unique increasing integers (a row number or sequential id?) and is used as a feature; exclude it or name it with --id-column")
+            notes.append("column '\(Excerpt.of(name))' holds unique increasing integers (a row number or sequential id?) and is used as a feature; exclude it or name it with --id-column")
         }
         var data = Dataset(rows: n, cols: d, values: values, columns: names, idColumn: idIndex.map { header[$0] }, ids: ids,
                            weightsColumn: weightIndex.map { header[$0] }, weights: weights, source: file)

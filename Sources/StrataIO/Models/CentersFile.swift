@@ -24,7 +24,7 @@ public enum CentersFile {
                 let header = first.map { tok.string($0).trimmingCharacters(in: .whitespaces) }
                 map = try columns.map { c in
                     guard let i = header.firstIndex(of: c) else {
-                        throw StrataError.badData(file: path, line: 1, column: c, message: "the centers file has no column '\(c)' (data columns: \(columns.joined(separator: ",")))")
+                        throw StrataError.badData(file: path, line: 1, column: c, message: "the centers file has no column '\(c)' (data columns: \(Excerpt.list(columns)))")
                     }
                     return i
                 }

@@ -19,6 +19,8 @@ extension RawTable {
                   numeric: d.withRows { x, _ in (0..<d.cols).map { j in (0..<d.rows).map { x.base[$0 * d.cols + j] } } },
                   categoricalNames: [], categorical: [], idColumn: d.idColumn, ids: d.ids, lines: Array(1...max(1, d.rows)).map { $0 + 1 })
         warnings = d.warnings
+        weightsColumn = d.weightsColumn
+        weights = d.weights
     }
 }
 
@@ -52,7 +54,8 @@ public struct FeatureStages: Sendable, Equatable {
                 raw = RawTable(try TableReader.read(path: path, options: read))
             } else {
                 raw = try RawTable.read(path: path, numeric: read.columns, categorical: preprocess.categorical, idColumn: read.idColumn,
-                                        delimiter: read.delimiter, unparsable: preprocess.impute == .none ? .error : .missing)
+                                        delimiter: read.delimiter, unparsable: preprocess.impute == .none ? .error : .missing,
+                                        weightsColumn: read.weightsColumn)
             }
             let (pipeline, d, report) = try FittedPipeline.fit(raw, options: preprocess)
             stages.preprocessing = pipeline
@@ -60,7 +63,7 @@ public struct FeatureStages: Sendable, Equatable {
             data = d
             data.warnings = raw.warnings
             if !report.constantColumns.isEmpty {
-                data.warnings.append("\(path): constant columns left out of the features: \(report.constantColumns.joined(separator: ", "))")
+                data.warnings.append("\(path): constant columns left out of the features: \(Excerpt.list(report.constantColumns))")
             }
         }
         if let c = pcaComponents {

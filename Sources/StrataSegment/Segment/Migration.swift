@@ -82,7 +82,7 @@ public struct SegmentRunFiles: Sendable {
         for (i, l) in labels.enumerated() where !t.categorical[0][i].isEmpty { names[Int(l)] = t.categorical[0][i] }
         var seen = Set<String>()
         for (i, id) in t.ids!.enumerated() where !seen.insert(id).inserted {
-            throw StrataError.badData(file: path, line: t.lines[i], column: "customer_id", message: "customer id '\(id)' appears twice")
+            throw StrataError.badData(file: path, line: t.lines[i], column: "customer_id", message: "customer id '\(Excerpt.of(id))' appears twice")
         }
         var run = SegmentRunFiles(ids: t.ids!, labels: labels, k: k, names: names, centersOriginal: nil, features: nil, profiles: nil)
         run.source = path

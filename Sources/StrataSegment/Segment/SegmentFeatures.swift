@@ -54,11 +54,14 @@ struct SegmentFeatures {
                 + "\(imputed) values imputed, \(clipped) clipped, \(dropped) rows dropped")
         }
         if !report.constantColumns.isEmpty {
-            steps.log("warning: \(raw.source): constant columns left out of the features: \(report.constantColumns.joined(separator: ", "))")
+            steps.log("warning: constant columns left out of the features: \(Excerpt.list(report.constantColumns))")
             // Profiles, rules and features.csv describe the modelled columns only.
             let keep = raw.numericNames.indices.filter { !report.constantColumns.contains(raw.numericNames[$0]) }
             raw.numericNames = keep.map { raw.numericNames[$0] }
             raw.numeric = keep.map { raw.numeric[$0] }
+            let keepCategorical = raw.categoricalNames.indices.filter { !report.constantColumns.contains(raw.categoricalNames[$0]) }
+            raw.categoricalNames = keepCategorical.map { raw.categoricalNames[$0] }
+            raw.categorical = keepCategorical.map { raw.categorical[$0] }
         }
         var stages = FeatureStages(preprocessing: pipeline, pca: nil, report: report)
         var data = preprocessed
@@ -80,10 +83,15 @@ struct SegmentFeatures {
     }
 
     /// Non-negative numeric columns with skewness above 1 (spend, counts, CLV): log1p keeps a long
-    /// right tail from deciding the segments. Missing values are ignored; O(n d).
+    /// right tail from deciding the segments. Flags and codes (at most 10 distinct values) are
+    /// left as they are: a rare 0/1 flag is skewed but has no tail. Missing values are ignored;
+    /// O(n d).
     static func autoLogColumns(_ raw: RawTable) -> [String] {
         var out: [String] = []
         for (j, col) in raw.numeric.enumerated() {
+            var distinct = Set<Float>()
+            for v in col where !v.isNaN { distinct.insert(v); if distinct.count > FittedPipeline.clipMinDistinct { break } }
+            if distinct.count <= FittedPipeline.clipMinDistinct { continue }
             var n = 0.0, s = 0.0, s2 = 0.0, s3 = 0.0, minimum = Double.infinity
             for v in col where !v.isNaN { let x = Double(v); n += 1; s += x; minimum = min(minimum, x) }
             guard n > 2, minimum >= 0 else { continue }

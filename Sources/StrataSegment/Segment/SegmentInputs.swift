@@ -178,7 +178,7 @@ struct SegmentInputs {
         if let wanted = c.columns {
             let keep = raw.numericNames.indices.filter { wanted.contains(raw.numericNames[$0]) }
             for w in wanted where !raw.numericNames.contains(w) {
-                throw StrataError.invalidSetting("columns", "'\(w)' is not a numeric column; numeric columns are \(raw.numericNames.joined(separator: ", "))")
+                throw StrataError.invalidSetting("columns", "'\(w)' is not a numeric column; numeric columns are \(Excerpt.list(raw.numericNames))")
             }
             raw.numericNames = keep.map { raw.numericNames[$0] }
             raw.numeric = keep.map { raw.numeric[$0] }
@@ -238,9 +238,9 @@ struct SegmentInputs {
             let ignored = candidates.filter { sniff.isText($0) && !categorical.contains(header[$0]) && !(numeric ?? []).contains(header[$0]) }
             let empty = candidates.filter { sniff.isEmpty($0) && !(numeric ?? []).contains(header[$0]) }
             if !ignored.isEmpty {
-                t.warnings.append("\(path): text columns ignored (free text or more than 50 distinct values; not features): \(ignored.map { header[$0] }.joined(separator: ", ")); list them in categorical to one-hot encode them")
+                t.warnings.append("\(path): text columns ignored (free text or more than 50 distinct values; not features): \(Excerpt.list(ignored.map { header[$0] })); list them in categorical to one-hot encode them")
             }
-            if !empty.isEmpty { t.warnings.append("\(path): empty columns ignored: \(empty.map { header[$0] }.joined(separator: ", "))") }
+            if !empty.isEmpty { t.warnings.append("\(path): empty columns ignored: \(Excerpt.list(empty.map { header[$0] }))") }
         }
         return t
     }
