@@ -168,4 +168,20 @@ import Testing
         #expect(centers.count == 2 && abs(centers[0] - 1) < 1e-4 && abs(centers[1] - 5) < 1e-4, "\(centers)")
         #expect(try CLI.run(["pca", "--input", "\(dir)/zw.csv", "--weights-column", "w", "--components", "1"]).code == 64)
     }
+
+    @Test func duplicateCustomerIdsAndOrphanIdsFiles() throws {
+        let dir = tempDir()
+        write("id,a,b\nx,1,2\ny,3,4\nx.0,5,6\nz,1,1\n", "\(dir)/dup.csv")
+        write("id,a,b\nx,1,2\ny,3,4\n900.0,5,6\n900,1,1\n", "\(dir)/dupnum.csv")
+        let r = try CLI.run(["segment", "--customers", "\(dir)/dupnum.csv", "--k", "2", "--out", "\(dir)/out"])
+        #expect(r.code == 65 && r.stderr.contains("line 5, column 'id': customer id '900' appears twice (also on line 4)"), "\(r.stderr)")
+        #expect(try CLI.run(["segment", "--customers", "\(dir)/dup.csv", "--k", "2", "--out", "\(dir)/out2"]).code == 0, "x.0 is not x")
+        // An ids file without the sidecar that declares it: row numbers, and the run says so.
+        write("a,b\n1,2\n3,4\n5,6\n", "\(dir)/p.csv")
+        #expect(try CLI.run(["convert", "--input", "\(dir)/p.csv", "--out", "\(dir)/p.npy"]).code == 0)
+        try FileManager.default.removeItem(atPath: "\(dir)/p.npy.json")
+        write("r1\nr2\nr3\n", "\(dir)/p.npy.ids")
+        let k = try CLI.run(["kmeans", "--input", "\(dir)/p.npy", "--k", "2", "--json"])
+        #expect(k.code == 0 && (k.json?["warnings"] as? [String])?.contains { $0.contains("p.npy.ids exists but") } == true, "\(k.stdout)\(k.stderr)")
+    }
 }

@@ -123,6 +123,9 @@ public enum NPYReader {
     /// - Throws: `StrataError.unreadable` naming the ids file when the sidecar declares one that
     ///   is missing, `.badData` naming it when it holds another number of ids than rows.
     static func attachIds(_ data: inout Dataset, sidecar: NPYConverter.Sidecar?, npy: String, budget: Int) throws {
+        if sidecar == nil, FileManager.default.fileExists(atPath: npy + ".ids") {
+            data.warnings.append("\(npy).ids exists but \(npy).json (the sidecar that declares it) does not; ids are row numbers")
+        }
         guard let s = sidecar, let idCol = s.idColumn, let file = s.idsFile else { return }
         let path = URL(fileURLWithPath: npy).deletingLastPathComponent().appendingPathComponent(file).path
         guard FileManager.default.fileExists(atPath: path) else {

@@ -234,6 +234,17 @@ struct SegmentInputs {
         else { numeric = candidates.filter { sniff.isNumeric($0) && !categorical.contains(header[$0]) }.map { header[$0] } }
         var t = try RawTable.read(bytes: bytes, path: path, numeric: numeric, categorical: categorical, idColumn: idColumn,
                                   unparsable: c.impute == .none ? .error : .missing)
+        if let ids = t.ids {
+            // Every output (assignments, migration, the next run's --previous) is keyed by the
+            // customer id: two rows of one customer are a data error, not two customers.
+            var firstLine: [String: Int] = [:]
+            for (i, id) in ids.enumerated() {
+                if let earlier = firstLine.updateValue(t.lines[i], forKey: CustomerKey.normalized(id)) {
+                    throw StrataError.badData(file: path, line: t.lines[i], column: idColumn,
+                                              message: "customer id '\(Excerpt.of(id))' appears twice (also on line \(earlier)); one row per customer")
+                }
+            }
+        }
         if c.categorical == nil {
             let ignored = candidates.filter { sniff.isText($0) && !categorical.contains(header[$0]) && !(numeric ?? []).contains(header[$0]) }
             let empty = candidates.filter { sniff.isEmpty($0) && !(numeric ?? []).contains(header[$0]) }
