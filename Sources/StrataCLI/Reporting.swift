@@ -87,6 +87,7 @@ enum Report {
     /// Runs a command body, turning Strata errors into a one-line message and an exit code.
     /// With `--json`, stdout also gets `{"error": {"message": ..., "exit_code": ...}}`.
     static func run(json: Bool, _ body: () throws -> Void) throws {
+        TemporaryFiles.shared.installSignalHandlers()
         do {
             try body()
         } catch let StrataError.invalidSetting(key, message) {
@@ -96,10 +97,24 @@ enum Report {
             fail(e.description, code: e.exitCode, json: json)
         } catch let e as LinalgError {
             fail(e.description, code: 70, json: json)
+        } catch let e as EncodingError {
+            // A result that cannot be written (a non-finite number in a model): never exit 1.
+            fail("internal error: the result could not be encoded (\(Excerpt.of("\(e)", limit: 200))); please report it", code: 70, json: json)
+        } catch let e as CocoaError {
+            // Foundation file errors (a write that failed): map the POSIX cause to an exit code.
+            let posix = (e.userInfo[NSUnderlyingErrorKey] as? NSError).flatMap { $0.domain == NSPOSIXErrorDomain ? $0.code : nil }
+            let reason = posix.map { String(cString: strerror(Int32($0))) } ?? e.localizedDescription
+            let path = (e.userInfo[NSFilePathErrorKey] as? String) ?? e.filePath ?? "an output"
+            fail("cannot write '\(path)': \(reason)", code: e.code.rawValue >= 512 && e.code.rawValue < 1024 ? 73 : 74, json: json)
+        } catch {
+            fail("internal error: \(Excerpt.of("\(error)", limit: 200)); please report it", code: 70, json: json)
         }
     }
 
+    /// Prints the error on one line (control characters escaped, at most 2,000 characters) and
+    /// exits with `code`; with `--json` also `{"error": {"message", "exit_code"}}` on stdout.
     static func fail(_ message: String, code: Int32, json: Bool) -> Never {
+        let message = Excerpt.of(message, limit: 2000)
         stderr("strata: error: \(message)")
         if json { self.json(ErrorResult(error: .init(message: message, exitCode: Int(code)))) }
         exit(code)

@@ -10,7 +10,11 @@ public enum Excerpt {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            default: out.append(ch)
+            default:
+                // Other control characters (NUL, ESC, ...) never reach a terminal or a log raw.
+                if let u = ch.unicodeScalars.first, ch.unicodeScalars.count == 1, u.value < 0x20 || u.value == 0x7F {
+                    out += "\\u{" + String(u.value, radix: 16) + "}"
+                } else { out.append(ch) }
             }
             n += 1
         }

@@ -18,6 +18,8 @@ public enum StrataError: Error, CustomStringConvertible, Equatable {
     /// The data are readable but cannot support what was asked (nobody bought twice, so no
     /// repeat-purchase model can be fitted; ...). A data error (exit 65), not a usage error.
     case insufficientData(String)
+    /// Another run holds the output's lock (exit 75, EX_TEMPFAIL: try again later).
+    case locked(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -36,11 +38,14 @@ public enum StrataError: Error, CustomStringConvertible, Equatable {
             return "cannot write '\(path)': \(reason); earlier outputs were left untouched"
         case let .numerical(message), let .insufficientData(message):
             return message
+        case let .locked(path, reason):
+            return "'\(path)' is locked: \(reason)"
         }
     }
 
     /// Process exit codes, following sysexits.h so schedulers can tell failures apart:
-    /// 64 usage, 65 bad data, 66 unreadable input, 73 cannot create output, 70 numerical/internal.
+    /// 64 usage, 65 bad data, 66 unreadable input, 73 cannot create output, 70 numerical/internal,
+    /// 75 output locked by another run (try again later).
     public var exitCode: Int32 {
         switch self {
         case .invalidArgument, .invalidSetting: return 64
@@ -48,6 +53,7 @@ public enum StrataError: Error, CustomStringConvertible, Equatable {
         case .unreadable: return 66
         case .unwritable: return 73
         case .numerical: return 70
+        case .locked: return 75
         }
     }
 }

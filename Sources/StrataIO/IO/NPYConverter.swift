@@ -85,7 +85,17 @@ public enum NPYConverter {
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
             throw StrataError.unwritable(path: out, reason: "directory '\(dir)' does not exist")
         }
+        // A .npy comes with its sidecar and ids files: it must be a file path (never `-`, a
+        // device, a FIFO or a directory, which would be renamed over).
+        var st = stat()
+        if out == "-" || (stat(out, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG) {
+            throw StrataError.unwritable(path: out, reason: "convert writes a .npy file with its sidecar; give a regular file path")
+        }
+        TemporaryFiles.sweep(directory: dir, prefix: "." + URL(fileURLWithPath: out).lastPathComponent + ".tmp-")
         let tmp = dir + "/." + URL(fileURLWithPath: out).lastPathComponent + ".tmp-\(getpid())"
+        TemporaryFiles.shared.register(tmp)
+        TemporaryFiles.shared.register(tmp + ".ids")
+        defer { TemporaryFiles.shared.unregister(tmp); TemporaryFiles.shared.unregister(tmp + ".ids") }
         guard let data = FileHandle(forWritingAtPath: create(tmp)) else { throw StrataError.unwritable(path: out, reason: "cannot create a temporary file") }
         var idsHandle: FileHandle? = nil
         var cleanup = [tmp]

@@ -53,8 +53,12 @@ public enum TableReader {
             throw StrataError.invalidArgument("\(path): a weights column is not supported when the CSV exceeds --memory-budget; raise the budget")
         }
         let dir = ProcessInfo.processInfo.environment["STRATA_TMPDIR"] ?? NSTemporaryDirectory()
+        // What a killed streaming run left (an input-sized .npy) goes first.
+        TemporaryFiles.sweep(directory: dir, prefix: "strata-stream-")
+        TemporaryFiles.sweep(directory: dir, prefix: ".strata-stream-")
         let tmp = (dir as NSString).appendingPathComponent("strata-stream-\(getpid())-\(UInt64(Date().timeIntervalSince1970 * 1e6)).npy")
-        defer { for f in [tmp, tmp + ".json", tmp + ".ids"] { unlink(f) } }
+        for f in [tmp, tmp + ".json", tmp + ".ids"] { TemporaryFiles.shared.register(f) }
+        defer { for f in [tmp, tmp + ".json", tmp + ".ids"] { unlink(f); TemporaryFiles.shared.unregister(f) } }
         let converted = try NPYConverter.convert(csv: path, to: tmp, options: options, blockBytes: max(1 << 20, min(64 << 20, options.memoryBudget / 4)))
         var o = options
         o.columns = nil

@@ -38,8 +38,11 @@ public struct SegmentRunFiles: Sendable {
             throw StrataError.unreadable(path: path, reason: "no such file or directory")
         }
         if !isDir.boolValue { return try loadAssignments(path) }
+        // One run's files: `current` resolved once, so a run published meanwhile is not mixed in.
+        let source = path
+        let path = RunDirectory.currentFiles(of: path)
         var run = try loadAssignments(path + "/assignments.csv")
-        run.source = path
+        run.source = source
         let modelPath = path + "/model.json"
         if FileManager.default.fileExists(atPath: modelPath) {
             let model = try AnyModelFile.load(path: modelPath)

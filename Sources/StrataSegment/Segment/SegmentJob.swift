@@ -33,6 +33,9 @@ public enum SegmentJob {
         // Fail fast on an unusable output directory or previous run, before any work (without
         // creating anything: a failed run leaves nothing new behind).
         try checkWritable(directory: c.out)
+        // An existing output directory is locked now (a second run on it fails fast); a new one
+        // is created and locked at the write step.
+        let directory = FileManager.default.fileExists(atPath: c.out) ? try RunDirectory(path: c.out) : nil
         let previous = try c.previous.map { try SegmentRunFiles.load(directory: $0) }
 
         let inputs = try steps.run("read") { () -> (SegmentInputs, String) in
@@ -66,7 +69,7 @@ public enum SegmentJob {
         let outputs = SegmentOutputs.Inputs(config: c, features: features, selection: selection, model: model, description: description,
                                             migration: migration, clvModel: inputs.clvModel, ids: ids)
         try steps.run("write") { () -> (Void, String) in
-            let files = try SegmentOutputs.write(outputs, record: &record)
+            let files = try SegmentOutputs.write(outputs, record: &record, directory: directory)
             return ((), "\(files.count) files in \(c.out)/")
         }
         record.steps = steps.steps

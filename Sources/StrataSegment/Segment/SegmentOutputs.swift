@@ -6,8 +6,9 @@ import StrataIO
 ///
 /// Files (in `out`): assignments.csv, model.json (for `strata predict`), profiles.json,
 /// report.html (unless `report: false`), run.json; migration.json with a previous run;
-/// features.csv with an order log. All are staged as temporaries and renamed into place together
-/// (`OutputBatch`, rolled back on failure), so a failed run leaves the previous outputs intact.
+/// features.csv with an order log. They are written into a staging directory and published as one
+/// unit by `RunDirectory` (one rename(2) of `out/current`), so a failed or killed run leaves the
+/// previous outputs intact, and the output set is exactly what the run wrote.
 enum SegmentOutputs {
     /// Everything the files are rendered from.
     struct Inputs {
@@ -25,18 +26,19 @@ enum SegmentOutputs {
     /// Stages and commits the files; `record` is completed with the outputs and written as run.json.
     /// - Returns: output kind ("assignments", "model", ...) -> path, run.json included.
     /// - Throws: `StrataError.unwritable` (nothing is replaced then), encoding errors.
-    static func write(_ x: Inputs, record: inout SegmentRunRecord) throws -> [String: String] {
+    static func write(_ x: Inputs, record: inout SegmentRunRecord, directory locked: RunDirectory? = nil) throws -> [String: String] {
         let c = x.config, out = c.out, k = x.selection.k
-        // Created only now, when there is something to write: a run that fails earlier leaves
-        // no new (empty) directory behind.
-        do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
-            throw StrataError.unwritable(path: out, reason: "cannot create the output directory")
-        }
+        // Created (and locked) only now when it did not exist: a run that fails earlier leaves
+        // no new directory behind.
+        let directory = try locked ?? RunDirectory(path: out)
+        let staging = try directory.stagingDirectory()
         var batch = OutputBatch()
         var files: [String: String] = [:]
+        var names: [String] = []
         func stage(_ name: String, _ data: Data) throws {
-            try batch.stage(data, to: out + "/" + name)
+            try batch.stage(data, to: staging + "/" + name)
             files[String(name.split(separator: ".").first!)] = out + "/" + name
+            names.append(name)
         }
         do {
             try stage("assignments.csv", assignmentsCSV(ids: x.ids, labels: x.model.labels, names: x.description.names, model: x.model))
@@ -59,12 +61,18 @@ enum SegmentOutputs {
             record.outputs = files.merging(["run": out + "/run.json"]) { a, _ in a }
             try stage("run.json", try JSONOutput.pretty(record))
             try batch.commit()
+            try directory.publish(staging: staging, names: names, knownNames: knownNames)
         } catch {
             batch.discard()
+            try? FileManager.default.removeItem(atPath: staging)
+            TemporaryFiles.shared.unregister(staging)
             throw error
         }
         return files
     }
+
+    /// Every file a segment run may write (links to those a run did not write are removed).
+    static let knownNames = ["assignments.csv", "model.json", "profiles.json", "report.html", "run.json", "migration.json", "features.csv"]
 
     /// customer_id, segment_id, segment_name, then distance (K-Means) or probability (GMM).
     static func assignmentsCSV(ids: [String], labels: [Int32], names: [String], model: SegmentModel) -> Data {

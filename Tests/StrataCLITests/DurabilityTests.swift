@@ -1,0 +1,191 @@
+import Foundation
+import Testing
+
+/// Output durability (issue 14, items 1-5): the kill harness, the lock, signals, special files.
+@Suite(.serialized) struct DurabilityTests {
+    static let knownNames = ["assignments.csv", "model.json", "profiles.json", "report.html", "run.json", "migration.json", "features.csv"]
+
+    /// What a reader sees in a run directory: each known name -> its bytes (absent names left out).
+    /// run.json is compared without its timing and path fields.
+    static func snapshot(_ dir: String) -> [String: Data] {
+        var out: [String: Data] = [:]
+        for name in knownNames where name != "run.json" {
+            if let d = FileManager.default.contents(atPath: "\(dir)/\(name)") { out[name] = d }
+        }
+        if let d = FileManager.default.contents(atPath: "\(dir)/run.json"),
+           let j = try? JSONSerialization.jsonObject(with: d) as? [String: Any] {
+            out["run.json"] = Data("k=\(j["k"] ?? "?") sizes=\(j["segment_sizes"] ?? "?")".utf8)
+        }
+        return out
+    }
+
+    /// Leftovers of killed runs: staging directories, temporary links and files.
+    static func leftovers(_ dir: String) -> [String] {
+        let top = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        let gens = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/.generations")) ?? []
+        return top.filter { $0.contains(".tmp-") || $0.contains(".link-") } + gens.filter { $0.hasPrefix(".tmp-") }
+    }
+
+    func customers(_ dir: String) -> String {
+        var t = "customer_id,spend,visits\n"
+        var rng: UInt64 = 7
+        for i in 0..<600 {
+            rng = rng &* 6364136223846793005 &+ 1442695040888963407
+            let g = i % 3
+            t += "c\(i),\(Double(g * 100) + Double(rng >> 54)),\(g * 10 + Int(rng >> 60))\n"
+        }
+        write(t, "\(dir)/c.csv")
+        return "\(dir)/c.csv"
+    }
+
+    /// Runs a command that kills itself at `point` (STRATA_TEST_KILL_AT).
+    func killedAt(_ point: String, _ args: [String]) throws -> CLI.Result {
+        try CLI.run(args, environment: ["STRATA_TEST_KILL_AT": point])
+    }
+
+    @Test func aKilledSegmentRunLeavesExactlyTheOldOrTheNewSet() throws {
+        let dir = tempDir()
+        let input = customers(dir)
+        let out = "\(dir)/out"
+        let runA = ["segment", "--customers", input, "--k", "3", "--out", out, "--quiet"]
+        let runB = ["segment", "--customers", input, "--k", "2", "--no-report", "--out", out, "--quiet"]
+        // The two expected states, from clean runs.
+        #expect(try CLI.run(runB).code == 0)
+        let newSet = Self.snapshot(out)
+        #expect(try CLI.run(runA).code == 0)
+        let oldSet = Self.snapshot(out)
+        #expect(oldSet["report.html"] != nil && newSet["report.html"] == nil && oldSet != newSet)
+        let points = ["commit:renamed:1", "commit:renamed:3", "publish:staged", "publish:generation", "publish:links", "publish:switched"]
+        for point in points {
+            let r = try killedAt(point, runB)
+            #expect(r.code == 9, "\(point): \(r.code) \(r.stderr)")
+            let seen = Self.snapshot(out)
+            #expect(seen == oldSet || seen == newSet, "\(point): a mixed set")
+            // Points before the switch leave the old run current, from the switch on the new one.
+            #expect(seen == (point == "publish:switched" ? newSet : oldSet), "\(point)")
+            // The next run cleans up what the killed one left, and publishes normally.
+            #expect(try CLI.run(runA).code == 0)
+            #expect(Self.snapshot(out) == oldSet)
+            #expect(Self.leftovers(out).isEmpty, "\(point): \(Self.leftovers(out))")
+        }
+        // Kills at random moments (SIGKILL from outside), seeded delays.
+        var delay: UInt64 = 11
+        for _ in 0..<6 {
+            delay = delay &* 6364136223846793005 &+ 1442695040888963407
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: CLI.binary)
+            p.arguments = runB
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(useconds_t(20_000 + (delay >> 40) % 400_000))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            let seen = Self.snapshot(out)
+            #expect(seen == oldSet || seen == newSet, "random kill: a mixed set")
+            #expect(try CLI.run(runA).code == 0)
+            #expect(Self.leftovers(out).isEmpty)
+        }
+        // Readers of a previous run resolve `current` once.
+        #expect(try CLI.run(["migrate", "--before", out, "--after", out, "--json"]).code == 0)
+    }
+
+    @Test func aKilledKMeansLeavesTheOldOrTheNewLabelsAndNoTemporaries() throws {
+        let dir = tempDir()
+        let input = customers(dir)
+        let labels = "\(dir)/labels.csv"
+        #expect(try CLI.run(["kmeans", "--input", input, "--k", "2", "--labels-out", labels]).code == 0)
+        let old = FileManager.default.contents(atPath: labels)
+        #expect(try CLI.run(["kmeans", "--input", input, "--k", "3", "--labels-out", labels]).code == 0)
+        let new = FileManager.default.contents(atPath: labels)
+        #expect(try CLI.run(["kmeans", "--input", input, "--k", "2", "--labels-out", labels]).code == 0)
+        // Killed right after the rename (new file) and, with a model file first, between renames.
+        let r = try killedAt("commit:renamed:1", ["kmeans", "--input", input, "--k", "3", "--labels-out", labels])
+        #expect(r.code == 9 && FileManager.default.contents(atPath: labels) == new)
+        #expect(try CLI.run(["kmeans", "--input", input, "--k", "2", "--labels-out", labels]).code == 0)
+        _ = try killedAt("commit:renamed:1", ["kmeans", "--input", input, "--k", "3", "--model-out", "\(dir)/m.json", "--labels-out", labels])
+        #expect(FileManager.default.contents(atPath: labels) == old, "each file is old or new, never partial")
+        // A temporary of a dead process is removed by the next write into the directory.
+        write("junk", "\(dir)/.labels.csv.tmp-999999-0")
+        #expect(try CLI.run(["kmeans", "--input", input, "--k", "2", "--labels-out", labels]).code == 0)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir)
+        #expect(!names.contains { $0.contains(".tmp-") }, "\(names)")
+    }
+
+    @Test func twoRunsOnOneDirectoryDoNotInterleave() throws {
+        let dir = tempDir()
+        let input = customers(dir)
+        let out = "\(dir)/out"
+        #expect(try CLI.run(["segment", "--customers", input, "--k", "2", "--out", out, "--quiet"]).code == 0)
+        let fd = open("\(out)/.strata.lock", O_RDWR)
+        #expect(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+        let r = try CLI.run(["segment", "--customers", input, "--k", "3", "--out", out, "--json"])
+        #expect(r.code == 75 && r.stderr.contains("locked") && r.stderr.contains("another strata run"), "\(r.stderr)")
+        #expect((r.json?["error"] as? [String: Any])?["exit_code"] as? Int == 75)
+        close(fd)
+        #expect(try CLI.run(["segment", "--customers", input, "--k", "3", "--out", out, "--quiet"]).code == 0)
+    }
+
+    @Test func sigtermRemovesTheRunsTemporaries() throws {
+        let dir = tempDir()
+        let input = customers(dir)
+        let out = "\(dir)/out"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["segment", "--customers", input, "--k", "2", "--out", out, "--quiet"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["STRATA_TEST_PAUSE_AT": "publish:staged"]) { _, n in n }
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Wait for the staging directory, then stop the run.
+        var staged = false
+        for _ in 0..<300 where !staged {
+            usleep(50_000)
+            staged = ((try? FileManager.default.contentsOfDirectory(atPath: "\(out)/.generations")) ?? []).contains { $0.hasPrefix(".tmp-") }
+        }
+        #expect(staged)
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 128 + SIGTERM)
+        #expect(Self.leftovers(out).isEmpty, "\(Self.leftovers(out))")
+        #expect(!FileManager.default.fileExists(atPath: "\(out)/current"), "nothing was published")
+    }
+
+    @Test func specialFilesSymlinksAndStdoutAreWrittenThrough() throws {
+        let dir = tempDir()
+        let input = customers(dir)
+        // /dev/null stays the device (as root, a rename would replace it).
+        #expect(try CLI.run(["kmeans", "--input", input, "--k", "2", "--labels-out", "/dev/null", "--model-out", "/dev/null"]).code == 0)
+        var st = stat()
+        #expect(stat("/dev/null", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR)
+        // A FIFO reader gets every byte.
+        let fifo = "\(dir)/fifo"
+        #expect(mkfifo(fifo, 0o644) == 0)
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/bin/cat")
+        reader.arguments = [fifo]
+        let pipe = Pipe()
+        reader.standardOutput = pipe
+        try reader.run()
+        #expect(try CLI.run(["kmeans", "--input", input, "--k", "2", "--labels-out", fifo]).code == 0)
+        let got = pipe.fileHandleForReading.readDataToEndOfFile()
+        reader.waitUntilExit()
+        #expect(String(decoding: got, as: UTF8.self).split(separator: "\n").count == 601)
+        #expect(lstat(fifo, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO)
+        // A symlink stays a link; the file it names gets the output.
+        #expect(symlink("real.csv", "\(dir)/link.csv") == 0)
+        #expect(try CLI.run(["kmeans", "--input", input, "--k", "2", "--labels-out", "\(dir)/link.csv"]).code == 0)
+        #expect(lstat("\(dir)/link.csv", &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK)
+        #expect((try? String(contentsOfFile: "\(dir)/real.csv", encoding: .utf8))?.hasPrefix("id,segment,distance") == true)
+        // `-` is standard output, for every output option.
+        write("customer_id,date,amount\na,2024-01-01,5\nb,2024-01-02,7\n", "\(dir)/o.csv")
+        let r = try CLI.run(["rfm", "--transactions", "\(dir)/o.csv", "--out", "-"])
+        #expect(r.code == 0 && r.stdout.hasPrefix("customer_id,recency,"), "\(r.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/-"))
+        // A disk that is full (/dev/full): exit 73 with a JSON error.
+        let full = try CLI.run(["kmeans", "--input", input, "--k", "2", "--labels-out", "/dev/full", "--json"])
+        #expect(full.code == 73 && (full.json?["error"] as? [String: Any])?["exit_code"] as? Int == 73, "\(full.stderr)")
+        // convert writes three files: a device is refused, not renamed over.
+        #expect(symlink("/dev/null", "\(dir)/x.npy") == 0)
+        #expect(try CLI.run(["convert", "--input", input, "--out", "\(dir)/x.npy"]).code == 73)
+        #expect(stat("/dev/null", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR)
+    }
+}
