@@ -35,6 +35,7 @@ struct ABCCommand: ParsableCommand {
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
+        try Report.checkStdout([out], json: runOptions.json)
         if !(aCut > 0 && aCut < bCut && bCut <= 1) { throw ValidationError("need 0 < --a-cut < --b-cut <= 1") }
     }
 
@@ -54,7 +55,7 @@ struct ABCCommand: ParsableCommand {
                 try batch.commit()
             }
             let result = Result(overall: r.overall, classes: r.classes, bySegment: r.bySegment, report: r.report, rowsWithoutSegment: r.join.unmatchedRows, by: by, out: out)
-            if runOptions.json { Report.json(result) } else { printSummary(r.classes, r.bySegment, result) }
+            if runOptions.json { Report.json(result) } else if out != "-" { printSummary(r.classes, r.bySegment, result) }
         }
     }
 

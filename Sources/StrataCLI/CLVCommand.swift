@@ -33,6 +33,7 @@ struct CLVCommand: ParsableCommand {
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
+        try Report.checkStdout([out], json: runOptions.json)
         if horizon < 1 { throw ValidationError("--horizon must be at least 1") }
         if !(discount >= 0) { throw ValidationError("--discount must be >= 0") }
     }
@@ -58,7 +59,7 @@ struct CLVCommand: ParsableCommand {
                 Report.warn("a model parameter reached its search bound: the data show no dropout or no heterogeneity, so the BTYD estimates are not meaningful")
             }
             let result = Result(fit: r, customers: customers, report: report, command: self, seconds: seconds)
-            if runOptions.json { Report.json(result) } else { printSummary(result) }
+            if runOptions.json { Report.json(result) } else if out != "-" { printSummary(result) }
         }
     }
 

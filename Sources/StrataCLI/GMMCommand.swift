@@ -55,6 +55,7 @@ struct GMMCommand: ParsableCommand {
     var probaOut: String?
 
     func validate() throws {
+        try Report.checkStdout([modelOut, labelsOut, probaOut], json: runOptions.json)
         if k < 1 { throw ValidationError("--k must be at least 1 (got \(k))") }
         if !(regCovar >= 0) { throw ValidationError("--reg-covar must be >= 0") }
         if nInit < 1 { throw ValidationError("--n-init must be at least 1") }

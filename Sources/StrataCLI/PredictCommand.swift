@@ -32,6 +32,7 @@ struct PredictCommand: ParsableCommand {
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
+        try Report.checkStdout([labelsOut, probaOut], json: runOptions.json)
         if labelsOut == "-" && runOptions.json { throw ValidationError("--labels-out - and --json both want stdout; give --labels-out a file") }
     }
 

@@ -107,6 +107,7 @@ struct RFMCommand: ParsableCommand {
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
+        try Report.checkStdout([out], json: runOptions.json)
         if bins < 2 { throw ValidationError("--bins must be at least 2") }
     }
 
@@ -122,7 +123,7 @@ struct RFMCommand: ParsableCommand {
             if let path = out { try batch.stage(RFM.csv(customers), to: path) }
             try batch.commit()
             let result = Result(customers: customers, report: report, unit: unit, out: out, seconds: seconds)
-            if runOptions.json { Report.json(result) } else { printSummary(result, report: report) }
+            if runOptions.json { Report.json(result) } else if out != "-" { printSummary(result, report: report) }
         }
     }
 

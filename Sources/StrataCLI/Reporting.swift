@@ -19,6 +19,12 @@ enum Report {
     }
     static let warnings = Warnings()
 
+    /// At most one thing may go to standard output: `-` outputs and the `--json` result.
+    static func checkStdout(_ outputs: [String?], json: Bool) throws {
+        let wanting = outputs.filter { $0 == "-" }.count + (json ? 1 : 0)
+        if wanting > 1 { throw ValidationError("only one output can go to standard output ('-' or --json); give the others file paths") }
+    }
+
     /// Set by `--quiet`: warnings are recorded for the JSON result but not printed.
     nonisolated(unsafe) static var quiet = false
 
