@@ -1,6 +1,7 @@
 import Foundation
 import StrataCore
 import Yams
+import StrataIO
 
 /// Every `strata segment` setting, defined once: its job-file key, its command-line flag, how the
 /// flag takes its value, and its help. The CLI's flags are generated from this table, and a flag's
@@ -256,20 +257,57 @@ public enum SegmentSettings {
         return mapping(pairs)
     }
 
+    /// Job files are small: at most 1 MiB, and at most `maxNodes` values once YAML aliases are
+    /// expanded (ten nested aliases of ten would otherwise expand to 10^10 values).
+    static let maxJobFileBytes = 1 << 20
+    static let maxNodes = 100_000
+
     static func parse(_ path: String) throws -> Node {
+        if let size = try? fileSizeOf(path), size > maxJobFileBytes {
+            throw StrataError.invalidArgument("\(path): the job file is \(size) bytes; job files are at most 1 MiB")
+        }
         guard let data = FileManager.default.contents(atPath: path) else { throw StrataError.unreadable(path: path, reason: "cannot read the job file") }
+        guard data.count <= maxJobFileBytes else { throw StrataError.invalidArgument("\(path): job files are at most 1 MiB") }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw StrataError.badData(file: path, line: nil, column: nil, message: "the job file is not UTF-8 text")
+            throw StrataError.invalidArgument("\(path): the job file is not UTF-8 text")
         }
         let node: Node?
         do { node = try Yams.compose(yaml: text, resolver) } catch {
-            throw StrataError.badData(file: path, line: nil, column: nil, message: "not valid YAML or JSON: \(error)")
+            throw StrataError.invalidArgument("\(path): not valid YAML or JSON: \(yamlProblem(error))")
         }
-        guard let node else { throw StrataError.badData(file: path, line: nil, column: nil, message: "the job file is empty") }
+        guard let node else { throw StrataError.invalidArgument("\(path): the job file is empty") }
         guard node.mapping != nil else {
-            throw StrataError.badData(file: path, line: nil, column: nil, message: "the job file must be a mapping of option names to values")
+            throw StrataError.invalidArgument("\(path): the job file must be a mapping of option names to values")
+        }
+        var budget = maxNodes
+        guard withinBudget(node, &budget) else {
+            throw StrataError.invalidArgument("\(path): the job file expands to more than \(maxNodes) values (nested YAML aliases?); write the values out")
         }
         return flattenMerges(node)
+    }
+
+    /// Counts nodes (aliases expanded) until `budget` runs out: O(min(nodes, budget)).
+    static func withinBudget(_ node: Node, _ budget: inout Int) -> Bool {
+        budget -= 1
+        if budget < 0 { return false }
+        if let m = node.mapping { for (k, v) in m { guard withinBudget(k, &budget), withinBudget(v, &budget) else { return false } } }
+        if let q = node.sequence { for v in q { guard withinBudget(v, &budget) else { return false } } }
+        return true
+    }
+
+    /// A YAML error as one short line: the problem and its line and column, never the file's
+    /// text (a job file holds the salt).
+    static func yamlProblem(_ error: Error) -> String {
+        guard let e = error as? YamlError else { return "unreadable" }
+        switch e {
+        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
+            return "\(Excerpt.of(problem)) (line \(mark.line), column \(mark.column))"
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return "a key appears twice in one mapping (\(Excerpt.list(duplicates.map { String($0.prefix(40)) }, count: 5))) near line \(context.mark.line)"
+        case let .reader(problem, offset, _, _):
+            return Excerpt.of(problem) + (offset.map { " (byte \($0))" } ?? "")
+        default: return "unreadable"
+        }
     }
 
     /// Sets `value` at `path` (creating mappings on the way), replacing the entry whose key has
