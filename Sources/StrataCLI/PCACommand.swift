@@ -78,6 +78,7 @@ struct PCACommand: ParsableCommand {
         o.whiten = whiten
         o.seed = seedOption.seed
         o.threads = runOptions.threads
+        o.memoryBudget = input.memory.bytes
         o.group = group
         return o
     }

@@ -30,10 +30,17 @@ struct CLI {
         p.standardOutput = out
         p.standardError = err
         try p.run()
+        // Both pipes are drained at once: a child filling one while we wait on the other would
+        // block forever.
+        final class Box: @unchecked Sendable { var data = Data() }
+        let e = Box()
+        let group = DispatchGroup()
+        let errHandle = err.fileHandleForReading
+        DispatchQueue.global().async(group: group) { e.data = errHandle.readDataToEndOfFile() }
         let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
         p.waitUntilExit()
-        return Result(code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return Result(code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e.data, as: UTF8.self))
     }
 }
 

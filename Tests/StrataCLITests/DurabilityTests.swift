@@ -188,4 +188,36 @@ import Testing
         #expect(try CLI.run(["convert", "--input", input, "--out", "\(dir)/x.npy"]).code == 73)
         #expect(stat("/dev/null", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR)
     }
+
+    @Test func hostileJobFilesAndWideTablesAreRefusedEarly() throws {
+        let dir = tempDir()
+        // Ten levels of aliases: refused at once, not expanded.
+        var yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for i in 1..<10 { yaml += "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        write(yaml, "\(dir)/bomb.yaml")
+        let t0 = Date()
+        let bomb = try CLI.run(["segment", "--config", "\(dir)/bomb.yaml"])
+        #expect(bomb.code == 64 && bomb.stderr.contains("more than 100000 values") && Date().timeIntervalSince(t0) < 20, "\(bomb.stderr)")
+        // A YAML error never echoes the file (a job file holds the salt), and is one line.
+        write("customers: c.csv\nsalt: supersecret-value\nk: 3\nk: 4\n", "\(dir)/dup.yaml")
+        let dup = try CLI.run(["segment", "--config", "\(dir)/dup.yaml"])
+        #expect(dup.code == 64 && !dup.stderr.contains("supersecret") && dup.stderr.split(separator: "\n").count == 1, "\(dup.stderr)")
+        // A dense one-hot table beyond the memory budget: refused before it is allocated.
+        var t = "a,cat\n"
+        for i in 0..<2000 { t += "\(i % 17),v\(i)\n" }
+        write(t, "\(dir)/wide.csv")
+        let wide = try CLI.run(["kmeans", "--input", "\(dir)/wide.csv", "--k", "2", "--categorical", "cat", "--one-hot-max", "5000",
+                                "--memory-budget", "1M"])
+        #expect(wide.code == 64 && wide.stderr.contains("one-hot-max") && wide.stderr.contains("beyond the memory budget"), "\(wide.stderr)")
+        // The covariance PCA's d x d cost is checked against the budget too.
+        var w = (0..<600).map { "c\($0)" }.joined(separator: ",") + "\n"
+        for i in 0..<5 { w += (0..<600).map { "\(($0 * 7 + i) % 11)" }.joined(separator: ",") + "\n" }
+        write(w, "\(dir)/d600.csv")
+        let pca = try CLI.run(["pca", "--input", "\(dir)/d600.csv", "--solver", "covariance", "--components", "2", "--memory-budget", "1M"])
+        #expect(pca.code == 64 && pca.stderr.contains("--solver randomized"), "\(pca.stderr)")
+        // Messages are one line, control characters escaped.
+        write("a,b\n1,\"x\u{0}\ny\"\n", "\(dir)/ctl.csv")
+        let ctl = try CLI.run(["kmeans", "--input", "\(dir)/ctl.csv", "--k", "1", "--columns", "a,b"])
+        #expect(ctl.code == 65 && ctl.stderr.split(separator: "\n").count == 1 && ctl.stderr.contains("\\u{0}\\ny"), "\(ctl.stderr)")
+    }
 }

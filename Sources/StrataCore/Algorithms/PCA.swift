@@ -40,6 +40,8 @@ public struct PCAOptions: Sendable {
     public var threads: Int = defaultThreadCount
     /// The processes sharing the rows (MPI ranks; covariance solver only); see `KMeansOptions.group`.
     public var group: any ChunkGroup = SingleProcess()
+    /// Working-memory budget in bytes: the covariance solver's d x d matrices must fit in it.
+    public var memoryBudget: Int = MemoryBudget.defaultBytes
 
     public init(components: PCAComponents) { self.components = components }
 }
@@ -101,7 +103,15 @@ public enum PCA {
             throw StrataError.invalidArgument("--distributed PCA uses the covariance solver (d <= 1000)")
         }
         if case .varianceFraction = o.components, solver == .randomized {
-            throw StrataError.invalidArgument("choosing components by --variance needs the full spectrum; use --solver covariance or --components N")
+            throw StrataError.invalidArgument("choosing components by --variance needs the full spectrum, which at d = \(d) is the covariance solver's d x d eigenproblem; use --components N (randomized), or --solver covariance if it fits")
+        }
+        if solver == .covariance {
+            // The covariance, its eigenvectors and the eigensolver's workspace: ~3 d^2 doubles,
+            // and O(d^3) time (d = 20,000: 9.6 GB and many minutes; the randomized solver: seconds).
+            let bytes = 3.0 * Double(d) * Double(d) * 8
+            if bytes > Double(o.memoryBudget) {
+                throw StrataError.invalidArgument("the covariance solver at d = \(d) needs about \(MemoryBudget.describe(Int(bytes))) (3 d x d matrices) and O(d^3) time, beyond the memory budget of \(MemoryBudget.describe(o.memoryBudget)); use --solver randomized with --components N, or raise --memory-budget")
+            }
         }
         return try data.withRows { rows, _ in
             solver == .covariance ? try exact(rows, options: o) : try randomized(rows, options: o)

@@ -36,6 +36,9 @@ public struct PreprocessOptions: Sendable, Equatable {
     /// frequent categories keep their own column, the rest (and unseen ones at predict) go to other.
     public var oneHotMax: Int = 20
     public var scale: Scale = .none
+    /// Working-memory budget in bytes: the dense model table (rows x output columns, float32)
+    /// must fit in it.
+    public var memoryBudget: Int = MemoryBudget.defaultBytes
 
     public init() {}
 
@@ -298,6 +301,12 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
                                       message: "every feature column is constant (\(Excerpt.list(report.constantColumns))); nothing is left to cluster on")
         }
         let pipeline = FittedPipeline(numeric: numeric, categorical: categorical, dropsMissingRows: o.impute == .drop, scaling: o.scale)
+        // The dense table is checked before it is allocated: one-hot columns multiply it.
+        let width = pipeline.outputColumns.count
+        let bytes = Double(rows.count) * Double(width) * 4
+        if bytes > Double(o.memoryBudget) {
+            throw StrataError.invalidSetting("one_hot_max", "the model table would be \(rows.count) rows x \(width) columns (\(MemoryBudget.describe(Int(min(bytes, 9e18))))), beyond the memory budget of \(MemoryBudget.describe(o.memoryBudget)); lower one_hot_max (now \(o.oneHotMax)) or list fewer categorical columns")
+        }
         let data = try pipeline.apply(t, rows: rows)
         return (pipeline, data, report)
     }
@@ -321,6 +330,8 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
             return i
         }
         let width = numeric.count + categorical.reduce(0) { $0 + $1.categories.count + 1 }
+        // Category -> indicator position, one hash lookup per cell (not a scan of the categories).
+        let categoryIndex = categorical.map { c in Dictionary(c.categories.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) }
         var values = [Float](repeating: 0, count: rows.count * width)
         for (r, i) in rows.enumerated() {
             var o = r * width
@@ -342,7 +353,7 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
                 values[o] = Float((v - n.center) / n.scale)
                 o += 1
             }
-            for (c, j) in zip(categorical, catIdx) {
+            for (ci, (c, j)) in zip(categorical, catIdx).enumerated() {
                 var v = t.categorical[j][i]
                 if v.isEmpty {
                     guard let f = c.fill else {
@@ -350,7 +361,7 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
                     }
                     v = f
                 }
-                let k = c.categories.firstIndex(of: v) ?? c.categories.count   // unseen or rare -> other
+                let k = categoryIndex[ci][v] ?? c.categories.count   // unseen or rare -> other
                 values[o + k] = 1
                 o += c.categories.count + 1
             }

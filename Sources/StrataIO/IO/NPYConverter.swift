@@ -74,6 +74,15 @@ public enum NPYConverter {
 
     static let headerBytes = 128
 
+    /// Runs a write, turning Foundation's file errors (a full disk: NSCocoaErrorDomain 640) into
+    /// `.unwritable` naming the output and the system's reason.
+    static func writing(_ out: String, _ body: () throws -> Void) throws {
+        do { try body() } catch let e as CocoaError {
+            let posix = (e.userInfo[NSUnderlyingErrorKey] as? NSError).flatMap { $0.domain == NSPOSIXErrorDomain ? Int32($0.code) : nil }
+            throw StrataError.unwritable(path: out, reason: posix.map { String(cString: strerror($0)) } ?? "write failed (\(e.code.rawValue))")
+        }
+    }
+
     public static func convert(csv: String, to out: String, options: TableReadOptions, blockBytes: Int = 64 << 20,
                                progress: ((Int) -> Void)? = nil) throws -> Result {
         let t0 = Date()
@@ -100,7 +109,7 @@ public enum NPYConverter {
         var idsHandle: FileHandle? = nil
         var cleanup = [tmp]
         defer { for f in cleanup { unlink(f) } }
-        try data.write(contentsOf: Data(count: headerBytes))
+        try writing(out) { try data.write(contentsOf: Data(count: headerBytes)) }
 
         var header: [UInt8] = []
         var carry: [UInt8] = []
@@ -161,12 +170,12 @@ public enum NPYConverter {
                     idsHandle = FileHandle(forWritingAtPath: path)
                 }
             }
-            block.values.withUnsafeBytes { try? data.write(contentsOf: Data($0)) }
+            try writing(out) { try block.values.withUnsafeBytes { try data.write(contentsOf: Data($0)) } }
             if let h = idsHandle, let ids = block.ids {
                 var text = ""
                 text.reserveCapacity(ids.count * 12)
                 for id in ids { text += id; text += "\n" }
-                try h.write(contentsOf: Data(text.utf8))
+                try writing(out) { try h.write(contentsOf: Data(text.utf8)) }
             }
             rows += block.rows
             lineBase += bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) } - 1
@@ -181,10 +190,12 @@ public enum NPYConverter {
         var head: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8((headerBytes - 10) & 0xff), UInt8((headerBytes - 10) >> 8)]
         head += Array(dict.utf8)
         try data.seek(toOffset: 0)
-        try data.write(contentsOf: Data(head))
-        try data.synchronize()
+        try writing(out) {
+            try data.write(contentsOf: Data(head))
+            try data.synchronize()
+        }
         try data.close()
-        try idsHandle?.synchronize()
+        try writing(out) { try idsHandle?.synchronize() }
         try idsHandle?.close()
         let sidecar = Sidecar(columns: columns, idColumn: idColumn, idsFile: idColumn == nil ? nil : URL(fileURLWithPath: out).lastPathComponent + ".ids",
                               rows: rows, source: csv)

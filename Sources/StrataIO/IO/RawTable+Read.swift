@@ -103,8 +103,9 @@ extension RawTable {
             let (line, value) = firstUnparsed[s]!
             warnings.append("\(path): column '\(t.numericNames[s])': \(n) cell\(n == 1 ? " is" : "s are") not a number and read as missing (first: line \(line), '\(Excerpt.of(value))')")
         }
-        for (s, name) in t.numericNames.enumerated() where looksLikeRowNumber(t.numeric[s]) {
-            warnings.append("\(path): column '\(Excerpt.of(name))' holds unique increasing integers (a row number or sequential id?) and is used as a feature; exclude it or make it the id column")
+        let counters = t.numericNames.indices.filter { looksLikeRowNumber(t.numeric[$0]) }.map { t.numericNames[$0] }
+        if !counters.isEmpty {
+            warnings.append("\(path): \(counters.count == 1 ? "column" : "columns") \(Excerpt.list(counters)) \(counters.count == 1 ? "holds" : "hold") unique increasing integers (a row number or sequential id?) and \(counters.count == 1 ? "is" : "are") used as features; exclude or make it the id column")
         }
         t.warnings = warnings
         return t

@@ -168,8 +168,9 @@ public enum TableReader {
         if let w = weights, !(w.reduce(0.0) { $0 + Double($1) } > 0) {
             throw StrataError.badData(file: file, line: nil, column: header[weightIndex!], message: "all weights are zero")
         }
-        for (s, name) in names.enumerated() where looksLikeRowNumber(StrideColumn(values: values, column: s, stride: d)) {
-            notes.append("column '\(Excerpt.of(name))' holds unique increasing integers (a row number or sequential id?) and is used as a feature; exclude it or name it with --id-column")
+        let counters = names.indices.filter { looksLikeRowNumber(StrideColumn(values: values, column: $0, stride: d)) }.map { names[$0] }
+        if !counters.isEmpty {
+            notes.append("\(counters.count == 1 ? "column" : "columns") \(Excerpt.list(counters)) \(counters.count == 1 ? "holds" : "hold") unique increasing integers (a row number or sequential id?) and \(counters.count == 1 ? "is" : "are") used as features; exclude or name the id with --id-column")
         }
         var data = Dataset(rows: n, cols: d, values: values, columns: names, idColumn: idIndex.map { header[$0] }, ids: ids,
                            weightsColumn: weightIndex.map { header[$0] }, weights: weights, source: file)

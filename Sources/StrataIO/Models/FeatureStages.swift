@@ -57,6 +57,8 @@ public struct FeatureStages: Sendable, Equatable {
                                         delimiter: read.delimiter, unparsable: preprocess.impute == .none ? .error : .missing,
                                         weightsColumn: read.weightsColumn)
             }
+            var preprocess = preprocess
+            preprocess.memoryBudget = read.memoryBudget
             let (pipeline, d, report) = try FittedPipeline.fit(raw, options: preprocess)
             stages.preprocessing = pipeline
             stages.report = report
