@@ -157,14 +157,22 @@ public final class RunDirectory {
         let tmp = path + "/.\(name).link-\(getpid())"
         unlink(tmp)
         try check(symlink(target, tmp), "cannot link \(name)")
-        try check(rename(tmp, final), "cannot link \(name)")
+        if rename(tmp, final) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(tmp)
+            throw StrataError.unwritable(path: final, reason: "cannot link it to the new run: \(reason); the previous run stays current")
+        }
     }
 
     private func switchCurrent(to target: String) throws {
         let tmp = path + "/.current.tmp-\(getpid())"
         unlink(tmp)
         try check(symlink(target, tmp), "cannot switch to the new run")
-        try check(rename(tmp, path + "/" + Self.currentName), "cannot switch to the new run")
+        if rename(tmp, path + "/" + Self.currentName) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(tmp)
+            throw StrataError.unwritable(path: path, reason: "cannot switch to the new run: \(reason); the previous run stays current")
+        }
     }
 
     /// What killed runs left: staging directories and temporary links (we hold the lock, so no
