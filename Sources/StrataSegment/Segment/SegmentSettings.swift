@@ -50,6 +50,7 @@ public enum SegmentSettings {
         .init(section: .inputs, key: "columns", flag: "columns", kind: .list, help: "Numeric feature columns (comma-separated; default all)."),
         .init(section: .inputs, key: "categorical", flag: "categorical", kind: .list, help: "Categorical columns (default: inferred text columns)."),
         .init(section: .inputs, key: "exclude", flag: "exclude", kind: .list, help: "Columns never used as features."),
+        .init(section: .inputs, key: "pii_columns", flag: "pii-columns", kind: .list, help: "Personal-data columns: never features, never in any output."),
         .init(section: .transactions, key: "transactions.path", flag: "transactions", kind: .value, help: "Order log (CSV) to derive RFM and CLV features from."),
         .init(section: .transactions, key: "transactions.customer_column", flag: "customer-column", kind: .value, help: "Order log: customer id column."),
         .init(section: .transactions, key: "transactions.date_column", flag: "date-column", kind: .value, help: "Order log: date column."),
@@ -263,7 +264,7 @@ public enum SegmentSettings {
         }
         let node: Node?
         do { node = try Yams.compose(yaml: text, resolver) } catch {
-            throw StrataError.badData(file: path, line: nil, column: nil, message: "not valid YAML or JSON: \(error)")
+            throw StrataError.badData(file: path, line: nil, column: nil, message: "not valid YAML or JSON: \(describeYAMLError(error))")
         }
         guard let node else { throw StrataError.badData(file: path, line: nil, column: nil, message: "the job file is empty") }
         guard node.mapping != nil else {
