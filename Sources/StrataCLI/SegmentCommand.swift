@@ -59,6 +59,10 @@ struct SegmentCommand: ParsableCommand {
             print("  \(g.id.map(String.init) ?? "-")  \(g.name)")
             print("     \(g.description)")
         }
+        // Small segments whose merged group is itself below the threshold are reported nowhere.
+        if !s.mergedIntoOther.isEmpty && !r.groups.contains(where: { $0.id == nil }) {
+            print("  -  \(s.mergedIntoOther.count) segment(s) smaller than \(c.minSegmentSize) customers, together still too few to report (see profiles.json other_suppressed)")
+        }
         print(String(format: "\nRules (depth %d decision tree, %.1f%% of customers classified correctly):", r.rulesDepth, 100 * r.rulesAccuracy))
         for line in r.rules.prefix(12) { print("  " + line) }
         if let m = r.migration {

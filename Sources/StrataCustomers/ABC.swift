@@ -96,7 +96,9 @@ public enum ABC {
         }
         if segments != nil && join.matchedRows == 0 {
             throw StrataError.badData(file: path, line: nil, column: t.customer.description,
-                                      message: "no order row's customer has a segment in the labels (e.g. \(join.unmatchedExamples.map { "'\(Excerpt.of($0))'" }.joined(separator: ", "))); check the id columns")
+                                      message: "no order row's customer has a segment in the labels"
+                                        + (t.quoteValues ? " (e.g. \(join.unmatchedExamples.map { "'\(Excerpt.of($0))'" }.joined(separator: ", ")))" : "")
+                                        + "; check the id columns")
         }
         let (products, classes) = classify(totals, a: a, b: b)
         var bySegment: [String: [Product]] = [:]

@@ -102,8 +102,10 @@ public enum DateFormat: Sendable, Equatable, CustomStringConvertible {
     ///
     /// - Returns: the format under which most samples parse (ties: the order of the cases).
     /// - Throws: `.badData` when no format fits any sample, or when month-first and day-first
-    ///   are both possible for every sample (or both are contradicted), naming an example.
-    public static func detect(_ samples: [[UInt8]], file: String, column: String) throws -> DateFormat {
+    ///   are both possible for every sample (or both are contradicted), naming an example
+    ///   (unless `quoteValues` is false: then no value is quoted).
+    public static func detect(_ samples: [[UInt8]], file: String, column: String, quoteValues: Bool = true) throws -> DateFormat {
+        func excerpt(_ s: [UInt8]) -> String { quoteValues ? Self.excerpt(s) : "..." }
         let nonEmpty = samples.filter { !$0.allSatisfy { $0 == 0x20 } }
         guard let example = nonEmpty.first else { return .yearFirst(separator: UInt8(ascii: "-")) }
         func count(_ f: DateFormat) -> Int { nonEmpty.reduce(0) { n, s in n + (s.withUnsafeBufferPointer { f.day($0) } == nil ? 0 : 1) } }

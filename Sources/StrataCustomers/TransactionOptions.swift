@@ -64,6 +64,10 @@ public struct TransactionOptions: Sendable {
     public var dateFormat: String? = nil
     /// Stop at the first bad row instead of counting and skipping it.
     public var strict = false
+    /// Bad-row messages and date-detection errors quote the offending value (a short excerpt).
+    /// False withholds every value: `segment --pseudonymize` sets it, since a field shifted by a
+    /// stray delimiter (or a misnamed column) can carry a customer id into the message.
+    public var quoteValues = true
 
     public init() {}
 

@@ -216,7 +216,7 @@ struct RowParser {
                 if di < fields.count { samples.append(Array(b[fields[di].start..<fields[di].end])) }
             }
         }
-        let f = try DateFormat.detect(samples, file: path, column: columnName(o.date) ?? o.date.description)
+        let f = try DateFormat.detect(samples, file: path, column: columnName(o.date) ?? o.date.description, quoteValues: o.quoteValues)
         dateFormat = f
         summary.dateFormat = f
         summary.dateFormatDetected = true
@@ -250,6 +250,11 @@ struct RowParser {
 
     private func text(_ r: UnsafeBufferPointer<UInt8>, _ f: FieldSpan) -> String {
         CSVTokenizer(bytes: r, file: path, skipBOM: false).string(f)
+    }
+
+    /// A customer or product id, byte for byte (`CustomerKey.lossless`).
+    private func id(_ r: UnsafeBufferPointer<UInt8>, _ f: FieldSpan) -> String {
+        CSVTokenizer(bytes: r, file: path, skipBOM: false).idString(f)
     }
 
     private mutating func columns(names: [String]) throws {
@@ -301,19 +306,20 @@ struct RowParser {
             try fail(line, nil, "row has \(fields.count) fields but the \(o.hasHeader ? "header" : "first row") has \(width) (an unquoted delimiter inside a value?)"); return
         }
         func bytes(_ k: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: r[fields[k].start..<fields[k].end]) }
-        func shown(_ k: Int) -> String { Excerpt.of(text(r, fields[k])) }
+        // " 'value'" (an excerpt), or nothing when values are withheld (`quoteValues`).
+        func shown(_ k: Int) -> String { o.quoteValues ? " '\(Excerpt.of(text(r, fields[k])))'" : "" }
         let cf = fields[ci]
         guard cf.end > cf.start else { try fail(line, o.customer, "missing customer id"); return }
         guard let day = dateFormat!.day(bytes(di)) else {
-            try fail(line, o.date, "date '\(shown(di))' does not match \(dateFormat!)"); return
+            try fail(line, o.date, "date\(shown(di)) does not match \(dateFormat!)"); return
         }
         func number(_ k: Int, _ what: String, _ ref: ColumnRef?) throws -> Double? {
             guard let v = amountFormat.parse(bytes(k)) else {
                 let hint = amountFormat.isPlain && bytes(k).contains(where: { $0 == UInt8(ascii: ",") || $0 > 0x7F || $0 == UInt8(ascii: "$") })
                     ? " (for decimal commas, currency symbols or thousands separators use --decimal and --currency)" : ""
-                try fail(line, ref, "\(what) '\(shown(k))' is not a number" + hint); return nil
+                try fail(line, ref, "\(what)\(shown(k)) is not a number" + hint); return nil
             }
-            guard abs(v) <= TransactionReader.maxAmount else { try fail(line, ref, "\(what) '\(shown(k))' is beyond +-1e15"); return nil }
+            guard abs(v) <= TransactionReader.maxAmount else { try fail(line, ref, "\(what)\(shown(k)) is beyond +-1e15"); return nil }
             return v
         }
         var quantity: Double? = nil
@@ -331,7 +337,7 @@ struct RowParser {
         if let mi { guard let v = try number(mi, "margin", o.margin) else { return }; margin = v }
         if let pi, fields[pi].end <= fields[pi].start { try fail(line, o.product, "missing product id"); return }
         summary.rows += 1
-        try body(Transaction(customer: text(r, cf), day: day, amount: amount, quantity: quantity, product: pi.map { text(r, fields[$0]) },
+        try body(Transaction(customer: id(r, cf), day: day, amount: amount, quantity: quantity, product: pi.map { id(r, fields[$0]) },
                              margin: margin, line: line))
     }
 }

@@ -114,7 +114,7 @@ import Testing
         var t = "id,a,b\n"
         for i in 1...120 { t += "c\(i),\(i % 3),\(i % 3 * 2)\n" }
         write(t, "\(dir)/three.csv")
-        let r = try CLI.run(["segment", "--customers", "\(dir)/three.csv", "--k", "5", "--out", "\(dir)/out", "--json"])
+        let r = try CLI.run(["segment", "--customers", "\(dir)/three.csv", "--k", "5", "--out", "\(dir)/out", "--json", "--min-segment-size", "40"])
         #expect(r.code == 0, "\(r.stderr)")
         #expect((r.json?["warnings"] as? [String])?.contains("k = 5 but the customers have only 3 distinct feature rows; k reduced to 3") == true)
         let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/out/run.json"))) as! [String: Any]

@@ -176,7 +176,8 @@ import Testing
         let r = try SegmentJob.run(c, log: { logged.append($0) })
         #expect(r.record.k == 2 && r.record.kChosenBy == "fixed")
         #expect(r.record.counts.customersRead == 300 && r.record.counts.customersModelled == 300)
-        #expect(r.record.segmentSizes.reduce(0, +) == 300 && r.record.segmentSizes == r.record.segmentSizes.sorted(by: >))
+        let sizes = r.record.segmentSizes.compactMap { $0 }   // none below min_segment_size 10
+        #expect(sizes.count == 2 && sizes.reduce(0, +) == 300 && sizes == sizes.sorted(by: >))
         #expect(r.record.steps.map(\.step) == ["read", "preprocess", "fit", "profile", "abc", "project", "write"])
         #expect(logged.count == r.record.steps.count + 2)    // plus the two input lines
         #expect(r.groups.count == 2 && r.migration == nil)
@@ -354,16 +355,19 @@ import Testing
         var c = SegmentConfig()
         c.customers = "t"
         c.out = temporaryDirectory()
-        c.minSegmentSize = 150   // the segment of 100 is merged into other
+        c.minSegmentSize = 150   // the segment of 100 is alone under the threshold: other is suppressed
         c.names = ["1": "Northerners"]
         let steps = SegmentSteps(log: { _ in })
         let m = try SegmentModel.fit(f.data, k: 3, config: c, threads: 2)
         let d = try SegmentDescription.describe(f, labels: m.labels, k: 3, config: c, threads: 2, steps: steps)
         #expect(steps.steps.map(\.step) == ["profile", "project"])
-        #expect(d.profiles.segments.map(\.size) == [300, 200] && d.profiles.other?.size == 100 && d.profiles.other?.mergedSegments == [2])
+        #expect(d.profiles.segments.map(\.size) == [300, 200] && d.profiles.other == nil && d.profiles.otherSuppressed)
+        #expect(d.profiles.smallSegments == [2] && d.profiles.population.size == 500 && d.profiles.population.share == 1)
+        #expect(d.profiles.segments.map(\.share) == [0.6, 0.4])
         #expect(d.names.count == 3 && d.names[1] == "Northerners" && Set(d.names).count == 3)
         #expect(d.rules.tree.accuracy > 0.99)                       // two features separate the groups
-        #expect(d.projection.points.count == min(c.scatterSample, 600))
+        #expect(d.projection.points.count == 500)                    // the 100 of segment 2 are not plotted
+        #expect(d.rules.rules.allSatisfy { $0.segment != nil && $0.customers >= 150 })
 
         var record = SegmentJob.runRecord(c, started: Date(), threads: 2, steps: steps.steps, inputs: SegmentInputs(raw: f.raw),
                                           features: f, selection: KSelection(k: 3, sweep: nil), model: m, description: d)
@@ -374,6 +378,6 @@ import Testing
         let rows = try String(contentsOfFile: c.out + "/assignments.csv", encoding: .utf8).split(separator: "\n")
         #expect(rows.count == 601 && rows[0] == "customer_id,segment_id,segment_name,distance")
         #expect(rows.dropFirst().filter { $0.contains(",1,Northerners,") }.count == 200)
-        #expect(record.segmentSizes == [300, 200, 100] && record.reportableSegments == 2 && record.mergedIntoOther == [2])
+        #expect(record.segmentSizes == [300, 200, nil] && record.reportableSegments == 2 && record.mergedIntoOther == [2])
     }
 }

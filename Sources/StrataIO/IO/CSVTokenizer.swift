@@ -110,6 +110,22 @@ package struct CSVTokenizer {
         return f.quoted && s.contains("\"\"") ? s.replacingOccurrences(of: "\"\"", with: "\"") : s
     }
 
+    /// The bytes of an id field as text, losslessly (`CustomerKey.lossless`: invalid UTF-8 as
+    /// `\xNN`, so distinct ids never merge), with doubled quotes unescaped.
+    package func idString(_ f: FieldSpan) -> String {
+        if f.start == f.end { return "" }
+        let raw = UnsafeBufferPointer(rebasing: bytes[f.start..<f.end])
+        guard f.quoted, raw.contains(0x22) else { return CustomerKey.lossless(raw) }
+        var unescaped: [UInt8] = []
+        unescaped.reserveCapacity(raw.count)
+        var i = 0
+        while i < raw.count {
+            unescaped.append(raw[i])
+            i += raw[i] == 0x22 && i + 1 < raw.count && raw[i + 1] == 0x22 ? 2 : 1
+        }
+        return unescaped.withUnsafeBufferPointer { CustomerKey.lossless($0) }
+    }
+
     package func number(_ f: FieldSpan) -> ParsedNumber {
         NumberParser.parse(bytes.baseAddress! + f.start, f.end - f.start)
     }

@@ -30,7 +30,7 @@ public struct LabelsFile: Sendable {
                 let v = tok.string(fields[li]).trimmingCharacters(in: .whitespaces)
                 if v.isEmpty { throw StrataError.badData(file: path, line: line, column: column, message: "missing label") }
                 labels.append(v)
-                if let idi { ids.append(tok.string(fields[idi])) }
+                if let idi { ids.append(tok.idString(fields[idi])) }
             }
             if labels.isEmpty { throw StrataError.badData(file: path, line: nil, column: nil, message: "the labels file has no rows") }
             return LabelsFile(ids: idi == nil ? nil : ids, labels: labels)

@@ -84,7 +84,7 @@ extension RawTable {
                 }
             }
             for (s, j) in catIdx.enumerated() { t.categorical[s].append(tok.string(fields[j]).trimmingCharacters(in: .whitespaces)) }
-            if let i = idIndex { t.ids!.append(tok.string(fields[i])) }
+            if let i = idIndex { t.ids!.append(tok.idString(fields[i])) }
             if let w = weightIndex {
                 guard case let .value(v) = tok.number(fields[w]), v >= 0 else {
                     throw StrataError.badData(file: path, line: line, column: header[w],

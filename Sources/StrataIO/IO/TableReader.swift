@@ -159,7 +159,7 @@ public enum TableReader {
                 }
             }
             values.append(contentsOf: row)
-            if let i = idIndex { ids!.append(tok.string(fields[i])) }
+            if let i = idIndex { ids!.append(tok.idString(fields[i])) }
             n += 1
         }
         if n == 0 {

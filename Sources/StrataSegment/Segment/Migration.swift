@@ -17,12 +17,15 @@ public struct SegmentRunFiles: Sendable {
     /// Feature -> population interquartile range (scale for centroid distances).
     public var spread: [String: Double]?
     public var source: String = ""
+    /// The privacy threshold of the run these files describe (`min_segment_size`; 1 for files
+    /// loaded from disk): a migration into this run reports no group or cell below it.
+    public var minCount = 1
 
     init(ids: [String], labels: [Int32], k: Int, names: [String], centersOriginal: [[Double]]?, features: [String]?,
          profiles: SegmentProfiler.Output?) {
         self.ids = ids; self.labels = labels; self.k = k; self.names = names
         self.centersOriginal = centersOriginal; self.features = features
-        if let p = profiles { spread = Self.spread(p.population.features) }
+        if let p = profiles { spread = Self.spread(p.population.features); minCount = p.minSize }
     }
 
     static func spread(_ stats: [FeatureStats]) -> [String: Double] {
@@ -112,6 +115,9 @@ public struct Migration: Sendable {
     public var afterShares: [Double]
     /// Per customer present in either run: id, before segment, after segment, status.
     public var moves: [(id: String, before: Int?, after: Int?, status: String)]
+    /// Privacy threshold of `record` (the later run's `min_segment_size`; 1: none, as in
+    /// `strata migrate`).
+    public var minCount = 1
 
     /// Compares two runs' segmentations.
     ///
@@ -160,7 +166,7 @@ public struct Migration: Sendable {
         }
         let mapping = Hungarian.solve(cost: cost, rows: b.k, cols: a.k)
         var m = Migration(method: method, mapping: mapping, matrix: matrix, beforeNames: b.names, afterNames: a.names,
-                          beforeShares: shares(b.labels, b.k), afterShares: shares(a.labels, a.k), moves: [])
+                          beforeShares: shares(b.labels, b.k), afterShares: shares(a.labels, a.k), moves: [], minCount: a.minCount)
         for (i, id) in b.ids.enumerated() {
             let from = Int(b.labels[i])
             if let j = afterIndex[id] {
@@ -191,19 +197,118 @@ public struct Migration: Sendable {
         (0..<afterShares.count).map { j in mapping.firstIndex(of: j).map { afterShares[j] - beforeShares[$0] } }
     }
 
-    /// migration.json's content.
+    /// migration.json's content, under the privacy threshold `minCount` (k-anonymity):
+    /// - segments with fewer than `minCount` customers (but some) are merged, per side, into one
+    ///   "other" row or column, and are not named in `mapping`;
+    /// - `stayed` and `moved` count the customers who were in a reported segment in both runs
+    ///   (whether a customer of a small segment stayed is not told); `churned` and `new` count
+    ///   everyone;
+    /// - a cell with fewer than `minCount` customers (but some) is null, and so are the cells
+    ///   needed to keep it from being recovered from a total (secondary suppression: no row,
+    ///   column, or set of cells summed by `stayed` or `moved` holds exactly one hidden cell);
+    ///   their row shares are null too;
+    /// - a group's share is null when the group has fewer than `minCount` customers.
+    /// With `minCount` 1 (`strata migrate`) nothing is merged or hidden, and `stayed + moved +
+    /// churned` is the earlier run's customer count.
     public var record: MigrationRecord {
-        let rowShares = matrix.map { row -> [Double] in let t = row.reduce(0, +); return row.map { t == 0 ? 0 : Double($0) / Double(t) } }
+        let bk = beforeShares.count, ak = afterShares.count
+        let rowTotal = (0...bk).map { matrix[$0].reduce(0, +) }
+        let colTotal = (0...ak).map { j in (0...bk).reduce(0) { $0 + matrix[$1][j] } }
+        func small(_ n: Int) -> Bool { n > 0 && n < minCount }
+        // Groups: segments with their own row/column, then "other" (when any is small), then new/churned.
+        let beforeOwn = (0..<bk).filter { !small(rowTotal[$0]) }, afterOwn = (0..<ak).filter { !small(colTotal[$0]) }
+        let beforeOther = beforeOwn.count < bk, afterOther = afterOwn.count < ak
+        let rowCount = beforeOwn.count + (beforeOther ? 1 : 0) + 1, colCount = afterOwn.count + (afterOther ? 1 : 0) + 1
+        var rowOf = [Int](repeating: beforeOwn.count, count: bk + 1), colOf = [Int](repeating: afterOwn.count, count: ak + 1)
+        for (r, i) in beforeOwn.enumerated() { rowOf[i] = r }
+        for (c, j) in afterOwn.enumerated() { colOf[j] = c }
+        rowOf[bk] = rowCount - 1
+        colOf[ak] = colCount - 1
+        var merged = [[Int]](repeating: [Int](repeating: 0, count: colCount), count: rowCount)
+        for i in 0...bk { for j in 0...ak { merged[rowOf[i]][colOf[j]] += matrix[i][j] } }
+        // The cells `stayed` and `moved` sum: reported before segment x reported after segment,
+        // on the matched segment or off it.
+        var stayedCells: [(Int, Int)] = [], movedCells: [(Int, Int)] = []
+        for (r, i) in beforeOwn.enumerated() {
+            for (c, j) in afterOwn.enumerated() {
+                if mapping[i] == j { stayedCells.append((r, c)) } else { movedCells.append((r, c)) }
+            }
+        }
+        let hidden = Self.suppressed(merged, minCount: minCount, extraLines: [stayedCells, movedCells])
+        let stayedOwn = stayedCells.reduce(0) { $0 + merged[$1.0][$1.1] }, movedOwn = movedCells.reduce(0) { $0 + merged[$1.0][$1.1] }
+        let mergedRowTotal = merged.map { $0.reduce(0, +) }
+        let nBefore = mergedRowTotal.dropLast().reduce(0, +)
+        let nAfter = (0..<(colCount - 1)).reduce(0) { n, c in n + merged.reduce(0) { $0 + $1[c] } }
+        func groupShare(_ n: Int, of total: Int) -> Double? { small(n) ? nil : total == 0 ? 0 : Double(n) / Double(total) }
+        let before = beforeOwn.map { beforeShares[$0] }, after = afterOwn.map { afterShares[$0] }
+        let beforeGroupShares = (0..<(rowCount - 1)).map { r in r < beforeOwn.count ? before[r] : groupShare(mergedRowTotal[r], of: nBefore) }
+        let afterGroupShares = (0..<(colCount - 1)).map { c -> Double? in
+            c < afterOwn.count ? after[c] : groupShare(merged.reduce(0) { $0 + $1[c] }, of: nAfter)
+        }
+        let otherName = "Other (small segments)"
         return MigrationRecord(
             method: method,
-            mapping: mapping.enumerated().map { i, j in
-                MigrationRecord.Match(before: i, beforeName: beforeNames[safe: i] ?? "", after: OrNull(j), afterName: OrNull(j.flatMap { afterNames[safe: $0] }))
+            mapping: beforeOwn.map { i in
+                let j = mapping[i]
+                let name = j.map { afterOwn.contains($0) ? afterNames[safe: $0] ?? "" : otherName }
+                return MigrationRecord.Match(before: i, beforeName: beforeNames[safe: i] ?? "", after: OrNull(j), afterName: OrNull(name))
             },
-            matrix: matrix, rowShares: rowShares,
-            rows: (0..<beforeShares.count).map { "before \($0)" } + ["new"],
-            columns: (0..<afterShares.count).map { "after \($0)" } + ["churned"],
-            stayed: stayed, moved: moved, churned: churned, new: new,
-            beforeShares: beforeShares, afterShares: afterShares, shareDrift: shareDrift)
+            matrix: (0..<rowCount).map { r in (0..<colCount).map { c in hidden[r][c] ? nil : merged[r][c] } },
+            rowShares: (0..<rowCount).map { r in
+                (0..<colCount).map { c in hidden[r][c] ? nil : mergedRowTotal[r] == 0 ? 0 : Double(merged[r][c]) / Double(mergedRowTotal[r]) }
+            },
+            rows: beforeOwn.map { "before \($0)" } + (beforeOther ? ["before other"] : []) + ["new"],
+            columns: afterOwn.map { "after \($0)" } + (afterOther ? ["after other"] : []) + ["churned"],
+            stayed: stayedOwn, moved: movedOwn, churned: churned, new: new,
+            beforeShares: beforeGroupShares, afterShares: afterGroupShares,
+            shareDrift: (0..<(colCount - 1)).map { c in
+                guard c < afterOwn.count, let i = mapping.firstIndex(of: afterOwn[c]), beforeOwn.contains(i) else { return nil }
+                return afterShares[afterOwn[c]] - beforeShares[i]
+            },
+            minCellSize: minCount)
+    }
+
+    /// Which cells of `m` to hide: those with 1 to `minCount - 1` customers, then, until no line
+    /// (row, column, or one of `extraLines`, whose totals are published or derivable) holds exactly
+    /// one hidden cell, one more visible cell of such a line (zeros included: a hidden zero hides
+    /// as well as a hidden count). The cell chosen is the one whose hiding, followed through by
+    /// plain smallest-first choices, hides the fewest customers in all (one step of lookahead:
+    /// smallest-first alone can hide a zero whose column then needs a big cell).
+    /// O(cells^2 x lines x line length) for the few-by-few matrices of a migration.
+    static func suppressed(_ m: [[Int]], minCount: Int, extraLines: [[(Int, Int)]] = []) -> [[Bool]] {
+        let rows = m.indices.map { r in m[r].indices.map { (r, $0) } }
+        let cols = (0..<(m.first?.count ?? 0)).map { c in m.indices.map { ($0, c) } }
+        let lines = rows + cols + extraLines
+        // A line with exactly one hidden cell and another to hide with it (a one-cell line
+        // cannot be helped).
+        func loneLine(_ hide: [[Bool]]) -> [(Int, Int)]? { lines.first { $0.count > 1 && $0.filter { hide[$0.0][$0.1] }.count == 1 } }
+        func visible(_ line: [(Int, Int)], _ hide: [[Bool]]) -> [(Int, Int)] {
+            line.filter { !hide[$0.0][$0.1] }.sorted { (m[$0.0][$0.1], $0.0, $0.1) < (m[$1.0][$1.1], $1.0, $1.1) }
+        }
+        // Smallest-first completion, and what it hides in all.
+        func completed(_ start: [[Bool]]) -> [[Bool]] {
+            var hide = start
+            while let line = loneLine(hide), let pick = visible(line, hide).first { hide[pick.0][pick.1] = true }
+            return hide
+        }
+        func cost(_ hide: [[Bool]]) -> (Int, Int) {
+            var customers = 0, cells = 0
+            for r in m.indices { for c in m[r].indices where hide[r][c] { customers += m[r][c]; cells += 1 } }
+            return (customers, cells)
+        }
+        var hide = m.map { row in row.map { $0 > 0 && $0 < minCount } }
+        while let line = loneLine(hide) {
+            let candidates = visible(line, hide)
+            var best: (cost: (Int, Int), cell: (Int, Int))? = nil
+            for cell in candidates {
+                var trial = hide
+                trial[cell.0][cell.1] = true
+                let c = cost(completed(trial))
+                if best == nil || c < best!.cost { best = (c, cell) }
+            }
+            hide[best!.cell.0][best!.cell.1] = true
+        }
+        return hide
     }
 
     /// customer_id,before_segment,after_segment,status for every customer in either run.
@@ -233,19 +338,25 @@ public struct MigrationRecord: Encodable, Sendable {
     }
 
     public var method: String
+    /// Before segments with their own row, and their matched after segment.
     public var mapping: [Match]
-    /// (before segments + new) x (after segments + churned) customer counts.
-    public var matrix: [[Int]]
-    public var rowShares: [[Double]]
+    /// (before segments [+ other] + new) x (after segments [+ other] + churned) customer counts;
+    /// null: hidden (below `min_cell_size`, or needed to keep such a cell hidden).
+    public var matrix: [[Int?]]
+    public var rowShares: [[Double?]]
     public var rows: [String]
     public var columns: [String]
     public var stayed: Int
     public var moved: Int
     public var churned: Int
     public var new: Int
-    public var beforeShares: [Double]
-    public var afterShares: [Double]
-    /// Per after segment: share change against its matched before segment (null: a new segment).
+    /// Per row/column group but new/churned; null for an "other" below `min_cell_size`.
+    public var beforeShares: [Double?]
+    public var afterShares: [Double?]
+    /// Per after group but churned: share change against its matched before segment (null: a
+    /// new segment, or other).
     public var shareDrift: [Double?]
+    /// The privacy threshold applied (segment's `min_segment_size`; 1 for `strata migrate`).
+    public var minCellSize: Int
 
 }

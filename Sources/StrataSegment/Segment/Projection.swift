@@ -2,7 +2,11 @@ import StrataCore
 import Foundation
 
 /// A seeded sample of customers on the first two principal components of the preprocessed
-/// features, for the report's scatter chart. Small segments are shown as "other".
+/// features, for the report's scatter chart.
+///
+/// Privacy: a point is one customer, so customers of segments below the threshold (merged into
+/// "other" or suppressed) are never plotted: a handful of far-away points would single them out.
+/// Only customers of reportable segments appear, coloured by segment.
 ///
 /// The PCA is fitted on the plotted sample itself (what the chart shows is what was fitted), so
 /// its cost is O(sample x d^2), independent of the number of customers.
@@ -18,11 +22,13 @@ struct Projection: Sendable {
         let reportable = profiles.segments.map { $0.id! }
         var groupOf = [Int](repeating: reportable.count, count: k)
         for (g, s) in reportable.enumerated() { groupOf[s] = g }
-        let groups = profiles.segments.map { "\($0.id!) \($0.name)" } + (profiles.other == nil ? [] : ["Other (small segments)"])
-        guard min(sample, data.rows) >= 3, data.cols >= 2 else { return Projection(points: [], explained: [], groups: groups) }
+        let groups = profiles.segments.map { "\($0.id!) \($0.name)" }
+        let shown = Set(reportable)
+        // The seeded sample, less the customers of small segments (never plotted, nor fitted).
+        let rows = SeededRandom.sampleIndices(data.rows, sample, seed: seed, stream: 0x50_4341).filter { shown.contains(Int(labels[$0])) }
+        guard rows.count >= 3, data.cols >= 2 else { return Projection(points: [], explained: [], groups: groups) }
         var o = PCAOptions(components: .count(2))
         o.seed = seed; o.threads = threads
-        let rows = SeededRandom.sampleIndices(data.rows, sample, seed: seed, stream: 0x50_4341)
         let plotted = data.subset(rows: rows)
         let m = try PCA.fit(plotted, options: o)
         let z = try m.transform(plotted, threads: threads)

@@ -63,6 +63,11 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     public var categorical: [String]? = nil
     /// Columns never used as features.
     public var exclude: [String] = []
+    /// Columns holding personal data (names, e-mails, phone numbers, free-text ids): never
+    /// features, never in any output. Identifier-like text columns (e-mail or phone values, or
+    /// nearly one distinct value per customer) are left out without being named here, with a
+    /// warning (`IdentifierColumns`); this names more. Each must be a column of the customer table.
+    public var piiColumns: [String] = []
     public var transactions: Transactions? = nil
 
     // MARK: preprocessing (see `PreprocessOptions`)
@@ -124,7 +129,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case customers, idColumn = "id_column", columns, categorical, exclude, transactions
+        case customers, idColumn = "id_column", columns, categorical, exclude, piiColumns = "pii_columns", transactions
         case impute, clip, log, scale, oneHotMax = "one_hot_max", pca
         case algorithm, covariance, k, kMin = "k_min", kMax = "k_max", sweepSample = "sweep_sample", nInit = "n_init"
         case maxIter = "max_iter", seed, threads
@@ -139,7 +144,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         func get<T: Decodable>(_ key: CodingKeys, _ into: inout T) throws { if let v = try c.decodeIfPresent(T.self, forKey: key) { into = v } }
         func opt<T: Decodable>(_ key: CodingKeys, _ into: inout T?) throws { if let v = try c.decodeIfPresent(T.self, forKey: key) { into = v } }
         try opt(.customers, &s.customers); try opt(.idColumn, &s.idColumn); try opt(.columns, &s.columns)
-        try opt(.categorical, &s.categorical); try get(.exclude, &s.exclude); try opt(.transactions, &s.transactions)
+        try opt(.categorical, &s.categorical); try get(.exclude, &s.exclude); try get(.piiColumns, &s.piiColumns); try opt(.transactions, &s.transactions)
         try get(.impute, &s.impute); try get(.clip, &s.clip); try opt(.log, &s.log); try get(.scale, &s.scale)
         try get(.oneHotMax, &s.oneHotMax); try opt(.pca, &s.pca)
         try get(.algorithm, &s.algorithm); try get(.covariance, &s.covariance); try opt(.k, &s.k)
@@ -236,6 +241,21 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     public var resolvedSalt: String? {
         if let name = saltEnv, let v = ProcessInfo.processInfo.environment[name], !v.isEmpty { return v }
         return salt.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// How the order log is read: `transactions`' options, with values withheld from bad-row
+    /// messages under `pseudonymize` (a shifted field can carry a customer id).
+    var orderLogOptions: TransactionOptions {
+        var o = transactions!.options
+        o.quoteValues = !pseudonymize
+        return o
+    }
+
+    /// A customer id as a message quotes it: an excerpt in quotes, or under `pseudonymize` its
+    /// pseudonym (as the outputs write it), so no message carries a raw id.
+    func quotedID(_ id: String) -> String {
+        if pseudonymize, let salt = resolvedSalt { return "pseudonym \(Pseudonymizer(salt: salt).pseudonym(id))" }
+        return "'\(Excerpt.of(id))'"
     }
 
     var preprocessOptions: PreprocessOptions {

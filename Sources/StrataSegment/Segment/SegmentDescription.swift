@@ -41,10 +41,14 @@ struct SegmentDescription {
                 p.other!.description = "\(SegmentNaming.grouped(o.size)) customers in \(o.mergedSegments!.count) segment(s) smaller than "
                     + "\(c.minSegmentSize) customers, merged so that no small group is reported on its own."
             }
-            p.population.description = "All \(SegmentNaming.grouped(p.population.size)) modelled customers."
+            p.population.description = p.otherSuppressed
+                ? "All \(SegmentNaming.grouped(p.population.size)) customers of the reported segments; the segments smaller than "
+                    + "\(c.minSegmentSize) customers together hold fewer than \(c.minSegmentSize) and are left out of every figure."
+                : "All \(SegmentNaming.grouped(p.population.size)) modelled customers."
             let rules = SegmentRules.fit(raw: raw, preprocessed: features.preprocessed, pipeline: features.pipeline, labels: labels, k: k,
                                          profiles: p, depth: c.treeDepth, seed: c.seed)
             return ((p, names, rules), "\(p.segments.count) reportable segments" + (p.other.map { ", \($0.mergedSegments!.count) merged into other" } ?? "")
+                + (p.otherSuppressed ? ", \(p.smallSegments.count) below \(c.minSegmentSize) customers even together (not reported)" : "")
                 + String(format: "; rules explain %.0f%% of customers", 100 * rules.tree.accuracy))
         }
         var abc: ABCSummary? = nil
@@ -54,9 +58,11 @@ struct SegmentDescription {
                 var segmentOf: [String: String] = [:]
                 for (i, id) in (raw.ids ?? []).enumerated() {
                     let l = Int(labels[i])
+                    // Customers of a suppressed "other" count in the overall classes only.
+                    guard profiles.isReported(segment: l) else { continue }
                     segmentOf[id] = reportable.contains(l) ? names[l] : "Other (small segments)"
                 }
-                let r = try ABC.run(path: t.path, transactions: t.options, measure: .revenue, segments: segmentOf, a: 0.8, b: 0.95)
+                let r = try ABC.run(path: t.path, transactions: c.orderLogOptions, measure: .revenue, segments: segmentOf, a: 0.8, b: 0.95)
                 let s = ABCSummary(overall: r.classes, bySegment: r.bySegment.mapValues { ABCSummary.classShares($0) }, products: r.overall.count)
                 return (s, "\(r.overall.count) products: A \(r.classes["A"]?.products ?? 0), B \(r.classes["B"]?.products ?? 0), C \(r.classes["C"]?.products ?? 0)")
             }
@@ -64,7 +70,7 @@ struct SegmentDescription {
         let projection = try steps.run("project") { () -> (Projection, String) in
             let p = try Projection.make(features.preprocessed, labels: labels, profiles: profiles, k: k, sample: c.scatterSample,
                                         seed: c.seed, threads: threads)
-            return (p, "\(p.points.count) sampled customers on 2 principal components")
+            return (p, "\(p.points.count) sampled customers of the reported segments on 2 principal components")
         }
         return SegmentDescription(roles: roles, profiles: profiles, names: names, rules: rules, abc: abc, projection: projection)
     }
@@ -86,24 +92,30 @@ struct SegmentDescription {
     func profilesFile(k: Int, minSegmentSize: Int) -> ProfilesFile {
         ProfilesFile(k: k, rows: profiles.population.size, minSegmentSize: minSegmentSize,
                      roles: Dictionary(uniqueKeysWithValues: roles.columns.map { ($0.key.rawValue, $0.value) }),
-                     population: profiles.population, segments: profiles.segments, other: profiles.other, rules: rules.json)
+                     population: profiles.population, segments: profiles.segments, other: profiles.other,
+                     otherSuppressed: profiles.otherSuppressed, rules: rules.json)
     }
 }
 
-/// profiles.json: population, reportable segments, other, and the explaining rules.
+/// profiles.json: population, reportable segments, other, and the explaining rules. Leaves the
+/// machine: every figure respects `min_segment_size` (see `SegmentProfiler`).
 public struct ProfilesFile: Encodable, Sendable {
     public var formatVersion = 1
     public var k: Int
+    /// Customers the figures describe (`population.size`: without a suppressed other's).
     public var rows: Int
     public var minSegmentSize: Int
     public var roles: [String: String]
     public var population: GroupProfile
     public var segments: [GroupProfile]
     public var other: GroupProfile?
+    /// True when the small segments together stay below `min_segment_size`: no "other" then.
+    public var otherSuppressed: Bool
     var rules: SegmentRules.JSON
 
     enum CodingKeys: String, CodingKey {
-        case formatVersion = "format_version", k, rows, minSegmentSize = "min_segment_size", roles, population, segments, other, rules
+        case formatVersion = "format_version", k, rows, minSegmentSize = "min_segment_size", roles, population, segments, other
+        case otherSuppressed = "other_suppressed", rules
     }
 
     /// Pretty JSON; NaN statistics (an all-missing column) are written as the string "nan", as

@@ -31,6 +31,9 @@ struct SegmentInputs {
     static func read(_ c: SegmentConfig, threads: Int, log: (String) -> Void) throws -> SegmentInputs {
         var table: RawTable? = nil
         var files: [InputFile] = []
+        if c.customers == nil, let name = c.piiColumns.first {
+            throw StrataError.invalidSetting("pii_columns", "'\(Excerpt.of(name))': pii_columns names columns of the customer table (customers), and there is none")
+        }
         if let path = c.customers {
             let (t, file) = try readCustomers(path: path, config: c)
             table = t
@@ -63,11 +66,11 @@ struct SegmentInputs {
                 if keys.contains(CustomerKey.normalized(tr.customer)) { probeMatched += 1 } else if probeExamples.count < 3 { probeExamples.append(tr.customer) }
                 if probed == 1000 && probeMatched == 0 {
                     throw StrataError.badData(file: t.path, line: tr.line, column: t.customerColumn,
-                                              message: "none of the first 1,000 order rows' customer ids is in \(c.customers!) (e.g. \(probeExamples.map { "'\(Excerpt.of($0))'" }.joined(separator: ", "))); check customer_column and id_column")
+                                              message: "none of the first 1,000 order rows' customer ids is in \(c.customers!) (e.g. \(probeExamples.map(c.quotedID).joined(separator: ", "))); check customer_column and id_column")
                 }
             }
         }
-        let (summaries, report) = try RFM.summarize(path: t.path, transactions: t.options, options: o, observe: { checksum.update($0) }, check: check)
+        let (summaries, report) = try RFM.summarize(path: t.path, transactions: c.orderLogOptions, options: o, observe: { checksum.update($0) }, check: check)
         files.append(checksum.record(path: t.path))
         var counts = InputCounts(transactions: report.transactions, badTransactionRows: report.badRows,
                                  transactionCustomers: summaries.count, afterAsOf: report.afterAsOf, asOf: CivilDate.string(report.asOf))
@@ -157,12 +160,12 @@ struct SegmentInputs {
             counts.transactionCustomersNotInTable = summaries.count - matched
             if matched == 0 {
                 throw StrataError.badData(file: t.path, line: nil, column: t.customerColumn,
-                                          message: "none of the order log's \(summaries.count) customer ids is in \(c.customers!) (e.g. \(summaries.prefix(3).map { "'\(Excerpt.of($0.id))'" }.joined(separator: ", "))); check customer_column and id_column")
+                                          message: "none of the order log's \(summaries.count) customer ids is in \(c.customers!) (e.g. \(summaries.prefix(3).map { c.quotedID($0.id) }.joined(separator: ", "))); check customer_column and id_column")
             }
             let notInTable = summaries.count - matched
             if notInTable > 0 {
                 let keys = Set(ids.map(CustomerKey.normalized))
-                let examples = summaries.lazy.filter { !keys.contains(CustomerKey.normalized($0.id)) }.prefix(3).map { "'\(Excerpt.of($0.id))'" }
+                let examples = summaries.lazy.filter { !keys.contains(CustomerKey.normalized($0.id)) }.prefix(3).map { c.quotedID($0.id) }
                 log("warning: \(notInTable) of the order log's \(summaries.count) customers are not in \(c.customers!) (e.g. \(examples.joined(separator: ", "))); their orders are not modelled")
             }
         } else {
@@ -196,8 +199,10 @@ struct SegmentInputs {
             if let cat = c.categorical, !cat.isEmpty { throw StrataError.invalidArgument("\(path): .npy files have no categorical columns") }
             var t = RawTable(try TableReader.read(path: path, options: TableReadOptions(idColumn: c.idColumn)))
             let wanted = c.columns
+            try checkPIIColumns(c, header: t.numericNames + [t.idColumn].compactMap { $0 }, path: path)
             let drop = t.numericNames.indices.filter { j in
-                c.exclude.contains(t.numericNames[j]) || (wanted.map { !$0.contains(t.numericNames[j]) } ?? false)
+                c.exclude.contains(t.numericNames[j]) || c.piiColumns.contains(t.numericNames[j])
+                    || (wanted.map { !$0.contains(t.numericNames[j]) } ?? false)
             }
             for j in drop.reversed() { t.numericNames.remove(at: j); t.numeric.remove(at: j) }
             // Memory-mapped, never read whole: hashed by one streaming pass.
@@ -227,7 +232,8 @@ struct SegmentInputs {
         let header = try CSVHeader.names(fields, tokenizer: tok, file: path)
         let sniff = try ColumnSniff(header: header, from: tok)
         let idColumn = c.idColumn ?? header.first { TableReadOptions.inferredIdNames.contains($0.lowercased()) }
-        let candidates = header.indices.filter { header[$0] != idColumn && !c.exclude.contains(header[$0]) }
+        try checkPIIColumns(c, header: header, path: path)
+        let candidates = header.indices.filter { header[$0] != idColumn && !c.exclude.contains(header[$0]) && !c.piiColumns.contains(header[$0]) }
         let categorical = c.categorical ?? candidates.filter { sniff.isCategorical($0) }.map { header[$0] }
         var numeric: [String]? = nil
         if c.transactions == nil, let cols = c.columns { numeric = cols }
@@ -241,9 +247,18 @@ struct SegmentInputs {
             for (i, id) in ids.enumerated() {
                 if let earlier = firstLine.updateValue(t.lines[i], forKey: CustomerKey.normalized(id)) {
                     throw StrataError.badData(file: path, line: t.lines[i], column: idColumn,
-                                              message: "customer id '\(Excerpt.of(id))' appears twice (also on line \(earlier)); one row per customer")
+                                              message: "customer id \(c.quotedID(id)) appears twice (also on line \(earlier)); one row per customer")
                 }
             }
+        }
+        // Identifier-like text columns (e-mails, phones, a value per customer) never become
+        // one-hot features: their values would be listed in model.json, profiles.json and the report.
+        for j in t.categoricalNames.indices.reversed() {
+            guard let why = IdentifierColumns.reason(t.categorical[j]) else { continue }
+            t.warnings.append("\(path): column '\(Excerpt.of(t.categoricalNames[j]))' holds \(why.rawValue), so it identifies customers: "
+                + "left out of the features and every output (list it in pii_columns to say so)")
+            t.categoricalNames.remove(at: j)
+            t.categorical.remove(at: j)
         }
         if c.categorical == nil {
             let ignored = candidates.filter { sniff.isText($0) && !categorical.contains(header[$0]) && !(numeric ?? []).contains(header[$0]) }
@@ -254,6 +269,25 @@ struct SegmentInputs {
             if !empty.isEmpty { t.warnings.append("\(path): empty columns ignored: \(Excerpt.list(empty.map { header[$0] }))") }
         }
         return t
+    }
+}
+
+extension SegmentInputs {
+    /// `pii_columns` must name columns of the customer table (a misspelt name would let the
+    /// column through), and cannot also be asked for as features (`columns`, `categorical`).
+    /// Throws `StrataError.invalidSetting("pii_columns", ...)`.
+    static func checkPIIColumns(_ c: SegmentConfig, header: [String], path: String) throws {
+        for name in c.piiColumns {
+            guard header.contains(name) else {
+                throw StrataError.invalidSetting("pii_columns", "'\(Excerpt.of(name))' is not a column of \(path); columns are \(Excerpt.list(header))")
+            }
+            if c.columns?.contains(name) == true {
+                throw StrataError.invalidSetting("pii_columns", "'\(Excerpt.of(name))' is also listed in columns; a personal-data column is never a feature")
+            }
+            if c.categorical?.contains(name) == true {
+                throw StrataError.invalidSetting("pii_columns", "'\(Excerpt.of(name))' is also listed in categorical; a personal-data column is never a feature")
+            }
+        }
     }
 }
 

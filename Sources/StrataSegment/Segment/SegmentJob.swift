@@ -61,7 +61,8 @@ public enum SegmentJob {
                                             centersOriginal: model.centers.map { features.stages.originalUnits($0) ?? $0 },
                                             features: features.pipeline.inputNumeric, profiles: description.profiles)
                 let m = try Migration.compute(before: before, after: after)
-                return (m, "vs \(c.previous!): \(m.stayed) stayed, \(m.moved) moved, \(m.churned) churned, \(m.new) new")
+                let r = m.record   // the counts as migration.json gives them (under min_segment_size)
+                return (m, "vs \(c.previous!): \(r.stayed) stayed, \(r.moved) moved, \(r.churned) churned, \(r.new) new")
             }
         }
         var record = runRecord(c, started: started, threads: threads, steps: steps.steps, inputs: inputs, features: features,
@@ -103,9 +104,9 @@ public enum SegmentJob {
         return SegmentRunRecord(config: c.recorded, seed: c.seed, threads: threads, startedAt: ISO8601DateFormatter().string(from: started),
                                 seconds: Date().timeIntervalSince(started), inputs: inputs.files, steps: steps, counts: counts,
                                 k: selection.k, kChosenBy: selection.sweep == nil ? "fixed" : "sweep", model: model.summary,
-                                segmentSizes: ClusterLabels.counts(model.labels, k: selection.k),
+                                segmentSizes: SegmentRunRecord.reportable(ClusterLabels.counts(model.labels, k: selection.k), minSize: c.minSegmentSize),
                                 reportableSegments: description.profiles.segments.count,
-                                mergedIntoOther: description.profiles.other?.mergedSegments ?? [],
+                                mergedIntoOther: description.profiles.smallSegments,
                                 clvModel: inputs.clvModel, kSelection: selection.record)
     }
 }

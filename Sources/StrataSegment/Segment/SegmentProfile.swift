@@ -78,19 +78,46 @@ public struct ProfileExtras: Sendable {
 }
 
 /// Segment profiles: statistics in original units per reportable group, with segments smaller
-/// than the privacy threshold merged into "other" (never reported individually).
+/// than the privacy threshold (`minSize`, k-anonymity) merged into "other" and never reported
+/// individually.
+///
+/// The threshold holds for every figure of a profile:
+/// - "other" is reported only when the merged group itself has at least `minSize` customers;
+///   otherwise it is suppressed entirely (no size, share, statistics, revenue, CLV or RFM mix),
+///   and the population is then the customers of the reported segments, so that no figure of
+///   the suppressed customers can be had by subtracting the segments from the population;
+/// - an over-represented category is listed only when at least `minSize` customers of the group
+///   hold it;
+/// - an RFM segment holding fewer than `minSize` customers of a group is counted under
+///   `smallRFMBin`, which, when not empty, always holds at least `minSize` customers of two or more
+///   RFM segments (the smallest shown entries join it until it does).
 ///
 /// Cost: one counting sort of the rows by group, then per feature a gather and a sort of each
 /// group's values (O(n log n) per feature, features in parallel); memory O(n) per thread.
 public enum SegmentProfiler {
+    /// The RFM-mix key counting the RFM segments too small to show on their own.
+    public static let smallRFMBin = "Smaller RFM segments"
+
     public struct Output: Sendable {
         public var population: GroupProfile
         /// Reportable segments (size >= threshold), in segment-id order.
         public var segments: [GroupProfile]
+        /// Small segments merged, when the merged group reaches the threshold (nil otherwise).
         public var other: GroupProfile?
         /// Standardized differences of every segment (small ones included: they drive naming,
         /// and are never written out), [segment][numeric feature].
         public var allZ: [[Double]]
+        /// The privacy threshold the profiles were made with.
+        public var minSize: Int = 1
+        /// Segments below the threshold (merged into other, or suppressed with it), by id.
+        public var smallSegments: [Int] = []
+        /// True when the small segments' merged group is itself below the threshold: then it is
+        /// reported nowhere, and `population` covers the reported segments only.
+        public var otherSuppressed = false
+
+        /// Whether segment `s`'s customers appear in the reported figures (their own segment's
+        /// or other's).
+        public func isReported(segment s: Int) -> Bool { !otherSuppressed || !smallSegments.contains(s) }
     }
 
     /// `raw` holds the original values of the modelled rows; `model` the preprocessed features
@@ -105,11 +132,17 @@ public enum SegmentProfiler {
         let groups = k + 1
         var groupCount = [Int](repeating: 0, count: groups)
         for l in labels { groupCount[groupOf[Int(l)]] += 1 }
+        // "other" below the threshold is suppressed, and its customers leave the population too.
+        let otherSuppressed = groupCount[k] > 0 && groupCount[k] < minSize
         var offsets = [Int](repeating: 0, count: groups + 1)
         for g in 0..<groups { offsets[g + 1] = offsets[g] + groupCount[g] }
         var order = [Int](repeating: 0, count: n)
         var cursor = offsets
         for i in 0..<n { let g = groupOf[Int(labels[i])]; order[cursor[g]] = i; cursor[g] += 1 }
+        // The reference population: every customer, or those of the reported segments.
+        let reference: ArraySlice<Int> = otherSuppressed ? order[0..<offsets[k]] : order[0..<n]
+        let inReference: (Int) -> Bool = { i in !otherSuppressed || groupOf[Int(labels[i])] != k }
+        let m = reference.count
 
         // Model-scale standardized differences for every segment (not only reportable groups).
         let numeric = raw.numericNames.count
@@ -117,13 +150,15 @@ public enum SegmentProfiler {
         var popSq = [Double](repeating: 0, count: numeric)
         for i in 0..<n {
             let l = Int(labels[i])
+            let counted = inReference(i)
             for j in 0..<numeric {
                 let v = Double(model.values[i * model.cols + j])
-                segSum[l * numeric + j] += v; popSum[j] += v; popSq[j] += v * v
+                segSum[l * numeric + j] += v
+                if counted { popSum[j] += v; popSq[j] += v * v }
             }
         }
-        let popMean = popSum.map { $0 / Double(max(1, n)) }
-        let popStd = (0..<numeric).map { j in max(0, popSq[j] / Double(max(1, n)) - popMean[j] * popMean[j]).squareRoot() }
+        let popMean = popSum.map { $0 / Double(max(1, m)) }
+        let popStd = (0..<numeric).map { j in max(0, popSq[j] / Double(max(1, m)) - popMean[j] * popMean[j]).squareRoot() }
         let allZ: [[Double]] = (0..<k).map { l in
             (0..<numeric).map { j in
                 sizes[l] == 0 || popStd[j] == 0 ? 0 : (segSum[l * numeric + j] / Double(sizes[l]) - popMean[j]) / popStd[j]
@@ -141,7 +176,7 @@ public enum SegmentProfiler {
         let stats: [[FeatureStats?]] = Parallel.map(numeric, threads: threads) { j in
             let col = raw.numeric[j]
             let name = raw.numericNames[j]
-            let all = col.filter { !$0.isNaN }.sorted()
+            let all = reference.map { col[$0] }.filter { !$0.isNaN }.sorted()
             let pop = describe(name, all, popMean: nil)
             var out = [FeatureStats?](repeating: nil, count: groups + 1)
             out[groups] = pop
@@ -157,19 +192,24 @@ public enum SegmentProfiler {
             return out
         }
 
-        // Categories: shares per group and population.
+        // Categories: shares per group and population; a category is named only when at least
+        // `minSize` customers of the group hold it.
+        let populationCategories: [[String: Int]] = raw.categorical.map { column in
+            var pop: [String: Int] = [:]
+            for i in reference where !column[i].isEmpty { pop[column[i], default: 0] += 1 }
+            return pop
+        }
         func categories(_ g: Int?) -> [CategoryShare] {
             var out: [CategoryShare] = []
             for (c, name) in raw.categoricalNames.enumerated() {
-                var pop: [String: Int] = [:]
-                for v in raw.categorical[c] where !v.isEmpty { pop[v, default: 0] += 1 }
+                let pop = populationCategories[c]
                 let popTotal = pop.values.reduce(0, +)
                 guard let g, popTotal > 0 else { continue }
                 var seg: [String: Int] = [:]
                 for i in order[offsets[g]..<offsets[g + 1]] where !raw.categorical[c][i].isEmpty { seg[raw.categorical[c][i], default: 0] += 1 }
                 let segTotal = seg.values.reduce(0, +)
                 guard segTotal > 0 else { continue }
-                for (cat, count) in seg {
+                for (cat, count) in seg where count >= minSize {
                     let share = Double(count) / Double(segTotal), popShare = Double(pop[cat]!) / Double(popTotal)
                     let lift = share / popShare
                     if share >= 0.05 && lift >= 1.25 {
@@ -180,9 +220,9 @@ public enum SegmentProfiler {
             return Array(out.sorted { ($0.lift, $1.column, $1.category) > ($1.lift, $0.column, $0.category) }.prefix(5))
         }
 
-        let totalRevenue = extras.revenue.map { $0.reduce(0, +) }
+        let totalRevenue = extras.revenue.map { r in reference.reduce(0.0) { $0 + r[$1] } }
         func build(_ g: Int?) -> GroupProfile {
-            let rows: ArraySlice<Int> = g.map { order[offsets[$0]..<offsets[$0 + 1]] } ?? order[0..<n]
+            let rows: ArraySlice<Int> = g.map { order[offsets[$0]..<offsets[$0 + 1]] } ?? reference
             let size = rows.count
             let features = (0..<numeric).map { j in stats[j][g ?? groups]! }
             let distinguishing = g == nil ? [] : features.compactMap { s -> Distinguishing? in
@@ -190,7 +230,7 @@ public enum SegmentProfiler {
                 return Distinguishing(feature: s.feature, standardizedDifference: z, lift: s.lift)
             }.sorted { (abs($0.standardizedDifference), $1.feature) > (abs($1.standardizedDifference), $0.feature) }
             var p = GroupProfile(id: g.flatMap { $0 < k ? $0 : nil }, name: "", description: "", size: size,
-                                 share: n == 0 ? 0 : Double(size) / Double(n), mergedSegments: g == k ? small : nil,
+                                 share: m == 0 ? 0 : Double(size) / Double(m), mergedSegments: g == k ? small : nil,
                                  features: features, distinguishing: Array(distinguishing.prefix(5)),
                                  overRepresentedCategories: categories(g))
             if let r = extras.revenue {
@@ -206,19 +246,36 @@ public enum SegmentProfiler {
             if let r = extras.rfmSegment {
                 var mix: [String: Int] = [:]
                 for i in rows where !r[i].isEmpty { mix[r[i], default: 0] += 1 }
-                p.rfmMix = mix
+                p.rfmMix = binSmall(mix, minSize: minSize)
             }
             return p
         }
         var population = build(nil)
-        population.name = "All customers"
+        population.name = otherSuppressed ? "All reported customers" : "All customers"
         let segments = (0..<k).filter { sizes[$0] >= minSize }.map { build($0) }
         var other: GroupProfile? = nil
-        if !small.isEmpty && groupCount[k] > 0 {
+        if !small.isEmpty && groupCount[k] > 0 && !otherSuppressed {
             other = build(k)
             other!.name = "Other (small segments)"
         }
-        return Output(population: population, segments: segments, other: other, allZ: allZ)
+        return Output(population: population, segments: segments, other: other, allZ: allZ, minSize: minSize, smallSegments: small,
+                      otherSuppressed: otherSuppressed)
+    }
+
+    /// An RFM mix with every entry below `minSize` counted under `smallRFMBin`; while that bin is
+    /// not empty but below `minSize`, or holds a single RFM segment (whose count would then be
+    /// plain), the smallest shown entry joins it. The counts still add up to the group's size.
+    static func binSmall(_ mix: [String: Int], minSize: Int) -> [String: Int] {
+        var shown = mix.filter { $0.value >= minSize }
+        var binned = mix.filter { $0.value < minSize && $0.value > 0 }.count
+        var bin = mix.values.filter { $0 < minSize }.reduce(0, +)
+        while bin > 0 && (bin < minSize || binned < 2), let smallest = shown.min(by: { ($0.value, $0.key) < ($1.value, $1.key) }) {
+            bin += smallest.value
+            binned += 1
+            shown[smallest.key] = nil
+        }
+        if bin > 0 { shown[smallRFMBin] = bin }
+        return shown
     }
 
     static func describe(_ name: String, _ sorted: [Float], popMean: Double?) -> FeatureStats {

@@ -43,15 +43,19 @@ enum SegmentReport {
             sections.append("<section><h2>\(esc(heading))</h2><p class=\"intro\">\(esc(intro))</p>\(svgs.map(\.markup).joined(separator: "\n"))\(extra)</section>")
         }
         let groups = Self.groups(c.profiles)
-        add("Segment sizes", "Customers per segment. Segments smaller than \(c.minSegmentSize) customers are merged into \"other\" and never shown on their own.",
+        add("Segment sizes", "Customers per segment. Segments smaller than \(c.minSegmentSize) customers are merged into \"other\" and never shown on their own"
+            + (c.profiles.otherSuppressed ? "; together they hold fewer than \(c.minSegmentSize) customers, so they are left out of every figure of this report." : "."),
             [sizes(groups, total: c.rows)], extra: segmentTable(groups))
         add("Profile heatmap", "Standardized difference of each segment's mean from the population mean (in population standard deviations, on the modelling scale). Red: above average; blue: below.",
             [heatmap(groups)])
         add("Feature distributions", "Per feature and segment: median (line), interquartile range (box) and 10th-90th percentiles (whiskers), in original units.",
-            c.profiles.population.features.enumerated().map { distribution($0.offset, feature: $0.element.feature, groups: groups, population: $0.element) })
+            c.profiles.population.features.enumerated().map {
+                distribution($0.offset, feature: $0.element.feature, groups: groups, population: $0.element, populationName: c.profiles.population.name)
+            })
         if !c.projection.points.isEmpty {
-            add("2-D projection", String(format: "A seeded sample of %d customers on the first two principal components of the preprocessed features (%.0f%% of the variance).",
-                                         c.projection.points.count, 100 * c.projection.explained.reduce(0, +)), [scatter(c.projection)])
+            add("2-D projection", String(format: "A seeded sample of %d customers on the first two principal components of the preprocessed features (%.0f%% of the variance). ",
+                                         c.projection.points.count, 100 * c.projection.explained.reduce(0, +))
+                + "Customers of segments smaller than \(c.minSegmentSize) are not plotted.", [scatter(c.projection)])
         }
         if let s = c.sweep {
             add("Choice of k", "k = \(s.recommendedK): \(s.reason). Curves over the k sweep (on \(s.trainingRows) customers; silhouette \(s.silhouetteMethod)).",
@@ -69,9 +73,10 @@ enum SegmentReport {
             add("ABC product classes", "Products ranked by revenue: A make the first 80% of revenue, B the next 15%, C the rest. Per segment: share of the segment's revenue in its own A, B and C products.",
                 [abc(a, groups: groups)], extra: abcTable(a))
         }
-        if let m = c.migration {
-            add("Segment migration", "Where the previous run's customers are now (\(m.method)): \(m.stayed) stayed, \(m.moved) moved, \(m.churned) churned, \(m.new) new. Cells with fewer than \(c.minSegmentSize) customers are not shown.",
-                [migration(m, minCount: c.minSegmentSize)])
+        if let m = c.migration?.record {
+            add("Segment migration", "Where the previous run's customers are now (\(m.method)): \(m.stayed) stayed, \(m.moved) moved, \(m.churned) churned, \(m.new) new. "
+                + "Segments smaller than \(m.minCellSize) customers are merged into \"other\"; cells with fewer than \(m.minCellSize) customers, and the cells that would give them away, are not shown (-).",
+                [migration(m)])
         }
         sections.append(rulesSection(c.rules))
         let pre = c.preprocessReport
@@ -152,7 +157,8 @@ enum SegmentReport {
         return s
     }
 
-    static func distribution(_ index: Int, feature: String, groups: [GroupProfile], population: FeatureStats) -> SVG {
+    static func distribution(_ index: Int, feature: String, groups: [GroupProfile], population: FeatureStats,
+                             populationName: String = "All customers") -> SVG {
         let left = 230.0, width = 900.0, rowH = 20.0, top = 26.0
         var s = SVG(id: "chart-dist-\(index)", width: width, height: top + rowH * Double(groups.count + 1) + 24, title: "Distribution of \(feature)")
         let stats = groups.map { $0.features[index] } + [population]
@@ -160,7 +166,7 @@ enum SegmentReport {
         let span = hi > lo ? hi - lo : 1
         func x(_ v: Double) -> Double { left + (width - left - 20) * (v - lo) / span }
         s.text(8, 16, feature, weight: "bold")
-        let labels = groups.map(label) + ["All customers"]
+        let labels = groups.map(label) + [populationName]
         for (i, st) in stats.enumerated() {
             let y = top + rowH * Double(i)
             s.text(left - 8, y + 14, labels[i], anchor: "end", size: 10)
@@ -262,24 +268,27 @@ enum SegmentReport {
         return t + "</table>"
     }
 
-    static func migration(_ m: Migration, minCount: Int) -> SVG {
+    /// The migration matrix as migration.json has it (`Migration.record`: small segments merged
+    /// into other, cells below the threshold, and those that would give them away, hidden).
+    static func migration(_ m: MigrationRecord) -> SVG {
         let rows = m.matrix.count, cols = m.matrix.first?.count ?? 0
         let left = 170.0, top = 110.0, cell = 60.0, cellH = 26.0
         var s = SVG(id: "chart-migration", width: left + cell * Double(cols) + 20, height: top + cellH * Double(rows) + 10, title: "Segment migration")
         for j in 0..<cols {
-            s.body(rotatedLabel: j < cols - 1 ? "now \(j)" : "churned", x: left + cell * (Double(j) + 0.5), y: top - 6)
+            s.body(rotatedLabel: m.columns[safe: j].map { $0.replacingOccurrences(of: "after ", with: "now ") } ?? "", x: left + cell * (Double(j) + 0.5), y: top - 6)
         }
         for i in 0..<rows {
             let y = top + cellH * Double(i)
-            s.text(left - 8, y + 17, i < rows - 1 ? "before \(i)" : "new", anchor: "end")
-            let total = Double(m.matrix[i].reduce(0, +))
+            s.text(left - 8, y + 17, m.rows[safe: i] ?? "", anchor: "end")
             for j in 0..<cols {
-                let n = m.matrix[i][j]
-                let share = total == 0 ? 0 : Double(n) / total
-                let shown = n == 0 || n >= minCount
-                s.rect(left + cell * Double(j), y, cell - 1, cellH - 1, fill: shown ? divergingColor(2 * share) : "#eeeeee",
-                       tip: shown ? "\(n) customers (\(SegmentNaming.percent(share)) of the row)" : "fewer than \(minCount) customers")
-                s.text(left + cell * (Double(j) + 0.5), y + 17, shown ? String(format: "%.0f%%", 100 * share) : "<\(minCount)", anchor: "middle", size: 10)
+                guard let n = m.matrix[i][j], let share = m.rowShares[i][j] else {
+                    s.rect(left + cell * Double(j), y, cell - 1, cellH - 1, fill: "#eeeeee", tip: "hidden: fewer than \(m.minCellSize) customers, or would reveal such a cell")
+                    s.text(left + cell * (Double(j) + 0.5), y + 17, "-", anchor: "middle", size: 10)
+                    continue
+                }
+                s.rect(left + cell * Double(j), y, cell - 1, cellH - 1, fill: divergingColor(2 * share),
+                       tip: "\(n) customers (\(SegmentNaming.percent(share)) of the row)")
+                s.text(left + cell * (Double(j) + 0.5), y + 17, String(format: "%.0f%%", 100 * share), anchor: "middle", size: 10)
             }
         }
         return s

@@ -6,6 +6,10 @@ import Foundation
 /// Readable rules that explain the segments: a shallow decision tree trained on the segment
 /// labels (small segments as "other"), over the features in original units (numeric, missing
 /// values filled as preprocessing fills them) and one-hot categories.
+///
+/// Privacy: every leaf holds at least `min_segment_size` customers of the tree sample, so no
+/// rule (its count, or a category it names) describes a smaller group; customers of a
+/// suppressed "other" (`SegmentProfiler.Output.otherSuppressed`) are left out of the tree.
 struct SegmentRules: Sendable {
     struct Rule: Codable, Sendable {
         var segment: Int?
@@ -40,6 +44,7 @@ struct SegmentRules: Sendable {
     static func fit(raw: RawTable, preprocessed: Dataset, pipeline: FittedPipeline, labels: [Int32], k: Int,
                     profiles: SegmentProfiler.Output, depth: Int, seed: UInt64) -> SegmentRules {
         let rows = SeededRandom.sampleIndices(raw.rows, sampleLimit, seed: seed, stream: 0x5452_4545)
+            .filter { profiles.isReported(segment: Int(labels[$0])) }
         // Groups: reportable segments, then one "other" class.
         let reportable = profiles.segments.map { $0.id! }
         var classOf = [Int32](repeating: Int32(reportable.count), count: k)
@@ -55,7 +60,9 @@ struct SegmentRules: Sendable {
         for (o, name) in pipeline.outputColumns.enumerated() where o >= numericCount {
             features.append(.init(name: name, values: rows.map { preprocessed.values[$0 * preprocessed.cols + o] }, isIndicator: true))
         }
-        let tree = DecisionTree.fit(features: features, labels: y, k: max(1, classes), depth: depth)
+        // Leaves of at least the privacy threshold (and the tree's own 1% / 5-row floor).
+        let tree = DecisionTree.fit(features: features, labels: y, k: max(1, classes), depth: depth,
+                                    minLeaf: max(5, rows.count / 100, profiles.minSize))
         var classSize = [Int](repeating: 0, count: max(1, classes))
         for c in y { classSize[Int(c)] += 1 }
         let groupName: (Int) -> (Int?, String) = { c in

@@ -65,8 +65,12 @@ public struct SegmentRunRecord: Encodable, Sendable {
     public var k: Int
     public var kChosenBy: String
     var model: SegmentModel.Summary
-    public var segmentSizes: [Int]
+    /// Customers per segment id; null for a segment below `min_segment_size` (run.json leaves
+    /// the machine: its sizes obey the threshold like every report; assignments.csv has them all).
+    public var segmentSizes: [Int?]
     public var reportableSegments: Int
+    /// Segments below the threshold, merged into "other" (or suppressed with it: profiles.json
+    /// `other_suppressed`).
     public var mergedIntoOther: [Int]
     public var platform = Platform()
     public var clvModel: CLVModelSummary?
@@ -80,6 +84,9 @@ public struct SegmentRunRecord: Encodable, Sendable {
         case segmentSizes = "segment_sizes", reportableSegments = "reportable_segments", mergedIntoOther = "merged_into_other"
         case platform, clvModel = "clv_model", kSelection = "k_selection", outputs
     }
+
+    /// `sizes` as run.json may show them: a size of 1 to `minSize - 1` customers is nil.
+    static func reportable(_ sizes: [Int], minSize: Int) -> [Int?] { sizes.map { $0 > 0 && $0 < minSize ? nil : $0 } }
 
     /// The compiler that built this binary.
     static var swiftVersion: String {

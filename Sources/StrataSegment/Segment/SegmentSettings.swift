@@ -51,6 +51,7 @@ public enum SegmentSettings {
         .init(section: .inputs, key: "columns", flag: "columns", kind: .list, help: "Numeric feature columns (comma-separated; default all)."),
         .init(section: .inputs, key: "categorical", flag: "categorical", kind: .list, help: "Categorical columns (default: inferred text columns)."),
         .init(section: .inputs, key: "exclude", flag: "exclude", kind: .list, help: "Columns never used as features."),
+        .init(section: .inputs, key: "pii_columns", flag: "pii-columns", kind: .list, help: "Personal-data columns: never features, never in any output."),
         .init(section: .transactions, key: "transactions.path", flag: "transactions", kind: .value, help: "Order log (CSV) to derive RFM and CLV features from."),
         .init(section: .transactions, key: "transactions.customer_column", flag: "customer-column", kind: .value, help: "Order log: customer id column."),
         .init(section: .transactions, key: "transactions.date_column", flag: "date-column", kind: .value, help: "Order log: date column."),
@@ -273,7 +274,7 @@ public enum SegmentSettings {
         }
         let node: Node?
         do { node = try Yams.compose(yaml: text, resolver) } catch {
-            throw StrataError.invalidArgument("\(path): not valid YAML or JSON: \(yamlProblem(error))")
+            throw StrataError.invalidArgument("\(path): not valid YAML or JSON: \(describeYAMLError(error))")
         }
         guard let node else { throw StrataError.invalidArgument("\(path): the job file is empty") }
         guard node.mapping != nil else {
@@ -295,20 +296,6 @@ public enum SegmentSettings {
         return true
     }
 
-    /// A YAML error as one short line: the problem and its line and column, never the file's
-    /// text (a job file holds the salt).
-    static func yamlProblem(_ error: Error) -> String {
-        guard let e = error as? YamlError else { return "unreadable" }
-        switch e {
-        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
-            return "\(Excerpt.of(problem)) (line \(mark.line), column \(mark.column))"
-        case let .duplicatedKeysInMapping(duplicates, context):
-            return "a key appears twice in one mapping (\(Excerpt.list(duplicates.map { String($0.prefix(40)) }, count: 5))) near line \(context.mark.line)"
-        case let .reader(problem, offset, _, _):
-            return Excerpt.of(problem) + (offset.map { " (byte \($0))" } ?? "")
-        default: return "unreadable"
-        }
-    }
 
     /// Sets `value` at `path` (creating mappings on the way), replacing the entry whose key has
     /// the same text (keys are compared as strings, whatever tag the parser gave them).
