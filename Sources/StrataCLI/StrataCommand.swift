@@ -9,9 +9,10 @@ struct StrataCommand: ParsableCommand {
         discussion: """
             Exit codes: 0 success, 64 bad usage or option, 65 bad input data (the message names \
             file, line and column), 66 unreadable input, 70 numerical failure, 73 output not \
-            writable, 74 an input changed while it was read (a memory-mapped .npy that shrank). \
-            Outputs are written to temporary files and renamed into place, so a failed run leaves \
-            earlier outputs untouched.
+            writable, 74 an input changed while it was read (a memory-mapped .npy that shrank), \
+            75 the output directory is locked by another run, 130/143 stopped by SIGINT/SIGTERM. \
+            Outputs are written to temporary files and renamed into place (segment publishes a \
+            whole run with one rename), so a failed or killed run leaves earlier outputs untouched.
             """,
         version: Strata.version,
         subcommands: [KMeansCommand.self, GMMCommand.self, PCACommand.self, RFMCommand.self, CLVCommand.self, ABCCommand.self, PredictCommand.self, ScoreCommand.self, SweepCommand.self, DemoCommand.self, SegmentCommand.self, MigrateCommand.self, ConvertCommand.self, UpdateCommand.self, PartialStatsCommand.self]
