@@ -54,6 +54,7 @@ struct KMeansCommand: ParsableCommand {
     var labelsOut: String? { outputs.labelsOut }
 
     func validate() throws {
+        try Report.checkStdout([labelsOut, modelOut], json: runOptions.json)
         if k < 1 { throw ValidationError("--k must be at least 1 (got \(k))") }
         if initRounds < 1 || !(initOversampling > 0) { throw ValidationError("--init-rounds must be >= 1 and --init-oversampling > 0") }
         if batchSize < 1 || maxNoImprovement < 1 || !(reassignmentRatio >= 0) { throw ValidationError("--batch-size and --max-no-improvement must be >= 1, --reassignment-ratio >= 0") }
@@ -136,7 +137,7 @@ struct KMeansCommand: ParsableCommand {
         }
         let labelsData = labelsOut == "-" ? CSVOutput.labels(ids: data.id, labels: result.labels, distances: result.distances) : nil
         try batch.commit()
-        if labelsOut == "-", let d = labelsData { FileHandle.standardOutput.write(d) }
+        if labelsOut == "-", let d = labelsData { Report.writeStdout(d); OutputBatch.divertLaterPrintsToStderr() }
         return true
     }
 

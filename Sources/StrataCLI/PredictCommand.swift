@@ -53,7 +53,7 @@ struct PredictCommand: ParsableCommand {
             let (scores, labels, labelsData) = try predict(file, data, staging: &batch)
             if let path = labelsOut, path != "-", let d = labelsData { try batch.stage(d, to: path) }
             try batch.commit()
-            if labelsOut == "-", let d = labelsData { FileHandle.standardOutput.write(d); return }
+            if labelsOut == "-", let d = labelsData { Report.writeStdout(d); OutputBatch.divertLaterPrintsToStderr(); return }
             let result = Result(scores: scores, data: data, columns: file.columns, labels: labels,
                                 outputs: .init(labels: labelsOut, proba: probaOut))
             if runOptions.json { Report.json(result) } else { printSummary(result) }

@@ -19,6 +19,35 @@ enum Report {
     }
     static let warnings = Warnings()
 
+    /// Writes to standard output with write(2): a full disk or a closed reader is exit 73 with a
+    /// message on stderr, never a crash (FileHandle.write traps on errors).
+    static func writeStdout(_ data: Data) {
+        fflush(nil)
+        let failed: Int32? = data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) -> Int32? in
+            var off = 0
+            while off < buf.count {
+                let w = write(STDOUT_FILENO, buf.baseAddress! + off, buf.count - off)
+                if w < 0 && errno == EINTR { continue }
+                if w <= 0 { return errno }
+                off += w
+            }
+            return nil
+        }
+        if let e = failed {
+            stderr("strata: error: cannot write standard output: \(String(cString: strerror(e)))")
+            exit(73)
+        }
+    }
+
+    /// At the end of a run: printed text that could not be written (a full disk on stdout) is
+    /// exit 73, not a silent success.
+    static func flushStdout() {
+        if fflush(nil) != 0 {
+            stderr("strata: error: cannot write standard output: \(String(cString: strerror(errno)))")
+            exit(73)
+        }
+    }
+
     /// At most one thing may go to standard output: `-` outputs and the `--json` result.
     static func checkStdout(_ outputs: [String?], json: Bool) throws {
         let wanting = outputs.filter { $0 == "-" }.count + (json ? 1 : 0)
@@ -49,8 +78,7 @@ enum Report {
     static func json<T: Encodable>(_ value: T) {
         do {
             let data = try JSONOutput.line(WithPeakMemory(value: value, peak: peakResidentBytes(), warnings: warnings.all))
-            FileHandle.standardOutput.write(data)
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            writeStdout(data + Data("\n".utf8))
         } catch {
             fail("internal error: result could not be encoded as JSON (\(error)); please report it", code: 70, json: false)
         }
@@ -96,6 +124,7 @@ enum Report {
         TemporaryFiles.shared.installSignalHandlers()
         do {
             try body()
+            flushStdout()
         } catch let StrataError.invalidSetting(key, message) {
             // The library names the setting (`holdout`); on the command line it is a flag.
             fail("--\(key.replacingOccurrences(of: "_", with: "-")): \(message)", code: 64, json: json)

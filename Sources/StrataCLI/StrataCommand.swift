@@ -17,4 +17,20 @@ struct StrataCommand: ParsableCommand {
         version: Strata.version,
         subcommands: [KMeansCommand.self, GMMCommand.self, PCACommand.self, RFMCommand.self, CLVCommand.self, ABCCommand.self, PredictCommand.self, ScoreCommand.self, SweepCommand.self, DemoCommand.self, SegmentCommand.self, MigrateCommand.self, ConvertCommand.self, UpdateCommand.self, PartialStatsCommand.self]
     )
+
+    /// As ArgumentParser's `main`, but a usage error found while parsing (`--k 0`, an unknown
+    /// option) also gives the `--json` error object on stdout when `--json` was asked for.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error).rawValue
+            if code != 0 && CommandLine.arguments.contains("--json") {
+                let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "usage error"
+                Report.json(Report.ErrorResult(error: .init(message: message, exitCode: Int(code))))
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -132,14 +132,15 @@ import Testing
         let p = Process()
         p.executableURL = URL(fileURLWithPath: CLI.binary)
         p.arguments = ["segment", "--customers", input, "--k", "2", "--out", out, "--quiet"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["STRATA_TEST_PAUSE_AT": "publish:staged"]) { _, n in n }
+        p.environment = ProcessInfo.processInfo.environment.merging(["STRATA_TEST_PAUSE_AT": "outputs:written"]) { _, n in n }
         p.standardError = FileHandle.nullDevice
         try p.run()
         // Wait for the staging directory, then stop the run.
         var staged = false
         for _ in 0..<300 where !staged {
             usleep(50_000)
-            staged = ((try? FileManager.default.contentsOfDirectory(atPath: "\(out)/.generations")) ?? []).contains { $0.hasPrefix(".tmp-") }
+            let stagingDirs = ((try? FileManager.default.contentsOfDirectory(atPath: "\(out)/.generations")) ?? []).filter { $0.hasPrefix(".tmp-") }
+            staged = stagingDirs.contains { d in ((try? FileManager.default.contentsOfDirectory(atPath: "\(out)/.generations/\(d)")) ?? []).contains { $0.contains("run.json") } }
         }
         #expect(staged)
         kill(p.processIdentifier, SIGTERM)
@@ -219,5 +220,51 @@ import Testing
         write("a,b\n1,\"x\u{0}\ny\"\n", "\(dir)/ctl.csv")
         let ctl = try CLI.run(["kmeans", "--input", "\(dir)/ctl.csv", "--k", "1", "--columns", "a,b"])
         #expect(ctl.code == 65 && ctl.stderr.split(separator: "\n").count == 1 && ctl.stderr.contains("\\u{0}\\ny"), "\(ctl.stderr)")
+    }
+
+    @Test func reviewFindings() throws {
+        let dir = tempDir()
+        let input = customers(dir)
+        // A one-letter --out (NSString's parent of a one-character path trapped).
+        let one = try CLI.run(["segment", "--customers", input, "--k", "2", "--out", "x", "--quiet"], cwd: dir)
+        #expect(one.code == 0 && FileManager.default.fileExists(atPath: "\(dir)/x/assignments.csv"), "\(one.stderr)")
+        #expect(try CLI.run(["segment", "--customers", input, "--k", "2", "--out", "-"], cwd: dir).code == 64)
+        // A new directory is locked from the start: a second run on it fails fast while the first
+        // is still working, and the first then publishes normally.
+        let out = "\(dir)/fresh"
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: CLI.binary)
+        first.arguments = ["segment", "--customers", input, "--k", "2", "--out", out, "--quiet"]
+        first.environment = ProcessInfo.processInfo.environment.merging(["STRATA_TEST_PAUSE_AT": "outputs:written"]) { _, n in n }
+        try first.run()
+        var locked = false
+        for _ in 0..<300 where !locked { usleep(50_000); locked = FileManager.default.fileExists(atPath: "\(out)/.strata.lock") }
+        let second = try CLI.run(["segment", "--customers", input, "--k", "3", "--out", out, "--quiet"])
+        #expect(second.code == 75, "\(second.stderr)")
+        kill(first.processIdentifier, SIGTERM)   // the pause is before publishing: nothing waits
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 143)
+        // A failed run in a directory it created removes it again.
+        write("customer_id,a\n1,2\n2,x\n3,4\n", "\(dir)/bad.csv")
+        #expect(try CLI.run(["segment", "--customers", "\(dir)/bad.csv", "--impute", "none", "--out", "\(dir)/never"]).code == 65)
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/never"))
+        // Temporaries of any name from dead processes go with the next write into the directory.
+        for junk in [".l.csv.tmp-999999-1", ".m.json.tmp-999999-0.bak", ".p.csv.tmp-999998-2"] { write("junk", "\(dir)/\(junk)") }
+        #expect(try CLI.run(["kmeans", "--input", input, "--k", "2", "--labels-out", "\(dir)/other.csv"]).code == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".tmp-") }.isEmpty)
+        // A full standard output is exit 73, not a crash; data piped from '-' is never followed by
+        // the summary; parse-time usage errors give the JSON error too.
+        let fullOut = Process()
+        fullOut.executableURL = URL(fileURLWithPath: CLI.binary)
+        fullOut.arguments = ["kmeans", "--input", input, "--k", "2", "--json"]
+        fullOut.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
+        fullOut.standardError = FileHandle.nullDevice
+        try fullOut.run()
+        fullOut.waitUntilExit()
+        #expect(fullOut.terminationStatus == 73)
+        let model = try CLI.run(["kmeans", "--input", input, "--k", "2", "--model-out", "-"])
+        #expect(model.code == 0 && (try? JSONSerialization.jsonObject(with: Data(model.stdout.utf8))) != nil, "\(model.stdout.suffix(200))")
+        let usage = try CLI.run(["kmeans", "--input", input, "--k", "0", "--json"])
+        #expect(usage.code == 64 && (usage.json?["error"] as? [String: Any])?["exit_code"] as? Int == 64)
     }
 }

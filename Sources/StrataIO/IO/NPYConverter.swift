@@ -83,8 +83,15 @@ public enum NPYConverter {
         }
     }
 
-    public static func convert(csv: String, to out: String, options: TableReadOptions, blockBytes: Int = 64 << 20,
+    public static func convert(csv: String, to given: String, options: TableReadOptions, blockBytes: Int = 64 << 20,
                                progress: ((Int) -> Void)? = nil) throws -> Result {
+        // A symlink to a regular file is written through (the link stays a link).
+        var out = given
+        var lst = stat()
+        if lstat(given, &lst) == 0, (lst.st_mode & S_IFMT) == S_IFLNK, let real = realpath(given, nil) {
+            out = String(cString: real)
+            free(real)
+        }
         let t0 = Date()
         let fd = open(csv, O_RDONLY)
         guard fd >= 0 else { throw StrataError.unreadable(path: csv, reason: String(cString: strerror(errno))) }

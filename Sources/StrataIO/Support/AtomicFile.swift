@@ -50,7 +50,7 @@ public struct OutputBatch {
         let tmpDir: String
         do { (destination, tmpDir) = try Self.destination(of: path) } catch { discard(); throw error }
         let base = URL(fileURLWithPath: path == "-" ? "stdout" : path).lastPathComponent
-        TemporaryFiles.sweep(directory: tmpDir, prefix: "." + base + ".tmp-")
+        TemporaryFiles.sweepDeadOutputs(directory: tmpDir)
         let tmp = tmpDir + "/." + base + ".tmp-\(getpid())-\(staged.count)"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
@@ -77,12 +77,16 @@ public struct OutputBatch {
         staged.append((temporary, .rename(path), path))
     }
 
-    /// Renames every staged file into place, all or nothing: an existing file is first
+    /// Renames every staged file into place (SIGINT/SIGTERM wait until it is done), all or nothing: an existing file is first
     /// hard-linked to a backup, and if any rename fails the files already renamed are restored
     /// from their backups (or removed when they did not exist before), so the directory holds
     /// either every new output or every old one. Then writes the outputs that go through special
     /// files or to standard output.
     public mutating func commit() throws {
+        try TemporaryFiles.shared.critical { try commitRenames() }
+    }
+
+    private mutating func commitRenames() throws {
         var done: [(final: String, backup: String?)] = []
         for (i, s) in staged.enumerated() {
             guard case let .rename(final) = s.destination else { continue }
@@ -113,7 +117,9 @@ public struct OutputBatch {
         defer { for s in rest { unlink(s.tmp); TemporaryFiles.shared.unregister(s.tmp) } }
         for s in rest {
             switch s.destination {
-            case .stdout: try Self.copy(s.tmp, toFD: STDOUT_FILENO, path: "standard output")
+            case .stdout:
+                try Self.copy(s.tmp, toFD: STDOUT_FILENO, path: "standard output")
+                Self.divertLaterPrintsToStderr()
             case let .through(path):
                 let fd = open(path, O_WRONLY | O_CLOEXEC)
                 guard fd >= 0 else { throw StrataError.unwritable(path: path, reason: String(cString: strerror(errno))) }
@@ -128,6 +134,13 @@ public struct OutputBatch {
     public mutating func discard() {
         for s in staged { unlink(s.tmp); TemporaryFiles.shared.unregister(s.tmp) }
         staged = []
+    }
+
+    /// After an output went to standard output, whatever the command prints next (its human
+    /// summary) goes to stderr, so piped data is never followed by text.
+    public static func divertLaterPrintsToStderr() {
+        fflush(nil)
+        _ = dup2(STDERR_FILENO, STDOUT_FILENO)
     }
 
     // MARK: destinations

@@ -18,7 +18,9 @@ import Foundation
 /// 3. `current` is switched to the new generation by renaming a fresh symlink over it: before
 ///    this rename readers see exactly the old run, after it exactly the new one.
 /// 4. Links to files the new run did not write are removed (they resolve to nothing already), and
-///    generations older than the previous one are deleted.
+///    every generation but the new and the previous current one is deleted.
+/// SIGINT/SIGTERM wait until a publish in progress is complete (`TemporaryFiles.critical`). The
+/// lock is taken when the run starts; a run that fails removes a directory it created.
 /// A process killed anywhere leaves either the old set or the new set; what it leaves behind
 /// (`.tmp-*` staging directories, temporary links) is removed by the next run, under the lock.
 /// A reader that reads several files resolves `DIR/current` once (`realpath`) and reads from
@@ -29,6 +31,8 @@ import Foundation
 public final class RunDirectory {
     public let path: String
     private let lockFD: Int32
+    /// True when this run created the directory (`abandon()` then removes it again).
+    private let created: Bool
 
     static let lockName = ".strata.lock"
     static let generationsName = ".generations"
@@ -40,6 +44,7 @@ public final class RunDirectory {
     ///   when another run holds it, naming its process id.
     public init(path: String) throws {
         self.path = path
+        created = !FileManager.default.fileExists(atPath: path)
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
             throw StrataError.unwritable(path: path, reason: "cannot create the output directory")
         }
@@ -62,6 +67,18 @@ public final class RunDirectory {
 
     deinit { close(lockFD) }
 
+    /// A run that failed before publishing: if it created the directory, the directory goes
+    /// again (a failed run leaves nothing new behind); its staging directories are removed.
+    public func abandon() {
+        guard created else { return }
+        let gens = path + "/" + Self.generationsName
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: gens)) ?? []
+        guard names.allSatisfy({ $0.hasPrefix(".tmp-") }) else { return }
+        try? FileManager.default.removeItem(atPath: gens)
+        unlink(path + "/" + Self.lockName)
+        rmdir(path)
+    }
+
     /// A fresh staging directory for this run's files (removed on SIGINT/SIGTERM and by the next
     /// run after a kill).
     public func stagingDirectory() throws -> String {
@@ -80,10 +97,15 @@ public final class RunDirectory {
     ///   a run of this job may write (links to those of them not written now are removed).
     /// - Throws: `.unwritable` (the previous run then stays current).
     public func publish(staging: String, names: [String], knownNames: [String]) throws {
+        try TemporaryFiles.shared.critical { try publishSteps(staging: staging, names: names, knownNames: knownNames) }
+    }
+
+    private func publishSteps(staging: String, names: [String], knownNames: [String]) throws {
         let gens = path + "/" + Self.generationsName
         try adoptPlainFiles(knownNames: knownNames)
         FailurePoint.hit("publish:staged")
         // 1. The staging directory becomes the next generation.
+        let previous = currentGeneration()
         let next = (generations().last ?? 0) + 1
         let genName = String(format: "%06d", next)
         try check(rename(staging, gens + "/" + genName), "cannot publish the new run")
@@ -100,7 +122,7 @@ public final class RunDirectory {
         FailurePoint.hit("publish:switched")
         // 4. Clean-up: links to files this run did not write, and old generations.
         for name in knownNames where !names.contains(name) { unlink(path + "/" + name) }
-        for g in generations() where g < next - 1 { try? FileManager.default.removeItem(atPath: gens + "/" + String(format: "%06d", g)) }
+        for g in generations() where g != next && g != previous { try? FileManager.default.removeItem(atPath: gens + "/" + String(format: "%06d", g)) }
     }
 
     /// The directory holding the current run's files: `DIR/current` resolved, or `DIR` itself
@@ -116,6 +138,14 @@ public final class RunDirectory {
     }
 
     // MARK: steps
+
+    /// The generation `current` points to, if any.
+    private func currentGeneration() -> Int? {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink(path + "/" + Self.currentName, &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        return Int(String(cString: Array(buf[0..<n]) + [0]).split(separator: "/").last ?? "")
+    }
 
     /// Published generation numbers, ascending.
     private func generations() -> [Int] {
@@ -182,6 +212,10 @@ public final class RunDirectory {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: gens)) ?? [] where name.hasPrefix(".tmp-") {
             try? FileManager.default.removeItem(atPath: gens + "/" + name)
         }
+        // Generations after the current one were never switched to (a run killed while
+        // publishing): they are not runs anyone saw.
+        let current = currentGeneration() ?? -1
+        for g in generations() where g > current { try? FileManager.default.removeItem(atPath: gens + "/" + String(format: "%06d", g)) }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         where name.hasPrefix(".current.tmp-") || (name.hasPrefix(".") && name.contains(".link-")) || (name.hasPrefix(".") && name.contains(".tmp-")) {
             unlink(path + "/" + name)

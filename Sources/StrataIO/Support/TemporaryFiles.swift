@@ -9,6 +9,9 @@ import Dispatch
 public final class TemporaryFiles: @unchecked Sendable {
     public static let shared = TemporaryFiles()
     private let lock = NSLock()
+    /// Held while outputs are renamed into place: a signal waits for it, so a run is never cut
+    /// in the middle of publishing (it completes, then the process exits).
+    private let publishing = NSRecursiveLock()
     private var paths: Set<String> = []
     private var sources: [DispatchSourceSignal] = []
 
@@ -20,6 +23,7 @@ public final class TemporaryFiles: @unchecked Sendable {
             signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             s.setEventHandler { [unowned self] in
+                self.publishing.lock()   // never released: the process exits below
                 self.removeAll()
                 FileHandle.standardError.write(Data("strata: stopped by signal \(sig); temporary files removed\n".utf8))
                 _exit(128 + sig)
@@ -27,6 +31,12 @@ public final class TemporaryFiles: @unchecked Sendable {
             s.resume()
             sources.append(s)
         }
+    }
+
+    /// Runs `body` (renames that publish outputs) so that SIGINT/SIGTERM wait for it to finish.
+    public func critical<T>(_ body: () throws -> T) rethrows -> T {
+        publishing.lock(); defer { publishing.unlock() }
+        return try body()
     }
 
     public func register(_ path: String) { lock.lock(); paths.insert(path); lock.unlock() }
@@ -45,6 +55,17 @@ public final class TemporaryFiles: @unchecked Sendable {
             let rest = name.dropFirst(prefix.count)
             guard let pid = Int32(rest.split(separator: "-").first ?? ""), pid != getpid() else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(atPath: directory + "/" + name) }
+        }
+    }
+
+    /// Removes every temporary output of a dead process in `directory`, whatever its name:
+    /// `.NAME.tmp-PID-N` (and its `.bak`). O(entries in the directory).
+    public static func sweepDeadOutputs(directory: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(".") {
+            guard let r = name.range(of: ".tmp-", options: .backwards) else { continue }
+            let digits = name[r.upperBound...].prefix { $0.isNumber }
+            guard let pid = Int32(digits), pid != getpid(), name[r.upperBound...].dropFirst(digits.count).hasPrefix("-") else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
         }
     }
 }

@@ -207,6 +207,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     /// combinations are left; errors are `StrataError.invalidSetting` naming the job key (the CLI
     /// reports the flag instead when the value came from one).
     public func validate() throws {
+        if out == "-" || out.isEmpty { throw StrataError.invalidSetting("out", "segment writes a directory of files; give a directory path") }
         func bad(_ key: String, _ s: String) -> StrataError { .invalidSetting(key, s) }
         if customers == nil && transactions == nil {
             throw StrataError.invalidArgument("give a customer table (customers / --customers) or an order log (transactions / --transactions), or use --demo")

@@ -33,9 +33,18 @@ public enum SegmentJob {
         // Fail fast on an unusable output directory or previous run, before any work (without
         // creating anything: a failed run leaves nothing new behind).
         try checkWritable(directory: c.out)
-        // An existing output directory is locked now (a second run on it fails fast); a new one
-        // is created and locked at the write step.
-        let directory = FileManager.default.fileExists(atPath: c.out) ? try RunDirectory(path: c.out) : nil
+        // The output directory is locked for the whole run (a second run on it fails fast with
+        // exit 75); a directory this run created is removed again if the run fails.
+        let directory = try RunDirectory(path: c.out)
+        do { return try run(c, directory: directory, started: started, threads: threads, steps: steps, log: log) } catch {
+            directory.abandon()
+            throw error
+        }
+    }
+
+    /// The job's stages, with the output directory locked.
+    static func run(_ c: SegmentConfig, directory: RunDirectory, started: Date, threads: Int, steps: SegmentSteps,
+                    log: @escaping (String) -> Void) throws -> SegmentRunResult {
         let previous = try c.previous.map { try SegmentRunFiles.load(directory: $0) }
 
         let inputs = try steps.run("read") { () -> (SegmentInputs, String) in
@@ -87,8 +96,13 @@ public enum SegmentJob {
         var path = directory.isEmpty ? "." : directory
         var isDir: ObjCBool = false
         while !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
-            let parent = (path as NSString).deletingLastPathComponent
-            path = parent.isEmpty ? "." : parent
+            // The parent by hand: NSString.deletingLastPathComponent traps on one-character paths.
+            let trimmed = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
+            if let slash = trimmed.lastIndex(of: "/") {
+                path = slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+            } else {
+                path = "."
+            }
         }
         guard isDir.boolValue else { throw StrataError.unwritable(path: directory, reason: "'\(path)' is not a directory") }
         guard access(path, W_OK | X_OK) == 0 else { throw StrataError.unwritable(path: directory, reason: "'\(path)' is not writable") }

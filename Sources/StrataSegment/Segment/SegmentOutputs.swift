@@ -60,6 +60,7 @@ enum SegmentOutputs {
             }
             record.outputs = files.merging(["run": out + "/run.json"]) { a, _ in a }
             try stage("run.json", try JSONOutput.pretty(record))
+            FailurePoint.hit("outputs:written")
             try batch.commit()
             try directory.publish(staging: staging, names: names, knownNames: knownNames)
         } catch {
