@@ -3,6 +3,7 @@ import Testing
 @testable import StrataCore
 @testable import StrataCustomers
 @testable import StrataIO
+@testable import StrataSegment
 
 /// The data contract (issue 13): every input read the same careful way; each fault class has
 /// its reproducer here with the right value.
@@ -331,5 +332,23 @@ import Testing
         o.categorical = ["c", "d"]
         let (_, d, report) = try FittedPipeline.fit(t, options: o)
         #expect(report.constantColumns == ["c"] && d.columns == ["a", "d=u", "d=v", "d=other"])
+    }
+}
+
+/// migration.json's cell suppression against joint recovery (issue 14, found in review).
+@Suite struct MigrationSuppressionTests {
+    @Test func hiddenCellsAreNotDeterminedByTheTotalsJointly() {
+        // Four small cells: each row, column, the stayed diagonal and the moved anti-diagonal
+        // holds two of them, so no line has one alone; together the six totals fix all four.
+        let m = [[5, 3, 40], [2, 6, 40], [40, 40, 40]]
+        let stayed = [(0, 0), (1, 1)], moved = [(0, 1), (1, 0)]
+        let rows = m.indices.map { r in m[r].indices.map { (r, $0) } }
+        let cols = (0..<3).map { c in m.indices.map { ($0, c) } }
+        let lines = rows + cols + [stayed, moved]
+        let small = m.map { row in row.map { $0 > 0 && $0 < 10 } }
+        #expect(Migration.determinedCell(small, lines: lines) != nil, "the naive suppression is solvable")
+        let hide = Migration.suppressed(m, minCount: 10, extraLines: [stayed, moved])
+        #expect(Migration.determinedCell(hide, lines: lines) == nil)
+        #expect((0..<2).allSatisfy { r in (0..<2).allSatisfy { hide[r][$0] } })
     }
 }

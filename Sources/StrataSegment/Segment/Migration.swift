@@ -204,8 +204,9 @@ public struct Migration: Sendable {
     ///   (whether a customer of a small segment stayed is not told); `churned` and `new` count
     ///   everyone;
     /// - a cell with fewer than `minCount` customers (but some) is null, and so are the cells
-    ///   needed to keep it from being recovered from a total (secondary suppression: no row,
-    ///   column, or set of cells summed by `stayed` or `moved` holds exactly one hidden cell);
+    ///   needed to keep it from being recovered from the totals (secondary suppression: no row,
+    ///   column, or set of cells summed by `stayed` or `moved` holds exactly one hidden cell, and
+    ///   no hidden cell is determined by those totals jointly, as a linear system);
     ///   their row shares are null too;
     /// - a group's share is null when the group has fewer than `minCount` customers.
     /// With `minCount` 1 (`strata migrate`) nothing is merged or hidden, and `stayed + moved +
@@ -308,7 +309,53 @@ public struct Migration: Sendable {
             }
             hide[best!.cell.0][best!.cell.1] = true
         }
+        // Joint recovery: published totals can pin a hidden cell down together (a linear
+        // system: row, column, stayed and moved totals), even when no line holds it alone. Hide
+        // more, smallest first among the cells sharing a line with it, until none is determined.
+        while let exposed = determinedCell(hide, lines: lines) {
+            let candidates = lines.filter { $0.contains { $0 == exposed } }.flatMap { visible($0, hide) }
+            guard let pick = candidates.min(by: { (m[$0.0][$0.1], $0.0, $0.1) < (m[$1.0][$1.1], $1.0, $1.1) }) else { break }
+            hide[pick.0][pick.1] = true
+            hide = completed(hide)
+        }
         return hide
+    }
+
+    /// A hidden cell whose value the published line totals determine (its unit vector lies in
+    /// the row space of the lines' incidence over the hidden cells), or nil. Gaussian elimination
+    /// on a lines x hidden-cells 0/1 matrix: O(lines x cells^2).
+    static func determinedCell(_ hide: [[Bool]], lines: [[(Int, Int)]]) -> (Int, Int)? {
+        var cells: [(Int, Int)] = []
+        for r in hide.indices { for c in hide[r].indices where hide[r][c] { cells.append((r, c)) } }
+        guard !cells.isEmpty else { return nil }
+        let index = Dictionary(uniqueKeysWithValues: cells.enumerated().map { ("\($1.0),\($1.1)", $0) })
+        let rows: [[Double]] = lines.compactMap { line in
+            var v = [Double](repeating: 0, count: cells.count)
+            var any = false
+            for cell in line { if let k = index["\(cell.0),\(cell.1)"] { v[k] = 1; any = true } }
+            return any ? v : nil
+        }
+        func rank(_ a: [[Double]]) -> Int {
+            var m = a, r = 0
+            let cols = cells.count
+            for c in 0..<cols where r < m.count {
+                guard let p = (r..<m.count).max(by: { abs(m[$0][c]) < abs(m[$1][c]) }), abs(m[p][c]) > 1e-9 else { continue }
+                m.swapAt(r, p)
+                for i in 0..<m.count where i != r && abs(m[i][c]) > 1e-12 {
+                    let f = m[i][c] / m[r][c]
+                    for j in c..<cols { m[i][j] -= f * m[r][j] }
+                }
+                r += 1
+            }
+            return r
+        }
+        let base = rank(rows)
+        for (k, cell) in cells.enumerated() {
+            var unit = [Double](repeating: 0, count: cells.count)
+            unit[k] = 1
+            if rank(rows + [unit]) == base { return cell }
+        }
+        return nil
     }
 
     /// customer_id,before_segment,after_segment,status for every customer in either run.
