@@ -210,6 +210,12 @@ import Testing
         let wide = try CLI.run(["kmeans", "--input", "\(dir)/wide.csv", "--k", "2", "--categorical", "cat", "--one-hot-max", "5000",
                                 "--memory-budget", "1M"])
         #expect(wide.code == 64 && wide.stderr.contains("one-hot-max") && wide.stderr.contains("beyond the memory budget"), "\(wide.stderr)")
+        var codes = "customer_id,a,cat\n"
+        for i in 0..<2000 { codes += "c\(i),\(i % 17),v\(i % 700)\n" }
+        write(codes, "\(dir)/codes.csv")
+        let seg = try CLI.run(["segment", "--customers", "\(dir)/codes.csv", "--categorical", "cat", "--one-hot-max", "5000",
+                               "--memory-budget", "1M", "--k", "2", "--out", "\(dir)/seg"])
+        #expect(seg.code == 64 && seg.stderr.contains("beyond the memory budget") && !FileManager.default.fileExists(atPath: "\(dir)/seg"), "\(seg.stderr)")
         // The covariance PCA's d x d cost is checked against the budget too.
         var w = (0..<600).map { "c\($0)" }.joined(separator: ",") + "\n"
         for i in 0..<5 { w += (0..<600).map { "\(($0 * 7 + i) % 11)" }.joined(separator: ",") + "\n" }

@@ -305,7 +305,7 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
         let width = pipeline.outputColumns.count
         let bytes = Double(rows.count) * Double(width) * 4
         if bytes > Double(o.memoryBudget) {
-            throw StrataError.invalidSetting("one_hot_max", "the model table would be \(rows.count) rows x \(width) columns (\(MemoryBudget.describe(Int(min(bytes, 9e18))))), beyond the memory budget of \(MemoryBudget.describe(o.memoryBudget)); lower one_hot_max (now \(o.oneHotMax)) or list fewer categorical columns")
+            throw StrataError.invalidSetting("one_hot_max", "the model table would be \(rows.count) rows x \(width) columns (\(MemoryBudget.describe(Int(min(bytes, 9e18))))), beyond the memory budget of \(MemoryBudget.describe(o.memoryBudget)); lower one_hot_max (now \(o.oneHotMax)), list fewer categorical columns, or raise the memory budget")
         }
         let data = try pipeline.apply(t, rows: rows)
         return (pipeline, data, report)

@@ -81,6 +81,9 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     /// none | standard | robust | minmax.
     public var scale: PreprocessOptions.Scale = .standard
     public var oneHotMax: Int = 10
+    /// Working-memory budget (`4G`, `512M`, bytes; default half the RAM): the dense model table
+    /// and PCA's matrices are checked against it before they are allocated.
+    public var memoryBudget: String? = nil
     /// Project onto this many principal components before the model (default: no PCA).
     public var pca: Int? = nil
 
@@ -130,7 +133,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case customers, idColumn = "id_column", columns, categorical, exclude, piiColumns = "pii_columns", transactions
-        case impute, clip, log, scale, oneHotMax = "one_hot_max", pca
+        case impute, clip, log, scale, oneHotMax = "one_hot_max", memoryBudget = "memory_budget", pca
         case algorithm, covariance, k, kMin = "k_min", kMax = "k_max", sweepSample = "sweep_sample", nInit = "n_init"
         case maxIter = "max_iter", seed, threads
         case minSegmentSize = "min_segment_size", pseudonymize, salt, saltEnv = "salt_env", names, roles
@@ -146,7 +149,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         try opt(.customers, &s.customers); try opt(.idColumn, &s.idColumn); try opt(.columns, &s.columns)
         try opt(.categorical, &s.categorical); try get(.exclude, &s.exclude); try get(.piiColumns, &s.piiColumns); try opt(.transactions, &s.transactions)
         try get(.impute, &s.impute); try get(.clip, &s.clip); try opt(.log, &s.log); try get(.scale, &s.scale)
-        try get(.oneHotMax, &s.oneHotMax); try opt(.pca, &s.pca)
+        try get(.oneHotMax, &s.oneHotMax); try opt(.memoryBudget, &s.memoryBudget); try opt(.pca, &s.pca)
         try get(.algorithm, &s.algorithm); try get(.covariance, &s.covariance); try opt(.k, &s.k)
         try get(.kMin, &s.kMin); try get(.kMax, &s.kMax); try get(.sweepSample, &s.sweepSample); try get(.nInit, &s.nInit)
         try get(.maxIter, &s.maxIter); try get(.seed, &s.seed); try opt(.threads, &s.threads)
@@ -220,6 +223,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         if let t = threads, t < 1 { throw bad("threads", "must be at least 1") }
         if let p = pca, p < 1 { throw bad("pca", "must be at least 1") }
         if oneHotMax < 1 { throw bad("one_hot_max", "must be at least 1") }
+        if let m = memoryBudget, MemoryBudget.parse(m) == nil { throw bad("memory_budget", "'\(Excerpt.of(m))' is not a size (4G, 512M, bytes)") }
         if minSegmentSize < 1 { throw bad("min_segment_size", "must be at least 1") }
         if !(1...3).contains(treeDepth) { throw bad("tree_depth", "must be 1, 2 or 3") }
         if scatterSample < 0 { throw bad("scatter_sample", "must be >= 0") }
@@ -265,6 +269,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         o.clip = clip
         o.scale = scale
         o.oneHotMax = oneHotMax
+        o.memoryBudget = memoryBudget.flatMap(MemoryBudget.parse) ?? MemoryBudget.defaultBytes
         return o
     }
 

@@ -69,7 +69,7 @@ struct SegmentFeatures {
             data = try steps.run("pca") { () -> (Dataset, String) in
                 guard p <= preprocessed.cols else { throw StrataError.invalidSetting("pca", "\(p) exceeds the \(preprocessed.cols) model features") }
                 var o = PCAOptions(components: .count(p))
-                o.seed = c.seed; o.threads = threads
+                o.seed = c.seed; o.threads = threads; o.memoryBudget = pre.memoryBudget
                 let m = try PCA.fit(preprocessed, options: o)
                 stages.pca = PCAModelFile(m, columns: preprocessed.columns)
                 let z = try m.transform(preprocessed, threads: threads)

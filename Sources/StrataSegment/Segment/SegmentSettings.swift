@@ -74,6 +74,7 @@ public enum SegmentSettings {
         .init(section: .preprocessing, key: "log", flag: "log", kind: .listOrNone, help: "log1p columns (default: skewed non-negative columns; 'none' for none)."),
         .init(section: .preprocessing, key: "scale", flag: "scale", kind: .value, help: "Scaling: none, standard, robust, minmax (default standard)."),
         .init(section: .preprocessing, key: "one_hot_max", flag: "one-hot-max", kind: .number, help: "Indicator columns per categorical column (default 10)."),
+        .init(section: .preprocessing, key: "memory_budget", flag: "memory-budget", kind: .value, help: "Working memory, e.g. 4G (default half the RAM); the model table is checked against it."),
         .init(section: .preprocessing, key: "pca", flag: "pca", kind: .number, help: "Principal components before the model (default none)."),
         .init(section: .model, key: "algorithm", flag: "algorithm", kind: .value, help: "kmeans or gmm (default kmeans)."),
         .init(section: .model, key: "covariance", flag: "covariance", kind: .value, help: "GMM covariance: full, diag, tied, spherical (default full)."),
