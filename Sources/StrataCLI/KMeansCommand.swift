@@ -58,7 +58,6 @@ struct KMeansCommand: ParsableCommand {
         if k < 1 { throw ValidationError("--k must be at least 1 (got \(k))") }
         if initRounds < 1 || !(initOversampling > 0) { throw ValidationError("--init-rounds must be >= 1 and --init-oversampling > 0") }
         if batchSize < 1 || maxNoImprovement < 1 || !(reassignmentRatio >= 0) { throw ValidationError("--batch-size and --max-no-improvement must be >= 1, --reassignment-ratio >= 0") }
-        if labelsOut == "-" && runOptions.json { throw ValidationError("--labels-out - and --json both want stdout; give --labels-out a file") }
     }
 
     func run() throws {

@@ -33,7 +33,6 @@ struct PredictCommand: ParsableCommand {
 
     func validate() throws {
         try Report.checkStdout([labelsOut, probaOut], json: runOptions.json)
-        if labelsOut == "-" && runOptions.json { throw ValidationError("--labels-out - and --json both want stdout; give --labels-out a file") }
     }
 
     func run() throws {

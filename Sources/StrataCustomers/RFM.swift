@@ -46,15 +46,16 @@ public struct CustomerSummary: Sendable, Equatable {
 }
 
 public struct RFMReport: Sendable {
-    public var transactions = 0
-    public var badRows = 0
-    public var firstBadRows: [BadRow] = []
+    /// Usable rows, bad rows, and the first bad rows with their reasons (from `read`).
+    public var transactions: Int { read.rows }
+    public var badRows: Int { read.bad }
+    public var firstBadRows: [BadRow] { read.badRows }
     public var afterCalibration = 0
     public var afterAsOf = 0
     public var asOf = 0
     /// The date format used (`DateFormat.description`) and whether it was detected.
-    public var dateFormat = ""
-    public var dateFormatDetected = false
+    public var dateFormat: String { read.dateFormat.description }
+    public var dateFormatDetected: Bool { read.dateFormatDetected }
     /// Rows left out (without `asOf`) because they are dated after the run day, or more than a
     /// year after the bulk of the log (see `RFM.futureCutoff`), and the last day kept then.
     public var excludedFuture = 0
@@ -125,11 +126,6 @@ public enum RFM {
             }
         }
         report.read = read
-        report.transactions = read.rows
-        report.badRows = read.bad
-        report.firstBadRows = read.badRows
-        report.dateFormat = read.dateFormat.description
-        report.dateFormatDetected = read.dateFormatDetected
         // Without a reference day, rows dated after the run day or far after the bulk are left out.
         let cutoff = o.asOf == nil && o.calibrationEnd == nil ? futureCutoff(rowsPerDay: rowsPerDay, today: today) : Int.max
         var lastSeen = Int.min

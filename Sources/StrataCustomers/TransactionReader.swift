@@ -164,6 +164,8 @@ struct RowParser {
     private var width = 0
     private var sawHeader = false
     private var ci = 0, di = 0, ai = 0, qi: Int? = nil, pi: Int? = nil, mi: Int? = nil, ui: Int? = nil
+    /// The highest column index a row must have (set with the columns).
+    private var need = 0
     /// Records waiting for the date format to be detected.
     private var pending: [([UInt8], Int)] = []
     private var fields: [FieldSpan] = []
@@ -280,6 +282,7 @@ struct RowParser {
         qi = try o.quantity.map { try index($0, "--quantity-column") }
         pi = try o.product.map { try index($0, "--product-column") }
         mi = try o.margin.map { try index($0, "--margin-column") }
+        need = max(ci, di, ai, qi ?? 0, pi ?? 0, mi ?? 0, ui ?? 0)
         if ui != nil && qi == nil { throw StrataError.invalidArgument("\(path): --price-column needs --quantity-column (amount = quantity x price)") }
     }
 
@@ -298,7 +301,6 @@ struct RowParser {
 
     private mutating func row(_ r: UnsafeBufferPointer<UInt8>, line: Int, _ body: (Transaction) throws -> Void) throws {
         do { try split(r, line: line) } catch let StrataError.badData(_, _, _, message) { try fail(line, nil, message); return }
-        let need = max(ci, di, ai, qi ?? 0, pi ?? 0, mi ?? 0, ui ?? 0)
         guard fields.count > need else { try fail(line, nil, "row has \(fields.count) fields, needs at least \(need + 1)"); return }
         // More fields than the header: an unquoted delimiter inside a value (`1,234.50`) would
         // otherwise shift or cut the amount silently.

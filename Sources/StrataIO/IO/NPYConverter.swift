@@ -107,8 +107,9 @@ public enum NPYConverter {
         if out == "-" || (stat(out, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG) {
             throw StrataError.unwritable(path: out, reason: "convert writes a .npy file with its sidecar; give a regular file path")
         }
-        TemporaryFiles.sweep(directory: dir, prefix: "." + URL(fileURLWithPath: out).lastPathComponent + ".tmp-")
-        let tmp = dir + "/." + URL(fileURLWithPath: out).lastPathComponent + ".tmp-\(getpid())"
+        // Named like OutputBatch's temporaries (`.NAME.tmp-PID-N`), so one sweep finds every kind.
+        TemporaryFiles.sweepDeadOutputs(directory: dir)
+        let tmp = dir + "/." + URL(fileURLWithPath: out).lastPathComponent + ".tmp-\(getpid())-0"
         TemporaryFiles.shared.register(tmp)
         TemporaryFiles.shared.register(tmp + ".ids")
         defer { TemporaryFiles.shared.unregister(tmp); TemporaryFiles.shared.unregister(tmp + ".ids") }

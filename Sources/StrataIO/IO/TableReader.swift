@@ -54,8 +54,7 @@ public enum TableReader {
         }
         let dir = ProcessInfo.processInfo.environment["STRATA_TMPDIR"] ?? NSTemporaryDirectory()
         // What a killed streaming run left (an input-sized .npy) goes first.
-        TemporaryFiles.sweep(directory: dir, prefix: "strata-stream-")
-        TemporaryFiles.sweep(directory: dir, prefix: ".strata-stream-")
+        TemporaryFiles.sweep(directory: dir, prefix: "strata-stream-")   // the converter sweeps its own temporaries
         let tmp = (dir as NSString).appendingPathComponent("strata-stream-\(getpid())-\(UInt64(Date().timeIntervalSince1970 * 1e6)).npy")
         for f in [tmp, tmp + ".json", tmp + ".ids"] { TemporaryFiles.shared.register(f) }
         defer { for f in [tmp, tmp + ".json", tmp + ".ids"] { unlink(f); TemporaryFiles.shared.unregister(f) } }

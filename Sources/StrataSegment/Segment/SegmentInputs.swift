@@ -164,7 +164,7 @@ struct SegmentInputs {
             }
             let notInTable = summaries.count - matched
             if notInTable > 0 {
-                let keys = Set(ids.map(CustomerKey.normalized))
+                let keys = tableKeys!   // the table's normalized ids, built for the early join check
                 let examples = summaries.lazy.filter { !keys.contains(CustomerKey.normalized($0.id)) }.prefix(3).map { c.quotedID($0.id) }
                 log("warning: \(notInTable) of the order log's \(summaries.count) customers are not in \(c.customers!) (e.g. \(examples.joined(separator: ", "))); their orders are not modelled")
             }
