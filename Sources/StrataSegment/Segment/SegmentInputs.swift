@@ -63,7 +63,7 @@ struct SegmentInputs {
             { tr in
                 guard probed < 1000 else { return }
                 probed += 1
-                if keys.contains(CustomerKey.normalized(tr.customer)) { probeMatched += 1 } else if probeExamples.count < 3 { probeExamples.append(tr.customer) }
+                if keys.contains(CustomerKey.normalized(tr.customer)) { probeMatched += 1 } else if probeExamples.count < 3, !probeExamples.contains(tr.customer) { probeExamples.append(tr.customer) }
                 if probed == 1000 && probeMatched == 0 {
                     throw StrataError.badData(file: t.path, line: tr.line, column: t.customerColumn,
                                               message: "none of the first 1,000 order rows' customer ids is in \(c.customers!) (e.g. \(probeExamples.map(c.quotedID).joined(separator: ", "))); check customer_column and id_column")
