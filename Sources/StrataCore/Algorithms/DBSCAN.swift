@@ -1,0 +1,154 @@
+import Foundation
+import StrataKernels
+
+/// DBSCAN options (Ester, Kriegel, Sander & Xu 1996). Defaults are scikit-learn's `DBSCAN`.
+public struct DBSCANOptions: Sendable {
+    /// Neighbourhood radius (Euclidean, inclusive: d <= eps), in model units. scikit-learn's
+    /// default is 0.5; choose it from the data (`DBSCAN.suggestEps`).
+    public var eps: Double = 0.5
+    /// A row is a core point when its neighbourhood (itself included) holds at least this many
+    /// rows, or this much weight with sample weights. Default 5 (scikit-learn).
+    public var minSamples: Double = 5
+    /// Worker threads for the neighbour queries (results do not depend on it).
+    public var threads: Int = defaultThreadCount
+
+    public init(eps: Double = 0.5, minSamples: Double = 5) { self.eps = eps; self.minSamples = minSamples }
+}
+
+/// A DBSCAN result. Labels: 0..<nClusters, -1 for noise.
+public struct DBSCANResult: Sendable {
+    public var labels: [Int32]
+    public var isCore: [Bool]
+    public var nClusters: Int
+    public var nNoise: Int { labels.lazy.filter { $0 < 0 }.count }
+    public var nCore: Int { isCore.lazy.filter { $0 }.count }
+}
+
+/// Exact DBSCAN with a k-d tree, in O(n + neighbours of one block) memory.
+///
+/// Three passes of radius queries (`KDTree.forEachWithin`), each parallel over fixed row chunks:
+/// 1. neighbourhood weight per row -> core points;
+/// 2. blocks of 65,536 core rows: their core neighbours with a smaller row number become
+///    union-find edges (memory: one block's edges, never all neighbourhoods as scikit-learn
+///    keeps them);
+/// 3. each non-core row within eps of a core row takes the smallest cluster id among them.
+/// Clusters are numbered by their smallest core row. This reproduces scikit-learn's labels
+/// exactly: its depth-first expansion starts clusters in row order and a border row reachable
+/// from several clusters keeps the first (smallest-numbered) one.
+/// Deterministic whatever `threads`. Complexity: O(n log n) build plus three query passes.
+public enum DBSCAN {
+    /// - Parameter data: n x d rows; `data.weights` are sample weights when present.
+    /// - Throws: `StrataError.invalidSetting` for a non-positive eps or min_samples.
+    public static func fit(_ data: Dataset, options o: DBSCANOptions) throws -> DBSCANResult {
+        guard o.eps > 0, o.eps.isFinite else { throw StrataError.invalidSetting("eps", "must be a positive number (got \(o.eps))") }
+        guard o.minSamples >= 1 else { throw StrataError.invalidSetting("min_samples", "must be at least 1 (got \(o.minSamples))") }
+        let m = data.materialized()
+        let n = m.rows, d = m.cols
+        let r2 = o.eps * o.eps
+        return m.values.withUnsafeBufferPointer { vb in
+            let x = UncheckedSendable(vb.baseAddress ?? UnsafePointer(bitPattern: 16)!)
+            let tree = KDTree(x.value, rows: n, cols: d)
+            let weights = m.weights
+            let partition = RowPartition(rows: n, chunkRows: 1024)
+            // 1. Core points.
+            let coreChunks: [[Bool]] = Parallel.map(partition.count, threads: o.threads) { c in
+                partition.range(c).map { i in
+                    var s = 0.0
+                    if let w = weights { tree.forEachWithin(x.value + i * d, radius2: r2) { j, _ in s += Double(w[j]) } }
+                    else { tree.forEachWithin(x.value + i * d, radius2: r2) { _, _ in s += 1 } }
+                    return s >= o.minSamples
+                }
+            }
+            let core = coreChunks.flatMap { $0 }
+            // 2. Components of the core points.
+            var uf = UnionFind(count: n)
+            let block = 65_536
+            var start = 0
+            while start < n {
+                let end = min(n, start + block)
+                let bp = RowPartition(rows: end - start, chunkRows: 1024)
+                let edges: [[(Int32, Int32)]] = Parallel.map(bp.count, threads: o.threads) { c in
+                    var e: [(Int32, Int32)] = []
+                    for i in bp.range(c).lazy.map({ $0 + start }) where core[i] {
+                        tree.forEachWithin(x.value + i * d, radius2: r2) { j, _ in if j < i && core[j] { e.append((Int32(i), Int32(j))) } }
+                    }
+                    return e
+                }
+                for list in edges { for (a, b) in list { uf.union(Int(a), Int(b)) } }
+                start = end
+            }
+            var clusterOfRoot = [Int32](repeating: -1, count: n)
+            var labels = [Int32](repeating: -1, count: n)
+            var next: Int32 = 0
+            for i in 0..<n where core[i] {
+                let r = uf.find(i)
+                if clusterOfRoot[r] < 0 { clusterOfRoot[r] = next; next += 1 }
+                labels[i] = clusterOfRoot[r]
+            }
+            // 3. Border points.
+            let coreLabels = labels
+            let border: [[Int32]] = Parallel.map(partition.count, threads: o.threads) { c in
+                partition.range(c).map { i in
+                    if core[i] { return coreLabels[i] }
+                    var best = Int32.max
+                    tree.forEachWithin(x.value + i * d, radius2: r2) { j, _ in if core[j] { best = min(best, coreLabels[j]) } }
+                    return best == .max ? -1 : best
+                }
+            }
+            labels = border.flatMap { $0 }
+            return DBSCANResult(labels: labels, isCore: core, nClusters: Int(next))
+        }
+    }
+
+    /// A suggested eps: the knee (Kneedle) of the sorted k-distance curve, k = `minSamples`
+    /// (the distance of each row to its k-th nearest row, itself included, as scikit-learn's
+    /// `NearestNeighbors(n_neighbors=min_samples).kneighbors(X)` gives it), on a seeded sample of
+    /// at most `sample` rows queried against all rows (Ester et al. 1996, section 4.2; Rahmah &
+    /// Sitanggang 2016). Returns the sorted curve too, for a chart.
+    /// - Complexity: `sample` k-nearest queries on a tree of all rows.
+    public static func suggestEps(_ data: Dataset, minSamples: Int, sample: Int = 10_000, seed: UInt64 = 0,
+                                  threads: Int = defaultThreadCount) -> (eps: Double?, kDistances: [Double]) {
+        let m = data.materialized()
+        let n = m.rows, d = m.cols
+        guard n > minSamples, minSamples >= 1 else { return (nil, []) }
+        let rows = n > sample ? SeededRandom.sampleIndices(n, sample, seed: seed, stream: 0x4550) : Array(0..<n)
+        let kd: [Double] = m.values.withUnsafeBufferPointer { vb in
+            let x = UncheckedSendable(vb.baseAddress!)
+            let tree = KDTree(x.value, rows: n, cols: d)
+            return Parallel.map(rows.count, threads: threads) { r in
+                (tree.nearestDistances2(x.value + rows[r] * d, k: minSamples).last ?? 0).squareRoot()
+            }
+        }
+        let desc = kd.sorted(by: >)
+        guard let knee = Kneedle.knee(x: desc.indices.map(Double.init), y: desc, shape: .decreasingConvex) else { return (nil, desc.reversed()) }
+        return (desc[knee], desc.reversed())
+    }
+}
+
+/// Disjoint sets with path halving and union by size (Tarjan 1975).
+public struct UnionFind: Sendable {
+    private var parent: [Int32]
+    private var size: [Int32]
+
+    public init(count: Int) {
+        parent = (0..<count).map { Int32($0) }
+        size = [Int32](repeating: 1, count: count)
+    }
+
+    public mutating func find(_ x: Int) -> Int {
+        var x = x
+        while Int(parent[x]) != x {
+            parent[x] = parent[Int(parent[x])]
+            x = Int(parent[x])
+        }
+        return x
+    }
+
+    public mutating func union(_ a: Int, _ b: Int) {
+        var ra = find(a), rb = find(b)
+        if ra == rb { return }
+        if size[ra] < size[rb] { swap(&ra, &rb) }
+        parent[rb] = Int32(ra)
+        size[ra] += size[rb]
+    }
+}
