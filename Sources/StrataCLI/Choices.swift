@@ -23,6 +23,14 @@ extension ClusteringAlgorithm: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
 }
 
+extension Linkage: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
+extension HDBSCANOptions.ClusterSelection: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
 extension CovarianceType: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
 }

@@ -81,6 +81,18 @@ struct PredictCommand: ParsableCommand {
                 try batch.stage(CSVOutput.probabilities(ids: data.id, probabilities: r.probabilities, rows: data.rows, k: m.k), to: path)
             }
             return (.init(meanLogLikelihood: r.meanLogLikelihood), (r.labels, m.k), labelsData)
+        case let .cluster(m):
+            if probaOut != nil { throw StrataError.invalidArgument("--proba-out needs a Gaussian-mixture model; \(model) is \(m.model)") }
+            let r = m.predict(data, threads: runOptions.threads)
+            let noise = r.labels.lazy.filter { $0 < 0 }.count
+            if noise > 0 { Report.warn("\(noise) of \(data.rows) rows are not near any \(m.model) cluster: labelled -1 (noise)") }
+            var labelsData: Data? = nil
+            if let path = labelsOut, path != "-" {
+                try CSVOutput.stageScoredLabels(&batch, to: path, ids: data.id, labels: r.labels, scoreColumn: m.scoreColumn, scores: r.scores)
+            } else {
+                labelsData = labelsOut.map { _ in CSVOutput.scoredLabels(ids: data.id, labels: r.labels, scoreColumn: m.scoreColumn, scores: r.scores) }
+            }
+            return (.init(noise: noise), (r.labels, m.k), labelsData)
         }
     }
 
@@ -98,10 +110,13 @@ struct PredictCommand: ParsableCommand {
         struct Scores {
             var inertia: Double? = nil
             var meanLogLikelihood: Double? = nil
+            /// Rows labelled -1 (DBSCAN/HDBSCAN noise).
+            var noise: Int? = nil
         }
         struct Outputs: Encodable { var labels, proba: String? }
         var inertia: FiniteOrNull?
         var meanLogLikelihood: FiniteOrNull?
+        var nNoise: Int?
         var rows: Int
         var k: Int
         var columns: [String]
@@ -111,10 +126,11 @@ struct PredictCommand: ParsableCommand {
         init(scores: Scores, data: Dataset, columns: [String], labels: (values: [Int32], k: Int), outputs: Outputs) {
             inertia = scores.inertia.map { FiniteOrNull($0) }
             meanLogLikelihood = scores.meanLogLikelihood.map { FiniteOrNull($0) }
+            nNoise = scores.noise
             rows = data.rows
             k = labels.k
             self.columns = columns
-            clusterSizes = ClusterLabels.counts(labels.values, k: labels.k)
+            clusterSizes = ClusterLabels.counts(labels.values.lazy.filter { $0 >= 0 }, k: labels.k)
             self.outputs = outputs
         }
     }

@@ -16,7 +16,15 @@ public struct HDBSCANOptions: Sendable {
 
     public init(minClusterSize: Int = 5, minSamples: Int? = nil) { self.minClusterSize = minClusterSize; self.minSamples = minSamples }
 
-    public enum ClusterSelection: String, Sendable, CaseIterable { case eom, leaf }
+    /// How flat clusters are read off the condensed tree.
+    public enum ClusterSelection: String, SettingChoice, CaseIterable {
+        public init(from decoder: Decoder) throws { self = try Self.decodeChoice(from: decoder) }
+        public func encode(to encoder: Encoder) throws { try encodeChoice(to: encoder) }
+        /// Excess of mass: the most persistent clusters (scikit-learn's default).
+        case eom
+        /// The leaves of the condensed tree: smaller, more homogeneous clusters.
+        case leaf
+    }
 }
 
 /// An HDBSCAN result. Labels 0..<nClusters, -1 for noise; probabilities in [0, 1] (0 for noise).

@@ -119,3 +119,37 @@ extension CSVOutput {
         if group.rank == 0 { try joinParts(path, count: group.size, batch: &batch) }
     }
 }
+
+extension CSVOutput {
+    /// A labels file with a named score column: `id,segment,<score>` (segment -1 = noise for
+    /// DBSCAN/HDBSCAN; the score as `number`, empty when not finite). Written in pieces of 65,536
+    /// rows through `write`.
+    public static func scoredLabels(ids: (Int) -> String, labels: [Int32], scoreColumn: String, scores: [Double],
+                                    write: (Data) throws -> Void) throws {
+        try write(Data("id,segment,\(scoreColumn)\n".utf8))
+        var lo = 0
+        while lo < labels.count {
+            let hi = min(labels.count, lo + 65_536)
+            var out = ""
+            out.reserveCapacity((hi - lo) * 24)
+            for i in lo..<hi { out += field(ids(i)); out += ","; out += String(labels[i]); out += ","; out += number(scores[i]); out += "\n" }
+            try write(Data(out.utf8))
+            lo = hi
+        }
+    }
+
+    /// `scoredLabels` as one `Data` (for stdout).
+    public static func scoredLabels(ids: (Int) -> String, labels: [Int32], scoreColumn: String, scores: [Double]) -> Data {
+        var data = Data()
+        try? scoredLabels(ids: ids, labels: labels, scoreColumn: scoreColumn, scores: scores) { data.append($0) }
+        return data
+    }
+
+    /// `scoredLabels` staged into `batch`.
+    public static func stageScoredLabels(_ batch: inout OutputBatch, to path: String, ids: (Int) -> String, labels: [Int32],
+                                         scoreColumn: String, scores: [Double]) throws {
+        try batch.stageStreaming(to: path) { write in
+            try scoredLabels(ids: ids, labels: labels, scoreColumn: scoreColumn, scores: scores, write: write)
+        }
+    }
+}

@@ -54,12 +54,14 @@ public struct SegmentRunFiles: Sendable {
             switch model {
             case let .kmeans(m): centers = m.centroids
             case let .gmm(m): centers = m.means
+            case let .cluster(m): centers = m.centers
             }
             run.centersOriginal = centers.map { stages.originalUnits($0) ?? $0 }
             run.features = stages.preprocessing?.inputNumeric ?? model.columns
             switch model {
             case let .kmeans(m): if let n = m.segmentNames { run.names = n }
             case let .gmm(m): if let n = m.segmentNames { run.names = n }
+            case let .cluster(m): if let n = m.segmentNames { run.names = n }
             }
             run.k = max(run.k, centers.count)
         }
