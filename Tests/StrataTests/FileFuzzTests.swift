@@ -232,6 +232,9 @@ import StrataLinalg
         case let .gmm(m):
             let p = try m.mixture.predict(data, threads: 1)
             #expect(p.labels.allSatisfy { $0 >= 0 && Int($0) < m.k })
+        case let .cluster(m):
+            let p = m.predict(data, threads: 1)
+            #expect(p.labels.allSatisfy { $0 >= -1 && Int($0) < m.k })
         }
         return true
     }

@@ -128,6 +128,15 @@ public enum Agglomerative {
         return r
     }
 
+    /// The labels of every row for a cut into `k` clusters of an already built tree (exact or
+    /// two-stage), as `fit` with `nClusters: k` would give them. O(n).
+    public static func labels(of r: AgglomerativeResult, k: Int) -> [Int32] {
+        let leaves = r.merges.count + 1
+        let leaf = cut(r.merges, leaves: leaves, options: AgglomerativeOptions(linkage: .ward, nClusters: min(max(1, k), leaves))).labels
+        guard let micro = r.microLabels else { return leaf }
+        return micro.map { leaf[Int($0)] }
+    }
+
     /// Whether the exact algorithm fits the options' row limit and memory budget.
     public static func fitsExactly(n: Int, options o: AgglomerativeOptions) -> Bool {
         guard n <= o.exactRowLimit else { return false }
@@ -255,32 +264,40 @@ public enum Agglomerative {
             }
         }
         var size = weights
-        var alive = [Bool](repeating: true, count: n)
+        var active = Array(0..<n)          // ascending slots still in use
         var chain: [Int] = []
         var out: [(Int, Int, Double)] = []
         out.reserveCapacity(n - 1)
-        for _ in 0..<(n - 1) {
-            if chain.isEmpty { chain.append(alive.firstIndex(of: true)!) }
-            var x = 0, y = 0, current = 0.0
-            while true {
-                x = chain[chain.count - 1]
-                if chain.count > 1 { y = chain[chain.count - 2]; current = dist[at(x, y)] } else { current = .infinity }
-                for i in 0..<n where alive[i] && i != x {
-                    let v = dist[at(x, i)]
-                    if v < current { current = v; y = i }
+        dist.withUnsafeMutableBufferPointer { db in
+            let D = db.baseAddress!
+            for _ in 0..<(n - 1) {
+                if chain.isEmpty { chain.append(active[0]) }
+                var x = 0, y = 0, current = 0.0
+                while true {
+                    x = chain[chain.count - 1]
+                    if chain.count > 1 { y = chain[chain.count - 2]; current = D[at(x, y)] } else { current = .infinity }
+                    // Row x of the condensed matrix: D[at(i, x)] for i < x (strided), then
+                    // contiguous from at(x, x + 1).
+                    let rowBase = n * x - (x * (x + 1)) / 2 - x - 1
+                    active.withUnsafeBufferPointer { a in
+                        for i in a where i != x {
+                            let v = i < x ? D[n * i - (i * (i + 1)) / 2 + (x - i - 1)] : D[rowBase + i]
+                            if v < current { current = v; y = i }
+                        }
+                    }
+                    if chain.count > 1 && y == chain[chain.count - 2] { break }
+                    chain.append(y)
                 }
-                if chain.count > 1 && y == chain[chain.count - 2] { break }
-                chain.append(y)
-            }
-            chain.removeLast(2)
-            if x > y { swap(&x, &y) }
-            out.append((x, y, current))
-            let nx = size[x], ny = size[y]
-            alive[x] = false
-            size[y] = nx + ny
-            for i in 0..<n where alive[i] && i != y {
-                let dx = dist[at(i, x)], dy = dist[at(i, y)]
-                dist[at(i, y)] = average ? (nx * dx + ny * dy) / (nx + ny) : max(dx, dy)
+                chain.removeLast(2)
+                if x > y { swap(&x, &y) }
+                out.append((x, y, current))
+                let nx = size[x], ny = size[y]
+                size[y] = nx + ny
+                if let p = active.firstIndex(of: x) { active.remove(at: p) }
+                for i in active where i != y {
+                    let dx = D[at(i, x)], dy = D[at(i, y)]
+                    D[at(i, y)] = average ? (nx * dx + ny * dy) / (nx + ny) : max(dx, dy)
+                }
             }
         }
         return out
@@ -306,7 +323,8 @@ public enum Agglomerative {
         return (labels, id.count)
     }
 
-    static func finish(_ m: Dataset, labels: [Int32], k: Int, merges: [LinkageStep], leafLabels: [Int32], exact: Bool) -> AgglomerativeResult {
+    static func finish(_ data: Dataset, labels: [Int32], k: Int, merges: [LinkageStep], leafLabels: [Int32], exact: Bool) -> AgglomerativeResult {
+        let m = data.materialized()
         let d = m.cols
         var sums = [Double](repeating: 0, count: k * d), w = [Double](repeating: 0, count: k)
         var sizes = [Int](repeating: 0, count: k)

@@ -8,4 +8,15 @@ public enum ClusteringAlgorithm: String, SettingChoice, CaseIterable {
     /// Gaussian mixture by EM (`GMM.fit`); adds BIC, AIC, log-likelihoods and
     /// per-customer probabilities.
     case gmm
+    /// Agglomerative clustering (`Agglomerative.fit`, `linkage`), exact up to 50,000 customers,
+    /// on K-Means micro-clusters beyond; k swept by cutting one tree.
+    case agglomerative
+    /// DBSCAN (`DBSCAN.fit`): the number of segments follows from `eps` and `min_samples`;
+    /// noise is a segment of its own.
+    case dbscan
+    /// HDBSCAN (`HDBSCAN.fit`): segments from `min_cluster_size`; noise is a segment of its own.
+    case hdbscan
+
+    /// Whether the number of clusters is an input (else it follows from density parameters).
+    public var takesK: Bool { self != .dbscan && self != .hdbscan }
 }

@@ -51,12 +51,15 @@ public enum DBSCAN {
             let weights = m.weights
             let partition = RowPartition(rows: n, chunkRows: 1024)
             // 1. Core points.
-            let coreChunks: [[Bool]] = Parallel.map(partition.count, threads: o.threads) { c in
-                partition.range(c).map { i in
-                    var s = 0.0
-                    if let w = weights { tree.forEachWithin(x.value + i * d, radius2: r2) { j, _ in s += Double(w[j]) } }
-                    else { tree.forEachWithin(x.value + i * d, radius2: r2) { _, _ in s += 1 } }
-                    return s >= o.minSamples
+            // Counting stops once the neighbourhood is big enough, unless a negative weight
+            // (scikit-learn allows them: they inhibit) could bring the sum back down.
+            let stopAt = (weights?.contains { $0 < 0 } ?? false) ? Double.infinity : o.minSamples
+            let coreChunks: [[Bool]] = (weights ?? []).withUnsafeBufferPointer { wb in
+                let w = UncheckedSendable(weights == nil ? nil : wb.baseAddress)
+                return Parallel.map(partition.count, threads: o.threads) { c in
+                    partition.range(c).map { i in
+                        tree.countWithin(x.value + i * d, radius2: r2, weights: w.value, atLeast: stopAt) >= o.minSamples
+                    }
                 }
             }
             let core = coreChunks.flatMap { $0 }

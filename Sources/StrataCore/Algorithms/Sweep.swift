@@ -12,6 +12,9 @@ public struct SweepOptions: Sendable {
     public var algorithm: ClusteringAlgorithm = .kmeans
     /// Gaussian-mixture settings when `algorithm == .gmm` (k, seed and threads are set per fit).
     public var gmm: GMMOptions = GMMOptions(k: 2)
+    /// Agglomerative settings when `algorithm == .agglomerative`: one tree, cut at every k
+    /// (nClusters is set per k).
+    public var agglomerative: AgglomerativeOptions = AgglomerativeOptions()
     /// K-Means settings for every fit (k is overwritten per fit).
     public var kmeans: KMeansOptions = KMeansOptions(k: 2)
     /// Which metrics to compute besides inertia: "silhouette", "davies_bouldin", "calinski_harabasz".
@@ -116,13 +119,24 @@ public enum Sweep {
             var rng = SeededRandom.stream(seed: o.kmeans.seed, index: 0x424F_4F54 &+ UInt64(b))
             return (0..<train.rows).map { _ in Int(rng.next() % UInt64(train.rows)) }
         }
+        guard o.algorithm.takesK else {
+            throw StrataError.invalidSetting("algorithm", "\(o.algorithm.rawValue) has no k to sweep: its clusters follow from its density parameters")
+        }
+        // Agglomerative: one tree for every k (a cut is O(n)).
+        var tree: AgglomerativeResult? = nil
+        if o.algorithm == .agglomerative {
+            var ao = o.agglomerative
+            ao.nClusters = ks.first!; ao.distanceThreshold = nil
+            ao.seed = o.kmeans.seed; ao.threads = o.kmeans.threads
+            tree = try Agglomerative.fit(train, options: ao)
+        }
         var points: [SweepPoint] = []
         for k in ks {
             var ko = o.kmeans
             ko.k = k
             ko.onIteration = nil
             let t0 = Date()
-            let fitted = try fitOne(train, k: k, options: o, kmeans: ko, seed: o.kmeans.seed)
+            let fitted = try tree.map { Fitted.cut($0, of: train, k: k) } ?? fitOne(train, k: k, options: o, kmeans: ko, seed: o.kmeans.seed)
             let fitSeconds = Date().timeIntervalSince(t0)
             let t1 = Date()
             let labels = ClusterLabels(indices: fitted.labels, values: (0..<k).map(String.init))
@@ -195,6 +209,13 @@ public enum Sweep {
         var centroids: Matrix<Float>?
         var gmm: GMMResult?
 
+        /// A cut of an agglomerative tree: labels, and the clusters' means as centroids.
+        static func cut(_ tree: AgglomerativeResult, of data: Dataset, k: Int) -> Fitted {
+            let labels = Agglomerative.labels(of: tree, k: k)
+            let m = Agglomerative.finish(data, labels: labels, k: k, merges: [], leafLabels: [], exact: tree.exact)
+            return Fitted(labels: labels, inertia: nil, nIter: 0, converged: true, centroids: m.centroids, gmm: nil)
+        }
+
         func assign(_ data: Dataset, threads: Int) throws -> [Int32] {
             if let c = centroids { return data.withRows { x, _ in nearestCentroid(x, centroids: c, threads: threads) }.labels }
             return try gmm!.model.predict(data, threads: threads).labels
@@ -216,6 +237,12 @@ public enum Sweep {
             go.onIteration = nil
             let r = try GMM.fit(data, options: go)
             return Fitted(labels: r.labels, inertia: nil, nIter: r.nIter, converged: r.converged, centroids: nil, gmm: r)
+        case .agglomerative:
+            var ao = o.agglomerative
+            ao.nClusters = k; ao.distanceThreshold = nil; ao.seed = seed; ao.threads = kmeans.threads
+            return Fitted.cut(try Agglomerative.fit(data, options: ao), of: data, k: k)
+        case .dbscan, .hdbscan:
+            throw StrataError.invalidSetting("algorithm", "\(o.algorithm.rawValue) has no k to sweep")
         }
     }
 

@@ -14,6 +14,9 @@ struct KSelection {
     ///   be swept; errors of the fits.
     /// - Complexity: one fit per k on the sample (n_init restarts each) plus the metrics.
     static func choose(_ data: Dataset, config c: SegmentConfig, threads: Int, steps: SegmentSteps) throws -> KSelection {
+        // DBSCAN/HDBSCAN: the number of segments follows from the density parameters (the fit
+        // reports it); k is 0 until then.
+        guard c.algorithm.takesK else { return KSelection(k: 0, sweep: nil) }
         // More segments than distinct customers would be empty or duplicates: k is reduced, and
         // the run says so.
         let distinct = distinctRowCount(data, atMost: max(c.k ?? 0, c.kMax) + 1)
@@ -41,6 +44,9 @@ struct KSelection {
             o.kmeans.seed = c.seed; o.kmeans.nInit = c.nInit; o.kmeans.maxIterations = c.maxIter; o.kmeans.threads = threads
             o.gmm.covarianceType = c.covariance
             o.gmm.maxIterations = c.maxIter
+            o.agglomerative.linkage = c.linkage
+            o.agglomerative.microClusters = c.microClusters
+            o.agglomerative.memoryBudget = c.memoryBudget.flatMap(MemoryBudget.parse) ?? MemoryBudget.defaultBytes
             let r = try Sweep.run(sample, options: o)
             return (r, "k = \(r.recommendedK) of \(c.kMin)...\(kMax) on \(SegmentNaming.grouped(sample.rows)) customers: \(r.reason)")
         }

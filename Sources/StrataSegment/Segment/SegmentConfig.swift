@@ -88,8 +88,23 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     public var pca: Int? = nil
 
     // MARK: model
-    /// kmeans | gmm.
+    /// kmeans | gmm | agglomerative | dbscan | hdbscan.
     public var algorithm: ClusteringAlgorithm = .kmeans
+    /// agglomerative: ward | complete | average | single.
+    public var linkage: Linkage = .ward
+    /// agglomerative: K-Means micro-clusters to build the tree on (default: exact up to 50,000
+    /// customers, 2,000 micro-clusters beyond).
+    public var microClusters: Int? = nil
+    /// dbscan: neighbourhood radius in model units (default: the k-distance knee).
+    public var eps: Double? = nil
+    /// dbscan / hdbscan: neighbours for a core point, the customer included (default: dbscan
+    /// max(5, 2 x features), Sander et al. 1998; hdbscan min_cluster_size).
+    public var minSamples: Int? = nil
+    /// hdbscan: smallest cluster (default: min_segment_size, so every cluster is reportable).
+    public var minClusterSize: Int? = nil
+    /// hdbscan: fitted on a seeded sample of at most this many customers (O(n²) time), the
+    /// rest assigned by approximate prediction. Default 20,000.
+    public var densitySample: Int = 20_000
     /// GMM covariance: full | diag | tied | spherical.
     public var covariance: CovarianceType = .full
     /// Fixed number of segments; nil chooses k by a sweep over `kMin...kMax`.
@@ -134,7 +149,9 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case customers, idColumn = "id_column", columns, categorical, exclude, piiColumns = "pii_columns", transactions
         case impute, clip, log, scale, oneHotMax = "one_hot_max", memoryBudget = "memory_budget", pca
-        case algorithm, covariance, k, kMin = "k_min", kMax = "k_max", sweepSample = "sweep_sample", nInit = "n_init"
+        case algorithm, linkage, microClusters = "micro_clusters", eps, minSamples = "min_samples", minClusterSize = "min_cluster_size"
+        case densitySample = "density_sample"
+        case covariance, k, kMin = "k_min", kMax = "k_max", sweepSample = "sweep_sample", nInit = "n_init"
         case maxIter = "max_iter", seed, threads
         case minSegmentSize = "min_segment_size", pseudonymize, salt, saltEnv = "salt_env", names, roles
         case treeDepth = "tree_depth", scatterSample = "scatter_sample", out, previous, report
@@ -151,6 +168,8 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         try get(.impute, &s.impute); try get(.clip, &s.clip); try opt(.log, &s.log); try get(.scale, &s.scale)
         try get(.oneHotMax, &s.oneHotMax); try opt(.memoryBudget, &s.memoryBudget); try opt(.pca, &s.pca)
         try get(.algorithm, &s.algorithm); try get(.covariance, &s.covariance); try opt(.k, &s.k)
+        try get(.linkage, &s.linkage); try opt(.microClusters, &s.microClusters); try opt(.eps, &s.eps)
+        try opt(.minSamples, &s.minSamples); try opt(.minClusterSize, &s.minClusterSize); try get(.densitySample, &s.densitySample)
         try get(.kMin, &s.kMin); try get(.kMax, &s.kMax); try get(.sweepSample, &s.sweepSample); try get(.nInit, &s.nInit)
         try get(.maxIter, &s.maxIter); try get(.seed, &s.seed); try opt(.threads, &s.threads)
         try get(.minSegmentSize, &s.minSegmentSize); try get(.pseudonymize, &s.pseudonymize); try opt(.salt, &s.salt)
@@ -219,6 +238,12 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         if k == nil && !(2 <= kMin && kMin <= kMax) { throw bad("k_min", "k_min and k_max must satisfy 2 <= k_min <= k_max (got \(kMin), \(kMax))") }
         if sweepSample < 100 { throw bad("sweep_sample", "must be at least 100") }
         if nInit < 1 { throw bad("n_init", "must be at least 1") }
+        if let m = microClusters, m < 2 { throw bad("micro_clusters", "must be at least 2") }
+        if let e = eps, !(e > 0) || !e.isFinite { throw bad("eps", "must be a positive number") }
+        if let m = minSamples, m < 1 { throw bad("min_samples", "must be at least 1") }
+        if let m = minClusterSize, m < 2 { throw bad("min_cluster_size", "must be at least 2") }
+        if densitySample < 100 { throw bad("density_sample", "must be at least 100") }
+        if !algorithm.takesK && k != nil { throw bad("k", "\(algorithm.rawValue) finds its number of segments from density; leave k out (tune eps/min_samples or min_cluster_size)") }
         if maxIter < 1 { throw bad("max_iter", "must be at least 1") }
         if let t = threads, t < 1 { throw bad("threads", "must be at least 1") }
         if let p = pca, p < 1 { throw bad("pca", "must be at least 1") }

@@ -23,19 +23,20 @@ struct SegmentDescription {
     ///   again for ABC classes.
     /// - Complexity: O(n d) for profiles; the rules tree on at most 100,000 customers; ABC one
     ///   more streaming pass over the order log; the projection PCA on `scatter_sample` rows.
-    static func describe(_ features: SegmentFeatures, labels: [Int32], k: Int, config c: SegmentConfig, threads: Int,
+    static func describe(_ features: SegmentFeatures, labels: [Int32], k: Int, noiseSegment: Int? = nil, config c: SegmentConfig, threads: Int,
                          steps: SegmentSteps) throws -> SegmentDescription {
         let raw = features.raw
         let roles = try SegmentRoles.infer(features: raw.numericNames, explicit: c.roles)
         let (profiles, names, rules) = try steps.run("profile") { () -> ((SegmentProfiler.Output, [String], SegmentRules), String) in
             var p = SegmentProfiler.profile(raw: raw, model: features.preprocessed, labels: labels, k: k, minSize: c.minSegmentSize,
                                             extras: features.extras, threads: threads)
-            let names = segmentNames(p, roles: roles, features: raw.numericNames, overrides: c.names, k: k)
+            let names = segmentNames(p, roles: roles, features: raw.numericNames, overrides: c.names, k: k, noiseSegment: noiseSegment)
             for i in p.segments.indices {
                 let s = p.segments[i]
                 p.segments[i].name = names[s.id!]
                 let top = s.distinguishing.map { (feature: $0.feature, lift: $0.lift, z: $0.standardizedDifference) }
-                p.segments[i].description = SegmentNaming.describe(size: s.size, share: s.share, top: top, revenueShare: s.revenueShare)
+                p.segments[i].description = (s.id == noiseSegment ? SegmentNaming.noiseDescription + " " : "")
+                    + SegmentNaming.describe(size: s.size, share: s.share, top: top, revenueShare: s.revenueShare)
             }
             if let o = p.other {
                 p.other!.description = "\(SegmentNaming.grouped(o.size)) customers in \(o.mergedSegments!.count) segment(s) smaller than "
@@ -76,7 +77,8 @@ struct SegmentDescription {
     }
 
     /// Generated names (a pure function of the profiles), made unique, then the config's overrides.
-    static func segmentNames(_ p: SegmentProfiler.Output, roles: SegmentRoles, features: [String], overrides: [String: String], k: Int) -> [String] {
+    static func segmentNames(_ p: SegmentProfiler.Output, roles: SegmentRoles, features: [String], overrides: [String: String], k: Int,
+                             noiseSegment: Int? = nil) -> [String] {
         let ranked: [[(String, Double)]] = p.allZ.map { z in
             zip(features, z).sorted { (abs($0.1), $1.0) > (abs($1.1), $0.0) }.map { ($0.0, $0.1) }
         }
@@ -84,6 +86,7 @@ struct SegmentDescription {
             SegmentNaming.name(z: Dictionary(uniqueKeysWithValues: zip(features, p.allZ[s])), ranked: ranked[s], roles: roles)
         }
         var names = SegmentNaming.disambiguate(generated, ranked: ranked)
+        if let z = noiseSegment, z < k { names[z] = SegmentNaming.noiseName }
         for (key, name) in overrides { if let i = Int(key), i >= 0, i < k { names[i] = name } }
         return names
     }

@@ -53,15 +53,20 @@ public enum SegmentJob {
                 + (i.raw.categoricalNames.isEmpty ? "" : "; categorical: \(i.raw.categoricalNames.joined(separator: ", "))"))
         }
         let features = try SegmentFeatures.build(inputs, config: c, threads: threads, steps: steps)
-        let selection = try KSelection.choose(features.data, config: c, threads: threads, steps: steps)
-        let k = selection.k
+        var selection = try KSelection.choose(features.data, config: c, threads: threads, steps: steps)
         let model = try steps.run("fit") { () -> (SegmentModel, String) in
-            let m = try SegmentModel.fit(features.data, k: k, config: c, threads: threads)
+            let m = try SegmentModel.fit(features.data, k: selection.k, config: c, threads: threads)
+            if case let .clusters(f) = m { f.warnings.forEach { steps.log("warning: " + $0) } }
             let s = m.summary
-            return (m, "\(c.algorithm) k = \(k) on \(SegmentNaming.grouped(features.data.rows)) customers, \(s.nIter) iterations"
-                + (s.converged ? ", converged" : ", NOT converged (raise max_iter)"))
+            let what = c.algorithm.takesK ? "k = \(selection.k)" : "\(m.k - (m.noiseSegment == nil ? 0 : 1)) clusters" + (m.noiseSegment.map { " + noise (segment \($0))" } ?? "")
+            return (m, "\(c.algorithm) \(what) on \(SegmentNaming.grouped(features.data.rows)) customers"
+                + (c.algorithm == .kmeans || c.algorithm == .gmm ? ", \(s.nIter) iterations" + (s.converged ? ", converged" : ", NOT converged (raise max_iter)") : ""))
         }
-        let description = try SegmentDescription.describe(features, labels: model.labels, k: k, config: c, threads: threads, steps: steps)
+        // DBSCAN/HDBSCAN: k is what the fit found (the noise segment included).
+        if !c.algorithm.takesK { selection.k = model.k }
+        let k = selection.k
+        let description = try SegmentDescription.describe(features, labels: model.labels, k: k, noiseSegment: model.noiseSegment,
+                                                          config: c, threads: threads, steps: steps)
         let pseudonym = c.pseudonymize ? Pseudonymizer(salt: c.resolvedSalt!) : nil
         let ids = (0..<features.data.rows).map { features.data.id($0) }.map { pseudonym?.pseudonym($0) ?? $0 }
         let migration = try previous.map { before in
@@ -117,7 +122,7 @@ public enum SegmentJob {
                                              droppedRows: r.droppedRows, missing: r.missing, imputed: r.imputed, clipped: r.clipped)
         return SegmentRunRecord(config: c.recorded, seed: c.seed, threads: threads, startedAt: ISO8601DateFormatter().string(from: started),
                                 seconds: Date().timeIntervalSince(started), inputs: inputs.files, steps: steps, counts: counts,
-                                k: selection.k, kChosenBy: selection.sweep == nil ? "fixed" : "sweep", model: model.summary,
+                                k: selection.k, kChosenBy: !c.algorithm.takesK ? "density" : selection.sweep == nil ? "fixed" : "sweep", model: model.summary,
                                 segmentSizes: SegmentRunRecord.reportable(ClusterLabels.counts(model.labels, k: selection.k), minSize: c.minSegmentSize),
                                 reportableSegments: description.profiles.segments.count,
                                 mergedIntoOther: description.profiles.smallSegments,

@@ -9,12 +9,19 @@ import StrataLinalg
 enum SegmentModel {
     case kmeans(KMeansResult, KMeansOptions)
     case gmm(GMMResult, GMMOptions, probabilities: [Double])
+    /// Agglomerative, DBSCAN or HDBSCAN (no centers to assign by; `predict` uses prototypes).
+    case clusters(SegmentClusterFit)
 
     /// Stage 4 of `strata segment`: fits K-Means (`KMeans.fit`) or a Gaussian mixture
     /// (`GMM.fit`) with k segments on every customer of `data` (n x d, model units),
     /// then renumbers segments by size. Deterministic for the config's seed whatever `threads`.
     /// - Throws: the fit's `StrataError` / `LinalgError`.
     static func fit(_ data: Dataset, k: Int, config c: SegmentConfig, threads: Int) throws -> SegmentModel {
+        switch c.algorithm {
+        case .agglomerative, .dbscan, .hdbscan:
+            return .clusters(try SegmentClusterFit.fit(data, k: k, config: c, threads: threads))
+        case .kmeans, .gmm: break
+        }
         if c.algorithm == .gmm {
             var o = GMMOptions(k: k)
             o.covarianceType = c.covariance
@@ -35,21 +42,27 @@ enum SegmentModel {
     }
 
     var k: Int {
-        switch self { case let .kmeans(r, _): return r.centroids.rows; case let .gmm(r, _, _): return r.model.k }
+        switch self { case let .kmeans(r, _): return r.centroids.rows; case let .gmm(r, _, _): return r.model.k; case let .clusters(f): return f.k }
     }
 
     var labels: [Int32] {
-        switch self { case let .kmeans(r, _): return r.labels; case let .gmm(r, _, _): return r.labels }
+        switch self { case let .kmeans(r, _): return r.labels; case let .gmm(r, _, _): return r.labels; case let .clusters(f): return f.labels }
     }
 
     /// Per customer: squared distance to the centroid (K-Means) or the posterior probability of
     /// the assigned segment (GMM).
-    var scoreColumn: String { if case .kmeans = self { return "distance" } else { return "probability" } }
+    var scoreColumn: String {
+        switch self { case .kmeans: return "distance"; case .gmm: return "probability"; case let .clusters(f): return f.scoreColumn }
+    }
+
+    /// The segment of customers no dense cluster claims (DBSCAN/HDBSCAN noise), if any.
+    var noiseSegment: Int? { if case let .clusters(f) = self { return f.noiseSegment } else { return nil } }
 
     func score(_ i: Int) -> Double {
         switch self {
         case let .kmeans(r, _): return Double(r.distances[i])
         case let .gmm(r, _, p): return p[i * r.model.k + Int(r.labels[i])]
+        case let .clusters(f): return f.scores[i]
         }
     }
 
@@ -58,6 +71,7 @@ enum SegmentModel {
         switch self {
         case let .kmeans(r, _): return (0..<r.centroids.rows).map { i in r.centroids.row(i).map(Double.init) }
         case let .gmm(r, _, _): let m = r.model; return (0..<m.k).map { Array(m.means[($0 * m.d)..<(($0 + 1) * m.d)]) }
+        case let .clusters(f): return f.centers
         }
     }
 
@@ -69,6 +83,10 @@ enum SegmentModel {
         case let .gmm(r, o, _):
             return Summary(algorithm: .gmm, nIter: r.nIter, converged: r.converged, covariance: o.covarianceType,
                            bic: FiniteOrNull(r.bic), aic: FiniteOrNull(r.aic), lowerBound: FiniteOrNull(r.lowerBound))
+        case let .clusters(f):
+            return Summary(algorithm: f.algorithm, nIter: 0, converged: true, linkage: f.file.linkage, exact: f.file.exact, eps: f.file.eps,
+                           minSamples: f.file.minSamples, minClusterSize: f.minClusterSize, noiseSegment: f.noiseSegment,
+                           fittedRows: f.fittedRows)
         }
     }
 
@@ -81,6 +99,16 @@ enum SegmentModel {
         var bic: FiniteOrNull? = nil
         var aic: FiniteOrNull? = nil
         var lowerBound: FiniteOrNull? = nil
+        var linkage: Linkage? = nil
+        /// agglomerative: false when the tree was built on micro-clusters.
+        var exact: Bool? = nil
+        var eps: Double? = nil
+        var minSamples: Int? = nil
+        var minClusterSize: Int? = nil
+        /// dbscan/hdbscan: the segment holding the noise customers.
+        var noiseSegment: Int? = nil
+        /// hdbscan: customers the tree was built on (the rest predicted).
+        var fittedRows: Int? = nil
     }
 
     /// model.json: what `strata predict` needs, with the feature stages and segment names.
@@ -94,6 +122,12 @@ enum SegmentModel {
             var m = GMMModelFile(result: r, data: data, options: o)
             m.preprocessing = stages.preprocessing; m.pca = stages.pca; m.segmentNames = names
             return try m.encoded()
+        case let .clusters(f):
+            var m = f.file
+            m.preprocessing = stages.preprocessing; m.pca = stages.pca
+            // The model's k counts clusters; the noise segment (last) is what predict's -1 means.
+            m.segmentNames = Array(names.prefix(m.k))
+            return try m.encoded()
         }
     }
 
@@ -105,6 +139,7 @@ enum SegmentModel {
         var newOf = [Int32](repeating: 0, count: k)
         for (new, old) in order.enumerated() { newOf[old] = Int32(new) }
         switch self {
+        case .clusters: return self   // numbered by size when fitted (noise last)
         case .kmeans(var r, let o):
             let d = r.centroids.cols
             r.centroids = Matrix(rows: k, cols: d, storage: order.flatMap { r.centroids.row($0) })
@@ -132,5 +167,116 @@ enum SegmentModel {
             for i in 0..<n { for (new, old) in order.enumerated() { q[i * k + new] = p[i * k + old] } }
             return .gmm(r, o, probabilities: q)
         }
+    }
+}
+
+/// A segmentation by agglomerative clustering, DBSCAN or HDBSCAN in the job's terms: segment ids
+/// 0..<k by size (largest first), the noise customers (DBSCAN/HDBSCAN) as the last segment, the
+/// model file for `predict` (noise there is -1), and per segment the mean in model units.
+struct SegmentClusterFit {
+    var algorithm: ClusteringAlgorithm
+    var labels: [Int32]
+    var scores: [Double]
+    var scoreColumn: String
+    var k: Int
+    var noiseSegment: Int?
+    var centers: [[Double]]
+    var file: ClusterModelFile
+    var minClusterSize: Int?
+    var fittedRows: Int
+    var warnings: [String] = []
+
+    /// - Parameter k: segments for agglomerative (ignored by the density methods).
+    /// - Throws: the fits' errors; `.insufficientData` when DBSCAN/HDBSCAN find no cluster.
+    static func fit(_ data: Dataset, k: Int, config c: SegmentConfig, threads: Int) throws -> SegmentClusterFit {
+        let n = data.rows
+        var labels: [Int32], scores: [Double], file: ClusterModelFile, column: String
+        var minClusterSize: Int? = nil, fitted = n, warnings: [String] = []
+        switch c.algorithm {
+        case .agglomerative:
+            var o = AgglomerativeOptions(linkage: c.linkage, nClusters: k)
+            o.microClusters = c.microClusters
+            o.memoryBudget = c.memoryBudget.flatMap(MemoryBudget.parse) ?? MemoryBudget.defaultBytes
+            o.seed = c.seed
+            o.threads = threads
+            let r = try Agglomerative.fit(data, options: o)
+            warnings += r.warnings
+            labels = r.labels
+            let m = data.materialized()
+            scores = (0..<n).map { i in
+                let l = Int(labels[i])
+                return (0..<m.cols).reduce(0.0) { s, j in let t = Double(m.values[i * m.cols + j]) - Double(r.centroids[l, j]); return s + t * t }
+            }
+            file = ClusterModelFile(result: r, data: data, linkage: c.linkage)
+            column = "distance"
+        case .dbscan:
+            let minSamples = c.minSamples ?? max(5, 2 * data.cols)
+            var eps = c.eps
+            if eps == nil {
+                guard let e = DBSCAN.suggestEps(data, minSamples: minSamples, seed: c.seed, threads: threads).eps, e > 0 else {
+                    throw StrataError.insufficientData("\(data.source): the k-distance curve has no knee to choose eps from; set eps")
+                }
+                eps = e
+                warnings.append("eps not set: using \(String(format: "%.6g", e)), the knee of the \(minSamples)-distance curve")
+            }
+            var o = DBSCANOptions(eps: eps!, minSamples: Double(minSamples))
+            o.threads = threads
+            let r = try DBSCAN.fit(data, options: o)
+            labels = r.labels
+            scores = r.isCore.map { $0 ? 1 : 0 }
+            file = ClusterModelFile(result: r, data: data, eps: eps!)
+            file.minSamples = minSamples
+            column = "core"
+        case .hdbscan:
+            let size = c.minClusterSize ?? max(5, c.minSegmentSize)
+            minClusterSize = size
+            var o = HDBSCANOptions(minClusterSize: size, minSamples: c.minSamples)
+            o.threads = threads
+            let sample = n > c.densitySample ? SeededRandom.sampleIndices(n, c.densitySample, seed: c.seed, stream: 0x4844).sorted() : nil
+            let train = sample.map { data.subset(rows: $0) } ?? data
+            let r = try HDBSCAN.fit(train, options: o)
+            file = ClusterModelFile(result: r, data: train, minSamples: c.minSamples ?? size)
+            if let sample {
+                fitted = sample.count
+                let predicted = file.predict(data, threads: threads)
+                labels = predicted.labels
+                scores = predicted.scores
+                for (j, i) in sample.enumerated() { labels[i] = r.labels[j]; scores[i] = r.probabilities[j] }
+                warnings.append("HDBSCAN fitted on a seeded sample of \(sample.count) of \(n) customers (density_sample); the rest assigned by approximate prediction")
+            } else {
+                labels = r.labels
+                scores = r.probabilities
+            }
+            column = "probability"
+        case .kmeans, .gmm:
+            preconditionFailure("SegmentClusterFit is for agglomerative, dbscan and hdbscan")
+        }
+        let clusters = file.k
+        guard clusters >= 1 else {
+            throw StrataError.insufficientData("\(data.source): \(c.algorithm.rawValue) found no cluster: every customer is noise; "
+                + (c.algorithm == .dbscan ? "raise eps or lower min_samples" : "lower min_cluster_size"))
+        }
+        // Segments by size, largest first (ties by the original id); noise last.
+        let sizes = ClusterLabels.counts(labels.lazy.filter { $0 >= 0 }, k: clusters)
+        let order = (0..<clusters).sorted { (sizes[$0], $1) > (sizes[$1], $0) }
+        var newOf = [Int32](repeating: 0, count: clusters)
+        for (new, old) in order.enumerated() { newOf[old] = Int32(new) }
+        let hasNoise = labels.contains { $0 < 0 }
+        let noise: Int? = hasNoise ? clusters : nil
+        labels = labels.map { $0 < 0 ? Int32(clusters) : newOf[Int($0)] }
+        file.prototypeLabels = file.prototypeLabels.map { $0 < 0 ? -1 : newOf[Int($0)] }
+        file.centers = order.map { file.centers[$0] }
+        if let b = file.birthLambdas { file.birthLambdas = order.map { b[$0] } }
+        if let m = file.maxLambdas { file.maxLambdas = order.map { m[$0] } }
+        let k = clusters + (hasNoise ? 1 : 0)
+        var centers = file.centers
+        if hasNoise {
+            let m = data.materialized()
+            var sum = [Double](repeating: 0, count: m.cols), count = 0.0
+            for i in 0..<n where Int(labels[i]) == clusters { count += 1; for j in 0..<m.cols { sum[j] += Double(m.values[i * m.cols + j]) } }
+            centers.append(sum.map { $0 / max(1, count) })
+        }
+        return SegmentClusterFit(algorithm: c.algorithm, labels: labels, scores: scores, scoreColumn: column, k: k, noiseSegment: noise,
+                                 centers: centers, file: file, minClusterSize: minClusterSize, fittedRows: fitted, warnings: warnings)
     }
 }

@@ -54,7 +54,14 @@ public struct SegmentRoles: Sendable, Equatable {
 ///    "Typical customers" when no feature differs by half a standard deviation.
 /// Duplicate names get the next distinguishing feature in parentheses, then a number. Names are a
 /// pure function of the profile, so the same data and seed give the same names.
+/// The noise customers of DBSCAN/HDBSCAN (no dense cluster claims them) are always
+/// `noiseName`, whatever their profile.
 public enum SegmentNaming {
+    /// The name of the DBSCAN/HDBSCAN noise segment.
+    public static let noiseName = "Unassigned / atypical customers"
+    /// The first sentence of its description.
+    public static let noiseDescription = "Customers in no dense group (density-clustering noise): atypical profiles worth a look, not a segment to target as one."
+
     public static func name(z: [String: Double], ranked: [(String, Double)], roles: SegmentRoles) -> String {
         func level(_ role: SegmentRoles.Role) -> Double? { roles.columns[role].flatMap { z[$0] } }
         let r = level(.recency), f = level(.frequency), m = level(.monetary), t = level(.tenure)

@@ -80,10 +80,14 @@ enum SegmentReport {
         }
         sections.append(rulesSection(c.rules))
         let pre = c.preprocessReport
-        let notes = "\(SegmentNaming.grouped(c.rows)) customers from \(c.source); \(c.algorithm == "gmm" ? "Gaussian mixture" : "K-Means") with k = \(c.k)"
-            + (c.sweep == nil ? " (fixed)" : " (chosen by sweep)") + "; log1p on \(c.logColumns.isEmpty ? "no column" : c.logColumns.joined(separator: ", "))"
-            + "; \(pre.imputed.values.reduce(0, +)) values imputed, \(pre.clipped.values.reduce(0, +)) clipped, \(pre.droppedRows) rows dropped"
-            + (c.pca.map { "; PCA to \($0) components" } ?? "") + "."
+        let density = c.algorithm == "dbscan" || c.algorithm == "hdbscan"
+        let how: String = density ? " (found by density, the noise segment included)" : c.sweep == nil ? " (fixed)" : " (chosen by sweep)"
+        let logNote: String = c.logColumns.isEmpty ? "no column" : c.logColumns.joined(separator: ", ")
+        let imputed: Int = pre.imputed.values.reduce(0, +)
+        let clipped: Int = pre.clipped.values.reduce(0, +)
+        var notes = "\(SegmentNaming.grouped(c.rows)) customers from \(c.source); \(Self.algorithmName(c.algorithm)) with k = \(c.k)" + how
+        notes += "; log1p on \(logNote); \(imputed) values imputed, \(clipped) clipped, \(pre.droppedRows) rows dropped"
+        notes += (c.pca.map { "; PCA to \($0) components" } ?? "") + "."
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
@@ -292,6 +296,17 @@ enum SegmentReport {
             }
         }
         return s
+    }
+
+    /// The model family in words, for the report's notes.
+    static func algorithmName(_ a: String) -> String {
+        switch a {
+        case "gmm": return "Gaussian mixture"
+        case "agglomerative": return "Agglomerative (hierarchical) clustering"
+        case "dbscan": return "DBSCAN"
+        case "hdbscan": return "HDBSCAN"
+        default: return "K-Means"
+        }
     }
 
     static func rulesSection(_ r: SegmentRules) -> String {
