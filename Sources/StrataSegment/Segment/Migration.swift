@@ -54,12 +54,15 @@ public struct SegmentRunFiles: Sendable {
             switch model {
             case let .kmeans(m): centers = m.centroids
             case let .gmm(m): centers = m.means
+            case .kprototypes:
+                throw StrataError.badData(file: modelPath, line: nil, column: "model", message: "migration compares K-Means or Gaussian-mixture runs; this is a K-Prototypes/K-Modes model")
             }
             run.centersOriginal = centers.map { stages.originalUnits($0) ?? $0 }
             run.features = stages.preprocessing?.inputNumeric ?? model.columns
             switch model {
             case let .kmeans(m): if let n = m.segmentNames { run.names = n }
             case let .gmm(m): if let n = m.segmentNames { run.names = n }
+            case .kprototypes: break
             }
             run.k = max(run.k, centers.count)
         }
