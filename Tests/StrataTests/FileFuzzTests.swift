@@ -232,6 +232,8 @@ import StrataLinalg
         case let .gmm(m):
             let p = try m.mixture.predict(data, threads: 1)
             #expect(p.labels.allSatisfy { $0 >= 0 && Int($0) < m.k })
+        case .kprototypes:
+            break   // K-Prototypes models have their own tests (KPrototypesTests)
         }
         return true
     }
