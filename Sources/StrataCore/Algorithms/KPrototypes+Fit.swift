@@ -443,9 +443,10 @@ extension KPrototypes {
                 if Int(b.modes[from * dc + a]) == v { b.modes[from * dc + a] = Code(argmaxSeen(b, base: bf, m: ncat[a])) }
             }
             if dn > 0 {
-                for c in [to, from] {
-                    let m = b.membSum[c]
-                    for j in 0..<dn { b.cen[c * dn + j] = m != 0 ? b.attrSum[c * dn + j] / m : 0 }
+                for c in 0..<2 {
+                    let q = c == 0 ? to : from
+                    let m = b.membSum[q]
+                    for j in 0..<dn { b.cen[q * dn + j] = m != 0 ? b.attrSum[q * dn + j] / m : 0 }
                 }
             }
         }
