@@ -17,20 +17,45 @@ public enum PrototypeKernels {
                                                         k: Int, dn: Int, dc: Int, gamma: Double) -> (Int, Double) {
         var best = 0
         var bestCost = Double.infinity
-        var cen = centroids
-        var mode = modes
-        for c in 0..<k {
+        var c = 0
+        // Four prototypes at a time: four independent sums hide the add latency (each sum still
+        // runs over j in order, so the result is the same as one at a time).
+        while c + 4 <= k {
+            let p0 = centroids + c * dn, p1 = p0 + dn, p2 = p1 + dn, p3 = p2 + dn
+            var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+            for j in 0..<dn {
+                let xj = x[j]
+                let t0 = xj - p0[j], t1 = xj - p1[j], t2 = xj - p2[j], t3 = xj - p3[j]
+                s0 += t0 * t0; s1 += t1 * t1; s2 += t2 * t2; s3 += t3 * t3
+            }
+            let m0 = modes + c * dc, m1 = m0 + dc, m2 = m1 + dc, m3 = m2 + dc
+            var n0 = 0, n1 = 0, n2 = 0, n3 = 0
+            for a in 0..<dc {
+                let v = codes[a]
+                n0 &+= m0[a] != v ? 1 : 0; n1 &+= m1[a] != v ? 1 : 0
+                n2 &+= m2[a] != v ? 1 : 0; n3 &+= m3[a] != v ? 1 : 0
+            }
+            let t0 = s0 + gamma * Double(n0), t1 = s1 + gamma * Double(n1)
+            let t2 = s2 + gamma * Double(n2), t3 = s3 + gamma * Double(n3)
+            if t0 < bestCost { bestCost = t0; best = c }
+            if t1 < bestCost { bestCost = t1; best = c + 1 }
+            if t2 < bestCost { bestCost = t2; best = c + 2 }
+            if t3 < bestCost { bestCost = t3; best = c + 3 }
+            c += 4
+        }
+        while c < k {
+            let p = centroids + c * dn
             var s = 0.0
             for j in 0..<dn {
-                let t = x[j] - cen[j]
+                let t = x[j] - p[j]
                 s += t * t
             }
+            let mode = modes + c * dc
             var m = 0
             for a in 0..<dc where mode[a] != codes[a] { m &+= 1 }
             let total = s + gamma * Double(m)
             if total < bestCost { bestCost = total; best = c }
-            cen += dn
-            mode += dc
+            c += 1
         }
         return (best, bestCost)
     }
