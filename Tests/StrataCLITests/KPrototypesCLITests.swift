@@ -52,6 +52,15 @@ import Testing
         #expect(u.code == 0, "\(u.stderr)")
         #expect((u.json?["unseen_categories"] as? [String: Int])?["c0"] == 1)
         #expect((u.json?["warnings"] as? [String])?.contains { $0.contains("column 'c0': 1 row has a category not seen in training") } == true, "\(u.stdout)")
+        // A hand-edited model (a mode that is no training category) is a clean data error.
+        let text = try String(contentsOfFile: "\(dir)/model.json", encoding: .utf8)
+        let fitted = model["modes"] as! [[String]]
+        var broken = model
+        broken["modes"] = [["nope"] + fitted[0].dropFirst()] + fitted.dropFirst()
+        try JSONSerialization.data(withJSONObject: broken).write(to: URL(fileURLWithPath: "\(dir)/broken.json"))
+        let b = try CLI.run(["predict", "--model", "\(dir)/broken.json", "--input", "\(Self.dir)/kproto_gamma.csv", "--json"])
+        #expect(b.code == 65 && b.stderr.contains("mode 'nope' is not a category of column 'c0'"), "\(b.stderr)")
+        #expect(text.contains("\"model\" : \"kprototypes\""))
     }
 
     @Test func kmodesMatchesCaoEndToEndWhateverThreads() throws {
