@@ -158,6 +158,20 @@ import StrataKernels
         #expect(throws: StrataError.self) { try KPrototypes.fit(numeric: nan, categorical: cats, options: KPrototypesOptions(k: 2)) }
     }
 
+    /// Explicit centers that leave a cluster empty: random starts instead (kmodes' rule), said in a warning.
+    @Test func centersLeavingAClusterEmptyFallBackToRandomStarts() throws {
+        let (c, t) = try Self.load("kproto_gamma")
+        var o = KPrototypesOptions(k: 3)
+        o.gamma = 2.5
+        let modes = c.init_modes!.map { row in row.enumerated().map { t.categorical.code(of: $0.element, column: $0.offset)! } }
+        var num = c.init_centroids!
+        num[2] = [1e6, 1e6]
+        o.initialization = .centers(numeric: num, modes: modes)
+        let r = try KPrototypes.fit(numeric: t.numeric, categorical: t.categorical, options: o)
+        #expect(r.warnings.contains { $0.contains("started from random rows") }, "\(r.warnings)")
+        #expect(Set(r.labels).count == 3 && r.cost.isFinite)
+    }
+
     /// An empty categorical cell is the category "(missing)", counted in a warning.
     @Test func missingCategoryIsCounted() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kproto-\(UUID().uuidString)").path

@@ -49,6 +49,8 @@ private struct RunOutcome {
     var converged: Bool
     var epochCosts: [Double]
     var relocations: Int
+    /// Explicit centers left a cluster empty, so the run started from random rows (as kmodes).
+    var centersReplaced: Bool
 }
 
 extension KPrototypes {
@@ -139,8 +141,7 @@ extension KPrototypes {
                 warnings.append("the data have exactly k = \(k) distinct rows\(where_): each is its own cluster")
             }
             let (mean, std) = dn > 0 ? KPrototypes.columnMeanStd(x, rows: n, cols: dn) : ([], [])
-            var ncat = categorical.categories.map(\.count)
-            if ncat.isEmpty { ncat = [] }
+            let ncat = categorical.categories.map(\.count)
             var offset = [Int](repeating: 0, count: dc)
             for a in 1..<max(1, dc) { offset[a] = offset[a - 1] + ncat[a - 1] }
             let t = ncat.reduce(0, +)
@@ -175,6 +176,9 @@ extension KPrototypes {
                 sizes[c] += 1
                 clusterWeights[c] += weights?[i] ?? 1
             }
+            if b.centersReplaced {
+                warnings.append("the initial centers left a cluster without rows; the fit started from random rows instead (as kmodes does)")
+            }
             if b.relocations > 0 {
                 warnings.append("\(b.relocations) cluster\(b.relocations == 1 ? " was" : "s were") emptied during the fit and refilled with a random row of the largest cluster")
             }
@@ -208,13 +212,14 @@ extension KPrototypes {
         func single(_ initialization: KPrototypesInit, maxIter: Int, rng: inout SeededRandom) throws -> RunOutcome {
             let b = RunBuffers<Code>(k: k, n: n, dn: dn, dc: dc, t: t)
             var method = initialization
+            var centersReplaced = false
             var tries = 0
             while true {
                 tries += 1
                 try start(method, b, &rng)
                 initialAssignment(b)
                 if dn == 0 || (0..<k).allSatisfy({ b.count[$0] > 0 }) { break }
-                if case .centers = method { method = .random }   // kmodes retries the same centers 20 times, then random
+                if case .centers = method { method = .random; centersReplaced = true }   // kmodes retries the same centers 20 times, then random
                 else if tries == Self.maxInitTries { method = .random }
                 if tries == Self.raiseInitTries {
                     throw StrataError.numerical("K-Prototypes could not find initial prototypes without an empty cluster in \(tries) tries; give initial centers (--init FILE) or lower k")
@@ -250,7 +255,8 @@ extension KPrototypes {
                               modes: (0..<(k * dc)).map { Int(b.modes[$0]) },
                               labels: Array(UnsafeBufferPointer(start: b.labels, count: n)),
                               costs: Array(UnsafeBufferPointer(start: b.costs, count: n)),
-                              cost: cost, nIter: itr, converged: converged || maxIter == 0, epochCosts: epochCosts, relocations: relocations)
+                              cost: cost, nIter: itr, converged: converged || maxIter == 0, epochCosts: epochCosts, relocations: relocations,
+                              centersReplaced: centersReplaced)
         }
 
         /// The starting prototypes.

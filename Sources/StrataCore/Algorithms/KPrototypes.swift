@@ -166,8 +166,7 @@ public enum KPrototypes {
     /// deviation (ddof 0, unweighted). `x` is n x dn row-major.
     public static func defaultGamma(_ x: [Float], rows n: Int, cols dn: Int) -> Double {
         guard dn > 0, n > 0 else { return 0 }
-        let (mean, std) = columnMeanStd(x, rows: n, cols: dn)
-        _ = mean
+        let std = columnMeanStd(x, rows: n, cols: dn).1
         return 0.5 * (std.reduce(0, +) / Double(dn))
     }
 
