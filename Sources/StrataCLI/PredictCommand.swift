@@ -5,10 +5,11 @@ import Strata
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Assign new rows to the segments of a saved model (K-Means or Gaussian mixture).",
+        abstract: "Assign new rows to the segments of a saved model (K-Means, Gaussian mixture, K-Prototypes or K-Modes).",
         discussion: """
             The input must hold the model's feature columns (by name for CSV). Labels file: \
-            id,segment,distance for K-Means, id,segment,probability for a Gaussian mixture. \
+            id,segment,distance for K-Means, id,segment,probability for a Gaussian mixture, \
+            id,segment,cost for K-Prototypes/K-Modes. \
             --proba-out (Gaussian mixtures): id,p0,...,p{k-1}.
             """
     )
@@ -44,6 +45,7 @@ struct PredictCommand: ParsableCommand {
             if idColumn == nil, !input.lowercased().hasSuffix(".npy"), let mid = file.idColumn, try CSVHeader.read(path: input).contains(mid) {
                 idColumn = mid
             }
+            if case let .kprototypes(m) = file { try predictPrototypes(m, idColumn: idColumn); return }   // KPrototypesCommand.swift
             // Replays the model's preprocessing and PCA, if any, exactly as fitted.
             let data = try file.stages.apply(path: input, idColumn: idColumn, modelColumns: file.columns, threads: runOptions.threads,
                                              memoryBudget: memory.bytes)
@@ -93,6 +95,8 @@ struct PredictCommand: ParsableCommand {
                 labelsData = labelsOut.map { _ in CSVOutput.scoredLabels(ids: data.id, labels: r.labels, scoreColumn: m.scoreColumn, scores: r.scores) }
             }
             return (.init(noise: noise), (r.labels, m.k), labelsData)
+        case .kprototypes:
+            throw StrataError.invalidArgument("internal error: K-Prototypes models are predicted by predictPrototypes")
         }
     }
 

@@ -235,6 +235,8 @@ import StrataLinalg
         case let .cluster(m):
             let p = m.predict(data, threads: 1)
             #expect(p.labels.allSatisfy { $0 >= -1 && Int($0) < m.k })
+        case .kprototypes:
+            break   // K-Prototypes models have their own tests (KPrototypesTests)
         }
         return true
     }

@@ -83,7 +83,7 @@ extension RawTable {
                     if firstUnparsed[s] == nil { firstUnparsed[s] = (line, tok.string(fields[j])) }
                 }
             }
-            for (s, j) in catIdx.enumerated() { t.categorical[s].append(tok.string(fields[j]).trimmingCharacters(in: .whitespaces)) }
+            for (s, j) in catIdx.enumerated() { t.categorical[s].append(trimmedCell(tok.string(fields[j]))) }
             if let i = idIndex { t.ids!.append(tok.idString(fields[i])) }
             if let w = weightIndex {
                 guard case let .value(v) = tok.number(fields[w]), v >= 0 else {
@@ -110,4 +110,14 @@ extension RawTable {
         t.warnings = warnings
         return t
     }
+}
+
+/// `s.trimmingCharacters(in: .whitespaces)`, without Foundation's cost when `s` neither starts
+/// nor ends with a space, a tab or a non-ASCII byte (the only bytes that can begin or end a
+/// Unicode whitespace character): the common cell is returned as it is.
+@inline(__always)
+func trimmedCell(_ s: String) -> String {
+    guard let first = s.utf8.first, let last = s.utf8.last else { return s }
+    func plain(_ b: UInt8) -> Bool { b != 0x20 && b != 0x09 && b < 0x80 }
+    return plain(first) && plain(last) ? s : s.trimmingCharacters(in: .whitespaces)
 }

@@ -7,6 +7,8 @@ public enum AnyModelFile {
     case gmm(GMMModelFile)
     /// hierarchical, dbscan or hdbscan: assigned by stored prototypes.
     case cluster(ClusterModelFile)
+    /// K-Prototypes, or K-Modes (`"model": "kprototypes"` / `"kmodes"`).
+    case kprototypes(KPrototypesModelFile)
 
     /// Reads, decodes and validates a model file (the one loader of every model kind; the
     /// checks are `KMeansModelFile.validated` and `GMMModelFile.validated`, stages included).
@@ -41,6 +43,10 @@ public enum AnyModelFile {
             do { return .cluster(try JSONDecoder().decode(ClusterModelFile.self, from: data).validated(path: path)) } catch let e as StrataError { throw e } catch {
                 throw malformed(path, "\(header.model) model", error)
             }
+        case "kprototypes", "kmodes":
+            do { return .kprototypes(try JSONDecoder().decode(KPrototypesModelFile.self, from: data).validated(path: path)) } catch let e as StrataError { throw e } catch {
+                throw malformed(path, header.model == "kmodes" ? "K-Modes model" : "K-Prototypes model", error)
+            }
         default:
             throw StrataError.badData(file: path, line: nil, column: nil, message: "model type '\(header.model)' is not supported by this strata version")
         }
@@ -56,7 +62,7 @@ public enum AnyModelFile {
     }
 
     public var columns: [String] {
-        switch self { case let .kmeans(m): return m.columns; case let .gmm(m): return m.columns; case let .cluster(m): return m.columns }
+        switch self { case let .kmeans(m): return m.columns; case let .gmm(m): return m.columns; case let .cluster(m): return m.columns; case let .kprototypes(m): return m.columns }
     }
 
     /// The feature stages stored with the model.
@@ -65,10 +71,11 @@ public enum AnyModelFile {
         case let .kmeans(m): return FeatureStages(preprocessing: m.preprocessing, pca: m.pca)
         case let .gmm(m): return FeatureStages(preprocessing: m.preprocessing, pca: m.pca)
         case let .cluster(m): return FeatureStages(preprocessing: m.preprocessing, pca: m.pca)
+        case .kprototypes: return FeatureStages(preprocessing: nil, pca: nil)
         }
     }
 
     public var idColumn: String? {
-        switch self { case let .kmeans(m): return m.idColumn; case let .gmm(m): return m.idColumn; case let .cluster(m): return m.idColumn }
+        switch self { case let .kmeans(m): return m.idColumn; case let .gmm(m): return m.idColumn; case let .cluster(m): return m.idColumn; case let .kprototypes(m): return m.idColumn }
     }
 }

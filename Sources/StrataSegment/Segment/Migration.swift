@@ -55,6 +55,8 @@ public struct SegmentRunFiles: Sendable {
             case let .kmeans(m): centers = m.centroids
             case let .gmm(m): centers = m.means
             case let .cluster(m): centers = m.centers
+            case .kprototypes:
+                throw StrataError.badData(file: modelPath, line: nil, column: "model", message: "migration compares K-Means or Gaussian-mixture runs; this is a K-Prototypes/K-Modes model")
             }
             run.centersOriginal = centers.map { stages.originalUnits($0) ?? $0 }
             run.features = stages.preprocessing?.inputNumeric ?? model.columns
@@ -62,6 +64,7 @@ public struct SegmentRunFiles: Sendable {
             case let .kmeans(m): if let n = m.segmentNames { run.names = n }
             case let .gmm(m): if let n = m.segmentNames { run.names = n }
             case let .cluster(m): if let n = m.segmentNames { run.names = n }
+            case .kprototypes: break
             }
             run.k = max(run.k, centers.count)
         }

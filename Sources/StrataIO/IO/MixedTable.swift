@@ -1,0 +1,82 @@
+import Foundation
+import StrataCore
+
+/// A table of numeric and categorical columns for K-Prototypes / K-Modes, read from a CSV with a
+/// header through `RawTable.read` (the same tokenizer, id and weights rules as every reader).
+public struct MixedTable: Sendable {
+    /// The numeric columns (with ids and weights); nil when there are none.
+    public var numeric: Dataset?
+    public var categorical: CategoricalColumns
+    public var idColumn: String?
+    public var ids: [String]?
+    public var weightsColumn: String?
+    public var weights: [Float]?
+    public var rows: Int
+    public var source: String
+    /// Empty categorical cells per categorical column (read as `missingCategory`).
+    public var missing: [Int]
+    public var warnings: [String]
+
+    /// The category an empty categorical cell is read as (counted, and reported in `warnings`).
+    public static let missingCategory = "(missing)"
+
+    public func id(_ i: Int) -> String { ids?[i] ?? String(i) }
+
+    /// Reads `path`.
+    /// - Parameters:
+    ///   - numeric: numeric columns; nil: every numeric column (by `ColumnSniff`) that is not the
+    ///     id, weights or a categorical column. `[]`: none (K-Modes).
+    ///   - categorical: categorical columns; nil: every column but the id and weights columns.
+    /// - Throws: `StrataError.badData` naming file, line and column for a missing or
+    ///   non-numeric numeric cell; `.invalidArgument` for unknown column names or a column both
+    ///   numeric and categorical.
+    public static func read(path: String, numeric: [String]?, categorical: [String]?, idColumn: String?,
+                            weightsColumn: String?) throws -> MixedTable {
+        var categoricalNames = categorical
+        if categoricalNames == nil {
+            let header = try CSVHeader.read(path: path)
+            let idName = idColumn ?? header.first { TableReadOptions.inferredIdNames.contains($0.lowercased()) }
+            categoricalNames = header.filter { $0 != idName && $0 != weightsColumn && !(numeric ?? []).contains($0) }
+        }
+        let cats = categoricalNames!
+        if let both = numeric?.first(where: cats.contains) {
+            throw StrataError.invalidArgument("\(path): column '\(both)' is given as both numeric and categorical")
+        }
+        var t = try RawTable.read(path: path, numeric: numeric, categorical: cats, idColumn: idColumn, weightsColumn: weightsColumn)
+        if let wc = t.weightsColumn, cats.contains(wc) {
+            throw StrataError.invalidArgument("\(path): column '\(wc)' is the weights column and cannot be categorical")
+        }
+        if let id = t.idColumn, cats.contains(id) || t.numericNames.contains(id) {
+            throw StrataError.invalidArgument("\(path): column '\(id)' is the id column and cannot be a feature")
+        }
+        var warnings = t.warnings
+        // Numeric cells must be present (no imputation here).
+        for (s, column) in t.numeric.enumerated() {
+            if let i = column.firstIndex(where: { $0.isNaN }) {
+                throw StrataError.badData(file: path, line: t.lines[i], column: t.numericNames[s],
+                                          message: "numeric value is missing; fill it, or list the column with --categorical")
+            }
+        }
+        var missing = [Int](repeating: 0, count: cats.count)
+        for s in 0..<t.categorical.count {
+            for i in 0..<t.rows where t.categorical[s][i].isEmpty {
+                t.categorical[s][i] = missingCategory
+                missing[s] += 1
+            }
+            if missing[s] > 0 {
+                warnings.append("\(path): column '\(cats[s])': \(missing[s]) empty cell\(missing[s] == 1 ? " is" : "s are") read as the category '\(missingCategory)'")
+            }
+        }
+        let dn = t.numericNames.count
+        var data: Dataset? = nil
+        if dn > 0 {
+            var values = [Float](repeating: 0, count: t.rows * dn)
+            for j in 0..<dn { for i in 0..<t.rows { values[i * dn + j] = t.numeric[j][i] } }
+            data = Dataset(rows: t.rows, cols: dn, values: values, columns: t.numericNames, idColumn: t.idColumn, ids: t.ids,
+                           weightsColumn: t.weightsColumn, weights: t.weights, source: path)
+        }
+        let columns = CategoricalColumns(names: t.categoricalNames, values: t.categorical)
+        return MixedTable(numeric: data, categorical: columns, idColumn: t.idColumn, ids: t.ids, weightsColumn: t.weightsColumn,
+                          weights: t.weights, rows: t.rows, source: path, missing: missing, warnings: warnings)
+    }
+}
