@@ -69,9 +69,22 @@ struct ScoreCommand: ParsableCommand {
             let (data, _) = try FeatureStages.fit(path: input.input, read: read, preprocess: preprocess.options,
                                                   pcaComponents: preprocess.pca, seed: seedOption.seed, threads: runOptions.threads)
             data.warnings.forEach(Report.warn)
-            let file = try LabelsFile.read(path: labels, column: labelsColumn)
+            var file = try LabelsFile.read(path: labels, column: labelsColumn)
             try file.check(against: data, path: labels)
-            let result = try measure(data, labels: file, wanted: wanted, group: group)
+            // DBSCAN/HDBSCAN noise (-1) is not a cluster: those rows are left out of every metric.
+            var scored = data
+            let noise = file.labels.indices.filter { file.labels[$0] == "-1" }
+            if !noise.isEmpty {
+                guard !cluster.distributed else { throw StrataError.invalidArgument("--distributed scores need labels without noise (-1) rows") }
+                let keep = file.labels.indices.filter { file.labels[$0] != "-1" }
+                guard !keep.isEmpty else { throw StrataError.insufficientData("\(labels): every row is noise (-1); nothing to score") }
+                Report.warn("\(noise.count) of \(data.rows) rows are labelled -1 (noise) and left out of the metrics")
+                scored = data.subset(rows: keep)
+                file.labels = keep.map { file.labels[$0] }
+                file.ids = file.ids.map { ids in keep.map { ids[$0] } }
+            }
+            var result = try measure(scored, labels: file, wanted: wanted, group: group)
+            result.noiseRows = noise.count
             if group.rank != 0 { return }
             if runOptions.json { Report.json(result) } else { printSummary(result) }
         }
@@ -155,6 +168,8 @@ struct ScoreCommand: ParsableCommand {
         /// The distinct labels, in dense-index order.
         var labels: [String]
         var ranks: Int
+        /// Rows labelled -1 (DBSCAN/HDBSCAN noise), left out of the metrics (`rows` excludes them).
+        var noiseRows: Int = 0
         var inertia: FiniteOrNull?
         var calinskiHarabasz: FiniteOrNull?
         var daviesBouldin: FiniteOrNull?

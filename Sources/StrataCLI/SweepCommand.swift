@@ -20,8 +20,14 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .long, help: "k values: a range 2...12 (also 2..12 or 2-12) or a list 3,5,8.")
     var k: String
 
-    @Option(name: .long, help: "kmeans, or gmm (adds BIC, AIC and log-likelihoods; recommends the lowest BIC).")
+    @Option(name: .long, help: "kmeans, gmm (adds BIC, AIC and log-likelihoods; recommends the lowest BIC), or agglomerative (one tree, cut at every k).")
     var algorithm: ClusteringAlgorithm = .kmeans
+
+    @Option(name: .long, help: "With --algorithm agglomerative: ward, complete, average or single.")
+    var linkage: Linkage = .ward
+
+    @Option(name: .customLong("micro-clusters"), help: "With --algorithm agglomerative: build the tree on this many K-Means micro-clusters (default: exact up to 50,000 rows).")
+    var microClusters: Int?
 
     @Option(name: .long, help: "With --algorithm gmm: full, diag, tied or spherical.")
     var covariance: CovarianceType = .full
@@ -111,6 +117,9 @@ struct SweepCommand: ParsableCommand {
         var o = SweepOptions(ks: Self.parseKs(k)!)
         fit.apply(to: &o.kmeans)
         o.algorithm = algorithm
+        o.agglomerative.linkage = linkage
+        o.agglomerative.microClusters = microClusters
+        o.agglomerative.memoryBudget = input.memory.bytes
         o.gmm.covarianceType = covariance
         o.gmm.regCovar = regCovar
         o.gmm.maxIterations = fit.maxIter == 300 ? 100 : fit.maxIter

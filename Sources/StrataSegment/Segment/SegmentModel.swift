@@ -55,6 +55,12 @@ enum SegmentModel {
         switch self { case .kmeans: return "distance"; case .gmm: return "probability"; case let .clusters(f): return f.scoreColumn }
     }
 
+    /// The report's dendrogram input (agglomerative runs).
+    func dendrogram(names: [String]) -> DendrogramChart.Input? {
+        guard case let .clusters(f) = self, let m = f.merges, let s = f.leafSegments, let c = f.leafCustomers else { return nil }
+        return DendrogramChart.Input(merges: m, leafSegments: s, leafCustomers: c, names: names)
+    }
+
     /// The segment of customers no dense cluster claims (DBSCAN/HDBSCAN noise), if any.
     var noiseSegment: Int? { if case let .clusters(f) = self { return f.noiseSegment } else { return nil } }
 
@@ -185,6 +191,10 @@ struct SegmentClusterFit {
     var minClusterSize: Int?
     var fittedRows: Int
     var warnings: [String] = []
+    /// Agglomerative: the merge tree, each leaf's segment and customer count.
+    var merges: [LinkageStep]? = nil
+    var leafSegments: [Int32]? = nil
+    var leafCustomers: [Int]? = nil
 
     /// - Parameter k: segments for agglomerative (ignored by the density methods).
     /// - Throws: the fits' errors; `.insufficientData` when DBSCAN/HDBSCAN find no cluster.
@@ -192,6 +202,7 @@ struct SegmentClusterFit {
         let n = data.rows
         var labels: [Int32], scores: [Double], file: ClusterModelFile, column: String
         var minClusterSize: Int? = nil, fitted = n, warnings: [String] = []
+        var tree: ([LinkageStep], [Int32], [Int])? = nil
         switch c.algorithm {
         case .agglomerative:
             var o = AgglomerativeOptions(linkage: c.linkage, nClusters: k)
@@ -209,6 +220,7 @@ struct SegmentClusterFit {
             }
             file = ClusterModelFile(result: r, data: data, linkage: c.linkage)
             column = "distance"
+            tree = (r.merges, r.leafLabels, r.microLabels.map { ClusterLabels.counts($0, k: r.leafLabels.count) } ?? [Int](repeating: 1, count: n))
         case .dbscan:
             let minSamples = c.minSamples ?? max(5, 2 * data.cols)
             var eps = c.eps
@@ -277,6 +289,7 @@ struct SegmentClusterFit {
             centers.append(sum.map { $0 / max(1, count) })
         }
         return SegmentClusterFit(algorithm: c.algorithm, labels: labels, scores: scores, scoreColumn: column, k: k, noiseSegment: noise,
-                                 centers: centers, file: file, minClusterSize: minClusterSize, fittedRows: fitted, warnings: warnings)
+                                 centers: centers, file: file, minClusterSize: minClusterSize, fittedRows: fitted, warnings: warnings,
+                                 merges: tree?.0, leafSegments: tree.map { $0.1.map { newOf[Int($0)] } }, leafCustomers: tree?.2)
     }
 }

@@ -28,6 +28,8 @@ enum SegmentReport {
         var preprocessReport: PreprocessReport
         var logColumns: [String]
         var pca: Int?
+        /// Agglomerative runs: the merge tree's top.
+        var dendrogram: DendrogramChart.Input? = nil
     }
 
     /// Reportable groups: segments, then other.
@@ -60,6 +62,10 @@ enum SegmentReport {
         if let s = c.sweep {
             add("Choice of k", "k = \(s.recommendedK): \(s.reason). Curves over the k sweep (on \(s.trainingRows) customers; silhouette \(s.silhouetteMethod)).",
                 [KSelectionChart.svg(s)])
+        }
+        if let d = c.dendrogram, let chart = DendrogramChart.svg(d, minSize: c.minSegmentSize) {
+            add("Merge tree", "The top merges of the agglomerative tree: segments are the subtrees below the cut; the higher a merge, the less alike the groups it joins. Leaves are labelled with their customers and segment.",
+                [chart])
         }
         if groups.contains(where: { $0.rfmMix != nil }) {
             add("RFM mix", "Share of each segment's customers in the standard RFM segments (R and F quintile scores).", [rfm(groups)])
