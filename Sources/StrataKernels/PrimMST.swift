@@ -21,44 +21,52 @@ public enum PrimMST {
     public static func edges(_ data: UnsafePointer<Float>, rows n: Int, cols d: Int, core: [Double]? = nil,
                              threads: Int = defaultThreadCount) -> [MSTEdge] {
         guard n > 1 else { return [] }
+        // Work in squared distances: sqrt is monotone and correctly rounded, so
+        // sqrt(max(a², b², d²)) = max(a, b, d) and the order of reaches is the same.
+        let core2 = core.map { $0.map { $0 * $0 } }
         var remaining = Array(1..<n)          // outside rows, ascending
         var reach = [Double](repeating: .infinity, count: n)
         var source = [Int32](repeating: 0, count: n)
         var out: [MSTEdge] = []
         out.reserveCapacity(n - 1)
         var current = 0
-        let chunk = 4096
+        // Chunks of at least 8,192 rows: one parallel step costs ~10 us, worth it only then.
+        let chunk = 8192
         let x = UncheckedSendable(data)
-        let coreBox = UncheckedSendable(core)
+        var best = [(Double, Int)](repeating: (0, -1), count: (n + chunk - 1) / chunk)
         while !remaining.isEmpty {
             let m = remaining.count
             let chunks = (m + chunk - 1) / chunk
             let cur = current
-            let best: [(Double, Int)] = reach.withUnsafeMutableBufferPointer { rb in
+            reach.withUnsafeMutableBufferPointer { rb in
                 source.withUnsafeMutableBufferPointer { sb in
                     remaining.withUnsafeBufferPointer { rem in
-                        let r = UncheckedSendable(rb.baseAddress!), s = UncheckedSendable(sb.baseAddress!), q = UncheckedSendable(rem.baseAddress!)
-                        let body: (Int) -> (Double, Int) = { c in
-                            let xc = x.value + cur * d
-                            let coreC = coreBox.value?[cur] ?? 0
-                            var bestV = Double.greatestFiniteMagnitude, bestAt = -1
-                            for p in (c * chunk)..<min(m, (c + 1) * chunk) {
-                                let j = q.value[p]
-                                var dist = KDTree.distance2(xc, x.value + j * d, d).squareRoot()
-                                if let cd = coreBox.value { dist = max(coreC, cd[j], dist) }
-                                if dist < r.value[j] { r.value[j] = dist; s.value[j] = Int32(cur) }
-                                if r.value[j] < bestV { bestV = r.value[j]; bestAt = p }
+                        best.withUnsafeMutableBufferPointer { bb in
+                            let r = UncheckedSendable(rb.baseAddress!), s = UncheckedSendable(sb.baseAddress!), q = UncheckedSendable(rem.baseAddress!)
+                            let out = UncheckedSendable(bb.baseAddress!)
+                            let coreBox = UncheckedSendable(core2)
+                            let body: (Int) -> Void = { c in
+                                let xc = x.value + cur * d
+                                let cc = coreBox.value?[cur] ?? 0
+                                var bestV = Double.greatestFiniteMagnitude, bestAt = -1
+                                for p in (c * chunk)..<min(m, (c + 1) * chunk) {
+                                    let j = q.value[p]
+                                    var dist = KDTree.distance2(xc, x.value + j * d, d)
+                                    if let c2 = coreBox.value { dist = max(cc, c2[j], dist) }
+                                    if dist < r.value[j] { r.value[j] = dist; s.value[j] = Int32(cur) }
+                                    if r.value[j] < bestV { bestV = r.value[j]; bestAt = p }
+                                }
+                                out.value[c] = (bestV, bestAt)
                             }
-                            return (bestV, bestAt)
+                            if chunks == 1 { body(0) } else { Parallel.forEachChunk(chunks, threads: threads, body) }
                         }
-                        return chunks == 1 ? [body(0)] : Parallel.map(chunks, threads: threads, body)
                     }
                 }
             }
             var bv = Double.greatestFiniteMagnitude, bp = 0
-            for (v, p) in best where p >= 0 && v < bv { bv = v; bp = p }
+            for c in 0..<chunks where best[c].1 >= 0 && best[c].0 < bv { bv = best[c].0; bp = best[c].1 }
             let next = remaining[bp]
-            out.append(MSTEdge(source: source[next], target: Int32(next), distance: bv))
+            out.append(MSTEdge(source: source[next], target: Int32(next), distance: bv.squareRoot()))
             remaining.remove(at: bp)
             current = next
         }
