@@ -17,6 +17,10 @@ public final class KDTree: @unchecked Sendable {
     private let points: [Float]
     /// Tree order -> original row number.
     private let order: [Int32]
+
+    /// The rows in tree order (spatially close rows next to each other): queries issued in this
+    /// order reuse the nodes and leaves the previous query touched.
+    public var treeOrder: [Int32] { order }
     private var nodes: [Node] = []
     /// Per node: lower bounds (cols) then upper bounds (cols).
     private var bounds: [Float] = []
@@ -96,6 +100,20 @@ public final class KDTree: @unchecked Sendable {
         return s
     }
 
+    /// Whether the box of a node is farther than `radius2` (squared), stopping at the first
+    /// features that prove it.
+    @inline(__always)
+    private func boxBeyond(_ q: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ radius2: Double) -> Bool {
+        var s = 0.0
+        for j in 0..<cols {
+            let x = Double(q[j]), lo = Double(b[j]), hi = Double(b[cols + j])
+            let t = x < lo ? lo - x : (x > hi ? x - hi : 0)
+            s += t * t
+            if s > radius2 { return true }
+        }
+        return false
+    }
+
     /// Squared Euclidean distance in Double, accumulated over the features in order.
     @inline(__always)
     public static func distance2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Double {
@@ -160,7 +178,7 @@ public final class KDTree: @unchecked Sendable {
                         while top > 0 {
                             top -= 1
                             let n = Int(stack[top])
-                            if boxDistance2(q, bnd.baseAddress! + n * 2 * cols) > radius2 { continue }
+                            if boxBeyond(q, bnd.baseAddress! + n * 2 * cols, radius2) { continue }
                             let node = nds[n]
                             if node.left < 0 {
                                 for p in Int(node.start)..<Int(node.end) where Self.within(q, pts.baseAddress! + p * cols, cols, radius2: radius2) != nil {
@@ -192,7 +210,7 @@ public final class KDTree: @unchecked Sendable {
                     while top > 0 {
                         top -= 1
                         let n = Int(stack[top])
-                        if boxDistance2(q, bnd.baseAddress! + n * 2 * cols) > radius2 { continue }
+                        if boxBeyond(q, bnd.baseAddress! + n * 2 * cols, radius2) { continue }
                         let node = nds[n]
                         if node.left < 0 {
                             for p in Int(node.start)..<Int(node.end) {

@@ -26,12 +26,15 @@ public struct DBSCANResult: Sendable {
 
 /// Exact DBSCAN with a k-d tree, in O(n + neighbours of one block) memory.
 ///
-/// Three passes of radius queries (`KDTree.forEachWithin`), each parallel over fixed row chunks:
-/// 1. neighbourhood weight per row -> core points;
+/// Two passes of radius queries (`KDTree`), each parallel over fixed chunks of the rows in the
+/// tree's (spatial) order:
+/// 1. neighbourhood weight per row, counted only until it reaches min_samples -> core points; the
+///    neighbours of the other rows (fewer than min_samples) are kept for step 3;
 /// 2. blocks of 65,536 core rows: their core neighbours with a smaller row number become
 ///    union-find edges (memory: one block's edges, never all neighbourhoods as scikit-learn
 ///    keeps them);
-/// 3. each non-core row within eps of a core row takes the smallest cluster id among them.
+/// 3. each non-core row within eps of a core row takes the smallest cluster id among them (no
+///    query: its neighbours were kept in step 1).
 /// Clusters are numbered by their smallest core row. This reproduces scikit-learn's labels
 /// exactly: its depth-first expansion starts clusters in row order and a border row reachable
 /// from several clusters keeps the first (smallest-numbered) one.
@@ -49,21 +52,34 @@ public enum DBSCAN {
             let x = UncheckedSendable(vb.baseAddress ?? UnsafePointer(bitPattern: 16)!)
             let tree = KDTree(x.value, rows: n, cols: d)
             let weights = m.weights
+            // Queries run in the tree's order (neighbouring rows one after another: the nodes
+            // one query touched are in cache for the next); results are stored by row.
+            let rowAt = tree.treeOrder
             let partition = RowPartition(rows: n, chunkRows: 1024)
-            // 1. Core points.
-            // Counting stops once the neighbourhood is big enough, unless a negative weight
-            // (scikit-learn allows them: they inhibit) could bring the sum back down.
+            // 1. Core points. A non-core row has fewer than min_samples neighbours (without
+            //    negative weights): they are kept (at most 64 per row) for step 3, so border rows
+            //    need no second query.
             let stopAt = (weights?.contains { $0 < 0 } ?? false) ? Double.infinity : o.minSamples
-            let coreChunks: [[Bool]] = (weights ?? []).withUnsafeBufferPointer { wb in
+            let keep = stopAt.isFinite ? min(64, Int(o.minSamples.rounded(.up))) : 0
+            let pass1: [[(row: Int32, core: Bool, neighbours: [Int32]?)]] = (weights ?? []).withUnsafeBufferPointer { wb in
                 let w = UncheckedSendable(weights == nil ? nil : wb.baseAddress)
                 return Parallel.map(partition.count, threads: o.threads) { c in
-                    partition.range(c).map { i in
-                        tree.countWithin(x.value + i * d, radius2: r2, weights: w.value, atLeast: stopAt) >= o.minSamples
+                    partition.range(c).map { p in
+                        let i = Int(rowAt[p])
+                        let total = tree.countWithin(x.value + i * d, radius2: r2, weights: w.value, atLeast: stopAt)
+                        if total >= o.minSamples { return (Int32(i), true, nil) }
+                        guard keep > 0 else { return (Int32(i), false, nil) }
+                        var list: [Int32] = []
+                        var overflow = false
+                        tree.forEachWithin(x.value + i * d, radius2: r2) { j, _ in if list.count < keep { list.append(Int32(j)) } else { overflow = true } }
+                        return (Int32(i), false, overflow ? nil : list)
                     }
                 }
             }
-            let core = coreChunks.flatMap { $0 }
-            // 2. Components of the core points.
+            var core = [Bool](repeating: false, count: n)
+            var stored = [[Int32]?](repeating: nil, count: n)
+            for chunk in pass1 { for e in chunk { core[Int(e.row)] = e.core; stored[Int(e.row)] = e.neighbours } }
+            // 2. Components of the core points, block by block in tree order.
             var uf = UnionFind(count: n)
             let block = 65_536
             var start = 0
@@ -72,7 +88,9 @@ public enum DBSCAN {
                 let bp = RowPartition(rows: end - start, chunkRows: 1024)
                 let edges: [[(Int32, Int32)]] = Parallel.map(bp.count, threads: o.threads) { c in
                     var e: [(Int32, Int32)] = []
-                    for i in bp.range(c).lazy.map({ $0 + start }) where core[i] {
+                    for p in bp.range(c) {
+                        let i = Int(rowAt[p + start])
+                        guard core[i] else { continue }
                         tree.forEachWithin(x.value + i * d, radius2: r2) { j, _ in if j < i && core[j] { e.append((Int32(i), Int32(j))) } }
                     }
                     return e
@@ -88,17 +106,23 @@ public enum DBSCAN {
                 if clusterOfRoot[r] < 0 { clusterOfRoot[r] = next; next += 1 }
                 labels[i] = clusterOfRoot[r]
             }
-            // 3. Border points.
+            // 3. Border points: the smallest cluster id among their core neighbours (from the
+            //    stored lists; rows whose list overflowed are queried again).
             let coreLabels = labels
-            let border: [[Int32]] = Parallel.map(partition.count, threads: o.threads) { c in
-                partition.range(c).map { i in
-                    if core[i] { return coreLabels[i] }
+            let border: [[(Int32, Int32)]] = Parallel.map(partition.count, threads: o.threads) { c in
+                partition.range(c).compactMap { p in
+                    let i = Int(rowAt[p])
+                    if core[i] { return nil }
                     var best = Int32.max
-                    tree.forEachWithin(x.value + i * d, radius2: r2) { j, _ in if core[j] { best = min(best, coreLabels[j]) } }
-                    return best == .max ? -1 : best
+                    if let list = stored[i] {
+                        for j in list where core[Int(j)] { best = min(best, coreLabels[Int(j)]) }
+                    } else {
+                        tree.forEachWithin(x.value + i * d, radius2: r2) { j, _ in if core[j] { best = min(best, coreLabels[j]) } }
+                    }
+                    return best == .max ? nil : (Int32(i), best)
                 }
             }
-            labels = border.flatMap { $0 }
+            for chunk in border { for (i, l) in chunk { labels[Int(i)] = l } }
             return DBSCANResult(labels: labels, isCore: core, nClusters: Int(next))
         }
     }
