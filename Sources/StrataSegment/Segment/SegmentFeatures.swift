@@ -6,7 +6,10 @@ import StrataIO
 ///
 /// Drops rows with missing values when `impute: drop`, chooses the log1p columns (unless given),
 /// fits the preprocessing pipeline (impute -> log1p -> clip -> scale, one-hot) and, with `pca`,
-/// projects onto principal components. `stages` converts model units back to original units
+/// projects onto principal components. With `algorithm: kprototypes` the categorical columns are
+/// not one-hot encoded: the pipeline sees the numeric columns only (none: K-Modes, an empty
+/// pipeline and a 0-column `data`), and the categories go to `categorical` (empty cells as the
+/// category "(missing)", also in `raw`, counted in a warning). `stages` converts model units back to original units
 /// (`FeatureStages.originalUnits`, the one place that undoes PCA, scaling and log1p).
 struct SegmentFeatures {
     /// The modelled rows in original units (rows dropped by `impute: drop` removed).
@@ -16,7 +19,8 @@ struct SegmentFeatures {
     var report: PreprocessReport
     /// Columns transformed by log1p.
     var logColumns: [String]
-    /// Preprocessed features (model units before PCA): n x (numeric + one-hot) columns.
+    /// Preprocessed features (model units before PCA): n x (numeric + one-hot) columns
+    /// (kprototypes: numeric only).
     var preprocessed: Dataset
     /// The model's input: `preprocessed`, or its principal components with `pca`.
     var data: Dataset

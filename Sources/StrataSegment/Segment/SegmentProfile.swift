@@ -102,8 +102,8 @@ public struct ProfileExtras: Sendable {
 ///   otherwise it is suppressed entirely (no size, share, statistics, revenue, CLV or RFM mix),
 ///   and the population is then the customers of the reported segments, so that no figure of
 ///   the suppressed customers can be had by subtracting the segments from the population;
-/// - an over-represented category is listed only when at least `minSize` customers of the group
-///   hold it;
+/// - an over-represented category, and a column's modal category (`modalCategories`), is listed
+///   only when at least `minSize` customers of the group hold it;
 /// - an RFM segment holding fewer than `minSize` customers of a group is counted under
 ///   `smallRFMBin`, which, when not empty, always holds at least `minSize` customers of two or more
 ///   RFM segments (the smallest shown entries join it until it does).
