@@ -283,7 +283,7 @@ extension PredictCommand {
     func predictPrototypes(_ m: KPrototypesModelFile, idColumn: String?) throws {
         if probaOut != nil { throw StrataError.invalidArgument("--proba-out needs a Gaussian-mixture model; \(model) is \(m.model == "kmodes" ? "K-Modes" : "K-Prototypes")") }
         if input.lowercased().hasSuffix(".npy") { throw StrataError.invalidArgument("\(input): a \(m.model) model predicts from a CSV (categories are text)") }
-        let table = try MixedTable.read(path: input, numeric: m.numericColumns, categorical: m.categoricalColumns, idColumn: idColumn, weightsColumn: nil)
+        let table = try m.readInput(path: input, idColumn: idColumn)
         table.warnings.forEach(Report.warn)
         let p = try m.predict(table, threads: runOptions.threads)
         for (a, count) in p.unseen.enumerated() where count > 0 {

@@ -69,6 +69,9 @@ struct SweepCommand: ParsableCommand {
 
     func validate() throws {
         guard let ks = Self.parseKs(k) else { throw ValidationError("--k must be a range like 2...12 or a list like 3,5,8") }
+        if algorithm == .kprototypes {
+            throw ValidationError("--algorithm kprototypes needs categorical columns, which sweep does not read; use `strata segment --algorithm kprototypes` (it sweeps k by the K-Prototypes cost)")
+        }
         if ks.contains(where: { $0 < 1 }) { throw ValidationError("every k must be at least 1") }
         for m in commaList(metrics)
         where !["silhouette", "davies_bouldin", "calinski_harabasz", "inertia"].contains(m) {

@@ -16,6 +16,12 @@ public enum ClusteringAlgorithm: String, SettingChoice, CaseIterable {
     case dbscan
     /// HDBSCAN (`HDBSCAN.fit`): segments from `min_cluster_size`; noise is a segment of its own.
     case hdbscan
+    /// K-Prototypes (`KPrototypes.fit`, Huang 1998) for mixed data: the numeric features
+    /// preprocessed as usual, the categorical columns kept as categories (not one-hot encoded);
+    /// dissimilarity = squared Euclidean distance + `gamma` x category mismatches; K-Modes when
+    /// there is no numeric feature. Needs categorical columns (`strata segment`; `strata sweep`
+    /// has none to give it).
+    case kprototypes
 
     /// Whether the number of clusters is an input (else it follows from density parameters).
     public var takesK: Bool { self != .dbscan && self != .hdbscan }

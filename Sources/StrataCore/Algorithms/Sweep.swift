@@ -243,6 +243,8 @@ public enum Sweep {
             return Fitted.cut(try Agglomerative.fit(data, options: ao), of: data, k: k)
         case .dbscan, .hdbscan:
             throw StrataError.invalidSetting("algorithm", "\(o.algorithm.rawValue) has no k to sweep")
+        case .kprototypes:
+            throw StrataError.invalidSetting("algorithm", "kprototypes needs categorical columns; sweep it with `Sweep.runKPrototypes` (strata segment --algorithm kprototypes)")
         }
     }
 

@@ -113,6 +113,8 @@ public struct PreprocessReport: Sendable, Equatable {
     /// Columns left out because they are constant (numeric: before or after imputation and
     /// clipping; categorical: a single category): they carry no information.
     public var constantColumns: [String] = []
+
+    public init() {}
 }
 
 /// A fitted preprocessing pipeline: every statistic, category list and choice, so `predict`
@@ -397,5 +399,15 @@ public struct FittedPipeline: Codable, Sendable, Equatable {
         var counts: [Double: Int] = [:]
         for v in values { counts[v, default: 0] += 1 }
         return counts.max { ($0.value, $1.key) < ($1.value, $0.key) }!.key   // ties: smallest value, as scikit-learn
+    }
+}
+
+extension FittedPipeline {
+    /// A pipeline from its parts (e.g. the empty numeric pipeline of a K-Modes segmentation).
+    public init(numericStages numeric: [Numeric], categoricalStages categorical: [Categorical], dropsMissingRows: Bool, scaling: PreprocessOptions.Scale) {
+        self.numeric = numeric
+        self.categorical = categorical
+        self.dropsMissingRows = dropsMissingRows
+        self.scaling = scaling
     }
 }

@@ -104,6 +104,14 @@ public struct CategoricalColumns: Sendable {
         return lo < categories[col].count && categories[col][lo].utf8.elementsEqual(value.utf8) ? lo : nil
     }
 
+    /// The given rows, in that order, with every column's full category list (codes unchanged).
+    public func subset(rows r: [Int]) -> CategoricalColumns {
+        let d = cols
+        var out = [UInt32](repeating: 0, count: r.count * d)
+        for (o, i) in r.enumerated() { for a in 0..<d { out[o * d + a] = UInt32(code(i, a)) } }
+        return CategoricalColumns(names: names, categories: categories, rowMajorCodes: out)
+    }
+
     /// The bytes per stored code (1, 2 or 4).
     public var codeWidth: Int {
         switch codes { case .u8: return 1; case .u16: return 2; case .u32: return 4 }

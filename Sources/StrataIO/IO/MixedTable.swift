@@ -79,4 +79,22 @@ public struct MixedTable: Sendable {
         return MixedTable(numeric: data, categorical: columns, idColumn: t.idColumn, ids: t.ids, weightsColumn: t.weightsColumn,
                           weights: t.weights, rows: t.rows, source: path, missing: missing, warnings: warnings)
     }
+
+    /// A mixed table from a raw table's categorical columns (empty cells read as
+    /// `missingCategory`, counted in `missing` and `warnings`) and numeric features already made
+    /// (e.g. preprocessed; nil for none). `numeric`, when given, has `raw.rows` rows.
+    public static func categoricalFrom(_ raw: RawTable, numeric: Dataset?) -> MixedTable {
+        var values = raw.categorical
+        var missing = [Int](repeating: 0, count: values.count)
+        var warnings = raw.warnings
+        for s in values.indices {
+            for i in 0..<raw.rows where values[s][i].isEmpty { values[s][i] = missingCategory; missing[s] += 1 }
+            if missing[s] > 0 {
+                warnings.append("\(raw.source): column '\(raw.categoricalNames[s])': \(missing[s]) empty cell\(missing[s] == 1 ? " is" : "s are") read as the category '\(missingCategory)'")
+            }
+        }
+        return MixedTable(numeric: numeric, categorical: CategoricalColumns(names: raw.categoricalNames, values: values), idColumn: raw.idColumn,
+                          ids: raw.ids, weightsColumn: raw.weightsColumn, weights: raw.weights, rows: raw.rows, source: raw.source,
+                          missing: missing, warnings: warnings)
+    }
 }

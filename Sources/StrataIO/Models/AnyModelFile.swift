@@ -71,7 +71,7 @@ public enum AnyModelFile {
         case let .kmeans(m): return FeatureStages(preprocessing: m.preprocessing, pca: m.pca)
         case let .gmm(m): return FeatureStages(preprocessing: m.preprocessing, pca: m.pca)
         case let .cluster(m): return FeatureStages(preprocessing: m.preprocessing, pca: m.pca)
-        case .kprototypes: return FeatureStages(preprocessing: nil, pca: nil)
+        case let .kprototypes(m): return FeatureStages(preprocessing: m.preprocessing, pca: nil)
         }
     }
 

@@ -34,6 +34,12 @@ public struct KPrototypesModelFile: Codable, Sendable, Equatable, ModelFileEncod
     public var maxIter: Int
     /// The category an empty categorical cell is read as.
     public var missingCategory: String
+    /// The numeric preprocessing (impute, log1p, clip, scale; no one-hot) fitted by
+    /// `strata segment`: `predict` reads `numeric_columns` raw and replays it before assigning;
+    /// absent: the numeric columns are used as read (`strata kprototypes`).
+    public var preprocessing: FittedPipeline?
+    /// Segment names by segment id (`strata segment`).
+    public var segmentNames: [String]?
 
     enum CodingKeys: String, CodingKey {
         case model, k, gamma, centroids, modes, categories, cost, converged, seed
@@ -49,6 +55,8 @@ public struct KPrototypesModelFile: Codable, Sendable, Equatable, ModelFileEncod
         case nInit = "n_init"
         case maxIter = "max_iter"
         case missingCategory = "missing_category"
+        case preprocessing
+        case segmentNames = "segment_names"
     }
 
     public init(result r: KPrototypesResult, table: MixedTable, options: KPrototypesOptions) {
@@ -76,6 +84,50 @@ public struct KPrototypesModelFile: Codable, Sendable, Equatable, ModelFileEncod
         missingCategory = MixedTable.missingCategory
     }
 
+    /// A model fitted on features already made: `numericColumns` (n x dn model units, the
+    /// result's centroid columns; empty for K-Modes) and `categorical` (the codes the result's
+    /// modes index), `trainingRows` rows.
+    public init(result r: KPrototypesResult, numericColumns numeric: [String], categorical: CategoricalColumns, idColumn: String?,
+                trainingRows: Int, options: KPrototypesOptions) {
+        formatVersion = KMeansModelFile.currentFormatVersion
+        model = numeric.isEmpty ? "kmodes" : "kprototypes"
+        strataVersion = Strata.version
+        numericColumns = numeric
+        categoricalColumns = categorical.names
+        self.idColumn = idColumn
+        k = r.modes.count
+        gamma = numeric.isEmpty ? nil : r.gamma
+        centroids = numeric.isEmpty ? nil : r.centroids
+        modes = r.modes.map { row in row.enumerated().map { categorical.categories[$0.offset][$0.element] } }
+        categories = categorical.categories
+        cost = r.cost
+        nIter = r.nIter
+        converged = r.converged
+        clusterSizes = r.sizes
+        self.trainingRows = trainingRows
+        seed = options.seed
+        initMethod = options.initialization.name
+        nInit = r.runs.count
+        maxIter = options.maxIterations
+        missingCategory = MixedTable.missingCategory
+    }
+
+    /// Reads `path` (CSV) as this model's input: without `preprocessing`, `MixedTable.read` of
+    /// the model's columns; with it, the raw numeric columns (a non-number is a missing value
+    /// when the pipeline imputes, else an error naming line and column) through the stored
+    /// pipeline, and the categorical columns as text (empty = `missing_category`).
+    /// - Throws: `.badData` / `.invalidArgument` from the reader and the pipeline.
+    public func readInput(path: String, idColumn: String?) throws -> MixedTable {
+        guard let p = preprocessing else {
+            return try MixedTable.read(path: path, numeric: numericColumns, categorical: categoricalColumns, idColumn: idColumn, weightsColumn: nil)
+        }
+        let imputes = p.numeric.allSatisfy { $0.fill != nil }
+        let raw = try RawTable.read(path: path, numeric: p.inputNumeric, categorical: categoricalColumns, idColumn: idColumn,
+                                    unparsable: imputes ? .missing : .error)
+        let numeric = p.numeric.isEmpty ? nil : try p.transform(raw)
+        return MixedTable.categoricalFrom(raw, numeric: numeric)
+    }
+
     /// All feature columns: numeric, then categorical.
     public var columns: [String] { numericColumns + categoricalColumns }
 
@@ -94,6 +146,12 @@ public struct KPrototypesModelFile: Codable, Sendable, Equatable, ModelFileEncod
             }
         }
         try check.count(clusterSizes, k, "cluster_sizes", "k = \(k)")
+        if let p = preprocessing {
+            guard p.categorical.isEmpty, p.outputColumns == numericColumns else {
+                throw check.fail("preprocessing", "its output columns \(p.outputColumns) are not numeric_columns \(numericColumns)")
+            }
+        }
+        if let names = segmentNames { try check.count(names, k, "segment_names", "k = \(k)") }
         if numericColumns.isEmpty {
             if centroids != nil { throw check.fail("centroids", "a K-Modes model has no numeric columns") }
         } else {

@@ -4,7 +4,9 @@ import StrataIO
 
 /// Stage 3 of `strata segment`: the number of segments, fixed (`k`) or chosen by a sweep over
 /// `k_min...k_max` on a seeded sample of at most `sweep_sample` customers (`Sweep.run`: highest
-/// silhouette, checked against the inertia elbow; BIC for `gmm`).
+/// silhouette, checked against the inertia elbow; BIC for `gmm`; for `kprototypes`
+/// `Sweep.runKPrototypes`: the K-Prototypes cost elbow, with the silhouette under the
+/// K-Prototypes dissimilarity on at most 2,000 of the sampled customers reported beside it).
 struct KSelection {
     var k: Int
     /// The sweep, when k was chosen by one.
@@ -13,13 +15,16 @@ struct KSelection {
     /// - Throws: `StrataError.invalidSetting` when k exceeds the customers or the range cannot
     ///   be swept; errors of the fits.
     /// - Complexity: one fit per k on the sample (n_init restarts each) plus the metrics.
-    static func choose(_ data: Dataset, config c: SegmentConfig, threads: Int, steps: SegmentSteps) throws -> KSelection {
+    /// - Parameter categorical: `kprototypes`: the categorical columns (n rows) beside `data`.
+    static func choose(_ data: Dataset, categorical: CategoricalColumns? = nil, config c: SegmentConfig, threads: Int,
+                       steps: SegmentSteps) throws -> KSelection {
         // DBSCAN/HDBSCAN: the number of segments follows from the density parameters (the fit
         // reports it); k is 0 until then.
         guard c.algorithm.takesK else { return KSelection(k: 0, sweep: nil) }
         // More segments than distinct customers would be empty or duplicates: k is reduced, and
         // the run says so.
-        let distinct = distinctRowCount(data, atMost: max(c.k ?? 0, c.kMax) + 1)
+        let limit = max(c.k ?? 0, c.kMax) + 1
+        let distinct = categorical.map { mixedDistinctRowCount(data, $0, atMost: limit) } ?? distinctRowCount(data, atMost: limit)
         if let fixed = c.k {
             guard fixed <= data.rows else { throw StrataError.invalidSetting("k", "\(fixed) exceeds the \(data.rows) customers") }
             if distinct < fixed {
@@ -37,8 +42,14 @@ struct KSelection {
             throw StrataError.invalidSetting("k_min", "too few customers (\(data.rows), \(distinct) distinct) to choose k in \(c.kMin)...\(c.kMax)")
         }
         let sweep = try steps.run("choose k") { () -> (SweepResult, String) in
-            let sample = data.rows > c.sweepSample
-                ? data.subset(rows: SeededRandom.sampleIndices(data.rows, c.sweepSample, seed: c.seed, stream: 0x5357)) : data
+            let rows = data.rows > c.sweepSample ? SeededRandom.sampleIndices(data.rows, c.sweepSample, seed: c.seed, stream: 0x5357) : nil
+            let sample = rows.map { data.subset(rows: $0) } ?? data
+            if let categorical {
+                let cat = rows.map { categorical.subset(rows: $0) } ?? categorical
+                let o = SegmentModel.prototypeOptions(k: c.kMin, config: c, threads: threads)
+                let r = try Sweep.runKPrototypes(numeric: sample.cols > 0 ? sample : nil, categorical: cat, ks: Array(c.kMin...kMax), options: o)
+                return (r, "k = \(r.recommendedK) of \(c.kMin)...\(kMax) on \(SegmentNaming.grouped(cat.rows)) customers: \(r.reason)")
+            }
             var o = SweepOptions(ks: Array(c.kMin...kMax))
             o.algorithm = c.algorithm
             o.kmeans.seed = c.seed; o.kmeans.nInit = c.nInit; o.kmeans.maxIterations = c.maxIter; o.kmeans.threads = threads
@@ -51,6 +62,22 @@ struct KSelection {
             return (r, "k = \(r.recommendedK) of \(c.kMin)...\(kMax) on \(SegmentNaming.grouped(sample.rows)) customers: \(r.reason)")
         }
         return KSelection(k: sweep.recommendedK, sweep: sweep)
+    }
+
+    /// Distinct rows of the numeric features and categories together (positive weight only), up
+    /// to `limit`; O(n (d + dc)).
+    static func mixedDistinctRowCount(_ data: Dataset, _ categorical: CategoricalColumns, atMost limit: Int) -> Int {
+        let m = data.materialized(), d = m.cols, dc = categorical.cols
+        var seen = Set<[UInt32]>()
+        var key = [UInt32](repeating: 0, count: d + dc)
+        for i in 0..<m.rows {
+            if let w = m.weights, !(w[i] > 0) { continue }
+            for j in 0..<d { key[j] = (m.values[i * d + j] + 0).bitPattern }
+            for a in 0..<dc { key[d + a] = UInt32(categorical.code(i, a)) }
+            seen.insert(key)
+            if seen.count >= limit { break }
+        }
+        return seen.count
     }
 
     /// run.json `k_selection` (absent when k was fixed).

@@ -55,16 +55,20 @@ public struct SegmentRunFiles: Sendable {
             case let .kmeans(m): centers = m.centroids
             case let .gmm(m): centers = m.means
             case let .cluster(m): centers = m.centers
-            case .kprototypes:
-                throw StrataError.badData(file: modelPath, line: nil, column: "model", message: "migration compares K-Means or Gaussian-mixture runs; this is a K-Prototypes/K-Modes model")
+            // K-Prototypes: the numeric prototypes (model units, back to original units by the
+            // stored numeric stages); K-Modes has none, so only shared customers are compared.
+            case let .kprototypes(m): centers = m.centroids ?? []
             }
-            run.centersOriginal = centers.map { stages.originalUnits($0) ?? $0 }
-            run.features = stages.preprocessing?.inputNumeric ?? model.columns
+            if !centers.isEmpty {
+                run.centersOriginal = centers.map { stages.originalUnits($0) ?? $0 }
+                if case let .kprototypes(m) = model { run.features = m.numericColumns.isEmpty ? nil : (stages.preprocessing?.inputNumeric ?? m.numericColumns) }
+                else { run.features = stages.preprocessing?.inputNumeric ?? model.columns }
+            }
             switch model {
             case let .kmeans(m): if let n = m.segmentNames { run.names = n }
             case let .gmm(m): if let n = m.segmentNames { run.names = n }
             case let .cluster(m): if let n = m.segmentNames { run.names = n }
-            case .kprototypes: break
+            case let .kprototypes(m): if let n = m.segmentNames { run.names = n }
             }
             run.k = max(run.k, centers.count)
         }

@@ -88,8 +88,12 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     public var pca: Int? = nil
 
     // MARK: model
-    /// kmeans | gmm | agglomerative | dbscan | hdbscan.
+    /// kmeans | gmm | agglomerative | dbscan | hdbscan | kprototypes.
     public var algorithm: ClusteringAlgorithm = .kmeans
+    /// kprototypes: weight of one categorical mismatch against the squared distance of the
+    /// scaled numeric features (>= 0; default: half the mean standard deviation of the numeric
+    /// model features, the `kmodes` package's default). Unused by K-Modes (no numeric feature).
+    public var gamma: Double? = nil
     /// agglomerative: ward | complete | average | single.
     public var linkage: Linkage = .ward
     /// agglomerative: K-Means micro-clusters to build the tree on (default: exact up to 50,000
@@ -149,7 +153,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case customers, idColumn = "id_column", columns, categorical, exclude, piiColumns = "pii_columns", transactions
         case impute, clip, log, scale, oneHotMax = "one_hot_max", memoryBudget = "memory_budget", pca
-        case algorithm, linkage, microClusters = "micro_clusters", eps, minSamples = "min_samples", minClusterSize = "min_cluster_size"
+        case algorithm, gamma, linkage, microClusters = "micro_clusters", eps, minSamples = "min_samples", minClusterSize = "min_cluster_size"
         case densitySample = "density_sample"
         case covariance, k, kMin = "k_min", kMax = "k_max", sweepSample = "sweep_sample", nInit = "n_init"
         case maxIter = "max_iter", seed, threads
@@ -167,7 +171,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         try opt(.categorical, &s.categorical); try get(.exclude, &s.exclude); try get(.piiColumns, &s.piiColumns); try opt(.transactions, &s.transactions)
         try get(.impute, &s.impute); try get(.clip, &s.clip); try opt(.log, &s.log); try get(.scale, &s.scale)
         try get(.oneHotMax, &s.oneHotMax); try opt(.memoryBudget, &s.memoryBudget); try opt(.pca, &s.pca)
-        try get(.algorithm, &s.algorithm); try get(.covariance, &s.covariance); try opt(.k, &s.k)
+        try get(.algorithm, &s.algorithm); try opt(.gamma, &s.gamma); try get(.covariance, &s.covariance); try opt(.k, &s.k)
         try get(.linkage, &s.linkage); try opt(.microClusters, &s.microClusters); try opt(.eps, &s.eps)
         try opt(.minSamples, &s.minSamples); try opt(.minClusterSize, &s.minClusterSize); try get(.densitySample, &s.densitySample)
         try get(.kMin, &s.kMin); try get(.kMax, &s.kMax); try get(.sweepSample, &s.sweepSample); try get(.nInit, &s.nInit)
@@ -245,6 +249,9 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         if densitySample < 100 { throw bad("density_sample", "must be at least 100") }
         if !algorithm.takesK && k != nil { throw bad("k", "\(algorithm.rawValue) finds its number of segments from density; leave k out (tune eps/min_samples or min_cluster_size)") }
         if maxIter < 1 { throw bad("max_iter", "must be at least 1") }
+        if let g = gamma, !(g >= 0 && g.isFinite) { throw bad("gamma", "must be a finite number >= 0") }
+        if gamma != nil && algorithm != .kprototypes { throw bad("gamma", "is a kprototypes setting; set algorithm: kprototypes or leave gamma out") }
+        if pca != nil && algorithm == .kprototypes { throw bad("pca", "kprototypes clusters the numeric features beside the categories as they are; leave pca out") }
         if let t = threads, t < 1 { throw bad("threads", "must be at least 1") }
         if let p = pca, p < 1 { throw bad("pca", "must be at least 1") }
         if oneHotMax < 1 { throw bad("one_hot_max", "must be at least 1") }

@@ -6,7 +6,10 @@ import StrataIO
 ///
 /// Drops rows with missing values when `impute: drop`, chooses the log1p columns (unless given),
 /// fits the preprocessing pipeline (impute -> log1p -> clip -> scale, one-hot) and, with `pca`,
-/// projects onto principal components. `stages` converts model units back to original units
+/// projects onto principal components. With `algorithm: kprototypes` the categorical columns are
+/// not one-hot encoded: the pipeline sees the numeric columns only (none: K-Modes, an empty
+/// pipeline and a 0-column `data`), and the categories go to `categorical` (empty cells as the
+/// category "(missing)", also in `raw`, counted in a warning). `stages` converts model units back to original units
 /// (`FeatureStages.originalUnits`, the one place that undoes PCA, scaling and log1p).
 struct SegmentFeatures {
     /// The modelled rows in original units (rows dropped by `impute: drop` removed).
@@ -16,7 +19,8 @@ struct SegmentFeatures {
     var report: PreprocessReport
     /// Columns transformed by log1p.
     var logColumns: [String]
-    /// Preprocessed features (model units before PCA): n x (numeric + one-hot) columns.
+    /// Preprocessed features (model units before PCA): n x (numeric + one-hot) columns
+    /// (kprototypes: numeric only).
     var preprocessed: Dataset
     /// The model's input: `preprocessed`, or its principal components with `pca`.
     var data: Dataset
@@ -24,6 +28,10 @@ struct SegmentFeatures {
     var stages: FeatureStages
     /// Rows read minus rows modelled.
     var droppedRows: Int
+    /// `algorithm: kprototypes`: the categorical columns as categories (empty cells as
+    /// `MixedTable.missingCategory`), n rows, beside the numeric `data`; nil otherwise (then
+    /// categorical columns are one-hot encoded into `data`).
+    var categorical: CategoricalColumns? = nil
 
     /// - Throws: `StrataError.invalidArgument` (no feature left, a log column that is not a
     ///   numeric feature, more PCA components than features), `.badData` from preprocessing.
@@ -34,8 +42,10 @@ struct SegmentFeatures {
         guard !raw.numericNames.isEmpty || !raw.categoricalNames.isEmpty else {
             throw StrataError.invalidArgument("\(raw.source): no feature columns left to segment on (check columns / exclude)")
         }
+        let prototypes = c.algorithm == .kprototypes
         var pre = c.preprocessOptions
-        pre.categorical = raw.categoricalNames
+        // K-Prototypes keeps the categories as they are: only the numeric columns are preprocessed.
+        pre.categorical = prototypes ? [] : raw.categoricalNames
         pre.log = c.log ?? autoLogColumns(raw)
         for name in pre.log where !raw.numericNames.contains(name) {
             throw StrataError.invalidSetting("log", "'\(name)' is not a numeric feature; features are \(raw.numericNames.joined(separator: ", "))")
@@ -46,9 +56,26 @@ struct SegmentFeatures {
             extras = extras.subset(keep)
         }
         let dropped = inputs.raw.rows - raw.rows
-        let fitted = raw
+        var categorical: CategoricalColumns? = nil
+        if prototypes {
+            // Empty cells are a category of their own (as `strata kprototypes` reads them), so
+            // profiles, features.csv and predict all see the same value.
+            let table = MixedTable.categoricalFrom(raw, numeric: nil)
+            for w in table.warnings where !raw.warnings.contains(w) { steps.log("warning: " + w) }
+            raw.categorical = raw.categorical.indices.map { s in (0..<raw.rows).map { table.categorical.categories[s][table.categorical.code($0, s)] } }
+            categorical = table.categorical
+        }
+        var fitted = raw
+        // The pipeline one-hot encodes every categorical column of its table: K-Prototypes gives
+        // it the numeric columns only.
+        if prototypes { fitted.categoricalNames = []; fitted.categorical = [] }
         let (pipeline, preprocessed, report) = try steps.run("preprocess") { () -> ((FittedPipeline, Dataset, PreprocessReport), String) in
-            let r = try FittedPipeline.fit(fitted, options: pre)
+            // K-Modes (no numeric feature): an empty pipeline and a table without columns.
+            let r = prototypes && fitted.numericNames.isEmpty
+                ? (FittedPipeline(numericStages: [], categoricalStages: [], dropsMissingRows: pre.impute == .drop, scaling: pre.scale),
+                   Dataset(rows: fitted.rows, cols: 0, values: [], columns: [], idColumn: fitted.idColumn, ids: fitted.ids, source: fitted.source),
+                   PreprocessReport())
+                : try FittedPipeline.fit(fitted, options: pre)
             let imputed = r.2.imputed.values.reduce(0, +), clipped = r.2.clipped.values.reduce(0, +)
             return (r, "\(r.1.cols) model features; log1p on \(pre.log.isEmpty ? "none" : pre.log.joined(separator: ", ")); "
                 + "\(imputed) values imputed, \(clipped) clipped, \(dropped) rows dropped")
@@ -79,7 +106,7 @@ struct SegmentFeatures {
             }
         }
         return SegmentFeatures(raw: raw, extras: extras, pipeline: pipeline, report: report, logColumns: pre.log,
-                               preprocessed: preprocessed, data: data, stages: stages, droppedRows: dropped)
+                               preprocessed: preprocessed, data: data, stages: stages, droppedRows: dropped, categorical: categorical)
     }
 
     /// Non-negative numeric columns with skewness above 1 (spend, counts, CLV): log1p keeps a long

@@ -39,7 +39,8 @@ struct SegmentInputs {
             table = t
             files.append(file)
             log("customers: \(SegmentNaming.grouped(t.rows)) rows, \(t.numericNames.count) numeric and \(t.categoricalNames.count) categorical columns from \(path)"
-                + (t.categoricalNames.isEmpty ? "" : "; one-hot encoded: \(t.categoricalNames.joined(separator: ", "))"))
+                + (t.categoricalNames.isEmpty ? "" : (c.algorithm == .kprototypes ? "; categories (not one-hot encoded): " : "; one-hot encoded: ")
+                    + t.categoricalNames.joined(separator: ", ")))
             for w in t.warnings { log("warning: " + w) }
         }
         guard let t = c.transactions else { return SegmentInputs(raw: table!, files: files) }

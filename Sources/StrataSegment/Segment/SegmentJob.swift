@@ -45,6 +45,7 @@ public enum SegmentJob {
     /// The job's stages, with the output directory locked.
     static func run(_ c: SegmentConfig, directory: RunDirectory, started: Date, threads: Int, steps: SegmentSteps,
                     log: @escaping (String) -> Void) throws -> SegmentRunResult {
+        var c = c
         let previous = try c.previous.map { try SegmentRunFiles.load(directory: $0) }
 
         let inputs = try steps.run("read") { () -> (SegmentInputs, String) in
@@ -52,15 +53,25 @@ public enum SegmentJob {
             return (i, "\(SegmentNaming.grouped(i.raw.rows)) customers, features: \(i.raw.numericNames.joined(separator: ", "))"
                 + (i.raw.categoricalNames.isEmpty ? "" : "; categorical: \(i.raw.categoricalNames.joined(separator: ", "))"))
         }
+        // kprototypes without a categorical column is K-Means on the same features (documented);
+        // run.json records the algorithm actually used.
+        if c.algorithm == .kprototypes && inputs.raw.categoricalNames.isEmpty {
+            steps.log("warning: algorithm kprototypes but no categorical column: fitting kmeans instead")
+            c.algorithm = .kmeans
+            c.gamma = nil
+        }
         let features = try SegmentFeatures.build(inputs, config: c, threads: threads, steps: steps)
-        var selection = try KSelection.choose(features.data, config: c, threads: threads, steps: steps)
+        var selection = try KSelection.choose(features.data, categorical: features.categorical, config: c, threads: threads, steps: steps)
         let model = try steps.run("fit") { () -> (SegmentModel, String) in
-            let m = try SegmentModel.fit(features.data, k: selection.k, config: c, threads: threads)
+            let m = try SegmentModel.fit(features.data, k: selection.k, config: c, threads: threads, categorical: features.categorical)
             if case let .clusters(f) = m { f.warnings.forEach { steps.log("warning: " + $0) } }
+            if case let .kprototypes(r, _, _) = m { r.warnings.forEach { steps.log("warning: " + $0) } }
             let s = m.summary
             let what = c.algorithm.takesK ? "k = \(selection.k)" : "\(m.k - (m.noiseSegment == nil ? 0 : 1)) clusters" + (m.noiseSegment.map { " + noise (segment \($0))" } ?? "")
-            return (m, "\(c.algorithm) \(what) on \(SegmentNaming.grouped(features.data.rows)) customers"
-                + (c.algorithm == .kmeans || c.algorithm == .gmm ? ", \(s.nIter) iterations" + (s.converged ? ", converged" : ", NOT converged (raise max_iter)") : ""))
+            let kind = c.algorithm == .kprototypes && features.data.cols == 0 ? "kprototypes (K-Modes: no numeric feature)" : "\(c.algorithm)"
+            return (m, "\(kind) \(what) on \(SegmentNaming.grouped(features.data.rows)) customers"
+                + (c.algorithm == .kprototypes ? m.summary.gamma.map { String(format: ", gamma %.4g", $0) } ?? "" : "")
+                + (c.algorithm == .kmeans || c.algorithm == .gmm || c.algorithm == .kprototypes ? ", \(s.nIter) iterations" + (s.converged ? ", converged" : ", NOT converged (raise max_iter)") : ""))
         }
         // DBSCAN/HDBSCAN: k is what the fit found (the noise segment included).
         if !c.algorithm.takesK { selection.k = model.k }
@@ -72,7 +83,7 @@ public enum SegmentJob {
         let migration = try previous.map { before in
             try steps.run("migration") { () -> (Migration, String) in
                 let after = SegmentRunFiles(ids: ids, labels: model.labels, k: k, names: description.names,
-                                            centersOriginal: model.centers.map { features.stages.originalUnits($0) ?? $0 },
+                                            centersOriginal: features.data.cols == 0 ? nil : model.centers.map { features.stages.originalUnits($0) ?? $0 },
                                             features: features.pipeline.inputNumeric, profiles: description.profiles)
                 let m = try Migration.compute(before: before, after: after)
                 let r = m.record   // the counts as migration.json gives them (under min_segment_size)

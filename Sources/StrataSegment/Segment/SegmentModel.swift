@@ -11,15 +11,24 @@ enum SegmentModel {
     case gmm(GMMResult, GMMOptions, probabilities: [Double])
     /// Agglomerative, DBSCAN or HDBSCAN (no centers to assign by; `predict` uses prototypes).
     case clusters(SegmentClusterFit)
+    /// K-Prototypes (K-Modes without numeric features) on the numeric model features and the
+    /// categorical columns (whose codes the result's modes index).
+    case kprototypes(KPrototypesResult, KPrototypesOptions, CategoricalColumns)
 
-    /// Stage 4 of `strata segment`: fits K-Means (`KMeans.fit`) or a Gaussian mixture
-    /// (`GMM.fit`) with k segments on every customer of `data` (n x d, model units),
+    /// Stage 4 of `strata segment`: fits K-Means (`KMeans.fit`), a Gaussian mixture
+    /// (`GMM.fit`), agglomerative/DBSCAN/HDBSCAN, or K-Prototypes (`KPrototypes.fit`, with
+    /// `categorical`, n rows) with k segments on every customer of `data` (n x d, model units),
     /// then renumbers segments by size. Deterministic for the config's seed whatever `threads`.
     /// - Throws: the fit's `StrataError` / `LinalgError`.
-    static func fit(_ data: Dataset, k: Int, config c: SegmentConfig, threads: Int) throws -> SegmentModel {
+    static func fit(_ data: Dataset, k: Int, config c: SegmentConfig, threads: Int, categorical: CategoricalColumns? = nil) throws -> SegmentModel {
         switch c.algorithm {
         case .agglomerative, .dbscan, .hdbscan:
             return .clusters(try SegmentClusterFit.fit(data, k: k, config: c, threads: threads))
+        case .kprototypes:
+            guard let categorical else { preconditionFailure("kprototypes needs the categorical columns") }
+            let o = prototypeOptions(k: k, config: c, threads: threads)
+            let r = try KPrototypes.fit(numeric: data.cols > 0 ? data : nil, categorical: categorical, options: o)
+            return SegmentModel.kprototypes(r, o, categorical).renumbered()
         case .kmeans, .gmm: break
         }
         if c.algorithm == .gmm {
@@ -41,18 +50,39 @@ enum SegmentModel {
         return SegmentModel.kmeans(try KMeans.fit(data, options: o), o).renumbered()
     }
 
+    /// K-Prototypes options from the job: k, seed, n_init, max_iter, gamma (nil: kmodes' default),
+    /// Cao initialization (kmodes' default).
+    static func prototypeOptions(k: Int, config c: SegmentConfig, threads: Int) -> KPrototypesOptions {
+        var o = KPrototypesOptions(k: k)
+        o.seed = c.seed
+        o.nInit = c.nInit
+        o.maxIterations = c.maxIter
+        o.gamma = c.gamma
+        o.threads = threads
+        return o
+    }
+
     var k: Int {
-        switch self { case let .kmeans(r, _): return r.centroids.rows; case let .gmm(r, _, _): return r.model.k; case let .clusters(f): return f.k }
+        switch self {
+        case let .kmeans(r, _): return r.centroids.rows; case let .gmm(r, _, _): return r.model.k; case let .clusters(f): return f.k
+        case let .kprototypes(r, _, _): return r.modes.count
+        }
     }
 
     var labels: [Int32] {
-        switch self { case let .kmeans(r, _): return r.labels; case let .gmm(r, _, _): return r.labels; case let .clusters(f): return f.labels }
+        switch self {
+        case let .kmeans(r, _): return r.labels; case let .gmm(r, _, _): return r.labels; case let .clusters(f): return f.labels
+        case let .kprototypes(r, _, _): return r.labels
+        }
     }
 
     /// Per customer: squared distance to the centroid (K-Means) or the posterior probability of
     /// the assigned segment (GMM).
     var scoreColumn: String {
-        switch self { case .kmeans: return "distance"; case .gmm: return "probability"; case let .clusters(f): return f.scoreColumn }
+        switch self {
+        case .kmeans: return "distance"; case .gmm: return "probability"; case let .clusters(f): return f.scoreColumn
+        case .kprototypes: return "cost"
+        }
     }
 
     /// The report's dendrogram input (agglomerative runs).
@@ -69,6 +99,7 @@ enum SegmentModel {
         case let .kmeans(r, _): return Double(r.distances[i])
         case let .gmm(r, _, p): return p[i * r.model.k + Int(r.labels[i])]
         case let .clusters(f): return f.scores[i]
+        case let .kprototypes(r, _, _): return r.costs[i]
         }
     }
 
@@ -78,6 +109,7 @@ enum SegmentModel {
         case let .kmeans(r, _): return (0..<r.centroids.rows).map { i in r.centroids.row(i).map(Double.init) }
         case let .gmm(r, _, _): let m = r.model; return (0..<m.k).map { Array(m.means[($0 * m.d)..<(($0 + 1) * m.d)]) }
         case let .clusters(f): return f.centers
+        case let .kprototypes(r, _, _): return r.centroids
         }
     }
 
@@ -93,6 +125,9 @@ enum SegmentModel {
             return Summary(algorithm: f.algorithm, nIter: 0, converged: true, linkage: f.file.linkage, exact: f.file.exact, eps: f.file.eps,
                            minSamples: f.file.minSamples, minClusterSize: f.minClusterSize, noiseSegment: f.noiseSegment,
                            fittedRows: f.fittedRows)
+        case let .kprototypes(r, _, _):
+            return Summary(algorithm: .kprototypes, nIter: r.nIter, converged: r.converged, inertia: FiniteOrNull(r.cost), gamma: r.gamma,
+                           kmodes: r.centroids.first?.isEmpty ?? true)
         }
     }
 
@@ -115,6 +150,10 @@ enum SegmentModel {
         var noiseSegment: Int? = nil
         /// hdbscan: customers the tree was built on (the rest predicted).
         var fittedRows: Int? = nil
+        /// kprototypes: the gamma used (nil for K-Modes); `inertia` is then the K-Prototypes cost.
+        var gamma: Double? = nil
+        /// kprototypes: true when there was no numeric feature (K-Modes).
+        var kmodes: Bool? = nil
     }
 
     /// model.json: what `strata predict` needs, with the feature stages and segment names.
@@ -134,6 +173,13 @@ enum SegmentModel {
             // The model's k counts clusters; the noise segment (last) is what predict's -1 means.
             m.segmentNames = Array(names.prefix(m.k))
             return try m.encoded()
+        case let .kprototypes(r, o, categorical):
+            var m = KPrototypesModelFile(result: r, numericColumns: data.cols > 0 ? data.columns : [], categorical: categorical,
+                                         idColumn: data.idColumn, trainingRows: data.rows, options: o)
+            // Only the numeric stages (no one-hot, no PCA): predict replays them on the raw numeric columns.
+            m.preprocessing = data.cols > 0 ? stages.preprocessing : nil
+            m.segmentNames = names
+            return try m.encoded()
         }
     }
 
@@ -146,6 +192,13 @@ enum SegmentModel {
         for (new, old) in order.enumerated() { newOf[old] = Int32(new) }
         switch self {
         case .clusters: return self   // numbered by size when fitted (noise last)
+        case .kprototypes(var r, let o, let categorical):
+            r.centroids = order.map { r.centroids[$0] }
+            r.modes = order.map { r.modes[$0] }
+            r.sizes = order.map { r.sizes[$0] }
+            r.clusterWeights = order.map { r.clusterWeights[$0] }
+            r.labels = r.labels.map { newOf[Int($0)] }
+            return .kprototypes(r, o, categorical)
         case .kmeans(var r, let o):
             let d = r.centroids.cols
             r.centroids = Matrix(rows: k, cols: d, storage: order.flatMap { r.centroids.row($0) })
@@ -260,7 +313,7 @@ struct SegmentClusterFit {
                 scores = r.probabilities
             }
             column = "probability"
-        case .kmeans, .gmm:
+        case .kmeans, .gmm, .kprototypes:
             preconditionFailure("SegmentClusterFit is for agglomerative, dbscan and hdbscan")
         }
         let clusters = file.k

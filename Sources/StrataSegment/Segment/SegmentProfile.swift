@@ -35,6 +35,18 @@ public struct CategoryShare: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case column, category, share, populationShare = "population_share", lift }
 }
 
+/// The most frequent category of one categorical column in a group (ties: the first in UTF-8
+/// byte order), its share of the group's customers with a value in that column, and the share
+/// of the same category in the population (the reference customers).
+public struct ModalCategory: Codable, Sendable, Equatable {
+    public var column: String
+    public var category: String
+    /// Customers of the group holding `category` / customers of the group with a value (0...1).
+    public var share: Double
+    public var populationShare: Double
+    enum CodingKeys: String, CodingKey { case column, category, share, populationShare = "population_share" }
+}
+
 public struct Distinguishing: Codable, Sendable, Equatable {
     public var feature: String
     public var standardizedDifference: Double
@@ -55,6 +67,10 @@ public struct GroupProfile: Codable, Sendable, Equatable {
     public var features: [FeatureStats]
     public var distinguishing: [Distinguishing]
     public var overRepresentedCategories: [CategoryShare]
+    /// Per categorical column (in column order), the group's modal category; a column is left
+    /// out when fewer than `min_segment_size` customers of the group hold its mode. Absent in
+    /// files written before it existed.
+    public var modalCategories: [ModalCategory]? = nil
     public var revenue: Double?
     public var revenueShare: Double?
     public var clvTotal: Double?
@@ -64,7 +80,7 @@ public struct GroupProfile: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, name, description, size, share, mergedSegments = "merged_segments", features, distinguishing
-        case overRepresentedCategories = "over_represented_categories", revenue, revenueShare = "revenue_share"
+        case overRepresentedCategories = "over_represented_categories", modalCategories = "modal_categories", revenue, revenueShare = "revenue_share"
         case clvTotal = "clv_total", clvMean = "clv_mean", rfmMix = "rfm_mix"
     }
 }
@@ -86,8 +102,8 @@ public struct ProfileExtras: Sendable {
 ///   otherwise it is suppressed entirely (no size, share, statistics, revenue, CLV or RFM mix),
 ///   and the population is then the customers of the reported segments, so that no figure of
 ///   the suppressed customers can be had by subtracting the segments from the population;
-/// - an over-represented category is listed only when at least `minSize` customers of the group
-///   hold it;
+/// - an over-represented category, and a column's modal category (`modalCategories`), is listed
+///   only when at least `minSize` customers of the group hold it;
 /// - an RFM segment holding fewer than `minSize` customers of a group is counted under
 ///   `smallRFMBin`, which, when not empty, always holds at least `minSize` customers of two or more
 ///   RFM segments (the smallest shown entries join it until it does).
@@ -220,6 +236,29 @@ public enum SegmentProfiler {
             return Array(out.sorted { ($0.lift, $1.column, $1.category) > ($1.lift, $0.column, $0.category) }.prefix(5))
         }
 
+        // Modal categories: per column the group's most frequent category (named only when at
+        // least `minSize` customers of the group hold it), against its population share.
+        func modal(_ g: Int?) -> [ModalCategory] {
+            var out: [ModalCategory] = []
+            for (c, name) in raw.categoricalNames.enumerated() {
+                let pop = populationCategories[c]
+                let popTotal = pop.values.reduce(0, +)
+                guard popTotal > 0 else { continue }
+                var seg: [String: Int] = [:]
+                if let g {
+                    for i in order[offsets[g]..<offsets[g + 1]] where !raw.categorical[c][i].isEmpty { seg[raw.categorical[c][i], default: 0] += 1 }
+                } else {
+                    seg = pop
+                }
+                let segTotal = seg.values.reduce(0, +)
+                guard let best = seg.min(by: { $0.value != $1.value ? $0.value > $1.value : CategoricalColumns.byteOrder($0.key, $1.key) }),
+                      best.value >= minSize, segTotal > 0 else { continue }
+                out.append(ModalCategory(column: name, category: best.key, share: Double(best.value) / Double(segTotal),
+                                         populationShare: Double(pop[best.key] ?? 0) / Double(popTotal)))
+            }
+            return out
+        }
+
         let totalRevenue = extras.revenue.map { r in reference.reduce(0.0) { $0 + r[$1] } }
         func build(_ g: Int?) -> GroupProfile {
             let rows: ArraySlice<Int> = g.map { order[offsets[$0]..<offsets[$0 + 1]] } ?? reference
@@ -233,6 +272,7 @@ public enum SegmentProfiler {
                                  share: m == 0 ? 0 : Double(size) / Double(m), mergedSegments: g == k ? small : nil,
                                  features: features, distinguishing: Array(distinguishing.prefix(5)),
                                  overRepresentedCategories: categories(g))
+            if !raw.categoricalNames.isEmpty { p.modalCategories = modal(g) }
             if let r = extras.revenue {
                 let v = rows.reduce(0.0) { $0 + r[$1] }
                 p.revenue = v

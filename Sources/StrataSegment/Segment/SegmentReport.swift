@@ -136,11 +136,15 @@ enum SegmentReport {
     }
 
     static func segmentTable(_ groups: [GroupProfile]) -> String {
-        var t = "<table id=\"segment-table\"><tr><th>Segment</th><th>Customers</th><th>Share</th><th>Revenue share</th><th>Description</th><th>Over-represented categories</th></tr>"
+        let modal = groups.contains { !($0.modalCategories ?? []).isEmpty }
+        var t = "<table id=\"segment-table\"><tr><th>Segment</th><th>Customers</th><th>Share</th><th>Revenue share</th><th>Description</th><th>Over-represented categories</th>"
+            + (modal ? "<th>Modal categories (segment vs all)</th>" : "") + "</tr>"
         for g in groups {
             t += "<tr><td>\(esc(label(g)))</td><td class=\"num\">\(SegmentNaming.grouped(g.size))</td><td class=\"num\">\(SegmentNaming.percent(g.share))</td>"
             let cats = g.overRepresentedCategories.prefix(3).map { "\($0.column) = \($0.category): \(SegmentNaming.percent($0.share)) vs \(SegmentNaming.percent($0.populationShare))" }
-            t += "<td class=\"num\">\(g.revenueShare.map(SegmentNaming.percent) ?? "")</td><td>\(esc(g.description))</td><td>\(esc(cats.joined(separator: "; ")))</td></tr>"
+            t += "<td class=\"num\">\(g.revenueShare.map(SegmentNaming.percent) ?? "")</td><td>\(esc(g.description))</td><td>\(esc(cats.joined(separator: "; ")))</td>"
+            let modes = (g.modalCategories ?? []).map { "\($0.column) = \($0.category): \(SegmentNaming.percent($0.share)) vs \(SegmentNaming.percent($0.populationShare))" }
+            t += (modal ? "<td>\(esc(modes.joined(separator: "; ")))</td>" : "") + "</tr>"
         }
         return t + "</table>"
     }
@@ -311,6 +315,7 @@ enum SegmentReport {
         case "agglomerative": return "Agglomerative (hierarchical) clustering"
         case "dbscan": return "DBSCAN"
         case "hdbscan": return "HDBSCAN"
+        case "kprototypes": return "K-Prototypes (numeric features and categories)"
         default: return "K-Means"
         }
     }

@@ -60,6 +60,15 @@ struct SegmentRules: Sendable {
         for (o, name) in pipeline.outputColumns.enumerated() where o >= numericCount {
             features.append(.init(name: name, values: rows.map { preprocessed.values[$0 * preprocessed.cols + o] }, isIndicator: true))
         }
+        // Categories the pipeline did not one-hot encode (kprototypes): indicators of each
+        // column's 10 most frequent categories in the tree sample.
+        for (c, name) in raw.categoricalNames.enumerated() where !pipeline.inputCategorical.contains(name) {
+            var counts: [String: Int] = [:]
+            for i in rows where !raw.categorical[c][i].isEmpty { counts[raw.categorical[c][i], default: 0] += 1 }
+            for (cat, _) in counts.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(10) {
+                features.append(.init(name: "\(name)=\(cat)", values: rows.map { raw.categorical[c][$0] == cat ? 1 : 0 }, isIndicator: true))
+            }
+        }
         // Leaves of at least the privacy threshold (and the tree's own 1% / 5-row floor).
         let tree = DecisionTree.fit(features: features, labels: y, k: max(1, classes), depth: depth,
                                     minLeaf: max(5, rows.count / 100, profiles.minSize))
