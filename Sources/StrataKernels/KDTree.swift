@@ -2,8 +2,8 @@
 /// distances (Bentley 1975; the layout of scikit-learn's `KDTree`: points reordered into tree
 /// order, every node a contiguous range with its bounding box).
 ///
-/// Splits: the dimension of largest spread, at the median (`leafSize` = 32 points per leaf by
-/// default, scikit-learn uses 40). Distances are accumulated in `Double` over the features in
+/// Splits: the dimension of largest spread, at the median (`leafSize` = 64 points per leaf by
+/// default, scikit-learn uses 40; measured on 300k x 8 DBSCAN: 16 -> 16.8 s, 32 -> 14.9 s, 48 -> 10.1 s, 64 -> 9.7 s, 128 -> 10.5 s, the SIMD leaf scan being cheaper than the traversal). Distances are accumulated in `Double` over the features in
 /// column order, as scikit-learn's Euclidean metric does, so a radius test `d² <= r²` matches
 /// scikit-learn's `query_radius` bit for bit on the same float32 inputs.
 ///
@@ -33,7 +33,7 @@ public final class KDTree: @unchecked Sendable {
 
     /// Builds the tree over `data` (rows x cols, row-major).
     /// - Complexity: O(n log n) time; the copy described above.
-    public init(_ data: UnsafePointer<Float>, rows: Int, cols: Int, leafSize: Int = 32) {
+    public init(_ data: UnsafePointer<Float>, rows: Int, cols: Int, leafSize: Int = 64) {
         self.rows = rows
         self.cols = cols
         var idx = (0..<rows).map { Int32($0) }
@@ -166,7 +166,10 @@ public final class KDTree: @unchecked Sendable {
     /// The number of rows (or their total weight) within squared distance `radius2` of `q`,
     /// counted until it reaches `atLeast` (then that partial count is returned): a DBSCAN core
     /// test stops as soon as the neighbourhood is big enough.
-    public func countWithin(_ q: UnsafePointer<Float>, radius2: Double, weights: UnsafePointer<Float>? = nil, atLeast: Double = .infinity) -> Double {
+    /// `found(row)` is called for each row counted (in tree order), so a caller can keep the
+    /// neighbours of a row whose count stays small without a second query.
+    public func countWithin(_ q: UnsafePointer<Float>, radius2: Double, weights: UnsafePointer<Float>? = nil, atLeast: Double = .infinity,
+                            found: ((Int) -> Void)? = nil) -> Double {
         guard rows > 0 else { return 0 }
         var total = 0.0
         points.withUnsafeBufferPointer { pts in
@@ -183,6 +186,7 @@ public final class KDTree: @unchecked Sendable {
                             if node.left < 0 {
                                 for p in Int(node.start)..<Int(node.end) where Self.within(q, pts.baseAddress! + p * cols, cols, radius2: radius2) != nil {
                                     total += weights.map { Double($0[Int(order[p])]) } ?? 1
+                                    found?(Int(order[p]))
                                 }
                                 if total >= atLeast { return }
                             } else {

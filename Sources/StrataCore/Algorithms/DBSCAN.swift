@@ -66,12 +66,13 @@ public enum DBSCAN {
                 return Parallel.map(partition.count, threads: o.threads) { c in
                     partition.range(c).map { p in
                         let i = Int(rowAt[p])
-                        let total = tree.countWithin(x.value + i * d, radius2: r2, weights: w.value, atLeast: stopAt)
-                        if total >= o.minSamples { return (Int32(i), true, nil) }
-                        guard keep > 0 else { return (Int32(i), false, nil) }
                         var list: [Int32] = []
                         var overflow = false
-                        tree.forEachWithin(x.value + i * d, radius2: r2) { j, _ in if list.count < keep { list.append(Int32(j)) } else { overflow = true } }
+                        let total = tree.countWithin(x.value + i * d, radius2: r2, weights: w.value, atLeast: stopAt) { j in
+                            if list.count < keep { list.append(Int32(j)) } else { overflow = true }
+                        }
+                        if total >= o.minSamples { return (Int32(i), true, nil) }
+                        guard keep > 0 else { return (Int32(i), false, nil) }
                         return (Int32(i), false, overflow ? nil : list)
                     }
                 }
