@@ -164,8 +164,8 @@ struct DBSCANCommand: ParsableCommand {
         discussion: """
             Labels file: id,segment,core (segment -1 = noise; core 1 for core points). Without \
             --eps, eps is the knee of the sorted k-distance curve (k = --min-samples) on a sample \
-            of 10,000 rows, reported as `eps` with `eps_suggested: true`. Memory O(n + one block \
-            of neighbours), never O(n²). Weights (--weights-column) count toward --min-samples.
+            of 10,000 rows, reported as `eps` with `eps_suggested: true`. Memory O(n + min_samples \
+            per non-core row + one block of core-neighbour pairs), never O(n²). Weights (--weights-column) count toward --min-samples.
             """
     )
 

@@ -24,7 +24,8 @@ public struct DBSCANResult: Sendable {
     public var nCore: Int { isCore.lazy.filter { $0 }.count }
 }
 
-/// Exact DBSCAN with a k-d tree, in O(n + neighbours of one block) memory.
+/// Exact DBSCAN with a k-d tree, in O(n + min_samples per non-core row + the core-neighbour pairs
+/// of one block) memory.
 ///
 /// Two passes of radius queries (`KDTree`), each parallel over fixed chunks of the rows in the
 /// tree's (spatial) order:
