@@ -163,18 +163,15 @@ public final class KDTree: @unchecked Sendable {
         return s
     }
 
-    /// The number of rows (or their total weight) within squared distance `radius2` of `q`,
-    /// counted until it reaches `atLeast` (then that partial count is returned): a DBSCAN core
-    /// test stops as soon as the neighbourhood is big enough.
-    /// `found(row)` is called for each row counted (in tree order), so a caller can keep the
-    /// neighbours of a row whose count stays small without a second query.
-    public func countWithin(_ q: UnsafePointer<Float>, radius2: Double, weights: UnsafePointer<Float>? = nil, atLeast: Double = .infinity,
-                            found: ((Int) -> Void)? = nil) -> Double {
-        guard rows > 0 else { return 0 }
-        var total = 0.0
+    /// The one radius traversal: calls `visit(position in tree order, d²)` for every row within
+    /// squared distance `radius2` of `q` (inclusive), until `visit` returns false.
+    @inline(__always)
+    private func radiusWalk(_ q: UnsafePointer<Float>, radius2: Double, _ visit: (Int, Double) -> Bool) {
+        guard rows > 0 else { return }
         points.withUnsafeBufferPointer { pts in
             bounds.withUnsafeBufferPointer { bnd in
                 nodes.withUnsafeBufferPointer { nds in
+                    // Depth-first, at most one pending sibling per level: 64 levels cover any n.
                     withUnsafeTemporaryAllocation(of: Int32.self, capacity: 64) { stack in
                         var top = 1
                         stack[0] = 0
@@ -184,11 +181,9 @@ public final class KDTree: @unchecked Sendable {
                             if boxBeyond(q, bnd.baseAddress! + n * 2 * cols, radius2) { continue }
                             let node = nds[n]
                             if node.left < 0 {
-                                for p in Int(node.start)..<Int(node.end) where Self.within(q, pts.baseAddress! + p * cols, cols, radius2: radius2) != nil {
-                                    total += weights.map { Double($0[Int(order[p])]) } ?? 1
-                                    found?(Int(order[p]))
+                                for p in Int(node.start)..<Int(node.end) {
+                                    if let d2 = Self.within(q, pts.baseAddress! + p * cols, cols, radius2: radius2), !visit(p, d2) { return }
                                 }
-                                if total >= atLeast { return }
                             } else {
                                 stack[top] = node.right; stack[top + 1] = node.left
                                 top += 2
@@ -198,32 +193,52 @@ public final class KDTree: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// The number of rows (or their total weight) within squared distance `radius2` of `q`,
+    /// counted until it reaches `atLeast` (then that partial count is returned): a DBSCAN core
+    /// test stops as soon as the neighbourhood is big enough. `found(row)` is called for each row
+    /// counted (in tree order), so a caller can keep the neighbours of a row whose count stays
+    /// small without a second query.
+    public func countWithin(_ q: UnsafePointer<Float>, radius2: Double, weights: UnsafePointer<Float>? = nil, atLeast: Double = .infinity,
+                            found: ((Int) -> Void)? = nil) -> Double {
+        var total = 0.0
+        radiusWalk(q, radius2: radius2) { p, _ in
+            let row = Int(order[p])
+            total += weights.map { Double($0[row]) } ?? 1
+            found?(row)
+            return total < atLeast
+        }
         return total
     }
 
     /// Calls `body(row, d²)` for every row within squared distance `radius2` of `q` (inclusive),
     /// in tree order (not row order).
     public func forEachWithin(_ q: UnsafePointer<Float>, radius2: Double, _ body: (Int, Double) -> Void) {
+        radiusWalk(q, radius2: radius2) { p, d2 in body(Int(order[p]), d2); return true }
+    }
+
+    /// The one nearest-neighbour traversal: children nearer to `q` first, a node skipped when
+    /// its box is farther than `bound()`; `leaf(position in tree order, d²)` sees every row of
+    /// every leaf visited.
+    @inline(__always)
+    private func nearestWalk(_ q: UnsafePointer<Float>, bound: () -> Double, _ leaf: (Int, Double) -> Void) {
         guard rows > 0 else { return }
         points.withUnsafeBufferPointer { pts in
             bounds.withUnsafeBufferPointer { bnd in
                 nodes.withUnsafeBufferPointer { nds in
-                    var stack = [Int32](repeating: 0, count: 128)
-                    var top = 1
-                    stack[0] = 0
-                    while top > 0 {
-                        top -= 1
-                        let n = Int(stack[top])
-                        if boxBeyond(q, bnd.baseAddress! + n * 2 * cols, radius2) { continue }
-                        let node = nds[n]
+                    var stack: [(Int32, Double)] = [(0, 0)]
+                    while let (ni, reach) = stack.popLast() {
+                        if reach > bound() { continue }
+                        let node = nds[Int(ni)]
                         if node.left < 0 {
-                            for p in Int(node.start)..<Int(node.end) {
-                                if let d2 = Self.within(q, pts.baseAddress! + p * cols, cols, radius2: radius2) { body(Int(order[p]), d2) }
-                            }
+                            for p in Int(node.start)..<Int(node.end) { leaf(p, Self.distance2(q, pts.baseAddress! + p * cols, cols)) }
                         } else {
-                            if top + 2 > stack.count { stack += [Int32](repeating: 0, count: stack.count) }
-                            stack[top] = node.right; stack[top + 1] = node.left
-                            top += 2
+                            let dl = boxDistance2(q, bnd.baseAddress! + Int(node.left) * 2 * cols)
+                            let dr = boxDistance2(q, bnd.baseAddress! + Int(node.right) * 2 * cols)
+                            // Nearer child last, so it is visited first.
+                            if dl <= dr { stack.append((node.right, dr)); stack.append((node.left, dl)) }
+                            else { stack.append((node.left, dl)); stack.append((node.right, dr)) }
                         }
                     }
                 }
@@ -235,39 +250,16 @@ public final class KDTree: @unchecked Sendable {
     /// scikit-learn's `kneighbors(X)` on the training rows), ascending. Returns fewer when
     /// rows < k.
     public func nearestDistances2(_ q: UnsafePointer<Float>, k: Int) -> [Double] {
-        guard rows > 0, k > 0 else { return [] }
+        guard k > 0 else { return [] }
         var best = [Double]()          // ascending, at most k
         best.reserveCapacity(k + 1)
-        points.withUnsafeBufferPointer { pts in
-            bounds.withUnsafeBufferPointer { bnd in
-                nodes.withUnsafeBufferPointer { nds in
-                    var stack: [(Int32, Double)] = [(0, 0)]
-                    while let (ni, reach) = stack.popLast() {
-                        let n = Int(ni)
-                        if best.count == k && reach > best[k - 1] { continue }
-                        let node = nds[n]
-                        if node.left < 0 {
-                            for p in Int(node.start)..<Int(node.end) {
-                                let d2 = Self.distance2(q, pts.baseAddress! + p * cols, cols)
-                                if best.count < k || d2 < best[k - 1] {
-                                    var i = best.count
-                                    best.append(d2)
-                                    while i > 0 && best[i - 1] > d2 { best[i] = best[i - 1]; i -= 1 }
-                                    best[i] = d2
-                                    if best.count > k { best.removeLast() }
-                                }
-                            }
-                        } else {
-                            let l = Int(node.left), r = Int(node.right)
-                            let dl = boxDistance2(q, bnd.baseAddress! + l * 2 * cols)
-                            let dr = boxDistance2(q, bnd.baseAddress! + r * 2 * cols)
-                            // Nearer child last, so it is visited first.
-                            if dl <= dr { stack.append((node.right, dr)); stack.append((node.left, dl)) }
-                            else { stack.append((node.left, dl)); stack.append((node.right, dr)) }
-                        }
-                    }
-                }
-            }
+        nearestWalk(q, bound: { best.count == k ? best[k - 1] : .infinity }) { _, d2 in
+            guard best.count < k || d2 < best[k - 1] else { return }
+            var i = best.count
+            best.append(d2)
+            while i > 0 && best[i - 1] > d2 { best[i] = best[i - 1]; i -= 1 }
+            best[i] = d2
+            if best.count > k { best.removeLast() }
         }
         return best
     }
@@ -277,28 +269,9 @@ public final class KDTree: @unchecked Sendable {
     public func nearest(_ q: UnsafePointer<Float>) -> (row: Int, distance2: Double)? {
         guard rows > 0 else { return nil }
         var bestRow = Int.max, bestD = Double.infinity
-        points.withUnsafeBufferPointer { pts in
-            bounds.withUnsafeBufferPointer { bnd in
-                nodes.withUnsafeBufferPointer { nds in
-                    var stack: [(Int32, Double)] = [(0, 0)]
-                    while let (ni, reach) = stack.popLast() {
-                        if reach > bestD { continue }
-                        let node = nds[Int(ni)]
-                        if node.left < 0 {
-                            for p in Int(node.start)..<Int(node.end) {
-                                let d2 = Self.distance2(q, pts.baseAddress! + p * cols, cols)
-                                let r = Int(order[p])
-                                if d2 < bestD || (d2 == bestD && r < bestRow) { bestD = d2; bestRow = r }
-                            }
-                        } else {
-                            let dl = boxDistance2(q, bnd.baseAddress! + Int(node.left) * 2 * cols)
-                            let dr = boxDistance2(q, bnd.baseAddress! + Int(node.right) * 2 * cols)
-                            if dl <= dr { stack.append((node.right, dr)); stack.append((node.left, dl)) }
-                            else { stack.append((node.left, dl)); stack.append((node.right, dr)) }
-                        }
-                    }
-                }
-            }
+        nearestWalk(q, bound: { bestD }) { p, d2 in
+            let r = Int(order[p])
+            if d2 < bestD || (d2 == bestD && r < bestRow) { bestD = d2; bestRow = r }
         }
         return (bestRow, bestD)
     }

@@ -104,7 +104,8 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     /// dbscan / hdbscan: neighbours for a core point, the customer included (default: dbscan
     /// max(5, 2 x features), Sander et al. 1998; hdbscan min_cluster_size).
     public var minSamples: Int? = nil
-    /// hdbscan: smallest cluster (default: min_segment_size, so every cluster is reportable).
+    /// hdbscan: smallest cluster (default: the larger of min_segment_size, so every cluster is
+    /// reportable, and 1% of the customers fitted).
     public var minClusterSize: Int? = nil
     /// hdbscan: fitted on a seeded sample of at most this many customers (O(n²) time), the
     /// rest assigned by approximate prediction. Default 20,000.

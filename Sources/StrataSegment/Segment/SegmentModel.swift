@@ -293,7 +293,10 @@ struct SegmentClusterFit {
             file.minSamples = minSamples
             column = "core"
         case .hdbscan:
-            let size = c.minClusterSize ?? max(5, c.minSegmentSize)
+            // Default: a reportable segment and at least 1% of the customers: smaller density clusters
+            // are rarely actionable (demo, 20,000 customers: 50 -> 39 clusters, 100 -> 27 with 39%
+            // noise, 200 -> 2 with 27% noise; the demo personas overlap, which suits K-Means better).
+            let size = c.minClusterSize ?? max(5, c.minSegmentSize, min(n, c.densitySample) / 100)
             minClusterSize = size
             var o = HDBSCANOptions(minClusterSize: size, minSamples: c.minSamples)
             o.threads = threads

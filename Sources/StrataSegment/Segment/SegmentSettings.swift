@@ -82,7 +82,7 @@ public enum SegmentSettings {
         .init(section: .model, key: "micro_clusters", flag: "micro-clusters", kind: .number, help: "agglomerative: build the tree on this many K-Means micro-clusters (default: exact up to 50000 customers)."),
         .init(section: .model, key: "eps", flag: "eps", kind: .number, help: "dbscan: neighbourhood radius in model units (default: the k-distance knee)."),
         .init(section: .model, key: "min_samples", flag: "min-samples", kind: .number, help: "dbscan/hdbscan: neighbours of a core point, itself included (default dbscan max(5, 2 x features), hdbscan min_cluster_size)."),
-        .init(section: .model, key: "min_cluster_size", flag: "min-cluster-size", kind: .number, help: "hdbscan: smallest cluster (default min_segment_size)."),
+        .init(section: .model, key: "min_cluster_size", flag: "min-cluster-size", kind: .number, help: "hdbscan: smallest cluster (default: the larger of min_segment_size and 1% of the customers fitted)."),
         .init(section: .model, key: "density_sample", flag: "density-sample", kind: .number, help: "hdbscan: customers fitted (the rest predicted; default 20000)."),
         .init(section: .model, key: "covariance", flag: "covariance", kind: .value, help: "GMM covariance: full, diag, tied, spherical (default full)."),
         .init(section: .model, key: "k", flag: "k", kind: .number, help: "Fixed number of segments (default: chosen by a sweep)."),
