@@ -55,6 +55,7 @@ struct CLVCommand: ParsableCommand {
                 try batch.commit()
             }
             if !r.bgnbd.converged { Report.warn("the BG/NBD optimizer stopped at its evaluation cap before converging") }
+            if !r.gammaGamma.valid { Report.warn(CLV.invalidSpendWarning(r.gammaGamma)) }
             if r.bgnbd.atBound || r.gammaGamma.atBound {
                 Report.warn("a model parameter reached its search bound: the data show no dropout or no heterogeneity, so the BTYD estimates are not meaningful")
             }
@@ -94,6 +95,8 @@ struct CLVCommand: ParsableCommand {
         struct GammaGammaParameters: Encodable {
             var p, q, gamma: Double
             var atBound: Bool
+            /// False when q <= 1 (mean spend undefined): spends came from the fallback.
+            var valid: Bool
         }
         struct Outputs: Encodable { var clv: String? }
         var bgnbd: BGNBDParameters
@@ -117,7 +120,7 @@ struct CLVCommand: ParsableCommand {
              report: RFMReport, command c: CLVCommand, seconds: Double) {
             let bg = r.bgnbd, gg = r.gammaGamma
             bgnbd = BGNBDParameters(r: bg.r, alpha: bg.alpha, a: bg.a, b: bg.b, logLikelihood: bg.logLikelihood, atBound: bg.atBound, converged: bg.converged)
-            gammaGamma = GammaGammaParameters(p: gg.p, q: gg.q, gamma: gg.gamma, atBound: gg.atBound)
+            gammaGamma = GammaGammaParameters(p: gg.p, q: gg.q, gamma: gg.gamma, atBound: gg.atBound, valid: gg.valid)
             customers = list.count
             repeatCustomers = list.filter { $0.btydFrequency > 0 }.count
             uniqueTriples = r.uniqueTriples

@@ -33,7 +33,7 @@ struct ModelOutputOptions: ParsableArguments {
     @Option(name: .customLong("model-out"), help: "Write the model (JSON, for `strata predict`) here.")
     var modelOut: String?
 
-    @Option(name: .customLong("labels-out"), help: "Write id,segment,score per row here (distance for K-Means, probability for GMM; '-': stdout for K-Means).")
+    @Option(name: .customLong("labels-out"), help: "Write id,segment,score per row here ('-': stdout); the score column is the command's: distance (kmeans, hierarchical), probability (gmm, hdbscan), core (dbscan).")
     var labelsOut: String?
 }
 

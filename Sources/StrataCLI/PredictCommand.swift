@@ -5,7 +5,7 @@ import Strata
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Assign new rows to the segments of a saved model (K-Means, Gaussian mixture, K-Prototypes or K-Modes).",
+        abstract: "Assign new rows to the segments of a saved model (K-Means, Gaussian mixture, K-Prototypes, K-Modes, hierarchical, DBSCAN or HDBSCAN).",
         discussion: """
             The input must hold the model's feature columns (by name for CSV). Labels file: \
             id,segment,distance for K-Means, id,segment,probability for a Gaussian mixture, \
@@ -14,7 +14,7 @@ struct PredictCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "A model.json written by `strata kmeans --model-out`.")
+    @Option(name: .long, help: "A model.json written by a command's --model-out (kmeans, gmm, kprototypes, kmodes, hierarchical, dbscan, hdbscan) or by `strata segment`.")
     var model: String
 
     @Option(name: .long, help: "Input table (CSV with header, or .npy with the model's column count).")
@@ -86,15 +86,16 @@ struct PredictCommand: ParsableCommand {
         case let .cluster(m):
             if probaOut != nil { throw StrataError.invalidArgument("--proba-out needs a Gaussian-mixture model; \(model) is \(m.model)") }
             let r = m.predict(data, threads: runOptions.threads)
-            let noise = r.labels.lazy.filter { $0 < 0 }.count
-            if noise > 0 { Report.warn("\(noise) of \(data.rows) rows are not near any \(m.model) cluster: labelled -1 (noise)") }
+            let noiseID = Int32(m.noiseSegment ?? -1)
+            let noise = r.labels.lazy.filter { $0 < 0 || $0 == noiseID }.count
+            if noise > 0 { Report.warn("\(noise) of \(data.rows) rows are not near any \(m.model) cluster: labelled \(noiseID) (noise)") }
             var labelsData: Data? = nil
             if let path = labelsOut, path != "-" {
                 try CSVOutput.stageScoredLabels(&batch, to: path, ids: data.id, labels: r.labels, scoreColumn: m.scoreColumn, scores: r.scores)
             } else {
                 labelsData = labelsOut.map { _ in CSVOutput.scoredLabels(ids: data.id, labels: r.labels, scoreColumn: m.scoreColumn, scores: r.scores) }
             }
-            return (.init(noise: noise), (r.labels, m.k), labelsData)
+            return (.init(noise: noise), (r.labels, m.segmentCount), labelsData)
         case .kprototypes:
             throw StrataError.invalidArgument("internal error: K-Prototypes models are predicted by predictPrototypes")
         }

@@ -132,10 +132,20 @@ public struct BGNBD: Sendable, Equatable {
 }
 
 /// Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV"), fitted on repeat buyers.
+///
+/// Validity: the model's mean spend gamma p / (q - 1) exists only for q > 1. A fit with q <= 1
+/// (heavy-tailed spend, e.g. a few huge orders among small ones) would give negative or infinite
+/// expected spends; then `valid` is false and `expectedAverageSpend` uses the documented fallback
+/// instead (see there), never the closed form.
 public struct GammaGamma: Sendable, Equatable {
     public var p: Double, q: Double, gamma: Double
     public var logLikelihood: Double
     public var atBound: Bool = false
+    /// The weighted median of the repeat buyers' observed mean spends: the fallback's centre.
+    public var medianSpend: Double = 0
+
+    /// Whether the fitted model has a finite, positive mean spend (q > 1, p > 0, gamma > 0).
+    public var valid: Bool { q > 1 && p > 0 && gamma > 0 && p.isFinite && gamma.isFinite }
 
     public static func fit(frequency: [Double], monetary: [Double], weights: [Double]) throws -> GammaGamma {
         let idx = frequency.indices.filter { frequency[$0] > 0 && monetary[$0] > 0 }
@@ -159,14 +169,26 @@ public struct GammaGamma: Sendable, Equatable {
             throw StrataError.numerical("the Gamma-Gamma fit failed: the spend likelihood is not finite (amounts too large or degenerate)")
         }
         let v = best.x.map(exp)
-        return GammaGamma(p: v[0], q: v[1], gamma: v[2], logLikelihood: -best.value, atBound: best.x.contains { abs($0) > BGNBD.logBound - 0.5 })
+        let byMean = idx.sorted { monetary[$0] < monetary[$1] }
+        let half = byMean.reduce(0.0) { $0 + weights[$1] } / 2
+        var seen = 0.0, median = monetary[byMean.last!]
+        for i in byMean { seen += weights[i]; if seen >= half { median = monetary[i]; break } }
+        return GammaGamma(p: v[0], q: v[1], gamma: v[2], logLikelihood: -best.value, atBound: best.x.contains { abs($0) > BGNBD.logBound - 0.5 },
+                          medianSpend: median)
     }
 
-    /// E[average spend | x repeat purchases with mean m].
+    /// E[average spend | x repeat purchases with mean m] (Fader, Hardie & Lee 2005, eq. 5) when
+    /// the model is `valid`. Otherwise the fallback: the observed mean shrunk toward the
+    /// population's median mean spend by one pseudo-purchase, (x m + median) / (x + 1), which is
+    /// positive whenever spends are. Units: those of the amounts.
     public func expectedAverageSpend(x: Double, monetary m: Double) -> Double {
-        let population = gamma * p / (q - 1)
-        let w = p * x / (p * x + q - 1)
-        return (1 - w) * population + w * m
+        if valid {
+            let population = gamma * p / (q - 1)
+            let w = p * x / (p * x + q - 1)
+            let e = (1 - w) * population + w * m
+            if e.isFinite && e > 0 { return e }
+        }
+        return (x * m + medianSpend) / (x + 1)
     }
 }
 
@@ -180,6 +202,11 @@ public struct CLVResult: Sendable {
 }
 
 public enum CLV {
+    /// The warning when Gamma-Gamma's fit leaves the mean spend undefined.
+    public static func invalidSpendWarning(_ g: GammaGamma) -> String {
+        String(format: "Gamma-Gamma fitted q = %.3g <= 1 (heavy-tailed spend: the model's mean spend is undefined); expected spends use each customer's mean shrunk toward the median mean spend (%.6g) by one purchase instead (gamma_gamma.valid: false)", g.q, g.medianSpend)
+    }
+
     /// Fits BG/NBD on the customers' (frequency, recency, T), compressed to unique triples with
     /// counts as weights, and Gamma-Gamma on the repeat buyers; then scores every customer:
     /// P(alive), expected purchases over `horizon` units, expected average spend, and CLV = the sum

@@ -100,10 +100,17 @@ import Testing
         #expect(l.header == "id,segment,probability")
         #expect(zip(l.segments, want).allSatisfy { ($0 < 0) == ($1 < 0) })
         #expect(zip(l.scores.map { Double($0)! }, prob).allSatisfy { abs($0 - $1) < 1e-9 })
-        // predict on the training rows: nearly every row keeps its cluster (approximate rule).
+        // predict on the training rows gives them back as fitted (label and probability).
         let p = try CLI.run(["predict", "--model", "\(dir)/m.json", "--input", "\(Self.dir)/hdbscan-blobs.csv", "--labels-out", "\(dir)/p.csv"])
         #expect(p.code == 0, "\(p.stderr)")
-        let same = zip(try labels("\(dir)/p.csv").segments, l.segments).filter { $0 == $1 }.count
-        #expect(Double(same) >= 0.97 * Double(l.segments.count), "\(same) of \(l.segments.count)")
+        let back = try labels("\(dir)/p.csv")
+        #expect(back.segments == l.segments && back.scores == l.scores)
+        // New rows follow the approximate rule: a far row is noise, a row next to a cluster core joins it.
+        write("f0,f1\n100,100\n", "\(dir)/far.csv")
+        let far = try CLI.run(["predict", "--model", "\(dir)/m.json", "--input", "\(dir)/far.csv", "--labels-out", "\(dir)/pf.csv"])
+        #expect(far.code == 0)
+        #expect(try labels("\(dir)/pf.csv").segments == [-1])
+        let big = try CLI.run(["hdbscan", "--input", "\(Self.dir)/hdbscan-blobs.csv", "--min-cluster-size", "100000"])
+        #expect(big.code == 64 && big.stderr.contains("--min-cluster-size"))
     }
 }

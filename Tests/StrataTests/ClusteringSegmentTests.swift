@@ -85,6 +85,13 @@ import Testing
         #expect(Double(clustered.count) >= 0.9 * Double(personas.count))
         let ari = try PartitionAgreement.adjustedRandIndex(clustered.map { Int(a.segments[$0]) }, clustered.map { truth[$0] })
         #expect(ari > 0.99, "ARI \(ari)")
+        // predict with the run's model gives every customer its segment back, noise included
+        // (the model stores the noise segment's id and name).
+        let model = try AnyModelFile.load(path: c.out + "/model.json")
+        guard case let .cluster(m) = model else { Issue.record("not a cluster model"); return }
+        #expect(m.noiseSegment == Int(noise) && m.segmentNames?.last == SegmentNaming.noiseName)
+        let data = try model.stages.apply(path: path, idColumn: "customer_id", modelColumns: m.columns, threads: 1)
+        #expect(m.predict(data, threads: 1).labels == a.segments)
         // The same run on one thread writes the same assignments.
         let c1 = Self.config(dir, path, algorithm, threads: 1)
         var one = c1
@@ -96,11 +103,22 @@ import Testing
         #expect(run.contains("\"k_chosen_by\" : \"density\"") || run.contains("\"k_chosen_by\":\"density\""))
     }
 
-    @Test func densityAlgorithmsRejectAFixedK() throws {
+    @Test func densityAlgorithmsRejectAFixedKAndOtherAlgorithmsSettings() throws {
         var c = SegmentConfig()
         c.customers = "x.csv"
         c.algorithm = .dbscan
         c.k = 3
         #expect(throws: StrataError.self) { try c.validate() }
+        c.k = nil
+        try c.validate()
+        for mutate in [{ (c: inout SegmentConfig) in c.linkage = .single }, { $0.minClusterSize = 10 }, { $0.densitySample = 500 }, { $0.microClusters = 10 }] {
+            var bad = c
+            mutate(&bad)
+            #expect(throws: StrataError.self) { try bad.validate() }
+        }
+        var h = c
+        h.algorithm = .hdbscan
+        h.eps = 0.5
+        #expect { try h.validate() } throws: { "\($0)".contains("eps") && "\($0)".contains("dbscan") }
     }
 }

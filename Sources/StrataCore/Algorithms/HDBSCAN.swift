@@ -55,6 +55,9 @@ public enum HDBSCAN {
         let minSamples = o.minSamples ?? o.minClusterSize
         guard o.minClusterSize >= 2 else { throw StrataError.invalidSetting("min_cluster_size", "must be at least 2 (got \(o.minClusterSize))") }
         guard minSamples >= 1 else { throw StrataError.invalidSetting("min_samples", "must be at least 1 (got \(minSamples))") }
+        guard o.minClusterSize <= n else {
+            throw StrataError.invalidSetting("min_cluster_size", "\(o.minClusterSize) exceeds the \(n) rows of \(data.source)")
+        }
         guard n > minSamples else { throw StrataError.insufficientData("\(data.source): HDBSCAN needs more rows (\(n)) than min_samples (\(minSamples))") }
         guard n <= o.rowLimit else {
             throw StrataError.invalidSetting("rows", "HDBSCAN is O(n²): \(n) rows exceed the limit of \(o.rowLimit); fit a sample (e.g. sample rows first) and assign the rest with `strata predict`")

@@ -16,7 +16,9 @@ public enum PrototypeRule: Sendable, Equatable {
     /// nearest by mutual reachability among its 2 x min_samples nearest rows, unless that row is
     /// noise or the reach exceeds 1 / the cluster's birth lambda (then noise). Score: the
     /// membership probability min(lambda, max lambda) / max lambda, lambda = 1 / reach.
-    case hdbscan(minSamples: Int, coreDistances: [Double], birthLambdas: [Double], maxLambdas: [Double])
+    /// A row identical to a training row takes that row's label and probability, so the fit's own
+    /// rows are reproduced exactly (`probabilities`: the training rows', may be empty).
+    case hdbscan(minSamples: Int, coreDistances: [Double], birthLambdas: [Double], maxLambdas: [Double], probabilities: [Double])
 }
 
 public enum PrototypeAssignment {
@@ -46,9 +48,9 @@ public enum PrototypeAssignment {
                         case let .dbscan(eps):
                             let (row, d2) = tree.nearest(q)!
                             return d2 <= eps * eps ? (labels[row], d2) : (-1, d2)
-                        case let .hdbscan(minSamples, core, births, maxLambdas):
+                        case let .hdbscan(minSamples, core, births, maxLambdas, probabilities):
                             return hdbscanAssign(q, tree: tree, prototypes: pb.baseAddress!, d: d, labels: labels, minSamples: minSamples,
-                                                 core: core, births: births, maxLambdas: maxLambdas)
+                                                 core: core, births: births, maxLambdas: maxLambdas, probabilities: probabilities)
                         }
                     }
                 }
@@ -59,12 +61,13 @@ public enum PrototypeAssignment {
     }
 
     static func hdbscanAssign(_ q: UnsafePointer<Float>, tree: KDTree, prototypes: UnsafePointer<Float>, d: Int, labels: [Int32], minSamples: Int,
-                              core: [Double], births: [Double], maxLambdas: [Double]) -> (Int32, Double) {
+                              core: [Double], births: [Double], maxLambdas: [Double], probabilities: [Double]) -> (Int32, Double) {
         let k = min(labels.count, max(2 * minSamples, 1))
         var near: [(Int, Double)] = []
         let r2 = tree.nearestDistances2(q, k: k).last ?? 0
         tree.forEachWithin(q, radius2: r2) { j, d2 in near.append((j, d2.squareRoot())) }
         near.sort { ($0.1, $0.0) < ($1.1, $1.0) }
+        if let (j, dist) = near.first, dist == 0, probabilities.count == labels.count { return (labels[j], probabilities[j]) }
         let ownCore = minSamples <= 1 ? 0 : near[min(near.count - 1, minSamples - 2)].1
         var best = -1, bestReach = Double.infinity
         for (j, dist) in near.prefix(k) {

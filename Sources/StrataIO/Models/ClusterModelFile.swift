@@ -29,13 +29,18 @@ public struct ClusterModelFile: Codable, Sendable, Equatable, ModelFileEncodable
     public var coreDistances: [Double]?
     public var birthLambdas: [Double]?
     public var maxLambdas: [Double]?
+    /// hdbscan: the training rows' membership probabilities (a training row predicts as fitted).
+    public var probabilities: [Double]?
+    /// From `strata segment`: the segment id of the noise customers (= k); `predict` writes it
+    /// instead of -1, and `segment_names` then has k + 1 names, the last for it.
+    public var noiseSegment: Int?
     public var trainingRows: Int
     public var preprocessing: FittedPipeline?
     public var pca: PCAModelFile?
     public var segmentNames: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case model, columns, k, prototypes, centers, linkage, exact, eps, preprocessing, pca
+        case model, columns, k, prototypes, centers, probabilities, linkage, exact, eps, preprocessing, pca
         case formatVersion = "format_version"
         case strataVersion = "strata_version"
         case idColumn = "id_column"
@@ -44,6 +49,7 @@ public struct ClusterModelFile: Codable, Sendable, Equatable, ModelFileEncodable
         case coreDistances = "core_distances"
         case birthLambdas = "birth_lambdas"
         case maxLambdas = "max_lambdas"
+        case noiseSegment = "noise_segment"
         case trainingRows = "training_rows"
         case segmentNames = "segment_names"
     }
@@ -105,6 +111,7 @@ public struct ClusterModelFile: Codable, Sendable, Equatable, ModelFileEncodable
         coreDistances = r.coreDistances
         birthLambdas = finite(r.birthLambdas)
         maxLambdas = finite(r.maxLambdas)
+        probabilities = r.probabilities
         centers = Self.means(data, labels: r.labels, k: r.nClusters)
     }
 
@@ -112,15 +119,21 @@ public struct ClusterModelFile: Codable, Sendable, Equatable, ModelFileEncodable
     public var rule: PrototypeRule {
         switch model {
         case "dbscan": return .dbscan(eps: eps ?? 0)
-        case "hdbscan": return .hdbscan(minSamples: minSamples ?? 1, coreDistances: coreDistances ?? [], birthLambdas: birthLambdas ?? [], maxLambdas: maxLambdas ?? [])
+        case "hdbscan": return .hdbscan(minSamples: minSamples ?? 1, coreDistances: coreDistances ?? [], birthLambdas: birthLambdas ?? [],
+                                        maxLambdas: maxLambdas ?? [], probabilities: probabilities ?? [])
         default: return .nearest
         }
     }
 
     /// Labels (-1: noise) and scores (distance, or HDBSCAN's probability) of `data`'s rows.
     public func predict(_ data: Dataset, threads: Int) -> (labels: [Int32], scores: [Double]) {
-        PrototypeAssignment.assign(data, prototypes: prototypes.flatMap { $0.map(Float.init) }, labels: prototypeLabels, rule: rule, threads: threads)
+        var r = PrototypeAssignment.assign(data, prototypes: prototypes.flatMap { $0.map(Float.init) }, labels: prototypeLabels, rule: rule, threads: threads)
+        if let z = noiseSegment { r.labels = r.labels.map { $0 < 0 ? Int32(z) : $0 } }
+        return r
     }
+
+    /// Segment ids `predict` writes: the k clusters, plus the noise segment when the model has one.
+    public var segmentCount: Int { k + (noiseSegment == nil ? 0 : 1) }
 
     /// The per-row score column of the labels file.
     public var scoreColumn: String { model == "hdbscan" ? "probability" : "distance" }
@@ -153,7 +166,12 @@ public struct ClusterModelFile: Codable, Sendable, Equatable, ModelFileEncodable
         }
         try check.count(centers, k, "centers", "k = \(k)")
         for c in centers { try check.count(c, d, "centers", "one coordinate per column (\(d))"); try check.finite(c, "centers") }
-        if let names = segmentNames { try check.count(names, k, "segment_names", "k = \(k)") }
+        if let z = noiseSegment, z != k { throw check.fail("noise_segment", "\(z); the noise segment follows the k = \(k) clusters") }
+        if let names = segmentNames { try check.count(names, segmentCount, "segment_names", "one per segment (\(segmentCount))") }
+        if let p = probabilities {
+            try check.count(p, prototypes.count, "probabilities", "one per prototype (\(prototypes.count))")
+            if let i = p.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) { throw check.fail("probabilities", "entry \(i) is \(p[i]); probabilities are in [0, 1]") }
+        }
         try check.count(trainingRows, "training_rows")
         try FeatureStages(preprocessing: preprocessing, pca: pca).validate(check, modelColumns: columns)
         return self

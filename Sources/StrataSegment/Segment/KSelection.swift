@@ -55,7 +55,7 @@ struct KSelection {
             o.kmeans.seed = c.seed; o.kmeans.nInit = c.nInit; o.kmeans.maxIterations = c.maxIter; o.kmeans.threads = threads
             o.gmm.covarianceType = c.covariance
             o.gmm.maxIterations = c.maxIter
-            o.agglomerative.linkage = c.linkage
+            o.agglomerative.linkage = c.effectiveLinkage
             o.agglomerative.microClusters = c.microClusters
             o.agglomerative.memoryBudget = c.memoryBudget.flatMap(MemoryBudget.parse) ?? MemoryBudget.defaultBytes
             let r = try Sweep.run(sample, options: o)

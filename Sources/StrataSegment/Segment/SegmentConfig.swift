@@ -95,7 +95,9 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     /// model features, the `kmodes` package's default). Unused by K-Modes (no numeric feature).
     public var gamma: Double? = nil
     /// agglomerative: ward | complete | average | single.
-    public var linkage: Linkage = .ward
+    public var linkage: Linkage? = nil
+    /// The linkage in effect (ward unless set).
+    public var effectiveLinkage: Linkage { linkage ?? .ward }
     /// agglomerative: K-Means micro-clusters to build the tree on (default: exact up to 50,000
     /// customers, 2,000 micro-clusters beyond).
     public var microClusters: Int? = nil
@@ -109,7 +111,9 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     public var minClusterSize: Int? = nil
     /// hdbscan: fitted on a seeded sample of at most this many customers (O(n²) time), the
     /// rest assigned by approximate prediction. Default 20,000.
-    public var densitySample: Int = 20_000
+    public var densitySample: Int? = nil
+    /// The density sample in effect.
+    public var effectiveDensitySample: Int { densitySample ?? 20_000 }
     /// GMM covariance: full | diag | tied | spherical.
     public var covariance: CovarianceType = .full
     /// Fixed number of segments; nil chooses k by a sweep over `kMin...kMax`.
@@ -173,8 +177,8 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         try get(.impute, &s.impute); try get(.clip, &s.clip); try opt(.log, &s.log); try get(.scale, &s.scale)
         try get(.oneHotMax, &s.oneHotMax); try opt(.memoryBudget, &s.memoryBudget); try opt(.pca, &s.pca)
         try get(.algorithm, &s.algorithm); try opt(.gamma, &s.gamma); try get(.covariance, &s.covariance); try opt(.k, &s.k)
-        try get(.linkage, &s.linkage); try opt(.microClusters, &s.microClusters); try opt(.eps, &s.eps)
-        try opt(.minSamples, &s.minSamples); try opt(.minClusterSize, &s.minClusterSize); try get(.densitySample, &s.densitySample)
+        try opt(.linkage, &s.linkage); try opt(.microClusters, &s.microClusters); try opt(.eps, &s.eps)
+        try opt(.minSamples, &s.minSamples); try opt(.minClusterSize, &s.minClusterSize); try opt(.densitySample, &s.densitySample)
         try get(.kMin, &s.kMin); try get(.kMax, &s.kMax); try get(.sweepSample, &s.sweepSample); try get(.nInit, &s.nInit)
         try get(.maxIter, &s.maxIter); try get(.seed, &s.seed); try opt(.threads, &s.threads)
         try get(.minSegmentSize, &s.minSegmentSize); try get(.pseudonymize, &s.pseudonymize); try opt(.salt, &s.salt)
@@ -247,7 +251,16 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         if let e = eps, !(e > 0) || !e.isFinite { throw bad("eps", "must be a positive number") }
         if let m = minSamples, m < 1 { throw bad("min_samples", "must be at least 1") }
         if let m = minClusterSize, m < 2 { throw bad("min_cluster_size", "must be at least 2") }
-        if densitySample < 100 { throw bad("density_sample", "must be at least 100") }
+        if let d = densitySample, d < 100 { throw bad("density_sample", "must be at least 100") }
+        // A model setting of another algorithm is a mistake, not something to ignore silently.
+        let owners: [(String, Bool, Set<ClusteringAlgorithm>)] = [
+            ("linkage", linkage != nil, [.agglomerative]), ("micro_clusters", microClusters != nil, [.agglomerative]),
+            ("eps", eps != nil, [.dbscan]), ("min_samples", minSamples != nil, [.dbscan, .hdbscan]),
+            ("min_cluster_size", minClusterSize != nil, [.hdbscan]), ("density_sample", densitySample != nil, [.hdbscan]),
+        ]
+        for (key, set, algorithms) in owners where set && !algorithms.contains(algorithm) {
+            throw bad(key, "applies to algorithm \(algorithms.map(\.rawValue).sorted().joined(separator: " or ")), not \(algorithm.rawValue)")
+        }
         if !algorithm.takesK && k != nil { throw bad("k", "\(algorithm.rawValue) finds its number of segments from density; leave k out (tune eps/min_samples or min_cluster_size)") }
         if maxIter < 1 { throw bad("max_iter", "must be at least 1") }
         if let g = gamma, !(g >= 0 && g.isFinite) { throw bad("gamma", "must be a finite number >= 0") }

@@ -100,9 +100,11 @@ struct SegmentInputs {
                 clv = r.results.map(\.clv)
                 clvModel = CLVModelSummary(
                     bgnbd: .init(r: r.bgnbd.r, alpha: r.bgnbd.alpha, a: r.bgnbd.a, b: r.bgnbd.b, converged: r.bgnbd.converged, atBound: r.bgnbd.atBound),
-                    gammaGamma: .init(p: r.gammaGamma.p, q: r.gammaGamma.q, gamma: r.gammaGamma.gamma, atBound: r.gammaGamma.atBound),
+                    gammaGamma: .init(p: r.gammaGamma.p, q: r.gammaGamma.q, gamma: r.gammaGamma.gamma, atBound: r.gammaGamma.atBound,
+                                      valid: r.gammaGamma.valid),
                     horizonWeeks: t.clvHorizonWeeks, discountPerWeek: t.clvDiscount, uniqueTriples: r.uniqueTriples,
                     totalCLV: r.results.reduce(0.0) { $0 + $1.clv })
+                if !r.gammaGamma.valid { log("warning: " + CLV.invalidSpendWarning(r.gammaGamma)) }
                 if r.bgnbd.atBound || r.gammaGamma.atBound {
                     log("warning: a CLV model parameter reached its search bound (no dropout or no heterogeneity in the data); treat CLV with care")
                 }
@@ -321,6 +323,8 @@ public struct CLVModelSummary: Encodable, Sendable {
     public struct GammaGammaParameters: Encodable, Sendable {
         public var p, q, gamma: Double
         public var atBound: Bool
+        /// False when q <= 1 (mean spend undefined): spends came from the fallback.
+        public var valid: Bool
     }
     public var bgnbd: BGNBDParameters
     public var gammaGamma: GammaGammaParameters

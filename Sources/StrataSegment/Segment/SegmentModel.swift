@@ -114,6 +114,18 @@ enum SegmentModel {
     }
 
     /// run.json `model`.
+    /// The model's settings in words, for the report's notes ("eps 1.87, min_samples 34").
+    var detail: String {
+        guard case let .clusters(f) = self else { return "" }
+        var parts: [String] = []
+        if let l = f.file.linkage { parts.append("\(l.rawValue) linkage" + (f.file.exact == false ? " on micro-clusters" : "")) }
+        if let e = f.file.eps { parts.append(String(format: "eps %.4g", e)) }
+        if let m = f.minClusterSize { parts.append("min_cluster_size \(m)") }
+        if let m = f.file.minSamples { parts.append("min_samples \(m)") }
+        if f.fittedRows < f.labels.count { parts.append("fitted on \(f.fittedRows) customers") }
+        return parts.joined(separator: ", ")
+    }
+
     var summary: Summary {
         switch self {
         case let .kmeans(r, _):
@@ -170,8 +182,9 @@ enum SegmentModel {
         case let .clusters(f):
             var m = f.file
             m.preprocessing = stages.preprocessing; m.pca = stages.pca
-            // The model's k counts clusters; the noise segment (last) is what predict's -1 means.
-            m.segmentNames = Array(names.prefix(m.k))
+            // The model's k counts clusters; the noise segment (last) is what predict writes for
+            // rows near no cluster, so its name is kept too.
+            m.segmentNames = Array(names.prefix(m.segmentCount))
             return try m.encoded()
         case let .kprototypes(r, o, categorical):
             var m = KPrototypesModelFile(result: r, numericColumns: data.cols > 0 ? data.columns : [], categorical: categorical,
@@ -258,7 +271,7 @@ struct SegmentClusterFit {
         var tree: ([LinkageStep], [Int32], [Int])? = nil
         switch c.algorithm {
         case .agglomerative:
-            var o = AgglomerativeOptions(linkage: c.linkage, nClusters: k)
+            var o = AgglomerativeOptions(linkage: c.effectiveLinkage, nClusters: k)
             o.microClusters = c.microClusters
             o.memoryBudget = c.memoryBudget.flatMap(MemoryBudget.parse) ?? MemoryBudget.defaultBytes
             o.seed = c.seed
@@ -271,7 +284,7 @@ struct SegmentClusterFit {
                 let l = Int(labels[i])
                 return (0..<m.cols).reduce(0.0) { s, j in let t = Double(m.values[i * m.cols + j]) - Double(r.centroids[l, j]); return s + t * t }
             }
-            file = ClusterModelFile(result: r, data: data, linkage: c.linkage)
+            file = ClusterModelFile(result: r, data: data, linkage: c.effectiveLinkage)
             column = "distance"
             tree = (r.merges, r.leafLabels, r.microLabels.map { ClusterLabels.counts($0, k: r.leafLabels.count) } ?? [Int](repeating: 1, count: n))
         case .dbscan:
@@ -296,11 +309,11 @@ struct SegmentClusterFit {
             // Default: a reportable segment and at least 1% of the customers: smaller density clusters
             // are rarely actionable (demo, 20,000 customers: 50 -> 39 clusters, 100 -> 27 with 39%
             // noise, 200 -> 2 with 27% noise; the demo personas overlap, which suits K-Means better).
-            let size = c.minClusterSize ?? max(5, c.minSegmentSize, min(n, c.densitySample) / 100)
+            let size = c.minClusterSize ?? max(5, c.minSegmentSize, min(n, c.effectiveDensitySample) / 100)
             minClusterSize = size
             var o = HDBSCANOptions(minClusterSize: size, minSamples: c.minSamples)
             o.threads = threads
-            let sample = n > c.densitySample ? SeededRandom.sampleIndices(n, c.densitySample, seed: c.seed, stream: 0x4844).sorted() : nil
+            let sample = n > c.effectiveDensitySample ? SeededRandom.sampleIndices(n, c.effectiveDensitySample, seed: c.seed, stream: 0x4844).sorted() : nil
             let train = sample.map { data.subset(rows: $0) } ?? data
             let r = try HDBSCAN.fit(train, options: o)
             file = ClusterModelFile(result: r, data: train, minSamples: c.minSamples ?? size)
@@ -333,10 +346,15 @@ struct SegmentClusterFit {
         let noise: Int? = hasNoise ? clusters : nil
         labels = labels.map { $0 < 0 ? Int32(clusters) : newOf[Int($0)] }
         file.prototypeLabels = file.prototypeLabels.map { $0 < 0 ? -1 : newOf[Int($0)] }
+        file.noiseSegment = hasNoise ? clusters : nil
         file.centers = order.map { file.centers[$0] }
         if let b = file.birthLambdas { file.birthLambdas = order.map { b[$0] } }
         if let m = file.maxLambdas { file.maxLambdas = order.map { m[$0] } }
         let k = clusters + (hasNoise ? 1 : 0)
+        if c.algorithm != .agglomerative, let largest = sizes.max(), Double(largest) >= 0.95 * Double(n) {
+            warnings.append(String(format: "one %@ cluster holds %.1f%% of the customers: the density parameters hardly separate them; ", c.algorithm.rawValue, 100 * Double(largest) / Double(n))
+                + (c.algorithm == .dbscan ? "lower eps or raise min_samples" : "lower min_cluster_size") + ", or use kmeans/gmm")
+        }
         var centers = file.centers
         if hasNoise {
             let m = data.materialized()

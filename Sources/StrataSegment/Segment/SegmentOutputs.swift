@@ -55,7 +55,7 @@ enum SegmentOutputs {
                     algorithm: c.algorithm.rawValue, k: k, rows: x.features.data.rows, minSegmentSize: c.minSegmentSize,
                     profiles: d.profiles, roles: d.roles, sweep: x.selection.sweep, projection: d.projection, rules: d.rules, abc: d.abc,
                     migration: x.migration, clvModel: x.clvModel, preprocessReport: x.features.report, logColumns: x.features.logColumns,
-                    pca: c.pca, dendrogram: x.model.dendrogram(names: d.names)))
+                    pca: c.pca, modelDetail: x.model.detail, dendrogram: x.model.dendrogram(names: d.names)))
                 try stage("report.html", Data(html.utf8))
             }
             record.outputs = files.merging(["run": out + "/run.json"]) { a, _ in a }

@@ -28,6 +28,8 @@ enum SegmentReport {
         var preprocessReport: PreprocessReport
         var logColumns: [String]
         var pca: Int?
+        /// The model's settings in words ("eps 1.87, min_samples 34"), empty for K-Means/GMM.
+        var modelDetail: String = ""
         /// Agglomerative runs: the merge tree's top.
         var dendrogram: DendrogramChart.Input? = nil
     }
@@ -91,7 +93,7 @@ enum SegmentReport {
         let logNote: String = c.logColumns.isEmpty ? "no column" : c.logColumns.joined(separator: ", ")
         let imputed: Int = pre.imputed.values.reduce(0, +)
         let clipped: Int = pre.clipped.values.reduce(0, +)
-        var notes = "\(SegmentNaming.grouped(c.rows)) customers from \(c.source); \(Self.algorithmName(c.algorithm)) with k = \(c.k)" + how
+        var notes = "\(SegmentNaming.grouped(c.rows)) customers from \(c.source); \(Self.algorithmName(c.algorithm))" + (c.modelDetail.isEmpty ? "" : " (\(c.modelDetail))") + " with k = \(c.k)" + how
         notes += "; log1p on \(logNote); \(imputed) values imputed, \(clipped) clipped, \(pre.droppedRows) rows dropped"
         notes += (c.pca.map { "; PCA to \($0) components" } ?? "") + "."
         return """
