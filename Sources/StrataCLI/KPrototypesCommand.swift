@@ -51,8 +51,10 @@ struct KPrototypesCommand: ParsableCommand {
     @Option(name: .long, help: "Categorical columns, comma-separated.")
     var categorical: String
 
-    @Option(name: .long, help: "Weight of one categorical mismatch (default as kmodes: half the mean population standard deviation of the numeric columns).")
+    @Option(name: .long, help: "Weight of one categorical mismatch (default as kmodes: half the mean population standard deviation of the numeric columns, after --scale).")
     var gamma: Double?
+
+    @OptionGroup var numeric: NumericPreprocessArguments
 
     @OptionGroup var fit: PrototypeFitArguments
 
@@ -66,7 +68,8 @@ struct KPrototypesCommand: ParsableCommand {
     func run() throws {
         runOptions.applyThreads()
         try Report.run(json: runOptions.json) {
-            try PrototypeRun(input: input, categorical: commaList(categorical), gamma: gamma, fit: fit, runOptions: runOptions, kmodes: false).run()
+            try PrototypeRun(input: input, categorical: commaList(categorical), gamma: gamma, fit: fit, runOptions: runOptions, kmodes: false,
+                             preprocess: numeric.options).run()
         }
     }
 }
@@ -122,6 +125,9 @@ struct PrototypeRun {
     let fit: PrototypeFitArguments
     let runOptions: RunOptions
     let kmodes: Bool
+    /// kprototypes: the numeric columns' preprocessing (identity by default); the categories
+    /// are never encoded.
+    var preprocess = PreprocessOptions()
 
     var labelsOut: String? { fit.outputs.labelsOut }
     var modelOut: String? { fit.outputs.modelOut }
@@ -131,8 +137,22 @@ struct PrototypeRun {
             throw StrataError.invalidArgument("\(input.input): \(kmodes ? "kmodes" : "kprototypes") reads a CSV (categories are text); give a CSV file")
         }
         let t0 = Date()
-        let table = try MixedTable.read(path: input.input, numeric: kmodes ? [] : input.columns.map(commaList), categorical: categorical,
+        var table = try MixedTable.read(path: input.input, numeric: kmodes ? [] : input.columns.map(commaList), categorical: categorical,
                                         idColumn: input.idColumn, weightsColumn: input.weightsColumn)
+        var pipeline: FittedPipeline? = nil
+        if !kmodes, let numeric = table.numeric, !preprocess.isIdentity {
+            // The numeric columns go through the pipeline (as `kmeans --scale ...`); the
+            // categorical ones stay categories. Rows are never dropped, so both parts stay aligned.
+            let imputes = preprocess.impute != .none
+            let raw = try RawTable.read(path: input.input, numeric: numeric.columns, categorical: table.categorical.names, idColumn: input.idColumn,
+                                        unparsable: imputes ? .missing : .error, weightsColumn: input.weightsColumn)
+            var numericOnly = raw
+            numericOnly.categoricalNames = []; numericOnly.categorical = []
+            let (p, data, report) = try FittedPipeline.fit(numericOnly, options: preprocess)
+            if !report.constantColumns.isEmpty { Report.warn("constant columns left out of the numeric part: \(Excerpt.list(report.constantColumns))") }
+            pipeline = p
+            table = MixedTable.categoricalFrom(raw, numeric: data.cols == 0 ? nil : data)
+        }
         table.warnings.forEach(Report.warn)
         if !kmodes && table.numeric == nil {
             throw StrataError.invalidArgument("\(input.input): no numeric columns besides the categorical ones; use `strata kmodes` for categorical data")
@@ -154,7 +174,8 @@ struct PrototypeRun {
         let fitSeconds = Date().timeIntervalSince(t1)
         result.warnings.forEach(Report.warn)
         let t2 = Date()
-        let model = KPrototypesModelFile(result: result, table: table, options: options)
+        var model = KPrototypesModelFile(result: result, table: table, options: options)
+        model.preprocessing = pipeline
         var batch = OutputBatch()
         if let path = modelOut { try batch.stage(try model.encoded(), to: path) }
         let labels = labelsOut.map { _ in CSVOutput.prototypeLabels(ids: table.id, labels: result.labels, costs: result.costs) }
@@ -320,5 +341,35 @@ extension PredictCommand {
             case clusterSizes = "cluster_sizes"
             case unseenCategories = "unseen_categories"
         }
+    }
+}
+
+/// `kprototypes`' numeric preprocessing: the `kmeans` flags that apply to numbers (the
+/// categorical columns are categories, never one-hot encoded). Stored in the model; `predict`
+/// replays it.
+struct NumericPreprocessArguments: ParsableArguments {
+    @Option(name: .long, help: "Missing numbers: none (error), mean, median, most_frequent, constant:V.")
+    var impute: PreprocessOptions.Impute = .none
+
+    @Option(name: .long, help: "Outliers: none, quantile[:LO:HI], iqr[:F].")
+    var clip: PreprocessOptions.Clip = .none
+
+    @Option(name: .long, help: "Numeric columns to transform with log1p (comma-separated).")
+    var log: String?
+
+    @Option(name: .long, help: "Scaling of the numeric columns: none, standard, robust, minmax (gamma's default follows it).")
+    var scale: PreprocessOptions.Scale = .none
+
+    var options: PreprocessOptions {
+        var o = PreprocessOptions()
+        o.impute = impute
+        o.clip = clip
+        o.log = log.map(commaList) ?? []
+        o.scale = scale
+        return o
+    }
+
+    func validate() throws {
+        if impute == .drop { throw ValidationError("--impute drop is not offered by kprototypes (rows must stay aligned with their categories); use mean, median, most_frequent or constant:V") }
     }
 }

@@ -113,4 +113,23 @@ import Testing
         let big = try CLI.run(["hdbscan", "--input", "\(Self.dir)/hdbscan-blobs.csv", "--min-cluster-size", "100000"])
         #expect(big.code == 64 && big.stderr.contains("--min-cluster-size"))
     }
+
+    /// kprototypes takes kmeans' numeric preprocessing flags: scaled numbers (gamma's default then
+    /// 0.5, as kmodes gives on standardized data), categories untouched, the stages in the model
+    /// and replayed by predict.
+    @Test func kprototypesScalesTheNumericPartAndPredictReplaysIt() throws {
+        let dir = tempDir()
+        let input = fixtures + "/kprototypes/kproto_default_gamma.csv"
+        let r = try CLI.run(["kprototypes", "--input", input, "--k", "3", "--categorical", "c0,c1", "--scale", "standard", "--seed", "3",
+                             "--labels-out", "\(dir)/l.csv", "--model-out", "\(dir)/m.json", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(abs((r.json?["gamma"] as? Double ?? 0) - 0.5) < 1e-6)
+        let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/m.json"))) as! [String: Any]
+        #expect(model["preprocessing"] != nil)
+        let p = try CLI.run(["predict", "--model", "\(dir)/m.json", "--input", input, "--labels-out", "\(dir)/p.csv"])
+        #expect(p.code == 0, "\(p.stderr)")
+        #expect(try String(contentsOfFile: "\(dir)/p.csv", encoding: .utf8) == String(contentsOfFile: "\(dir)/l.csv", encoding: .utf8))
+        let drop = try CLI.run(["kprototypes", "--input", input, "--k", "3", "--categorical", "c0,c1", "--impute", "drop"])
+        #expect(drop.code == 64)
+    }
 }
