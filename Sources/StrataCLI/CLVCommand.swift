@@ -8,7 +8,8 @@ struct CLVCommand: ParsableCommand {
         abstract: "Customer lifetime value: BG/NBD for purchases and Gamma-Gamma for spend, fitted on an order log.",
         discussion: """
             Output CSV: customer_id, frequency, recency, T, monetary_value, p_alive, expected_purchases, \
-            expected_avg_spend, clv. Horizon and discount are per --unit step. The models are fitted on \
+            expected_avg_spend, clv. The horizon is in --unit steps; the discount is --annual-discount (default \
+            10% a year) compounded to the step, unless --discount gives a per-step rate. The models are fitted on \
             unique (frequency, recency, T) triples with counts as weights, so millions of customers fit fast.
             """
     )
@@ -24,8 +25,14 @@ struct CLVCommand: ParsableCommand {
     @Option(name: .long, help: "Horizon in units for expected purchases and CLV.")
     var horizon: Int = 52
 
-    @Option(name: .long, help: "Discount rate per unit step.")
-    var discount: Double = 0.01
+    @Option(name: .long, help: "Discount rate per --unit step (overrides --annual-discount).")
+    var discount: Double?
+
+    @Option(name: .customLong("annual-discount"), help: "Annual discount rate, compounded to the --unit step (default 0.10: 0.183% a week).")
+    var annualDiscount: Double = CLVDiscount.defaultAnnualRate
+
+    /// The per-step rate in effect.
+    var stepDiscount: Double { discount ?? CLVDiscount.perStep(annual: annualDiscount, stepDays: unit == .weeks ? 7 : 1) }
 
     @Option(name: .long, help: "Write per-customer values here.")
     var out: String?
@@ -35,7 +42,8 @@ struct CLVCommand: ParsableCommand {
     func validate() throws {
         try Report.checkStdout([out], json: runOptions.json)
         if horizon < 1 { throw ValidationError("--horizon must be at least 1") }
-        if !(discount >= 0) { throw ValidationError("--discount must be >= 0") }
+        if let d = discount, !(d >= 0) { throw ValidationError("--discount must be >= 0") }
+        if !(annualDiscount >= 0) || !annualDiscount.isFinite { throw ValidationError("--annual-discount must be >= 0") }
     }
 
     func run() throws {
@@ -45,7 +53,7 @@ struct CLVCommand: ParsableCommand {
             let (customers, report) = try RFM.summarize(path: input.transactions, transactions: input.options, options: o)
             Report.warnAboutRead(report, path: input.transactions)
             let r: (bgnbd: BGNBD, gammaGamma: GammaGamma, results: [CLVResult], uniqueTriples: Int)
-            do { r = try CLV.run(customers, horizon: horizon, discount: discount) } catch let StrataError.insufficientData(m) {
+            do { r = try CLV.run(customers, horizon: horizon, discount: stepDiscount) } catch let StrataError.insufficientData(m) {
                 throw StrataError.insufficientData("\(input.transactions): \(m)")
             }
             let seconds = Date().timeIntervalSince(t0)
@@ -80,7 +88,7 @@ struct CLVCommand: ParsableCommand {
         print("CLV of \(r.customers) customers (\(r.uniqueTriples) unique frequency/recency/T triples) from \(input.transactions); dates read as \(r.dateFormat)")
         print(String(format: "BG/NBD: r=%.4g alpha=%.4g a=%.4g b=%.4g, log-likelihood %.1f", bg.r, bg.alpha, bg.a, bg.b, bg.logLikelihood))
         print(String(format: "Gamma-Gamma: p=%.4g q=%.4g gamma=%.4g", gg.p, gg.q, gg.gamma))
-        print(String(format: "total CLV over %d %@ at %.3g discount per step: %.2f", horizon, unit.rawValue, discount, r.totalCLV.value ?? .nan))
+        print(String(format: "total CLV over %d %@ at %.3g discount per step: %.2f", horizon, unit.rawValue, stepDiscount, r.totalCLV.value ?? .nan))
         if let p = out { print("per customer: \(p)") }
     }
 
@@ -110,7 +118,9 @@ struct CLVCommand: ParsableCommand {
         var dateFormat: String
         var horizon: Int
         var unit: String
+        /// The per-step rate used, and the annual rate it came from (null with --discount).
         var discount: Double
+        var annualDiscount: OrNull<Double>
         /// Sum of every customer's CLV.
         var totalCLV: FiniteOrNull
         var outputs: Outputs
@@ -130,7 +140,8 @@ struct CLVCommand: ParsableCommand {
             dateFormat = report.dateFormat
             horizon = c.horizon
             unit = c.unit.rawValue
-            discount = c.discount
+            discount = c.stepDiscount
+            annualDiscount = OrNull(c.discount == nil ? c.annualDiscount : nil)
             totalCLV = FiniteOrNull(r.results.reduce(0.0) { $0 + $1.clv })
             outputs = Outputs(clv: c.out)
             self.seconds = seconds

@@ -201,6 +201,17 @@ public struct CLVResult: Sendable {
     public var clv: Double
 }
 
+/// The one discount convention of `clv` and `segment`: an annual rate, converted to the model's
+/// time step by compounding, (1 + annual)^(step days / 365.25) - 1. Default 10% a year, a common
+/// cost-of-capital assumption (it is 0.183% a week; lifetimes' examples use 1% a month, 12.7% a
+/// year). An explicit per-step rate still wins where a command offers one.
+public enum CLVDiscount {
+    public static let defaultAnnualRate = 0.10
+
+    /// The per-step rate for steps of `stepDays` days.
+    public static func perStep(annual: Double, stepDays: Double) -> Double { pow(1 + annual, stepDays / 365.25) - 1 }
+}
+
 public enum CLV {
     /// The warning when Gamma-Gamma's fit leaves the mean spend undefined.
     public static func invalidSpendWarning(_ g: GammaGamma) -> String {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import StrataCore
 @testable import StrataCustomers
+@testable import StrataSegment
 
 /// Gamma-Gamma used only where it is defined (issue 16, first part): a fit with q <= 1 has no
 /// mean spend, so the closed form is never used then; no spend or CLV is ever negative or
@@ -92,5 +93,16 @@ import Testing
             #expect(v.probabilityAlive >= 0 && v.probabilityAlive <= 1)
             #expect(v.expectedPurchases >= 0 && v.expectedPurchases.isFinite)
         }
+    }
+
+    /// One discount convention: an annual rate compounded to the step, shared by clv and segment.
+    @Test func oneDiscountConvention() {
+        #expect(abs(CLVDiscount.perStep(annual: 0.10, stepDays: 7) - 0.0018283) < 1e-7)
+        #expect(abs(CLVDiscount.perStep(annual: 0.10, stepDays: 365.25) - 0.10) < 1e-15)
+        #expect(CLVDiscount.perStep(annual: 0, stepDays: 7) == 0)
+        var t = SegmentConfig.Transactions(path: "o.csv")
+        #expect(t.weeklyDiscount == CLVDiscount.perStep(annual: CLVDiscount.defaultAnnualRate, stepDays: 7))
+        t.clvDiscount = 0.002
+        #expect(t.weeklyDiscount == 0.002)
     }
 }

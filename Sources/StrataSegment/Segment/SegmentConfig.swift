@@ -34,8 +34,12 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         public var asOf: String? = nil
         /// CLV horizon in weeks (BG/NBD and Gamma-Gamma are fitted in weeks).
         public var clvHorizonWeeks: Int = 52
-        /// Discount rate per week.
-        public var clvDiscount: Double = 0.0015
+        /// Discount rate per week; nil: `clv_annual_discount` compounded to a week.
+        public var clvDiscount: Double? = nil
+        /// Annual discount rate (`CLVDiscount`, default 10%), the same convention as `strata clv`.
+        public var clvAnnualDiscount: Double = CLVDiscount.defaultAnnualRate
+        /// The weekly rate in effect.
+        public var weeklyDiscount: Double { clvDiscount ?? CLVDiscount.perStep(annual: clvAnnualDiscount, stepDays: 7) }
         /// Derive CLV features (fits BG/NBD + Gamma-Gamma); off keeps only RFM features.
         public var clv: Bool = true
         /// The first bad row is fatal instead of counted and skipped.
@@ -47,6 +51,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
             case path, customerColumn = "customer_column", dateColumn = "date_column", amountColumn = "amount_column"
             case quantityColumn = "quantity_column", priceColumn = "price_column", decimal, currency, productColumn = "product_column", delimiter, header
             case dateFormat = "date_format", asOf = "as_of", clvHorizonWeeks = "clv_horizon_weeks", clvDiscount = "clv_discount"
+            case clvAnnualDiscount = "clv_annual_discount"
             case clv, strict
         }
     }
@@ -282,7 +287,8 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         }
         if let t = transactions {
             if t.clvHorizonWeeks < 1 { throw bad("transactions.clv_horizon_weeks", "must be at least 1") }
-            if !(t.clvDiscount >= 0) { throw bad("transactions.clv_discount", "must be >= 0") }
+            if let d = t.clvDiscount, !(d >= 0) { throw bad("transactions.clv_discount", "must be >= 0") }
+            if !(t.clvAnnualDiscount >= 0) || !t.clvAnnualDiscount.isFinite { throw bad("transactions.clv_annual_discount", "must be >= 0") }
             if t.priceColumn != nil && t.quantityColumn == nil { throw bad("transactions.price_column", "needs transactions.quantity_column (amount = quantity x price)") }
             if let f = t.dateFormat { do { _ = try DateFormat(forced: f) } catch let StrataError.invalidArgument(m) { throw bad("transactions.date_format", m) } }
         }
@@ -337,7 +343,7 @@ extension SegmentConfig.Transactions {
         try opt(.quantityColumn, &quantityColumn); try opt(.priceColumn, &priceColumn); try get(.decimal, &decimal); try opt(.currency, &currency)
         try opt(.productColumn, &productColumn); try get(.delimiter, &delimiter)
         try get(.header, &header); try opt(.dateFormat, &dateFormat); try opt(.asOf, &asOf)
-        try get(.clvHorizonWeeks, &clvHorizonWeeks); try get(.clvDiscount, &clvDiscount); try get(.clv, &clv); try get(.strict, &strict)
+        try get(.clvHorizonWeeks, &clvHorizonWeeks); try opt(.clvDiscount, &clvDiscount); try get(.clvAnnualDiscount, &clvAnnualDiscount); try get(.clv, &clv); try get(.strict, &strict)
     }
 
     var options: TransactionOptions {

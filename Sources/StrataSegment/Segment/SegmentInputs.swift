@@ -96,13 +96,13 @@ struct SegmentInputs {
                 return w
             }
             do {
-                let r = try CLV.run(weekly, horizon: t.clvHorizonWeeks, discount: t.clvDiscount, threads: threads)
+                let r = try CLV.run(weekly, horizon: t.clvHorizonWeeks, discount: t.weeklyDiscount, threads: threads)
                 clv = r.results.map(\.clv)
                 clvModel = CLVModelSummary(
                     bgnbd: .init(r: r.bgnbd.r, alpha: r.bgnbd.alpha, a: r.bgnbd.a, b: r.bgnbd.b, converged: r.bgnbd.converged, atBound: r.bgnbd.atBound),
                     gammaGamma: .init(p: r.gammaGamma.p, q: r.gammaGamma.q, gamma: r.gammaGamma.gamma, atBound: r.gammaGamma.atBound,
                                       valid: r.gammaGamma.valid),
-                    horizonWeeks: t.clvHorizonWeeks, discountPerWeek: t.clvDiscount, uniqueTriples: r.uniqueTriples,
+                    horizonWeeks: t.clvHorizonWeeks, discountPerWeek: t.weeklyDiscount, uniqueTriples: r.uniqueTriples,
                     totalCLV: r.results.reduce(0.0) { $0 + $1.clv })
                 if !r.gammaGamma.valid { log("warning: " + CLV.invalidSpendWarning(r.gammaGamma)) }
                 if r.bgnbd.atBound || r.gammaGamma.atBound {
