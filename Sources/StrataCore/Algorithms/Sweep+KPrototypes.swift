@@ -70,7 +70,7 @@ extension Sweep {
         return SweepResult(points: points, elbowK: elbowK, recommendedK: recommended, reason: reason,
                            silhouetteMethod: silRows.count >= 2
                                ? "K-Prototypes dissimilarity, " + (silRows.count == n ? "exact" : "sampled (\(silRows.count) rows)") : "not computed",
-                           trainingRows: n, heldOutRows: 0)
+                           trainingRows: n, heldOutRows: 0, objective: "K-Prototypes cost")
     }
 
     /// Mean silhouette (Rousseeuw 1987) of `rows` under the K-Prototypes dissimilarity, a and b

@@ -70,6 +70,9 @@ public struct SweepResult: Sendable {
     public var silhouetteMethod: String
     public var trainingRows: Int
     public var heldOutRows: Int
+    /// What `SweepPoint.inertia` holds: "inertia" (sum of squared distances), or "cost" for
+    /// K-Prototypes (squared distances + gamma x mismatches).
+    public var objective: String = "inertia"
 }
 
 /// Fits K-Means for each k and scores it, to choose k with numbers.

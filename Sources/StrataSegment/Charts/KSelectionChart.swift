@@ -43,7 +43,7 @@ enum KSelectionChart {
     /// The curves the sweep has, each as (k, value) for the k that have a value.
     static func panels(_ r: SweepResult) -> [(name: String, values: [(Int, Double)])] {
         let curves: [(String, (SweepPoint) -> Double?)] = [
-            ("inertia", { $0.inertia }),
+            (r.objective, { $0.inertia }),
             ("silhouette (higher is better)", { $0.silhouette }),
             ("Davies-Bouldin (lower is better)", { $0.daviesBouldin }),
             ("Calinski-Harabasz (higher is better)", { $0.calinskiHarabasz }),
