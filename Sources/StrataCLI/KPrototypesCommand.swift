@@ -137,21 +137,31 @@ struct PrototypeRun {
             throw StrataError.invalidArgument("\(input.input): \(kmodes ? "kmodes" : "kprototypes") reads a CSV (categories are text); give a CSV file")
         }
         let t0 = Date()
-        var table = try MixedTable.read(path: input.input, numeric: kmodes ? [] : input.columns.map(commaList), categorical: categorical,
-                                        idColumn: input.idColumn, weightsColumn: input.weightsColumn)
+        let numericNames = kmodes ? [] : input.columns.map(commaList)
+        let table: MixedTable
         var pipeline: FittedPipeline? = nil
-        if !kmodes, let numeric = table.numeric, !preprocess.isIdentity {
-            // The numeric columns go through the pipeline (as `kmeans --scale ...`); the
-            // categorical ones stay categories. Rows are never dropped, so both parts stay aligned.
-            let imputes = preprocess.impute != .none
-            let raw = try RawTable.read(path: input.input, numeric: numeric.columns, categorical: table.categorical.names, idColumn: input.idColumn,
-                                        unparsable: imputes ? .missing : .error, weightsColumn: input.weightsColumn)
+        if !kmodes && !preprocess.isIdentity {
+            // The numeric columns go through the pipeline (as `kmeans --scale ...`, imputation
+            // included); the categorical ones stay categories. Rows are never dropped, so both parts
+            // stay aligned.
+            let raw = try MixedTable.raw(path: input.input, numeric: numericNames, categorical: categorical, idColumn: input.idColumn,
+                                         weightsColumn: input.weightsColumn, unparsable: preprocess.impute != .none ? .missing : .error)
             var numericOnly = raw
             numericOnly.categoricalNames = []; numericOnly.categorical = []
-            let (p, data, report) = try FittedPipeline.fit(numericOnly, options: preprocess)
-            if !report.constantColumns.isEmpty { Report.warn("constant columns left out of the numeric part: \(Excerpt.list(report.constantColumns))") }
-            pipeline = p
-            table = MixedTable.categoricalFrom(raw, numeric: data.cols == 0 ? nil : data)
+            var data: Dataset? = nil
+            if !raw.numericNames.isEmpty {
+                let (p, d, report) = try FittedPipeline.fit(numericOnly, options: preprocess)
+                if !report.constantColumns.isEmpty { Report.warn("constant columns left out of the numeric part: \(Excerpt.list(report.constantColumns))") }
+                for (what, counts) in [("imputed", report.imputed), ("clipped", report.clipped)] where counts.values.reduce(0, +) > 0 {
+                    Report.warn("\(input.input): \(counts.values.reduce(0, +)) numeric value(s) \(what): " + counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", "))
+                }
+                pipeline = p
+                data = d.cols == 0 ? nil : d
+            }
+            table = MixedTable.categoricalFrom(raw, numeric: data)
+        } else {
+            table = try MixedTable.read(path: input.input, numeric: numericNames, categorical: categorical,
+                                        idColumn: input.idColumn, weightsColumn: input.weightsColumn)
         }
         table.warnings.forEach(Report.warn)
         if !kmodes && table.numeric == nil {

@@ -131,5 +131,16 @@ import Testing
         #expect(try String(contentsOfFile: "\(dir)/p.csv", encoding: .utf8) == String(contentsOfFile: "\(dir)/l.csv", encoding: .utf8))
         let drop = try CLI.run(["kprototypes", "--input", input, "--k", "3", "--categorical", "c0,c1", "--impute", "drop"])
         #expect(drop.code == 64)
+        // A missing number: an error naming line and column without --impute; imputed and counted with it.
+        var text = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n").map(String.init)
+        var cells = text[4].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        cells[1] = ""
+        text[4] = cells.joined(separator: ",")
+        write(text.joined(separator: "\n") + "\n", "\(dir)/gap.csv")
+        let strict = try CLI.run(["kprototypes", "--input", "\(dir)/gap.csv", "--k", "3", "--categorical", "c0,c1", "--scale", "standard"])
+        #expect(strict.code == 65 && strict.stderr.contains("line 5") && strict.stderr.contains("'n0'"), "\(strict.stderr)")
+        let imputed = try CLI.run(["kprototypes", "--input", "\(dir)/gap.csv", "--k", "3", "--categorical", "c0,c1", "--impute", "median", "--json"])
+        #expect(imputed.code == 0, "\(imputed.stderr)")
+        #expect((imputed.json?["warnings"] as? [String])?.contains { $0.contains("1 numeric value(s) imputed: n0 1") } == true)
     }
 }

@@ -32,39 +32,12 @@ public struct MixedTable: Sendable {
     ///   numeric and categorical.
     public static func read(path: String, numeric: [String]?, categorical: [String]?, idColumn: String?,
                             weightsColumn: String?) throws -> MixedTable {
-        var categoricalNames = categorical
-        if categoricalNames == nil {
-            let header = try CSVHeader.read(path: path)
-            let idName = idColumn ?? header.first { TableReadOptions.inferredIdNames.contains($0.lowercased()) }
-            categoricalNames = header.filter { $0 != idName && $0 != weightsColumn && !(numeric ?? []).contains($0) }
-        }
-        let cats = categoricalNames!
-        if let both = numeric?.first(where: cats.contains) {
-            throw StrataError.invalidArgument("\(path): column '\(both)' is given as both numeric and categorical")
-        }
-        var t = try RawTable.read(path: path, numeric: numeric, categorical: cats, idColumn: idColumn, weightsColumn: weightsColumn)
-        if let wc = t.weightsColumn, cats.contains(wc) {
-            throw StrataError.invalidArgument("\(path): column '\(wc)' is the weights column and cannot be categorical")
-        }
-        if let id = t.idColumn, cats.contains(id) || t.numericNames.contains(id) {
-            throw StrataError.invalidArgument("\(path): column '\(id)' is the id column and cannot be a feature")
-        }
-        var warnings = t.warnings
+        let t = try raw(path: path, numeric: numeric, categorical: categorical, idColumn: idColumn, weightsColumn: weightsColumn)
         // Numeric cells must be present (no imputation here).
         for (s, column) in t.numeric.enumerated() {
             if let i = column.firstIndex(where: { $0.isNaN }) {
                 throw StrataError.badData(file: path, line: t.lines[i], column: t.numericNames[s],
-                                          message: "numeric value is missing; fill it, or list the column with --categorical")
-            }
-        }
-        var missing = [Int](repeating: 0, count: cats.count)
-        for s in 0..<t.categorical.count {
-            for i in 0..<t.rows where t.categorical[s][i].isEmpty {
-                t.categorical[s][i] = missingCategory
-                missing[s] += 1
-            }
-            if missing[s] > 0 {
-                warnings.append("\(path): column '\(cats[s])': \(missing[s]) empty cell\(missing[s] == 1 ? " is" : "s are") read as the category '\(missingCategory)'")
+                                          message: "numeric value is missing; fill it, list the column with --categorical, or choose --impute")
             }
         }
         let dn = t.numericNames.count
@@ -75,9 +48,32 @@ public struct MixedTable: Sendable {
             data = Dataset(rows: t.rows, cols: dn, values: values, columns: t.numericNames, idColumn: t.idColumn, ids: t.ids,
                            weightsColumn: t.weightsColumn, weights: t.weights, source: path)
         }
-        let columns = CategoricalColumns(names: t.categoricalNames, values: t.categorical)
-        return MixedTable(numeric: data, categorical: columns, idColumn: t.idColumn, ids: t.ids, weightsColumn: t.weightsColumn,
-                          weights: t.weights, rows: t.rows, source: path, missing: missing, warnings: warnings)
+        return categoricalFrom(t, numeric: data)
+    }
+
+    /// The raw columns `read` resolves (same parameters), categorical cells as read (empty
+    /// included) and numbers as `RawTable.read` gives them with `unparsable`: for a caller that
+    /// preprocesses the numeric part itself (imputation included) and then calls `categoricalFrom`.
+    public static func raw(path: String, numeric: [String]?, categorical: [String]?, idColumn: String?,
+                           weightsColumn: String?, unparsable: RawTable.UnparsableCells = .error) throws -> RawTable {
+        var categoricalNames = categorical
+        if categoricalNames == nil {
+            let header = try CSVHeader.read(path: path)
+            let idName = idColumn ?? header.first { TableReadOptions.inferredIdNames.contains($0.lowercased()) }
+            categoricalNames = header.filter { $0 != idName && $0 != weightsColumn && !(numeric ?? []).contains($0) }
+        }
+        let cats = categoricalNames!
+        if let both = numeric?.first(where: cats.contains) {
+            throw StrataError.invalidArgument("\(path): column '\(both)' is given as both numeric and categorical")
+        }
+        let t = try RawTable.read(path: path, numeric: numeric, categorical: cats, idColumn: idColumn, unparsable: unparsable, weightsColumn: weightsColumn)
+        if let wc = t.weightsColumn, cats.contains(wc) {
+            throw StrataError.invalidArgument("\(path): column '\(wc)' is the weights column and cannot be categorical")
+        }
+        if let id = t.idColumn, cats.contains(id) || t.numericNames.contains(id) {
+            throw StrataError.invalidArgument("\(path): column '\(id)' is the id column and cannot be a feature")
+        }
+        return t
     }
 
     /// A mixed table from a raw table's categorical columns (empty cells read as
