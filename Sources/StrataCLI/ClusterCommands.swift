@@ -8,6 +8,10 @@ struct ClusterOutputs {
     var labelsOut: String?
     var modelOut: String?
 
+    /// The `outputs` and `seconds` objects of their `--json` results.
+    struct Paths: Encodable { var labels, model: String?; var linkage: String? = nil }
+    struct Seconds: Encodable { var total, fit: Double }
+
     /// Reads the input through the preprocessing stages (as `kmeans`).
     static func read(_ input: InputOptions, _ preprocess: PreprocessArguments, seed: UInt64, threads: Int) throws -> (Dataset, FeatureStages) {
         let (data, stages) = try FeatureStages.fit(path: input.input, read: input.readOptions, preprocess: preprocess.options,
@@ -103,7 +107,7 @@ struct HierarchicalCommand: ParsableCommand {
             let r = try Agglomerative.fit(data, options: o)
             r.warnings.forEach(Report.warn)
             let fitSeconds = Date().timeIntervalSince(t1)
-            let scores = Self.distances(data, labels: r.labels, centroids: r.centroids)
+            let scores = ClusterMeans.squaredDistances(data, labels: r.labels, means: (0..<r.centroids.rows).map { r.centroids.row($0).map(Double.init) })
             let model = ClusterModelFile(result: r, data: data, linkage: linkage)
             let printed = try ClusterOutputs(labelsOut: outputs.labelsOut, modelOut: outputs.modelOut)
                 .write(model: model, stages: stages, data: data, labels: r.labels, scoreColumn: "distance", scores: scores) { batch in
@@ -126,22 +130,9 @@ struct HierarchicalCommand: ParsableCommand {
         }
     }
 
-    /// Squared distance of each row to its cluster's mean.
-    static func distances(_ data: Dataset, labels: [Int32], centroids: Matrix<Float>) -> [Double] {
-        let m = data.materialized()
-        let d = m.cols
-        return (0..<m.rows).map { i in
-            let c = Int(labels[i])
-            guard c >= 0 else { return .nan }
-            var s = 0.0
-            for j in 0..<d { let t = Double(m.values[i * d + j]) - Double(centroids[c, j]); s += t * t }
-            return s
-        }
-    }
-
     struct Result: Encodable {
-        struct Outputs: Encodable { var labels, model, linkage: String? }
-        struct Seconds: Encodable { var total, fit: Double }
+        typealias Outputs = ClusterOutputs.Paths
+        typealias Seconds = ClusterOutputs.Seconds
         var nClusters: Int
         /// The leaves - 1 merge distances in scipy's order (ascending).
         var mergeHeights: [Double]
@@ -224,8 +215,8 @@ struct DBSCANCommand: ParsableCommand {
     }
 
     struct Result: Encodable {
-        struct Outputs: Encodable { var labels, model: String? }
-        struct Seconds: Encodable { var total, fit: Double }
+        typealias Outputs = ClusterOutputs.Paths
+        typealias Seconds = ClusterOutputs.Seconds
         var nClusters: Int
         var nNoise: Int
         var nCore: Int
@@ -301,8 +292,8 @@ struct HDBSCANCommand: ParsableCommand {
     }
 
     struct Result: Encodable {
-        struct Outputs: Encodable { var labels, model: String? }
-        struct Seconds: Encodable { var total, fit: Double }
+        typealias Outputs = ClusterOutputs.Paths
+        typealias Seconds = ClusterOutputs.Seconds
         var nClusters: Int
         var nNoise: Int
         var minClusterSize: Int

@@ -151,18 +151,6 @@ public final class KDTree: @unchecked Sendable {
         return exact <= radius2 ? exact : nil
     }
 
-    /// Squared distance, or any value > `limit` as soon as the partial sum exceeds it (the rows
-    /// a radius query rejects cost only the features it took to reject them).
-    @inline(__always)
-    static func distance2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int, limit: Double) -> Double {
-        var s = 0.0
-        for j in 0..<d {
-            let t = Double(a[j]) - Double(b[j]); s += t * t
-            if s > limit { return s }
-        }
-        return s
-    }
-
     /// The one radius traversal: calls `visit(position in tree order, d²)` for every row within
     /// squared distance `radius2` of `q` (inclusive), until `visit` returns false.
     @inline(__always)

@@ -163,16 +163,15 @@ public enum Agglomerative {
         }
         // scipy: stable sort by height, then `label` (union-find; the new cluster is n + i).
         let order = raw.indices.sorted { (raw[$0].2, $0) < (raw[$1].2, $1) }
-        var parent = Array(0..<(2 * n - 1))
+        var forest = MergeForest(nodes: 2 * n - 1)
         var size = [Int](repeating: 1, count: 2 * n - 1)
-        func find(_ x: Int) -> Int { var x = x; while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }; return x }
         var merges: [LinkageStep] = []
         merges.reserveCapacity(n - 1)
         for (i, e) in order.enumerated() {
             let (x, y, h) = raw[e]
-            let rx = find(x), ry = find(y)
+            let rx = forest.find(x), ry = forest.find(y)
             let new = n + i
-            parent[rx] = new; parent[ry] = new
+            forest.attach(rx, under: new); forest.attach(ry, under: new)
             size[new] = size[rx] + size[ry]
             merges.append(LinkageStep(a: min(rx, ry), b: max(rx, ry), height: h, size: size[new]))
         }
@@ -311,30 +310,21 @@ public enum Agglomerative {
             let t = o.distanceThreshold!
             applied = merges.prefix { $0.height <= t }.count
         }
-        var parent = Array(0..<(2 * n - 1))
-        func find(_ x: Int) -> Int { var x = x; while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }; return x }
-        for (i, s) in merges.prefix(applied).enumerated() { parent[find(s.a)] = n + i; parent[find(s.b)] = n + i }
+        var forest = MergeForest(nodes: 2 * n - 1)
+        for (i, s) in merges.prefix(applied).enumerated() { forest.attach(s.a, under: n + i); forest.attach(s.b, under: n + i) }
         var id = [Int: Int32]()
         var labels = [Int32](repeating: 0, count: n)
         for i in 0..<n {
-            let r = find(i)
+            let r = forest.find(i)
             if let l = id[r] { labels[i] = l } else { let l = Int32(id.count); id[r] = l; labels[i] = l }
         }
         return (labels, id.count)
     }
 
     static func finish(_ data: Dataset, labels: [Int32], k: Int, merges: [LinkageStep], leafLabels: [Int32], exact: Bool) -> AgglomerativeResult {
-        let m = data.materialized()
-        let d = m.cols
-        var sums = [Double](repeating: 0, count: k * d), w = [Double](repeating: 0, count: k)
-        var sizes = [Int](repeating: 0, count: k)
-        for i in 0..<m.rows {
-            let l = Int(labels[i]), wi = Double(m.weights?[i] ?? 1)
-            sizes[l] += 1; w[l] += wi
-            for j in 0..<d { sums[l * d + j] += wi * Double(m.values[i * d + j]) }
-        }
-        let centroids = Matrix(rows: k, cols: d, storage: (0..<(k * d)).map { Float(w[$0 / max(1, d)] > 0 ? sums[$0] / w[$0 / max(1, d)] : 0) })
+        let means = ClusterMeans.weighted(data, labels: labels, k: k)
+        let centroids = Matrix(rows: k, cols: data.cols, storage: means.flatMap { $0.map(Float.init) })
         return AgglomerativeResult(merges: merges, labels: labels, nClusters: k, exact: exact, microCenters: nil, microLabels: nil,
-                                   leafLabels: leafLabels, centroids: centroids, sizes: sizes)
+                                   leafLabels: leafLabels, centroids: centroids, sizes: ClusterLabels.counts(labels, k: k))
     }
 }

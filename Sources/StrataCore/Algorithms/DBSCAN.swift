@@ -153,31 +153,3 @@ public enum DBSCAN {
         return (desc[knee], desc.reversed())
     }
 }
-
-/// Disjoint sets with path halving and union by size (Tarjan 1975).
-public struct UnionFind: Sendable {
-    private var parent: [Int32]
-    private var size: [Int32]
-
-    public init(count: Int) {
-        parent = (0..<count).map { Int32($0) }
-        size = [Int32](repeating: 1, count: count)
-    }
-
-    public mutating func find(_ x: Int) -> Int {
-        var x = x
-        while Int(parent[x]) != x {
-            parent[x] = parent[Int(parent[x])]
-            x = Int(parent[x])
-        }
-        return x
-    }
-
-    public mutating func union(_ a: Int, _ b: Int) {
-        var ra = find(a), rb = find(b)
-        if ra == rb { return }
-        if size[ra] < size[rb] { swap(&ra, &rb) }
-        parent[rb] = Int32(ra)
-        size[ra] += size[rb]
-    }
-}

@@ -82,16 +82,15 @@ public enum HDBSCAN {
     /// scikit-learn's `make_single_linkage`: merges of the sorted MST edges, left = the source's
     /// cluster, right = the target's, new cluster n + i.
     static func singleLinkage(_ edges: [MSTEdge], n: Int) -> [LinkageStep] {
-        var parent = Array(0..<(2 * n - 1))
+        var forest = MergeForest(nodes: 2 * n - 1)
         var size = [Int](repeating: 1, count: 2 * n - 1)
-        func find(_ x: Int) -> Int { var x = x; while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }; return x }
         var out: [LinkageStep] = []
         out.reserveCapacity(n - 1)
         for (i, e) in edges.enumerated() {
-            let a = find(Int(e.source)), b = find(Int(e.target))
+            let a = forest.find(Int(e.source)), b = forest.find(Int(e.target))
             let s = size[a] + size[b]
             out.append(LinkageStep(a: a, b: b, height: e.distance, size: s))
-            parent[a] = n + i; parent[b] = n + i; size[n + i] = s
+            forest.attach(a, under: n + i); forest.attach(b, under: n + i); size[n + i] = s
         }
         return out
     }
@@ -139,14 +138,13 @@ enum HDBSCANTree {
         var clusterID = [Int: Int32]()
         for (i, c) in clusters.enumerated() { clusterID[c] = Int32(i) }
         // do_labelling: points joined to their selected ancestor cluster, else noise.
-        var parent = Array(0...(maxParent))
-        func find(_ x: Int) -> Int { var x = x; while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }; return x }
-        // Union child into parent unless the child is a selected cluster (the union root is the
-        // ancestor, as the tree is processed top-down by construction).
-        for e in condensed where clusterID[e.child] == nil { parent[find(e.child)] = find(e.parent) }
+        var forest = MergeForest(nodes: maxParent + 1)
+        // Join each child to its parent's top unless the child is a selected cluster (the top is
+        // then the selected ancestor, or the root for noise).
+        for e in condensed where clusterID[e.child] == nil { forest.attach(e.child, under: forest.find(e.parent)) }
         var labels = [Int32](repeating: -1, count: n)
         for i in 0..<n {
-            let c = find(i)
+            let c = forest.find(i)
             labels[i] = c > root ? (clusterID[c] ?? -1) : -1
         }
         // Probabilities: lambda / the cluster's largest lambda (scikit-learn `get_probabilities`).

@@ -70,15 +70,7 @@ public struct ClusterModelFile: Codable, Sendable, Equatable, ModelFileEncodable
 
     /// Per cluster, the weighted mean of the rows labelled with it (noise left out).
     static func means(_ data: Dataset, labels: [Int32], k: Int) -> [[Double]] {
-        let m = data.materialized()
-        let d = m.cols
-        var sums = [Double](repeating: 0, count: k * d), w = [Double](repeating: 0, count: k)
-        for i in 0..<m.rows where labels[i] >= 0 {
-            let l = Int(labels[i]), wi = Double(m.weights?[i] ?? 1)
-            w[l] += wi
-            for j in 0..<d { sums[l * d + j] += wi * Double(m.values[i * d + j]) }
-        }
-        return (0..<k).map { c in (0..<d).map { w[c] > 0 ? sums[c * d + $0] / w[c] : 0 } }
+        ClusterMeans.weighted(data, labels: labels, k: k)
     }
 
     public init(result r: AgglomerativeResult, data: Dataset, linkage: Linkage) {

@@ -279,11 +279,7 @@ struct SegmentClusterFit {
             let r = try Agglomerative.fit(data, options: o)
             warnings += r.warnings
             labels = r.labels
-            let m = data.materialized()
-            scores = (0..<n).map { i in
-                let l = Int(labels[i])
-                return (0..<m.cols).reduce(0.0) { s, j in let t = Double(m.values[i * m.cols + j]) - Double(r.centroids[l, j]); return s + t * t }
-            }
+            scores = ClusterMeans.squaredDistances(data, labels: labels, means: (0..<r.centroids.rows).map { r.centroids.row($0).map(Double.init) })
             file = ClusterModelFile(result: r, data: data, linkage: c.effectiveLinkage)
             column = "distance"
             tree = (r.merges, r.leafLabels, r.microLabels.map { ClusterLabels.counts($0, k: r.leafLabels.count) } ?? [Int](repeating: 1, count: n))
@@ -356,12 +352,7 @@ struct SegmentClusterFit {
                 + (c.algorithm == .dbscan ? "lower eps or raise min_samples" : "lower min_cluster_size") + ", or use kmeans/gmm")
         }
         var centers = file.centers
-        if hasNoise {
-            let m = data.materialized()
-            var sum = [Double](repeating: 0, count: m.cols), count = 0.0
-            for i in 0..<n where Int(labels[i]) == clusters { count += 1; for j in 0..<m.cols { sum[j] += Double(m.values[i * m.cols + j]) } }
-            centers.append(sum.map { $0 / max(1, count) })
-        }
+        if hasNoise { centers.append(ClusterMeans.weighted(data, labels: labels, k: k)[clusters]) }
         return SegmentClusterFit(algorithm: c.algorithm, labels: labels, scores: scores, scoreColumn: column, k: k, noiseSegment: noise,
                                  centers: centers, file: file, minClusterSize: minClusterSize, fittedRows: fitted, warnings: warnings,
                                  merges: tree?.0, leafSegments: tree.map { $0.1.map { newOf[Int($0)] } }, leafCustomers: tree?.2)
