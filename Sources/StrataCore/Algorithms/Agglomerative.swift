@@ -128,13 +128,17 @@ public enum Agglomerative {
         return r
     }
 
-    /// The labels of every row for a cut into `k` clusters of an already built tree (exact or
-    /// two-stage), as `fit` with `nClusters: k` would give them. O(n).
-    public static func labels(of r: AgglomerativeResult, k: Int) -> [Int32] {
-        let leaves = r.merges.count + 1
-        let leaf = cut(r.merges, leaves: leaves, options: AgglomerativeOptions(linkage: .ward, nClusters: min(max(1, k), leaves))).labels
-        guard let micro = r.microLabels else { return leaf }
-        return micro.map { leaf[Int($0)] }
+    /// The result `fit` with `nClusters: k` gives, from a tree already built on `data` by `fit`
+    /// (the merges do not depend on k): labels, leaf labels, means and sizes for k. O(n d).
+    public static func recut(_ tree: AgglomerativeResult, data: Dataset, k: Int) -> AgglomerativeResult {
+        let leaves = tree.merges.count + 1
+        let leaf = cut(tree.merges, leaves: leaves, options: AgglomerativeOptions(linkage: .ward, nClusters: min(max(1, k), leaves)))
+        let labels = tree.microLabels.map { $0.map { leaf.labels[Int($0)] } } ?? leaf.labels
+        var r = finish(data, labels: labels, k: leaf.k, merges: tree.merges, leafLabels: leaf.labels, exact: tree.exact)
+        r.microCenters = tree.microCenters
+        r.microLabels = tree.microLabels
+        r.warnings = tree.warnings
+        return r
     }
 
     /// Whether the exact algorithm fits the options' row limit and memory budget.

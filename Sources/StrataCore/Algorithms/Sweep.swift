@@ -70,6 +70,9 @@ public struct SweepResult: Sendable {
     public var silhouetteMethod: String
     public var trainingRows: Int
     public var heldOutRows: Int
+    /// Agglomerative sweeps: the one tree every k was cut from (on the training rows), so a
+    /// caller fitting the same rows can cut it again instead of building it twice.
+    public var agglomerativeTree: AgglomerativeResult? = nil
     /// What `SweepPoint.inertia` holds: "inertia" (sum of squared distances), or "cost" for
     /// K-Prototypes (squared distances + gamma x mismatches).
     public var objective: String = "inertia"
@@ -198,9 +201,11 @@ public enum Sweep {
             reason = String(format: "lowest BIC (%.6g)", best.bic!)
                 + (silK.map { $0 == best.k ? "; agrees with the highest silhouette" : "; the silhouette is highest at k=\($0)" } ?? "")
         }
-        return SweepResult(points: points, elbowK: elbowK, recommendedK: recommended, reason: reason,
+        var result = SweepResult(points: points, elbowK: elbowK, recommendedK: recommended, reason: reason,
                            silhouetteMethod: wantSil ? (sample == nil ? "exact" : "sampled (\(sample!) rows)") : "not computed",
                            trainingRows: train.rows, heldOutRows: test?.rows ?? 0)
+        result.agglomerativeTree = tree
+        return result
     }
 
     /// One fitted model of either kind, reduced to what the sweep needs.
@@ -214,9 +219,8 @@ public enum Sweep {
 
         /// A cut of an agglomerative tree: labels, and the clusters' means as centroids.
         static func cut(_ tree: AgglomerativeResult, of data: Dataset, k: Int) -> Fitted {
-            let labels = Agglomerative.labels(of: tree, k: k)
-            let m = Agglomerative.finish(data, labels: labels, k: k, merges: [], leafLabels: [], exact: tree.exact)
-            return Fitted(labels: labels, inertia: nil, nIter: 0, converged: true, centroids: m.centroids, gmm: nil)
+            let m = Agglomerative.recut(tree, data: data, k: k)
+            return Fitted(labels: m.labels, inertia: nil, nIter: 0, converged: true, centroids: m.centroids, gmm: nil)
         }
 
         func assign(_ data: Dataset, threads: Int) throws -> [Int32] {

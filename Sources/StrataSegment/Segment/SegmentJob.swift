@@ -63,7 +63,9 @@ public enum SegmentJob {
         let features = try SegmentFeatures.build(inputs, config: c, threads: threads, steps: steps)
         var selection = try KSelection.choose(features.data, categorical: features.categorical, config: c, threads: threads, steps: steps)
         let model = try steps.run("fit") { () -> (SegmentModel, String) in
-            let m = try SegmentModel.fit(features.data, k: selection.k, config: c, threads: threads, categorical: features.categorical)
+            // The sweep's agglomerative tree, when it was built on every customer, is cut again.
+            let tree = selection.sweep.flatMap { $0.trainingRows == features.data.rows ? $0.agglomerativeTree : nil }
+            let m = try SegmentModel.fit(features.data, k: selection.k, config: c, threads: threads, categorical: features.categorical, tree: tree)
             if case let .clusters(f) = m { f.warnings.forEach { steps.log("warning: " + $0) } }
             if case let .kprototypes(r, _, _) = m { r.warnings.forEach { steps.log("warning: " + $0) } }
             let s = m.summary

@@ -20,10 +20,13 @@ enum SegmentModel {
     /// `categorical`, n rows) with k segments on every customer of `data` (n x d, model units),
     /// then renumbers segments by size. Deterministic for the config's seed whatever `threads`.
     /// - Throws: the fit's `StrataError` / `LinalgError`.
-    static func fit(_ data: Dataset, k: Int, config c: SegmentConfig, threads: Int, categorical: CategoricalColumns? = nil) throws -> SegmentModel {
+    /// `tree`: an agglomerative tree already built on exactly these rows (the k sweep's), cut
+    /// again instead of built twice.
+    static func fit(_ data: Dataset, k: Int, config c: SegmentConfig, threads: Int, categorical: CategoricalColumns? = nil,
+                    tree: AgglomerativeResult? = nil) throws -> SegmentModel {
         switch c.algorithm {
         case .agglomerative, .dbscan, .hdbscan:
-            return .clusters(try SegmentClusterFit.fit(data, k: k, config: c, threads: threads))
+            return .clusters(try SegmentClusterFit.fit(data, k: k, config: c, threads: threads, tree: tree))
         case .kprototypes:
             guard let categorical else { preconditionFailure("kprototypes needs the categorical columns") }
             let o = prototypeOptions(k: k, config: c, threads: threads)
@@ -264,7 +267,7 @@ struct SegmentClusterFit {
 
     /// - Parameter k: segments for agglomerative (ignored by the density methods).
     /// - Throws: the fits' errors; `.insufficientData` when DBSCAN/HDBSCAN find no cluster.
-    static func fit(_ data: Dataset, k: Int, config c: SegmentConfig, threads: Int) throws -> SegmentClusterFit {
+    static func fit(_ data: Dataset, k: Int, config c: SegmentConfig, threads: Int, tree built: AgglomerativeResult? = nil) throws -> SegmentClusterFit {
         let n = data.rows
         var labels: [Int32], scores: [Double], file: ClusterModelFile, column: String
         var minClusterSize: Int? = nil, fitted = n, warnings: [String] = []
@@ -276,7 +279,7 @@ struct SegmentClusterFit {
             o.memoryBudget = c.memoryBudget.flatMap(MemoryBudget.parse) ?? MemoryBudget.defaultBytes
             o.seed = c.seed
             o.threads = threads
-            let r = try Agglomerative.fit(data, options: o)
+            let r = try built.map { Agglomerative.recut($0, data: data, k: k) } ?? Agglomerative.fit(data, options: o)
             warnings += r.warnings
             labels = r.labels
             scores = ClusterMeans.squaredDistances(data, labels: labels, means: (0..<r.centroids.rows).map { r.centroids.row($0).map(Double.init) })
