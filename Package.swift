@@ -71,7 +71,7 @@ let package = Package(
         ),
         .target(
             name: "StrataCustomers",
-            dependencies: ["StrataCore", "StrataIO"]
+            dependencies: ["StrataCore", "StrataIO", "StrataKernels", "StrataLinalg"]
         ),
         .target(
             name: "StrataSegment",

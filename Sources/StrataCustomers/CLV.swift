@@ -15,6 +15,14 @@ public struct BGNBD: Sendable, Equatable {
     public var atBound: Bool = false
     /// False when the optimizer stopped at its evaluation cap.
     public var converged: Bool = true
+    /// Covariance of (log r, log alpha, log a, log b) from the observed information at the
+    /// optimum (`ObservedInformation`); nil when not positive definite or not computed.
+    public var logCovariance: [[Double]]? = nil
+
+    /// r, alpha, a, b with standard errors and 95% intervals (`ParameterEstimate`).
+    public var estimates: [ParameterEstimate] {
+        [r, alpha, a, b].enumerated().map { ParameterEstimate(value: $1, logVariance: logCovariance?[$0][$0]) }
+    }
 
     /// Log-likelihood of one customer (x repeat purchases, last at t_x, observed for T), in log
     /// space throughout (no overflow for large x).
@@ -45,12 +53,12 @@ public struct BGNBD: Sendable, Equatable {
             let coarse = try fitFrom(start: [0, 0, 0, 0], step: 0.5, cap: 6_000, x: idx.map { x[$0] }, tx: idx.map { tx[$0] },
                                      T: idx.map { T[$0] }, weights: idx.map { weights[$0] * scale }, threads: threads)
             let start = [coarse.r, coarse.alpha, coarse.a, coarse.b].map { min(max(log($0), -logBound + 1), logBound - 1) }
-            return try fitFrom(start: start, step: 0.05, cap: 1_500, x: x, tx: tx, T: T, weights: weights, threads: threads)
+            return try fitFrom(start: start, step: 0.05, cap: 1_500, x: x, tx: tx, T: T, weights: weights, threads: threads, covariance: true)
         }
         let first = try fitFrom(start: [0, 0, 0, 0], step: 0.5, cap: 6_000, x: x, tx: tx, T: T, weights: weights, threads: threads)
         // Restart from the optimum: standard Nelder-Mead hygiene.
         return try fitFrom(start: [first.r, first.alpha, first.a, first.b].map(log), step: 0.05, cap: 6_000,
-                           x: x, tx: tx, T: T, weights: weights, threads: threads)
+                           x: x, tx: tx, T: T, weights: weights, threads: threads, covariance: true)
     }
 
     /// Above this many triples the fit starts on a subsample of `subsampleSize`.
@@ -58,43 +66,15 @@ public struct BGNBD: Sendable, Equatable {
     static let subsampleSize = 20_000
 
     static func fitFrom(start: [Double], step: Double, cap: Int, x: [Double], tx: [Double], T: [Double], weights: [Double],
-                        threads: Int) throws -> BGNBD {
-        let xs = x.map { Int($0) }
-        let maxX = xs.max() ?? 0
-        let part = RowPartition(rows: x.count, chunkRows: 8_192)
-        func nll(_ p: [Double]) -> Double {
-            if p.contains(where: { abs($0) > logBound }) { return .infinity }
-            let r = exp(p[0]), alpha = exp(p[1]), a = exp(p[2]), b = exp(p[3])
-            // Terms of x alone: A1 + A2 without the T/t_x parts, and log(a) - log(b + x - 1).
-            var base = [Double](repeating: 0, count: maxX + 1), tail = [Double](repeating: 0, count: maxX + 1)
-            let c0 = -logGammaD(r) + r * log(alpha) + logGammaD(a + b) - logGammaD(b)
-            for v in 0...maxX {
-                let xv = Double(v)
-                base[v] = c0 + logGammaD(r + xv) + logGammaD(b + xv) - logGammaD(a + b + xv)
-                tail[v] = v > 0 ? log(a) - log(b + xv - 1) : 0
-            }
-            let total = ChunkedReduction.reduce(part, threads: threads, zero: 0.0) { _, range in
-                var s = 0.0
-                for i in range {
-                    let v = xs[i], rx = r + Double(v)
-                    let a3 = -rx * log(alpha + T[i])
-                    var ll = base[v] + a3
-                    if v > 0 {
-                        let a4 = tail[v] - rx * log(alpha + tx[i])
-                        let m = max(a3, a4)
-                        ll = base[v] + m + log(exp(a3 - m) + exp(a4 - m))
-                    }
-                    s += weights[i] * ll
-                }
-                return s
-            }
-            return -total
-        }
-        let best = NelderMead.minimize(nll, start: start, step: step, maxEvaluations: cap)
+                        threads: Int, covariance: Bool = false) throws -> BGNBD {
+        let likelihood = BGNBDLikelihood(x: x, tx: tx, T: T, weights: weights)
+        let best = NelderMead.minimize({ likelihood.negativeLogLikelihood($0, threads: threads) }, start: start, step: step, maxEvaluations: cap)
         let p = best.x.map(exp)
         guard best.value.isFinite else { throw StrataError.numerical("BG/NBD fit did not converge; check the summary (frequency, recency, T)") }
-        return BGNBD(r: p[0], alpha: p[1], a: p[2], b: p[3], logLikelihood: -best.value,
-                     atBound: best.x.contains { abs($0) > logBound - 0.5 }, converged: best.converged)
+        let atBound = best.x.contains { abs($0) > logBound - 0.5 }
+        return BGNBD(r: p[0], alpha: p[1], a: p[2], b: p[3], logLikelihood: -best.value, atBound: atBound, converged: best.converged,
+                     logCovariance: covariance && !atBound
+                        ? ObservedInformation.logCovariance({ likelihood.negativeLogLikelihood($0, threads: threads) }, at: best.x) : nil)
     }
 
     /// Search bound on log-parameters: e^15 ~ 3e6. A likelihood whose maximum lies beyond it has
@@ -108,26 +88,77 @@ public struct BGNBD: Sendable, Equatable {
         return 1 / (1 + exp(logRatio))
     }
 
-    /// E[purchases in (T, T + t] | x, t_x, T].
+    /// E[purchases in (T, T + t] | x, t_x, T] (Fader, Hardie & Lee 2005, eq. 10) = P(alive) x
+    /// `expectedPurchasesIfAlive`, >= 0 and finite.
     public func expectedPurchases(t: Double, x: Double, tx: Double, T: Double) -> Double {
-        let z = t / (alpha + T + t)
-        let hyp = Self.hyp2f1(r + x, b + x, a + b + x - 1, z)
-        let first = (a + b + x - 1) / (a - 1)
-        let second = 1 - exp((r + x) * (log(alpha + T) - log(alpha + T + t))) * hyp
-        let denominator = x > 0 ? 1 + exp(log(a) - log(b + x - 1) + (r + x) * (log(alpha + T) - log(alpha + tx))) : 1
-        return first * second / denominator
+        probabilityAlive(x: x, tx: tx, T: T) * expectedPurchasesIfAlive(t: t, x: x, T: T)
     }
 
-    /// Gauss hypergeometric 2F1(a, b; c; z) by its power series (|z| < 1).
-    static func hyp2f1(_ a: Double, _ b: Double, _ c: Double, _ z: Double) -> Double {
+    /// E[purchases in (T, T + t] | x, T, alive at T] = (a + b + x - 1) / (a - 1) x [1 - ((alpha +
+    /// T) / (alpha + T + t))^(r + x) 2F1(r + x, b + x; a + b + x - 1; t / (alpha + T + t))]: eq. 10
+    /// without its P(alive) factor, so it does not depend on t_x (the CLV schedule is computed
+    /// once per distinct (x, T)). >= 0 and finite.
+    ///
+    /// Domain audit: the closed form has a - 1 in a denominator and is 0/0 at a = 1 (the limit
+    /// exists), so within 1e-6 of a = 1 it is the mean of the values at a = 1 +- 2e-6; the
+    /// hypergeometric factor is evaluated by `Hypergeometric.f21`, which reports non-convergence;
+    /// then (and on any non-finite result) the rate bound t (r + x) / (alpha + T) (an alive
+    /// customer's expected purchases at its posterior mean rate) is returned instead.
+    public func expectedPurchasesIfAlive(t: Double, x: Double, T: Double) -> Double {
+        guard t > 0 else { return 0 }
+        if abs(a - 1) < 1e-6 {
+            var lo = self, hi = self
+            lo.a = 1 - 2e-6; hi.a = 1 + 2e-6
+            return (lo.expectedPurchasesIfAlive(t: t, x: x, T: T) + hi.expectedPurchasesIfAlive(t: t, x: x, T: T)) / 2
+        }
+        if let hyp = Hypergeometric.f21(r + x, b + x, a + b + x - 1, t / (alpha + T + t)) {
+            let first = (a + b + x - 1) / (a - 1)
+            let second = 1 - exp((r + x) * (log(alpha + T) - log(alpha + T + t))) * hyp
+            let e = first * second
+            if e.isFinite && e >= 0 { return e }
+            if e.isFinite && e > -1e-9 * max(1, t) { return 0 }   // rounding at tiny t
+        }
+        return t * (r + x) / (alpha + T)
+    }
+
+    /// E[X(t)]: expected repeat purchases in (0, t] of a customer just acquired (Fader, Hardie &
+    /// Lee 2005, eq. 7), >= 0; the tracking curve of the holdout evaluation sums it over customers
+    /// from each one's first purchase. Same domain handling as `expectedPurchases`; the fallback
+    /// is the no-dropout bound r t / alpha.
+    public func expectedPurchasesSinceAcquisition(t: Double) -> Double {
+        guard t > 0 else { return 0 }
+        if abs(a - 1) < 1e-6 {
+            var lo = self, hi = self
+            lo.a = 1 - 2e-6; hi.a = 1 + 2e-6
+            return (lo.expectedPurchasesSinceAcquisition(t: t) + hi.expectedPurchasesSinceAcquisition(t: t)) / 2
+        }
+        if let hyp = Hypergeometric.f21(r, b, a + b - 1, t / (alpha + t)) {
+            let e = (a + b - 1) / (a - 1) * (1 - exp(r * (log(alpha) - log(alpha + t))) * hyp)
+            if e.isFinite && e >= 0 { return e }
+            if e.isFinite && e > -1e-9 * max(1, t) { return 0 }
+        }
+        return r * t / alpha
+    }
+}
+
+/// The Gauss hypergeometric function for the BTYD closed forms.
+public enum Hypergeometric {
+    /// 2F1(a, b; c; z) for 0 <= z < 1 and c > 0 by its power series, summed until a term is below
+    /// 1e-15 of the sum (at most `maxTerms`); nil when it has not converged by then or is not
+    /// finite (z very close to 1 with c - a - b <= 0), so callers use their documented fallback
+    /// instead of a truncated value. Terms are positive for positive a, b, c, so there is no
+    /// cancellation. Complexity: O(terms), about log(1e-15) / log(z).
+    public static func f21(_ a: Double, _ b: Double, _ c: Double, _ z: Double, maxTerms: Int = 1_000_000) -> Double? {
+        guard z >= 0 && z < 1, c > 0 else { return nil }
         var term = 1.0, sum = 1.0
-        for k in 0..<100_000 {
+        for k in 0..<maxTerms {
             let kk = Double(k)
             term *= (a + kk) * (b + kk) / ((c + kk) * (kk + 1)) * z
             sum += term
-            if abs(term) < 1e-15 * abs(sum) { break }
+            if !sum.isFinite { return nil }
+            if abs(term) < 1e-15 * abs(sum) { return sum }
         }
-        return sum
+        return nil
     }
 }
 
@@ -143,6 +174,14 @@ public struct GammaGamma: Sendable, Equatable {
     public var atBound: Bool = false
     /// The weighted median of the repeat buyers' observed mean spends: the fallback's centre.
     public var medianSpend: Double = 0
+    /// Covariance of (log p, log q, log gamma) from the observed information; nil when not
+    /// positive definite.
+    public var logCovariance: [[Double]]? = nil
+
+    /// p, q, gamma with standard errors and 95% intervals (`ParameterEstimate`).
+    public var estimates: [ParameterEstimate] {
+        [p, q, gamma].enumerated().map { ParameterEstimate(value: $1, logVariance: logCovariance?[$0][$0]) }
+    }
 
     /// Whether the fitted model has a finite, positive mean spend (q > 1, p > 0, gamma > 0).
     public var valid: Bool { q > 1 && p > 0 && gamma > 0 && p.isFinite && gamma.isFinite }
@@ -150,17 +189,8 @@ public struct GammaGamma: Sendable, Equatable {
     public static func fit(frequency: [Double], monetary: [Double], weights: [Double]) throws -> GammaGamma {
         let idx = frequency.indices.filter { frequency[$0] > 0 && monetary[$0] > 0 }
         guard !idx.isEmpty else { throw StrataError.insufficientData("Gamma-Gamma needs repeat buyers with positive spend, and there are none") }
-        func nll(_ v: [Double]) -> Double {
-            if v.contains(where: { abs($0) > BGNBD.logBound }) { return .infinity }
-            let p = exp(v[0]), q = exp(v[1]), g = exp(v[2])
-            var s = 0.0
-            for i in idx {
-                let x = frequency[i], m = monetary[i]
-                s += weights[i] * (logGammaD(p * x + q) - logGammaD(p * x) - logGammaD(q) + q * log(g) + (p * x - 1) * log(m)
-                                   + p * x * log(x) - (p * x + q) * log(x * m + g))
-            }
-            return -s
-        }
+        let likelihood = GammaGammaLikelihood(frequency: idx.map { frequency[$0] }, monetary: idx.map { monetary[$0] }, weights: idx.map { weights[$0] })
+        let nll = likelihood.negativeLogLikelihood
         var best = NelderMead.minimize(nll, start: [0, 0, 0])
         best = NelderMead.minimize(nll, start: best.x, step: 0.05)
         // A likelihood that is not finite anywhere leaves the simplex at its start: never report
@@ -173,8 +203,9 @@ public struct GammaGamma: Sendable, Equatable {
         let half = byMean.reduce(0.0) { $0 + weights[$1] } / 2
         var seen = 0.0, median = monetary[byMean.last!]
         for i in byMean { seen += weights[i]; if seen >= half { median = monetary[i]; break } }
-        return GammaGamma(p: v[0], q: v[1], gamma: v[2], logLikelihood: -best.value, atBound: best.x.contains { abs($0) > BGNBD.logBound - 0.5 },
-                          medianSpend: median)
+        let atBound = best.x.contains { abs($0) > BGNBD.logBound - 0.5 }
+        return GammaGamma(p: v[0], q: v[1], gamma: v[2], logLikelihood: -best.value, atBound: atBound, medianSpend: median,
+                          logCovariance: atBound ? nil : ObservedInformation.logCovariance(nll, at: best.x))
     }
 
     /// E[average spend | x repeat purchases with mean m] (Fader, Hardie & Lee 2005, eq. 5) when
@@ -222,7 +253,8 @@ public enum CLV {
     /// counts as weights, and Gamma-Gamma on the repeat buyers; then scores every customer:
     /// P(alive), expected purchases over `horizon` units, expected average spend, and CLV = the sum
     /// over the horizon's unit steps of expected purchases x expected spend, discounted by
-    /// `discount` per step. Customers with net spend <= 0 (only returns) get CLV 0.
+    /// `discount` per step (`PurchaseSchedule`, evaluated once per distinct (x, T), times P(alive)). Customers with
+    /// net spend <= 0 (only returns) get CLV 0. Every output is finite and >= 0.
     ///
     /// - Throws: `.insufficientData` when nobody bought on two different days (exit 65: a data
     ///   condition), `.numerical` when a fit fails.
@@ -231,30 +263,63 @@ public enum CLV {
         guard customers.contains(where: { $0.btydFrequency > 0 }) else {
             throw StrataError.insufficientData("no customer bought on two different days, so the repeat-purchase models (BG/NBD, Gamma-Gamma) cannot be fitted")
         }
-        var triples: [[Double]: Double] = [:]
-        for c in customers { triples[[Double(c.btydFrequency), c.btydRecency, c.btydT], default: 0] += 1 }
-        let keys = triples.keys.sorted { $0.lexicographicallyPrecedes($1) }
-        let bg = try BGNBD.fit(x: keys.map { $0[0] }, tx: keys.map { $0[1] }, T: keys.map { $0[2] }, weights: keys.map { triples[$0]! }, threads: threads)
+        let (keys, triple) = uniqueTriples(customers)
+        var counts = [Double](repeating: 0, count: keys.count)
+        for t in triple { counts[t] += 1 }
+        let bg = try BGNBD.fit(x: keys.map(\.x), tx: keys.map(\.tx), T: keys.map(\.T), weights: counts, threads: threads)
+        let (pairs, pair) = uniquePairs(customers)
         var spend: [[Double]: Double] = [:]
         for c in customers where c.btydFrequency > 0 { spend[[Double(c.btydFrequency), c.btydMonetaryValue], default: 0] += 1 }
         let sk = spend.keys.sorted { $0.lexicographicallyPrecedes($1) }
         let gg = try GammaGamma.fit(frequency: sk.map { $0[0] }, monetary: sk.map { $0[1] }, weights: sk.map { spend[$0]! })
-        let results = customers.map { c -> CLVResult in
-            let x = Double(c.btydFrequency)
-            // Net buyers only: a customer whose returns cancel their purchases (net spend <= 0)
-            // is worth nothing ahead; repeat days with net non-positive spend say nothing about
-            // spend per order, so the population mean is used for them.
-            let m = c.totalSpend <= 0 ? 0 : c.btydMonetaryValue > 0 ? gg.expectedAverageSpend(x: x, monetary: c.btydMonetaryValue)
-                : gg.expectedAverageSpend(x: 0, monetary: 0)
-            var value = 0.0, previous = 0.0
-            for step in 1...max(1, horizon) {
-                let e = bg.expectedPurchases(t: Double(step), x: x, tx: c.btydRecency, T: c.btydT)
-                value += (e - previous) * m / pow(1 + discount, Double(step))
-                previous = e
-            }
-            return CLVResult(id: c.id, probabilityAlive: bg.probabilityAlive(x: x, tx: c.btydRecency, T: c.btydT),
-                             expectedPurchases: previous, expectedAverageSpend: m, clv: value)
+        let schedules = Parallel.map(pairs.count, threads: threads) {
+            PurchaseSchedule(bgnbd: bg, x: pairs[$0].x, T: pairs[$0].T, horizon: horizon, discount: discount)
+        }
+        let results = customers.indices.map { i -> CLVResult in
+            let c = customers[i], s = schedules[pair[i]]
+            let m = expectedSpend(c, gg)
+            let alive = bg.probabilityAlive(x: Double(c.btydFrequency), tx: c.btydRecency, T: c.btydT)
+            return CLVResult(id: c.id, probabilityAlive: alive, expectedPurchases: alive * s.expected, expectedAverageSpend: m,
+                             clv: alive * s.discounted * m)
         }
         return (bg, gg, results, keys.count)
+    }
+
+    /// One customer's expected spend per purchase. Net buyers only: a customer whose returns
+    /// cancel their purchases (net spend <= 0) is worth nothing ahead; repeat days with net
+    /// non-positive spend say nothing about spend per order, so the population mean is used.
+    static func expectedSpend(_ c: CustomerSummary, _ gg: GammaGamma) -> Double {
+        c.totalSpend <= 0 ? 0 : c.btydMonetaryValue > 0 ? gg.expectedAverageSpend(x: Double(c.btydFrequency), monetary: c.btydMonetaryValue)
+            : gg.expectedAverageSpend(x: 0, monetary: 0)
+    }
+
+    /// A customer's (x, t_x, T).
+    struct Triple: Hashable, Comparable, Sendable {
+        var x: Double, tx: Double, T: Double
+        static func < (l: Triple, r: Triple) -> Bool { (l.x, l.tx, l.T) < (r.x, r.tx, r.T) }
+    }
+
+    /// A customer's (x, T): what the CLV schedule depends on (`expectedPurchasesIfAlive`).
+    struct Pair: Hashable, Comparable, Sendable {
+        var x: Double, T: Double
+        static func < (l: Pair, r: Pair) -> Bool { (l.x, l.T) < (r.x, r.T) }
+    }
+
+    /// The distinct (x, T) pairs, sorted, and each customer's index into them.
+    static func uniquePairs(_ customers: [CustomerSummary]) -> (pairs: [Pair], index: [Int]) {
+        var seen: [Pair: Int] = [:]
+        for c in customers { seen[Pair(x: Double(c.btydFrequency), T: c.btydT)] = 0 }
+        let keys = seen.keys.sorted()
+        for (i, k) in keys.enumerated() { seen[k] = i }
+        return (keys, customers.map { seen[Pair(x: Double($0.btydFrequency), T: $0.btydT)]! })
+    }
+
+    /// The distinct (x, t_x, T) triples, sorted, and each customer's index into them.
+    static func uniqueTriples(_ customers: [CustomerSummary]) -> (triples: [Triple], index: [Int]) {
+        var seen: [Triple: Int] = [:]
+        for c in customers { seen[Triple(x: Double(c.btydFrequency), tx: c.btydRecency, T: c.btydT)] = 0 }
+        let keys = seen.keys.sorted()
+        for (i, k) in keys.enumerated() { seen[k] = i }
+        return (keys, customers.map { seen[Triple(x: Double($0.btydFrequency), tx: $0.btydRecency, T: $0.btydT)]! })
     }
 }

@@ -15,6 +15,10 @@ public struct RFMOptions: Sendable {
     public var asOf: Int? = nil
     /// Transactions after this day are left out (the hold-out period). nil: none.
     public var calibrationEnd: Int? = nil
+    /// With `calibrationEnd`: transactions in (calibration end, holdout end] are not left out but
+    /// summarized apart, per customer (`holdoutPurchaseDays`, `holdoutSpend`) and per day
+    /// (`RFMReport.repeatPurchasesPerDay`), for the holdout evaluation. nil: none.
+    public var holdoutEnd: Int? = nil
     public var unit: Unit = .days
     /// Quantile bins of the R, F and M scores (default 5: scores 1-5).
     public var bins: Int = 5
@@ -43,6 +47,10 @@ public struct CustomerSummary: Sendable, Equatable {
     public var btydMonetaryValue: Double
     public var rScore = 0, fScore = 0, mScore = 0
     public var segment = ""
+    /// With `RFMOptions.holdoutEnd`: distinct purchase days in the holdout period and their net
+    /// spend (lifetimes' `frequency_holdout`, with days as the period).
+    public var holdoutPurchaseDays = 0
+    public var holdoutSpend = 0.0
 }
 
 public struct RFMReport: Sendable {
@@ -52,6 +60,16 @@ public struct RFMReport: Sendable {
     public var firstBadRows: [BadRow] { read.badRows }
     public var afterCalibration = 0
     public var afterAsOf = 0
+    /// With `RFMOptions.holdoutEnd`: rows in the holdout period, rows after it, rows of customers
+    /// first seen in the holdout (not in the calibration set, so not evaluated), and per day the
+    /// number of repeat purchase days of calibration customers (calibration and holdout: the
+    /// actual line of the tracking plot).
+    public var holdoutRows = 0
+    public var afterHoldout = 0
+    public var holdoutOnlyCustomers = 0
+    /// The last order day in the holdout period (nil: none).
+    public var lastHoldoutDay: Int? = nil
+    public var repeatPurchasesPerDay: [Int: Int] = [:]
     public var asOf = 0
     /// The date format used (`DateFormat.description`) and whether it was detected.
     public var dateFormat: String { read.dateFormat.description }
@@ -103,27 +121,44 @@ public enum RFM {
         var index: [String: Int] = [:]
         var ids: [String] = []
         var acc: [[DayTotal]] = []
+        // Holdout purchase days per customer (same index as `acc`), with `holdoutEnd` only.
+        var hold: [[DayTotal]] = []
         var report = RFMReport()
+        func add(_ list: inout [DayTotal], _ tr: Transaction) {
+            let day = Int32(tr.day)   // the date parsers only produce years 1-9999
+            // Sorted distinct days (binary search; usually appended at the end).
+            let n = list.count
+            if n > 0, list[n - 1].day == day { list[n - 1].spend += tr.amount; list[n - 1].rows += 1; return }
+            var lo = 0, hi = n
+            while lo < hi { let mid = (lo + hi) / 2; if list[mid].day < day { lo = mid + 1 } else { hi = mid } }
+            if lo < n, list[lo].day == day { list[lo].spend += tr.amount; list[lo].rows += 1 }
+            else { list.insert(DayTotal(day: day, rows: 1, spend: tr.amount), at: lo) }
+        }
+        func slot(_ customer: String) -> Int {
+            if let i = index[customer] { return i }
+            index[customer] = acc.count
+            ids.append(customer)
+            acc.append([])
+            if o.holdoutEnd != nil { hold.append([]) }
+            return acc.count - 1
+        }
         var rowsPerDay: [Int: Int] = [:]
         let read = try TransactionReader.read(path: path, options: t, observe: observe) { tr in
-            if let c = o.calibrationEnd, tr.day > c { report.afterCalibration += 1; return }
+            if let c = o.calibrationEnd, tr.day > c {
+                if let h = o.holdoutEnd {
+                    if tr.day > h { report.afterHoldout += 1; return }
+                    try check?(tr)
+                    report.holdoutRows += 1
+                    report.lastHoldoutDay = max(report.lastHoldoutDay ?? tr.day, tr.day)
+                    add(&hold[slot(tr.customer)], tr)
+                    return
+                }
+                report.afterCalibration += 1; return
+            }
             if let a = o.asOf, tr.day > a { report.afterAsOf += 1; return }
             try check?(tr)
             rowsPerDay[tr.day, default: 0] += 1
-            let day = Int32(tr.day)   // the date parsers only produce years 1-9999
-            if let i = index[tr.customer] {
-                // Sorted distinct days (binary search; usually appended at the end).
-                let n = acc[i].count
-                if acc[i][n - 1].day == day { acc[i][n - 1].spend += tr.amount; acc[i][n - 1].rows += 1; return }
-                var lo = 0, hi = n
-                while lo < hi { let mid = (lo + hi) / 2; if acc[i][mid].day < day { lo = mid + 1 } else { hi = mid } }
-                if lo < n, acc[i][lo].day == day { acc[i][lo].spend += tr.amount; acc[i][lo].rows += 1 }
-                else { acc[i].insert(DayTotal(day: day, rows: 1, spend: tr.amount), at: lo) }
-            } else {
-                index[tr.customer] = acc.count
-                ids.append(tr.customer)
-                acc.append([DayTotal(day: day, rows: 1, spend: tr.amount)])
-            }
+            add(&acc[slot(tr.customer)], tr)
         }
         report.read = read
         // Without a reference day, rows dated after the run day or far after the bulk are left out.
@@ -150,7 +185,8 @@ public enum RFM {
         let scale = o.unit == .weeks ? 7.0 : 1.0
         var out: [CustomerSummary] = []
         out.reserveCapacity(acc.count)
-        for (i, a) in acc.enumerated() where !a.isEmpty {
+        for (i, a) in acc.enumerated() {
+            if a.isEmpty { if !hold.isEmpty, !hold[i].isEmpty { report.holdoutOnlyCustomers += 1 }; continue }
             let freq = a.count - 1
             let total = a.reduce(0.0) { $0 + $1.spend }
             let first = Int(a[0].day), last = Int(a[a.count - 1].day)
@@ -159,6 +195,12 @@ public enum RFM {
                 totalSpend: total, firstDaySpend: a[0].spend, recency: Double(asOf - last) / scale, tenure: Double(asOf - first) / scale,
                 btydFrequency: freq, btydRecency: Double(last - first) / scale, btydT: Double(asOf - first) / scale,
                 btydMonetaryValue: freq > 0 ? a[1...].reduce(0.0) { $0 + $1.spend } / Double(freq) : 0))
+            if !hold.isEmpty {
+                out[out.count - 1].holdoutPurchaseDays = hold[i].count
+                out[out.count - 1].holdoutSpend = hold[i].reduce(0.0) { $0 + $1.spend }
+                for d in a.dropFirst() { report.repeatPurchasesPerDay[Int(d.day), default: 0] += 1 }
+                for d in hold[i] { report.repeatPurchasesPerDay[Int(d.day), default: 0] += 1 }
+            }
         }
         score(&out, bins: o.bins)
         return (out, report)

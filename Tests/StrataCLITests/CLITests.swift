@@ -487,7 +487,7 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         #expect(abs(bg["log_likelihood"]! - -9582.4) < 0.05)
         #expect(abs(gg["p"]! - 6.25) < 0.005 && abs(gg["q"]! - 3.74) < 0.005 && abs(gg["gamma"]! - 15.44) < 0.005)
         let lines = try String(contentsOfFile: "\(dir)/clv.csv", encoding: .utf8).split(separator: "\n")
-        #expect(lines.count == 2358 && lines[0].hasSuffix("p_alive,expected_purchases,expected_avg_spend,clv"))
+        #expect(lines.count == 2358 && lines[0].hasSuffix("p_alive,expected_purchases,expected_avg_spend,clv,expected_purchases_p05,expected_purchases_p95,clv_p05,clv_p95"))
     }
 
     @Test func rfmBadRowsAndErrors() throws {

@@ -27,4 +27,48 @@ import Testing
         let d = try CLI.run(["clv", "--transactions", "\(dir)/o.csv", "--discount", "0.01", "--json"])
         #expect(d.json?["discount"] as? Double == 0.01 && d.json?["annual_discount"] is NSNull)
     }
+
+    /// `strata clv --calibration-end --holdout-end --json` on CDNOW: the contract's keys (holdout,
+    /// <param>_se, <param>_ci), interval columns in the CSV, the three SVG charts, and clear errors
+    /// for inconsistent dates.
+    @Test func holdoutEvaluationContract() throws {
+        let dir = tempDir()
+        let base = ["clv", "--transactions", "\(fixtures)/cdnow/CDNOW_sample.txt", "--customer-column", "2", "--date-column", "3",
+                    "--amount-column", "5", "--delimiter", "whitespace", "--no-header", "--date-format", "%Y%m%d"]
+        let r = try CLI.run(base + ["--calibration-end", "1997-09-30", "--holdout-end", "1998-06-30", "--interval-draws", "20",
+                                    "--out", "\(dir)/clv.csv", "--charts", "\(dir)/charts", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let j = try #require(r.json)
+        let bg = try #require(j["bgnbd"] as? [String: Any]), gg = try #require(j["gamma_gamma"] as? [String: Any])
+        for p in ["r", "alpha", "a", "b"] {
+            #expect(bg["\(p)_se"] is Double && (bg["\(p)_ci"] as? [Double])?.count == 2, "\(p)")
+        }
+        for p in ["p", "q", "gamma"] { #expect(gg["\(p)_se"] is Double && (gg["\(p)_ci"] as? [Double])?.count == 2, "\(p)") }
+        #expect(gg["valid"] as? Bool == true)
+        let h = try #require(j["holdout"] as? [String: Any])
+        #expect(h["period_end"] as? String == "1998-06-30" && h["customers"] as? Int == 2357 && h["actual_repeat_purchases"] as? Int == 1882)
+        #expect(abs((h["predicted_repeat_purchases"] as? Double ?? 0) - 1653.4) < 8, "\(h["predicted_repeat_purchases"] ?? "?")")
+        for k in ["mae", "rmse", "correlation"] { #expect(h[k] is Double, "\(k)") }
+        let bins = try #require(h["by_frequency"] as? [[String: Any]])
+        #expect(bins.first?["frequency"] as? Int == 0 && bins.first?["customers"] as? Int == 1411)
+        #expect(Set(bins.first!.keys) == ["frequency", "customers", "actual_mean", "predicted_mean"])
+        let weekly = try #require(h["weekly"] as? [[String: Any]])
+        #expect(weekly.count == 78 && weekly.last?["actual_cumulative"] as? Int == 4339 && weekly.last?["predicted_cumulative"] is Double)
+        #expect(j["warnings"] is [Any])
+        let header = try String(contentsOfFile: "\(dir)/clv.csv", encoding: .utf8).split(separator: "\n").first!
+        #expect(header.hasSuffix("clv,expected_purchases_p05,expected_purchases_p95,clv_p05,clv_p95"))
+        for name in ["holdout_tracking.svg", "holdout_by_frequency.svg", "holdout_spend.svg"] {
+            let svg = try String(contentsOfFile: "\(dir)/charts/\(name)", encoding: .utf8)
+            #expect(svg.hasPrefix("<svg") && svg.contains("</svg>"), "\(name)")
+        }
+        // No intervals on request: the columns go, the key is null.
+        let none = try CLI.run(base + ["--interval-draws", "0", "--out", "\(dir)/plain.csv", "--json"])
+        #expect(none.json?["intervals"] is NSNull && none.json?["holdout"] is NSNull)
+        #expect(try String(contentsOfFile: "\(dir)/plain.csv", encoding: .utf8).split(separator: "\n").first!.hasSuffix(",clv"))
+        // Inconsistent dates: usage errors naming the options.
+        let noCal = try CLI.run(base + ["--holdout-end", "1998-06-30"])
+        #expect(noCal.code == 64 && noCal.stderr.contains("--calibration-end"))
+        let backwards = try CLI.run(base + ["--calibration-end", "1997-09-30", "--holdout-end", "1997-01-01"])
+        #expect(backwards.code == 64 && backwards.stderr.contains("must be after --calibration-end"), "\(backwards.stderr)")
+    }
 }

@@ -214,6 +214,30 @@ func bytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path)
         #expect(try readCSVColumn("\(dir)/pred.csv", "segment") == (try readCSVColumn("\(dir)/out/assignments.csv", "segment_id")))
     }
 
+    /// transactions.calibration_end: features and CLV as of the calibration end, the CLV fit checked
+    /// on the later orders (run.json clv_model.holdout: CDNOW's 1,882 holdout repeat purchases to
+    /// 1998-06-30, the last order day), parameter standard errors, and CLV ranges per segment.
+    @Test func cdnowCalibrationEndEvaluatesTheCLVFit() throws {
+        let dir = tempDir()
+        let args = ["segment", "--transactions", "\(fixtures)/cdnow/CDNOW_sample.txt", "--delimiter", "whitespace", "--no-header",
+                    "--customer-column", "1", "--date-column", "3", "--amount-column", "5", "--date-format", "%Y%m%d",
+                    "--json", "--quiet", "--k-max", "4"]
+        let r = try CLI.run(args + ["--calibration-end", "1997-09-30", "--out", "\(dir)/out"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let clv = try #require((try jsonFile("\(dir)/out/run.json"))["clv_model"] as? [String: Any])
+        let h = try #require(clv["holdout"] as? [String: Any])
+        #expect(h["calibration_end"] as? String == "1997-09-30" && h["period_end"] as? String == "1998-06-30")
+        #expect(h["actual_repeat_purchases"] as? Int == 1882 && h["customers"] as? Int == 2357)
+        #expect(abs((h["predicted_repeat_purchases"] as? Double ?? 0) - 1653.4) < 8)
+        #expect((clv["bgnbd"] as? [String: Any])?["r_se"] is Double)
+        let pop = try #require((try jsonFile("\(dir)/out/profiles.json"))["population"] as? [String: Any])
+        let (lo, total, hi) = (pop["clv_p05_total"] as! Double, pop["clv_total"] as! Double, pop["clv_p95_total"] as! Double)
+        #expect(lo < total && total < hi, "\(lo) \(total) \(hi)")
+        // as_of and calibration_end together are refused, naming the keys.
+        let both = try CLI.run(args + ["--calibration-end", "1997-09-30", "--as-of", "1997-09-30", "--out", "\(dir)/both"])
+        #expect(both.code != 0 && both.stderr.contains("calibration_end"), "\(both.stderr)")
+    }
+
     @Test func jobFilesInYAMLAndJSONWithFlagsWinning() throws {
         let dir = tempDir()
         write(plantedCustomers(rows: 900).csv, "\(dir)/c.csv")

@@ -93,6 +93,48 @@ import Testing
             #expect(v.probabilityAlive >= 0 && v.probabilityAlive <= 1)
             #expect(v.expectedPurchases >= 0 && v.expectedPurchases.isFinite)
         }
+        // The intervals and the holdout evaluation obey the same rule.
+        for w in CLVIntervals.compute(customers, bgnbd: r.bgnbd, gammaGamma: r.gammaGamma, horizon: 52, discount: 0.01, draws: 20, seed: 3) ?? [] {
+            #expect(w.clvP05 >= 0 && w.clvP05 <= w.clvP95 && w.clvP95.isFinite, "seed \(seed): \(w)")
+            #expect(w.purchasesP05 >= 0 && w.purchasesP05 <= w.purchasesP95 && w.purchasesP95.isFinite)
+        }
+        let last = customers.map(\.lastDay).max()!
+        let e = CLVHoldoutEvaluation.evaluate(customers, bgnbd: r.bgnbd, gammaGamma: r.gammaGamma, repeatPurchasesPerDay: [:],
+                                              calibrationEnd: last, holdoutEnd: last + 90, unitDays: 7)
+        #expect(e.predictedRepeatPurchases >= 0 && e.predictedRepeatPurchases.isFinite && e.spend.predictedRevenue.isFinite)
+        #expect(e.weekly.allSatisfy { $0.predictedCumulative >= 0 && $0.predictedCumulative.isFinite })
+    }
+
+    /// The BG/NBD closed forms over the whole parameter domain: a = 1 exactly (0/0 in the closed
+    /// form), a near 1, huge and tiny alpha, very long horizons (z near 1 in the hypergeometric
+    /// series): always finite, >= 0, and non-decreasing in t.
+    @Test func bgnbdExpectationsOverTheDomain() {
+        let cases: [(Double, Double, Double, Double)] = [
+            (0.243, 4.414, 0.793, 2.426), (0.243, 4.414, 1.0, 2.426), (0.243, 4.414, 1 + 5e-7, 2.426), (2, 1e-4, 0.5, 0.5),
+            (0.01, 1e6, 3, 0.01), (50, 0.5, 1e-3, 1e3), (1e-3, 1e-3, 1e3, 1e-3), (5, 20, 0.999, 1e4),
+        ]
+        for (r, alpha, a, b) in cases {
+            let bg = BGNBD(r: r, alpha: alpha, a: a, b: b, logLikelihood: 0)
+            for (x, tx, T) in [(0.0, 0.0, 10.0), (3.0, 9.0, 10.0), (40.0, 500.0, 520.0), (1.0, 0.1, 1000.0)] {
+                var previous = 0.0, previousU = 0.0
+                for t in [0.0, 1e-6, 1, 10, 52, 520, 5200, 52_000] {
+                    let e = bg.expectedPurchases(t: t, x: x, tx: tx, T: T), u = bg.expectedPurchasesSinceAcquisition(t: t)
+                    #expect(e.isFinite && e >= previous - 1e-9 * max(1, e), "\(bg) x=\(x) t=\(t): \(e) after \(previous)")
+                    #expect(u.isFinite && u >= previousU - 1e-9 * max(1, u), "\(bg) t=\(t): E[X(t)] \(u) after \(previousU)")
+                    previous = e; previousU = u
+                }
+            }
+        }
+        // Continuity through a = 1: the nudged value sits between its neighbours' values.
+        let at1 = BGNBD(r: 0.243, alpha: 4.414, a: 1, b: 2.426, logLikelihood: 0)
+        var below = at1, above = at1
+        below.a = 0.999; above.a = 1.001
+        let (e0, e1, e2) = (below.expectedPurchases(t: 39, x: 2, tx: 30, T: 39), at1.expectedPurchases(t: 39, x: 2, tx: 30, T: 39),
+                            above.expectedPurchases(t: 39, x: 2, tx: 30, T: 39))
+        #expect(min(e0, e2) - 1e-6 <= e1 && e1 <= max(e0, e2) + 1e-6 && abs(e2 - e0) < 1e-2, "\(e0) \(e1) \(e2)")
+        // A series that cannot converge in its budget says so instead of returning a truncated sum.
+        #expect(Hypergeometric.f21(0.5, 1.5, 1.2, 0.999_999, maxTerms: 1_000) == nil)
+        #expect(abs(Hypergeometric.f21(1, 1, 2, 0.5)! - (-log(0.5) / 0.5)) < 1e-14)
     }
 
     /// One discount convention: an annual rate compounded to the step, shared by clv and segment.

@@ -32,6 +32,12 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         public var dateFormat: String? = nil
         /// Reference day for recency and tenure (default: the last transaction day).
         public var asOf: String? = nil
+        /// Orders after this day are the holdout: features and the CLV models come from the orders
+        /// up to it (recency measured at it), and the CLV fit is evaluated on the holdout (run.json
+        /// `clv_model.holdout`, the report's CLV section). Excludes `as_of`.
+        public var calibrationEnd: String? = nil
+        /// With `calibration_end`: the holdout's last day (default: the last order day after it).
+        public var holdoutEnd: String? = nil
         /// CLV horizon in weeks (BG/NBD and Gamma-Gamma are fitted in weeks).
         public var clvHorizonWeeks: Int = 52
         /// Discount rate per week; nil: `clv_annual_discount` compounded to a week.
@@ -51,7 +57,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
             case path, customerColumn = "customer_column", dateColumn = "date_column", amountColumn = "amount_column"
             case quantityColumn = "quantity_column", priceColumn = "price_column", decimal, currency, productColumn = "product_column", delimiter, header
             case dateFormat = "date_format", asOf = "as_of", clvHorizonWeeks = "clv_horizon_weeks", clvDiscount = "clv_discount"
-            case clvAnnualDiscount = "clv_annual_discount"
+            case clvAnnualDiscount = "clv_annual_discount", calibrationEnd = "calibration_end", holdoutEnd = "holdout_end"
             case clv, strict
         }
     }
@@ -290,6 +296,10 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
             if let d = t.clvDiscount, !(d >= 0) { throw bad("transactions.clv_discount", "must be >= 0") }
             if !(t.clvAnnualDiscount >= 0) || !t.clvAnnualDiscount.isFinite { throw bad("transactions.clv_annual_discount", "must be >= 0") }
             if t.priceColumn != nil && t.quantityColumn == nil { throw bad("transactions.price_column", "needs transactions.quantity_column (amount = quantity x price)") }
+            if t.calibrationEnd != nil && t.asOf != nil {
+                throw bad("transactions.as_of", "give as_of or calibration_end, not both (with calibration_end, recency is measured at it)")
+            }
+            if t.holdoutEnd != nil && t.calibrationEnd == nil { throw bad("transactions.holdout_end", "needs transactions.calibration_end (the holdout starts after it)") }
             if let f = t.dateFormat { do { _ = try DateFormat(forced: f) } catch let StrataError.invalidArgument(m) { throw bad("transactions.date_format", m) } }
         }
     }
@@ -343,6 +353,7 @@ extension SegmentConfig.Transactions {
         try opt(.quantityColumn, &quantityColumn); try opt(.priceColumn, &priceColumn); try get(.decimal, &decimal); try opt(.currency, &currency)
         try opt(.productColumn, &productColumn); try get(.delimiter, &delimiter)
         try get(.header, &header); try opt(.dateFormat, &dateFormat); try opt(.asOf, &asOf)
+        try opt(.calibrationEnd, &calibrationEnd); try opt(.holdoutEnd, &holdoutEnd)
         try get(.clvHorizonWeeks, &clvHorizonWeeks); try opt(.clvDiscount, &clvDiscount); try get(.clvAnnualDiscount, &clvAnnualDiscount); try get(.clv, &clv); try get(.strict, &strict)
     }
 

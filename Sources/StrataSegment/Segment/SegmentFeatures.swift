@@ -145,6 +145,8 @@ extension ProfileExtras {
         var e = ProfileExtras()
         e.revenue = revenue.map { v in rows.map { v[$0] } }
         e.clv = clv.map { v in rows.map { v[$0] } }
+        e.clvP05 = clvP05.map { v in rows.map { v[$0] } }
+        e.clvP95 = clvP95.map { v in rows.map { v[$0] } }
         e.rfmSegment = rfmSegment.map { v in rows.map { v[$0] } }
         return e
     }

@@ -53,6 +53,19 @@ struct SegmentInputs {
             }
             o.asOf = d
         }
+        func day(_ s: String?, key: String) throws -> Int? {
+            guard let s else { return nil }
+            guard let d = CivilDate.parse(Substring(s), format: nil) ?? t.dateFormat.flatMap({ CivilDate.parse(Substring(s), format: $0) }) else {
+                throw StrataError.invalidSetting(key, "'\(s)' is not a date (YYYY-MM-DD)")
+            }
+            return d
+        }
+        o.calibrationEnd = try day(t.calibrationEnd, key: "transactions.calibration_end")
+        if let c = o.calibrationEnd {
+            // Without holdout_end, every later order is in the holdout (it ends on the last one).
+            o.holdoutEnd = try day(t.holdoutEnd, key: "transactions.holdout_end") ?? Int.max
+            if o.holdoutEnd! <= c { throw StrataError.invalidSetting("transactions.holdout_end", "'\(t.holdoutEnd!)' must be after calibration_end \(t.calibrationEnd!)") }
+        }
         o.unit = .days
         var checksum = FileChecksum()
         // With a customer table, the join is checked on the first rows: an order log whose first
@@ -88,6 +101,7 @@ struct SegmentInputs {
             log("warning: transactions.quantity_column is read but not used by segment unless transactions.price_column is given (amount = quantity x price)")
         }
         var clv: [Double]? = nil
+        var intervals: [CLVInterval]? = nil
         var clvModel: CLVModelSummary? = nil
         if t.clv {
             let weekly = summaries.map { s -> CustomerSummary in
@@ -98,12 +112,26 @@ struct SegmentInputs {
             do {
                 let r = try CLV.run(weekly, horizon: t.clvHorizonWeeks, discount: t.weeklyDiscount, threads: threads)
                 clv = r.results.map(\.clv)
-                clvModel = CLVModelSummary(
-                    bgnbd: .init(r: r.bgnbd.r, alpha: r.bgnbd.alpha, a: r.bgnbd.a, b: r.bgnbd.b, converged: r.bgnbd.converged, atBound: r.bgnbd.atBound),
-                    gammaGamma: .init(p: r.gammaGamma.p, q: r.gammaGamma.q, gamma: r.gammaGamma.gamma, atBound: r.gammaGamma.atBound,
-                                      valid: r.gammaGamma.valid),
-                    horizonWeeks: t.clvHorizonWeeks, discountPerWeek: t.weeklyDiscount, uniqueTriples: r.uniqueTriples,
-                    totalCLV: r.results.reduce(0.0) { $0 + $1.clv })
+                intervals = CLVIntervals.compute(weekly, bgnbd: r.bgnbd, gammaGamma: r.gammaGamma, horizon: t.clvHorizonWeeks,
+                                                 discount: t.weeklyDiscount, draws: CLVIntervals.defaultDraws, seed: c.seed, threads: threads)
+                if intervals == nil { log("warning: the CLV fit's observed information is not positive definite: no CLV intervals (clv_p05/clv_p95)") }
+                var holdout: CLVHoldoutEvaluation? = nil
+                if let cal = o.calibrationEnd {
+                    if let last = report.lastHoldoutDay {
+                        let end = o.holdoutEnd == Int.max ? last : o.holdoutEnd!
+                        holdout = CLVHoldoutEvaluation.evaluate(weekly, bgnbd: r.bgnbd, gammaGamma: r.gammaGamma, repeatPurchasesPerDay: report.repeatPurchasesPerDay,
+                                                                calibrationEnd: cal, holdoutEnd: end, unitDays: 7, threads: threads)
+                        log(String(format: "CLV holdout to %@: %d actual vs %.1f predicted repeat purchases (MAE %.3f per customer)",
+                                   CivilDate.string(end), holdout!.actualRepeatPurchases, holdout!.predictedRepeatPurchases, holdout!.mae))
+                        if report.holdoutOnlyCustomers > 0 {
+                            log("warning: \(report.holdoutOnlyCustomers) customers first bought after calibration_end: they are not segmented and not in the CLV holdout evaluation")
+                        }
+                    } else {
+                        log("warning: no order is dated after transactions.calibration_end: there is no CLV holdout to evaluate")
+                    }
+                }
+                clvModel = CLVModelSummary(r, horizonWeeks: t.clvHorizonWeeks, discountPerWeek: t.weeklyDiscount,
+                                           holdout: holdout.map { CLVModelSummary.Holdout($0, calibrationEnd: o.calibrationEnd!, end: o.holdoutEnd == Int.max ? report.lastHoldoutDay! : o.holdoutEnd!) })
                 if !r.gammaGamma.valid { log("warning: " + CLV.invalidSpendWarning(r.gammaGamma)) }
                 if r.bgnbd.atBound || r.gammaGamma.atBound {
                     log("warning: a CLV model parameter reached its search bound (no dropout or no heterogeneity in the data); treat CLV with care")
@@ -137,19 +165,20 @@ struct SegmentInputs {
             index.reserveCapacity(summaries.count)
             for (i, s) in summaries.enumerated() { index[CustomerKey.normalized(s.id)] = i }
             var cols = [[Float]](repeating: [], count: names.count)
-            var revenue = [Double](), clvCol = [Double](), rfm = [String]()
+            var revenue = [Double](), clvCol = [Double](), rfm = [String](), lo = [Double](), hi = [Double]()
             var without = 0
             for id in ids {
                 if let i = index[CustomerKey.normalized(id)] {
                     for (j, v) in derived(summaries[i], i).enumerated() { cols[j].append(v) }
                     revenue.append(summaries[i].totalSpend)
                     clvCol.append(clv?[i] ?? .nan)
+                    lo.append(intervals?[i].clvP05 ?? .nan); hi.append(intervals?[i].clvP95 ?? .nan)
                     rfm.append(summaries[i].segment)
                 } else {
                     // No purchase yet: nothing bought, recency/tenure unknown (imputed).
                     without += 1
                     for (j, name) in names.enumerated() { cols[j].append(name == "frequency" || name == "monetary_total" || name == "clv" ? 0 : .nan) }
-                    revenue.append(0); clvCol.append(0); rfm.append("No purchases")
+                    revenue.append(0); clvCol.append(0); lo.append(0); hi.append(0); rfm.append("No purchases")
                 }
             }
             table.numericNames += names
@@ -157,6 +186,7 @@ struct SegmentInputs {
             raw = table
             extras.revenue = revenue
             extras.clv = clv == nil ? nil : clvCol
+            if intervals != nil { extras.clvP05 = lo; extras.clvP95 = hi }
             extras.rfmSegment = rfm
             counts.customersWithoutTransactions = without
             let matched = ids.count - without
@@ -178,6 +208,7 @@ struct SegmentInputs {
                            idColumn: "customer_id", ids: summaries.map(\.id), lines: Array(repeating: 0, count: summaries.count))
             extras.revenue = summaries.map(\.totalSpend)
             extras.clv = clv
+            extras.clvP05 = intervals?.map(\.clvP05); extras.clvP95 = intervals?.map(\.clvP95)
             extras.rfmSegment = summaries.map(\.segment)
         }
         // Column selection also applies to derived features.
@@ -313,18 +344,47 @@ struct InputCounts: Encodable, Sendable {
 }
 
 /// The fitted CLV models (run.json `clv_model`): BG/NBD (Fader, Hardie & Lee 2005) and
-/// Gamma-Gamma, fitted in weeks.
+/// Gamma-Gamma, fitted in weeks, with standard errors and 95% intervals (`ParameterEstimate`),
+/// and with `calibration_end` the holdout evaluation (`CLVHoldoutEvaluation`).
 public struct CLVModelSummary: Encodable, Sendable {
     public struct BGNBDParameters: Encodable, Sendable {
         public var r, alpha, a, b: Double
+        public var rSe, alphaSe, aSe, bSe: Double?
+        public var rCi, alphaCi, aCi, bCi: [Double]?
         public var converged: Bool
         public var atBound: Bool
     }
     public struct GammaGammaParameters: Encodable, Sendable {
         public var p, q, gamma: Double
+        public var pSe, qSe, gammaSe: Double?
+        public var pCi, qCi, gammaCi: [Double]?
         public var atBound: Bool
         /// False when q <= 1 (mean spend undefined): spends came from the fallback.
         public var valid: Bool
+    }
+    /// The holdout evaluation's headline numbers (the per-frequency and weekly detail is in
+    /// `strata clv --holdout-end`).
+    public struct Holdout: Encodable, Sendable {
+        public var calibrationEnd: String
+        public var periodEnd: String
+        public var durationWeeks: Double
+        public var customers: Int
+        public var actualRepeatPurchases: Int
+        public var predictedRepeatPurchases: Double
+        public var mae, rmse: Double
+        public var correlation: Double?
+        public var actualRevenue, predictedRevenue: Double
+
+        public init(_ e: CLVHoldoutEvaluation, calibrationEnd: Int, end: Int) {
+            self.calibrationEnd = CivilDate.string(calibrationEnd)
+            periodEnd = CivilDate.string(end)
+            durationWeeks = e.duration
+            customers = e.customers
+            actualRepeatPurchases = e.actualRepeatPurchases
+            predictedRepeatPurchases = e.predictedRepeatPurchases
+            mae = e.mae; rmse = e.rmse; correlation = e.correlation
+            actualRevenue = e.spend.actualRevenue; predictedRevenue = e.spend.predictedRevenue
+        }
     }
     public var bgnbd: BGNBDParameters
     public var gammaGamma: GammaGammaParameters
@@ -332,4 +392,19 @@ public struct CLVModelSummary: Encodable, Sendable {
     public var discountPerWeek: Double
     public var uniqueTriples: Int
     public var totalCLV: Double
+    public var holdout: Holdout?
+
+    init(_ r: (bgnbd: BGNBD, gammaGamma: GammaGamma, results: [CLVResult], uniqueTriples: Int), horizonWeeks: Int, discountPerWeek: Double,
+         holdout: Holdout?) {
+        let bg = r.bgnbd, gg = r.gammaGamma, be = bg.estimates, ge = gg.estimates
+        bgnbd = BGNBDParameters(r: bg.r, alpha: bg.alpha, a: bg.a, b: bg.b, rSe: be[0].se, alphaSe: be[1].se, aSe: be[2].se, bSe: be[3].se,
+                                rCi: be[0].ci, alphaCi: be[1].ci, aCi: be[2].ci, bCi: be[3].ci, converged: bg.converged, atBound: bg.atBound)
+        gammaGamma = GammaGammaParameters(p: gg.p, q: gg.q, gamma: gg.gamma, pSe: ge[0].se, qSe: ge[1].se, gammaSe: ge[2].se,
+                                          pCi: ge[0].ci, qCi: ge[1].ci, gammaCi: ge[2].ci, atBound: gg.atBound, valid: gg.valid)
+        self.horizonWeeks = horizonWeeks
+        self.discountPerWeek = discountPerWeek
+        uniqueTriples = r.uniqueTriples
+        totalCLV = r.results.reduce(0.0) { $0 + $1.clv }
+        self.holdout = holdout
+    }
 }

@@ -75,13 +75,18 @@ public struct GroupProfile: Codable, Sendable, Equatable {
     public var revenueShare: Double?
     public var clvTotal: Double?
     public var clvMean: Double?
+    /// Sums over the group's customers of their 5th and 95th CLV percentiles under parameter
+    /// uncertainty (`CLVIntervals`): a plausible range for `clv_total` (parameter draws move every
+    /// customer's CLV the same way, so the bounds of the total are close to these sums).
+    public var clvP05Total: Double?
+    public var clvP95Total: Double?
     /// RFM named segment -> customers.
     public var rfmMix: [String: Int]?
 
     enum CodingKeys: String, CodingKey {
         case id, name, description, size, share, mergedSegments = "merged_segments", features, distinguishing
         case overRepresentedCategories = "over_represented_categories", modalCategories = "modal_categories", revenue, revenueShare = "revenue_share"
-        case clvTotal = "clv_total", clvMean = "clv_mean", rfmMix = "rfm_mix"
+        case clvTotal = "clv_total", clvMean = "clv_mean", clvP05Total = "clv_p05_total", clvP95Total = "clv_p95_total", rfmMix = "rfm_mix"
     }
 }
 
@@ -89,6 +94,9 @@ public struct GroupProfile: Codable, Sendable, Equatable {
 public struct ProfileExtras: Sendable {
     public var revenue: [Double]? = nil
     public var clv: [Double]? = nil
+    /// Per-customer 5th/95th CLV percentiles (`CLVIntervals`), aligned with `clv`.
+    public var clvP05: [Double]? = nil
+    public var clvP95: [Double]? = nil
     public var rfmSegment: [String]? = nil
     public init() {}
 }
@@ -282,6 +290,10 @@ public enum SegmentProfiler {
                 let v = rows.reduce(0.0) { $0 + (c[$1].isNaN ? 0 : c[$1]) }
                 p.clvTotal = v
                 p.clvMean = size == 0 ? nil : v / Double(size)
+            }
+            if let lo = extras.clvP05, let hi = extras.clvP95 {
+                p.clvP05Total = rows.reduce(0.0) { $0 + (lo[$1].isNaN ? 0 : lo[$1]) }
+                p.clvP95Total = rows.reduce(0.0) { $0 + (hi[$1].isNaN ? 0 : hi[$1]) }
             }
             if let r = extras.rfmSegment {
                 var mix: [String: Int] = [:]

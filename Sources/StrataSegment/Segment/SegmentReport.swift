@@ -74,7 +74,18 @@ enum SegmentReport {
         }
         if groups.contains(where: { $0.clvTotal != nil }) {
             var intro = "Expected customer lifetime value per segment (BG/NBD purchases x Gamma-Gamma spend, discounted)."
-            if let m = c.clvModel { intro += " Horizon \(m.horizonWeeks) weeks." }
+            if let m = c.clvModel {
+                intro += " Horizon \(m.horizonWeeks) weeks."
+                if groups.contains(where: { $0.clvP05Total != nil }) {
+                    intro += " The range after each total sums the customers' 5th-95th percentiles under the models' parameter uncertainty."
+                }
+                if let h = m.holdout {
+                    intro += String(format: " Checked on the holdout (orders after %@ up to %@, %.1f weeks): %d actual vs %.0f predicted repeat purchases (%+.1f%%), mean absolute error %.2f per customer; revenue %@ actual vs %@ predicted.",
+                                    h.calibrationEnd, h.periodEnd, h.durationWeeks, h.actualRepeatPurchases, h.predictedRepeatPurchases,
+                                    h.actualRepeatPurchases == 0 ? 0 : 100 * (h.predictedRepeatPurchases / Double(h.actualRepeatPurchases) - 1), h.mae,
+                                    short(h.actualRevenue), short(h.predictedRevenue))
+                }
+            }
             add("Customer lifetime value", intro, [clv(groups)])
         }
         if let a = c.abc {
@@ -265,7 +276,8 @@ enum SegmentReport {
             let v = g.clvTotal ?? 0
             let w = (width - left - 200) * v / max(1e-12, maxV)
             s.rect(left, y + 3, w, rowH - 6, fill: SVG.color(i), tip: "\(label(g)): total CLV \(short(v))")
-            s.text(left + w + 6, y + 15, "total \(short(v)), mean \(short(g.clvMean ?? 0))")
+            let range = g.clvP05Total.flatMap { lo in g.clvP95Total.map { " (\(short(lo))-\(short($0)))" } } ?? ""
+            s.text(left + w + 6, y + 15, "total \(short(v))\(range), mean \(short(g.clvMean ?? 0))")
         }
         return s
     }

@@ -65,6 +65,8 @@ public enum SegmentSettings {
         .init(section: .transactions, key: "transactions.header", flag: "no-header", kind: .set(false), help: "The order log has no header row."),
         .init(section: .transactions, key: "transactions.date_format", flag: "date-format", kind: .value, help: "Order log date format (strftime, iso8601, epoch, epoch_ms; default detected)."),
         .init(section: .transactions, key: "transactions.as_of", flag: "as-of", kind: .value, help: "Reference day for recency (default: last order day)."),
+        .init(section: .transactions, key: "transactions.calibration_end", flag: "calibration-end", kind: .value, help: "Orders after this day are the CLV holdout (features and fit use the orders up to it)."),
+        .init(section: .transactions, key: "transactions.holdout_end", flag: "holdout-end", kind: .value, help: "Last day of the CLV holdout (default: last order day)."),
         .init(section: .transactions, key: "transactions.clv", flag: "no-clv", kind: .set(false), help: "Skip the CLV features."),
         .init(section: .transactions, key: "transactions.clv_horizon_weeks", flag: "clv-horizon-weeks", kind: .number, help: "CLV horizon in weeks (default 52)."),
         .init(section: .transactions, key: "transactions.clv_discount", flag: "clv-discount", kind: .number, help: "CLV discount rate per week (default: clv_annual_discount compounded to a week)."),
