@@ -10,11 +10,16 @@ public enum IncompleteBeta {
     /// - Parameters: `x` in [0, 1] and `y` = 1 - x given separately (callers often know it more
     ///   precisely than `1 - x`: Student's t passes t²/(ν + t²)); `a`, `b` > 0.
     /// - Returns: NaN for arguments outside the domain.
-    /// - Complexity: O(√max(a, b)) continued-fraction terms (a few dozen for moderate a and b).
+    /// - Complexity: O(√max(a, b)) continued-fraction terms (a few dozen for moderate a and b);
+    ///   at most 30 expansion terms for b = 1/2, a >= 30.
+    /// - Accuracy: about 1e-14 relative for the smaller tail; 1e-13 for b = 1/2 at any a.
     /// - Source: Numerical Recipes, 3rd ed. (Press et al. 2007), §6.4: the front factor
     ///   x^a y^b / (a B(a, b)) times the continued fraction of Abramowitz & Stegun 26.5.8, evaluated
     ///   by the modified Lentz method, on the side x < (a + 1) / (a + b + 2) where it converges
-    ///   fast (the symmetry I_x(a, b) = 1 - I_{1-x}(b, a) on the other side).
+    ///   fast (the symmetry I_x(a, b) = 1 - I_{1-x}(b, a) on the other side). For b = 1/2 and
+    ///   a >= 30 (Student's t with ν >= 60), the asymptotic expansion for large a of DiDonato &
+    ///   Morris (1992), "Algorithm 708: significant digit computation of the incomplete beta
+    ///   function ratios", ACM TOMS 18(3), 360-373 (BGRAT).
     public static func regularized(x: Double, y: Double, a: Double, b: Double) -> (lower: Double, upper: Double) {
         guard a > 0, b > 0, x >= 0, y >= 0, !x.isNaN, !y.isNaN else { return (.nan, .nan) }
         if x == 0 { return (0, 1) }
@@ -22,6 +27,12 @@ public enum IncompleteBeta {
         // ln x and ln y from whichever of x and y is the more precise (the smaller one).
         let logX = x <= 0.5 ? log(x) : log1p(-y)
         let logY = y <= 0.5 ? log(y) : log1p(-x)
+        // Student's t with many degrees of freedom: the continued fraction is ill-conditioned
+        // there (x near 1, a large: its error grows like a · 1e-16), the expansion is not.
+        if b == 0.5 && a >= 30 {
+            let lower = largeAHalfB(logX: logX, a: a)
+            return (lower, 1 - lower)
+        }
         let logFront = a * logX + b * logY - logBeta(a, b)
         if x < (a + 1) / (a + b + 2) {
             let lower = exp(logFront) * continuedFraction(x: x, y: y, a: a, b: b) / a
@@ -34,6 +45,60 @@ public enum IncompleteBeta {
     /// I_x(a, b) with y = 1 - x computed here.
     public static func regularized(_ x: Double, a: Double, b: Double) -> Double {
         regularized(x: x, y: 1 - x, a: a, b: b).lower
+    }
+
+    /// I_x(a, 1/2) for a >= 30 by the expansion of DiDonato & Morris (TOMS 708, BGRAT) in
+    /// incomplete gamma ratios, with b = 1/2 so that Q(1/2, z) = erfc(√z):
+    ///
+    ///     ν' = a - 1/4, z = -ν' ln x, I = u Σ dₙ Jₙ,  u = exp(-z + ½ ln z - ln B(a, ½) - ½ ln ν'),
+    ///     J₀ = Q(½, z) Γ(½) eᶻ / √z,  Jₙ from Jₙ₋₁ by TOMS 708's recurrence.
+    ///
+    /// Converges in a few terms (2 at a = 5e6, 22 at a = 30); 1e-13 relative against 30-digit
+    /// references. `logX` = ln x, computed by the caller from the more precise of x and 1 - x.
+    static func largeAHalfB(logX lnx: Double, a: Double) -> Double {
+        let b = 0.5, bm1 = b - 1
+        let nu = a + 0.5 * bm1
+        let z = -nu * lnx
+        guard z > 0 else { return 1 }
+        let u = exp(-z + b * log(z) - logBeta(a, b) - b * log(nu))
+        var j = scaledErfcRatio(z)
+        var sum = j
+        let v = 0.25 / (nu * nu), t2 = 0.25 * lnx * lnx
+        var t = 1.0, cn = 1.0, n2 = 0.0
+        var c = [Double](repeating: 0, count: 31), d = [Double](repeating: 0, count: 31)
+        for n in 1...30 {
+            let bp2n = b + n2
+            j = (bp2n * (bp2n + 1) * j + (z + bp2n + 1) * t) * v
+            n2 += 2
+            t *= t2
+            cn /= n2 * (n2 + 1)
+            c[n] = cn
+            var s = 0.0
+            var coef = b - Double(n)
+            for i in stride(from: 1, to: n, by: 1) {
+                s += coef * c[i] * d[n - i]
+                coef += b
+            }
+            d[n] = bm1 * cn + s / Double(n)
+            let dj = d[n] * j
+            sum += dj
+            if abs(dj) <= 1e-16 * sum { break }
+        }
+        return u * sum
+    }
+
+    /// Q(½, z) Γ(½) eᶻ / √z = √π erfcx(√z) / √z: from erfc below z = 50, above by the
+    /// asymptotic series (1/z) Σ (-1)ᵏ (2k-1)!! / (2z)ᵏ (A&S 7.1.23), which there reaches 1e-17
+    /// before it diverges (eᶻ would amplify erfc's rounding, and erfc underflows past z ≈ 700).
+    static func scaledErfcRatio(_ z: Double) -> Double {
+        if z <= 50 { return erfc(z.squareRoot()) * Double.pi.squareRoot() * exp(z) / z.squareRoot() }
+        var sum = 1.0, term = 1.0
+        for k in 1...200 {
+            term *= -Double(2 * k - 1) / (2 * z)
+            sum += term
+            if abs(term) < 1e-17 * abs(sum) { break }
+        }
+        return sum / z
     }
 
     /// The continued fraction of I_x(a, b) (A&S 26.5.8) by the modified Lentz method

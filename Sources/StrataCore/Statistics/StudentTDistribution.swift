@@ -11,7 +11,8 @@ public enum StudentTDistribution {
     static let normalLimit = 1e12
 
     /// Two-sided tail probability P(|T| >= |t|) = I_x(ν/2, 1/2), x = ν / (ν + t²). Relative
-    /// accuracy about 1e-14 in the far tail. O(√ν) at worst (the continued fraction).
+    /// accuracy about 1e-13, in the far tail too. O(√ν) at worst (the continued fraction, below
+    /// 60 degrees of freedom; a few expansion terms above).
     public static func twoSidedPValue(_ t: Double, degreesOfFreedom nu: Double) -> Double {
         guard nu > 0, !t.isNaN, !nu.isNaN else { return .nan }
         if nu > normalLimit { return NormalDistribution.twoSidedPValue(t) }
