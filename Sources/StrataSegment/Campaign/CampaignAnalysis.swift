@@ -259,9 +259,9 @@ extension CampaignAnalysis.Result {
     }
 
     /// Rule of thumb for the normal approximation: at least 5 responders and 5 non-responders
-    /// in each group (a group with too few gets a warning; its interval and test are rough).
+    /// in each group (a testable group with fewer gets a warning: its interval and test are rough).
     var thinWarnings: [String] {
-        guard let r = response, r.difference != nil else { return [] }
+        guard let r = response, r.pValue != nil else { return [] }
         let cells = [r.treatment.successes, r.treatment.trials - r.treatment.successes, r.control.successes, r.control.trials - r.control.successes]
         guard cells.contains(where: { $0 < 5 }) else { return [] }
         return ["segment '\(segmentName)': fewer than 5 responders or non-responders in a group (\(treated) treated, \(control) control); its normal-approximation interval and test are rough"]
