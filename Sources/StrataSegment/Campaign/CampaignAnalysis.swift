@@ -204,11 +204,11 @@ extension CampaignAnalysis.Result {
         default: conclusion = .insufficientData
         }
         var parts: [String] = []
-        if let r = response { parts.append(Self.phrase(rate: r, significant: responseSignificant, treated: treated, control: control)) }
+        if let r = response { parts.append(Self.phrase(rate: r, significant: responseSignificant, treated: treated, control: control, alpha: alpha)) }
         if let m = revenue {
             // Second to a response rate, revenue is mentioned only when it could be tested.
             if response == nil || revenueSignificant != nil {
-                parts.append(Self.phrase(revenue: m, significant: revenueSignificant, treated: treated, control: control, alone: response == nil))
+                parts.append(Self.phrase(revenue: m, significant: revenueSignificant, treated: treated, control: control, alone: response == nil, alpha: alpha))
             }
         }
         verdict = segmentName + ": " + parts.joined(separator: "; ")
@@ -216,13 +216,16 @@ extension CampaignAnalysis.Result {
 
     /// "+4.1 pts (CI 2.0 to 6.2), significant", "no detectable effect (+0.3 pts, CI -1.2 to 1.8;
     /// about 41,210 customers per group would be needed to detect it)", or why it cannot be told.
-    static func phrase(rate r: ProportionDifference, significant: Bool?, treated: Int, control: Int) -> String {
+    /// An effect significant on its own but not after the adjustment across segments says so.
+    static func phrase(rate r: ProportionDifference, significant: Bool?, treated: Int, control: Int, alpha: Double) -> String {
         guard let d = r.difference else { return Self.emptyGroups(treated: treated, control: control) }
         let effect = String(format: "%+.1f pts", 100 * d)
         let ci = r.interval.map { String(format: "CI %.1f to %.1f", 100 * $0.lower, 100 * $0.upper) }
         switch significant {
         case true?: return effect + (ci.map { " (\($0))" } ?? "") + ", significant"
-        case false?: return "no detectable effect (" + ([effect + (ci.map { ", " + $0 } ?? "")] + needed(r.requiredPerGroup)).joined(separator: "; ") + ")"
+        case false?:
+            let lead = (r.pValue ?? 1) <= alpha ? "no detectable effect after adjusting for the number of segments (" : "no detectable effect ("
+            return lead + ([effect + (ci.map { ", " + $0 } ?? "")] + needed(r.requiredPerGroup)).joined(separator: "; ") + ")"
         case nil:
             let rate = r.treatment.rate ?? 0
             return "cannot be tested: \(rate == 0 ? "no customer responded" : "every customer responded") (\(treated) treated, \(control) control)"
@@ -230,15 +233,17 @@ extension CampaignAnalysis.Result {
     }
 
     /// "revenue per customer +3.20 (CI 1.10 to 5.30), significant" and the like.
-    static func phrase(revenue m: MeanDifference, significant: Bool?, treated: Int, control: Int, alone: Bool) -> String {
+    static func phrase(revenue m: MeanDifference, significant: Bool?, treated: Int, control: Int, alone: Bool, alpha: Double) -> String {
         guard let d = m.difference else { return alone ? Self.emptyGroups(treated: treated, control: control) : "revenue: no comparison" }
         let effect = "revenue per customer " + String(format: "%+.2f", d)
         let ci = m.interval.map { String(format: "CI %.2f to %.2f", $0.lower, $0.upper) }
         switch significant {
         case true?: return effect + (ci.map { " (\($0))" } ?? "") + ", significant"
         case false?:
-            if !alone { return effect + (ci.map { " (\($0))" } ?? "") + ", not significant" }
+            let adjusted = (m.pValue ?? 1) <= alpha
+            if !alone { return effect + (ci.map { " (\($0))" } ?? "") + (adjusted ? ", not significant after adjusting for the number of segments" : ", not significant") }
             return "no detectable effect on " + ([effect + (ci.map { ", " + $0 } ?? "")] + needed(m.requiredPerGroup)).joined(separator: "; ")
+                + (adjusted ? " after adjusting for the number of segments" : "")
         case nil:
             let few = min(m.treatment.count, m.control.count) < 2
             return "revenue cannot be tested: " + (few ? "fewer than 2 customers in a group (\(treated) treated, \(control) control)" : "it does not vary within either group")

@@ -11,38 +11,38 @@ public struct CampaignRecord: Encodable, Sendable {
     /// `revenue_uplift` in revenue units per customer); intervals are [lower, upper] at
     /// 1 - alpha (Wald unpooled for rates, Welch for revenue).
     public struct Row: Encodable, Sendable {
-        var segmentId: OrNull<Int>
-        var segmentName: String
-        var treated: Int
-        var control: Int
-        var respondersTreated: OrNull<Int>
-        var respondersControl: OrNull<Int>
-        var responseRateTreated: FiniteOrNull
-        var responseRateControl: FiniteOrNull
-        var uplift: FiniteOrNull
-        var upliftCI: OrNull<[Double]>
-        var relativeUplift: FiniteOrNull
+        public var segmentId: OrNull<Int>
+        public var segmentName: String
+        public var treated: Int
+        public var control: Int
+        public var respondersTreated: OrNull<Int>
+        public var respondersControl: OrNull<Int>
+        public var responseRateTreated: FiniteOrNull
+        public var responseRateControl: FiniteOrNull
+        public var uplift: FiniteOrNull
+        public var upliftCI: OrNull<[Double]>
+        public var relativeUplift: FiniteOrNull
         /// Two-proportion z statistic (pooled) and its two-sided p-value.
-        var zStatistic: FiniteOrNull
-        var pValue: FiniteOrNull
+        public var zStatistic: FiniteOrNull
+        public var pValue: FiniteOrNull
         /// Benjamini-Hochberg across segments (overall: the p-value itself).
-        var pValueAdjusted: FiniteOrNull
-        var significant: OrNull<Bool>
+        public var pValueAdjusted: FiniteOrNull
+        public var significant: OrNull<Bool>
         /// Customers per group for the observed uplift to be significant at alpha with `power`.
-        var sampleSizePerGroup: OrNull<Int>
-        var revenuePerCustomerTreated: FiniteOrNull
-        var revenuePerCustomerControl: FiniteOrNull
-        var revenueUplift: FiniteOrNull
-        var revenueUpliftCI: OrNull<[Double]>
-        var revenueRelativeUplift: FiniteOrNull
-        var revenueTStatistic: FiniteOrNull
-        var revenueDegreesOfFreedom: FiniteOrNull
-        var revenuePValue: FiniteOrNull
-        var revenuePValueAdjusted: FiniteOrNull
-        var revenueSignificant: OrNull<Bool>
-        var revenueSampleSizePerGroup: OrNull<Int>
-        var conclusion: CampaignAnalysis.Conclusion
-        var verdict: String
+        public var sampleSizePerGroup: OrNull<Int>
+        public var revenuePerCustomerTreated: FiniteOrNull
+        public var revenuePerCustomerControl: FiniteOrNull
+        public var revenueUplift: FiniteOrNull
+        public var revenueUpliftCI: OrNull<[Double]>
+        public var revenueRelativeUplift: FiniteOrNull
+        public var revenueTStatistic: FiniteOrNull
+        public var revenueDegreesOfFreedom: FiniteOrNull
+        public var revenuePValue: FiniteOrNull
+        public var revenuePValueAdjusted: FiniteOrNull
+        public var revenueSignificant: OrNull<Bool>
+        public var revenueSampleSizePerGroup: OrNull<Int>
+        public var conclusion: CampaignAnalysis.Conclusion
+        public var verdict: String
 
         init(_ r: CampaignAnalysis.Result) {
             let p = r.response, m = r.revenue
@@ -86,27 +86,27 @@ public struct CampaignRecord: Encodable, Sendable {
 
     /// Customers in each file and in both.
     public struct Counts: Encodable, Sendable {
-        var campaignRows: Int
-        var matched: Int
+        public var campaignRows: Int
+        public var matched: Int
         /// In the campaign file, not in the segmentation.
-        var campaignOnly: Int
+        public var campaignOnly: Int
         /// Assigned, not in the campaign file.
-        var notInCampaign: Int
+        public var notInCampaign: Int
         /// Matched but in segments below the privacy threshold (segment jobs only; else 0).
-        var unreported: Int
+        public var unreported: Int
     }
 
     /// How the numbers were computed.
     public struct Method: Encodable, Sendable {
-        var alpha: Double
-        var confidence: Double
-        var power: Double
-        var responseInterval = "Wald, unpooled"
-        var responseTest = "two-proportion z-test (pooled), two-sided"
-        var revenueInterval = "Welch (Welch-Satterthwaite degrees of freedom)"
-        var revenueTest = "Welch t-test, two-sided"
-        var adjustment = "Benjamini-Hochberg across segments (overall not adjusted)"
-        var sampleSize = "n per group = (z(1-alpha/2) + z(power))^2 (var_treatment + var_control) / uplift^2"
+        public var alpha: Double
+        public var confidence: Double
+        public var power: Double
+        public var responseInterval = "Wald, unpooled"
+        public var responseTest = "two-proportion z-test (pooled), two-sided"
+        public var revenueInterval = "Welch (Welch-Satterthwaite degrees of freedom)"
+        public var revenueTest = "Welch t-test, two-sided"
+        public var adjustment = "Benjamini-Hochberg across segments (overall not adjusted)"
+        public var sampleSize = "n per group = (z(1-alpha/2) + z(power))^2 (var_treatment + var_control) / uplift^2"
     }
 
     public var overall: Row
