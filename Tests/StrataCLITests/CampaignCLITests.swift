@@ -185,6 +185,23 @@ import Testing
         #expect(again.map { $0["segment_name"] as? String } == segments.map { $0["segment_name"] as? String })
         #expect(again.map { $0["p_value"] as? Double } == segments.map { $0["p_value"] as? Double })
         #expect(again.map { $0["revenue_uplift_ci"] as? [Double] } == segments.map { $0["revenue_uplift_ci"] as? [Double] })
+        // Under the privacy threshold the campaign is reported on the report's groups: small
+        // segments merged into other (or left out with it), never on their own (flags this time).
+        let p = try CLI.run(["segment", "--customers", "\(dir)/c.csv", "--k", "7", "--min-segment-size", "300", "--out", "\(dir)/small",
+                             "--campaign", "\(dir)/campaign.csv", "--campaign-id-column", "id", "--campaign-group-column", "arm",
+                             "--campaign-response-column", "converted", "--campaign-treatment-value", "T", "--campaign-control-value", "C",
+                             "--json", "--quiet"])
+        #expect(p.code == 0, "\(p.stderr)")
+        let profiles = try jsonFile("\(dir)/small/profiles.json")
+        let reported = ((profiles["segments"] as? [[String: Any]]) ?? []).map { $0["name"] as? String }
+            + ((profiles["other"] as? [String: Any]).map { [$0["name"] as? String] } ?? [])
+        let small = try #require(p.json?["campaign"] as? [String: Any])
+        #expect(((small["segments"] as? [[String: Any]]) ?? []).map { $0["segment_name"] as? String } == reported)
+        #expect((small["segments"] as? [[String: Any]])?.allSatisfy { ($0["treated"] as? Int ?? 0) + ($0["control"] as? Int ?? 0) > 0 } == true)
+        #expect(profiles["other"] != nil || profiles["other_suppressed"] as? Bool == true, "the run should have small segments")
+        // Customers of a suppressed other are counted, and left out of the overall too.
+        let unreported = try #require((small["counts"] as? [String: Int])?["unreported"])
+        #expect(profiles["other_suppressed"] as? Bool == true ? unreported > 0 : unreported == 0, "unreported \(unreported)")
         // A bad campaign block fails before any work, naming the job key.
         write("customers: \(dir)/c.csv\nout: \(dir)/out2\ncampaign:\n  path: \(dir)/campaign.csv\n  id_column: nope\n", "\(dir)/bad.yaml")
         let bad = try CLI.run(["segment", "--config", "\(dir)/bad.yaml", "--quiet"])
