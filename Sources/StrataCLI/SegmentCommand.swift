@@ -10,7 +10,7 @@ struct SegmentCommand: ParsableCommand {
             Reads a customer table and/or an order log, derives RFM and CLV features, preprocesses, \
             chooses k (unless --k), fits K-Means or a Gaussian mixture, profiles and names the segments, \
             and writes into --out: assignments.csv, model.json (for `strata predict`), profiles.json, \
-            report.html and run.json (plus migration.json with --previous). Options come from --config \
+            report.html and run.json (plus migration.json with --previous, campaign.json with --campaign). Options come from --config \
             (YAML or JSON; keys as in brackets below) and flags, flags winning. Every output is staged and \
             renamed into place together, so a failed run leaves the previous outputs untouched.
 
@@ -67,6 +67,10 @@ struct SegmentCommand: ParsableCommand {
         for line in r.rules.prefix(12) { print("  " + line) }
         if let m = r.migration {
             print("\nMigration since \(c.previous ?? ""): \(m.stayed) stayed, \(m.moved) moved, \(m.churned) churned, \(m.new) new")
+        }
+        if let a = r.campaign {
+            print("\nCampaign \(c.campaign?.path ?? ""): \(a.counts.matched) customers matched")
+            for line in a.verdicts { print("  " + line) }
         }
         // The files this run wrote (run.json lists them), not a fixed list.
         let written = s.outputs.values.map { ($0 as NSString).lastPathComponent }

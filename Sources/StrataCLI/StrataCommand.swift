@@ -15,7 +15,7 @@ struct StrataCommand: ParsableCommand {
             whole run with one rename), so a failed or killed run leaves earlier outputs untouched.
             """,
         version: Strata.version,
-        subcommands: [KMeansCommand.self, GMMCommand.self, PCACommand.self, RFMCommand.self, CLVCommand.self, ABCCommand.self, PredictCommand.self, ScoreCommand.self, SweepCommand.self, HierarchicalCommand.self, DBSCANCommand.self, HDBSCANCommand.self, DemoCommand.self, SegmentCommand.self, MigrateCommand.self, ConvertCommand.self, UpdateCommand.self, PartialStatsCommand.self, KPrototypesCommand.self, KModesCommand.self]
+        subcommands: [KMeansCommand.self, GMMCommand.self, PCACommand.self, RFMCommand.self, CLVCommand.self, ABCCommand.self, PredictCommand.self, ScoreCommand.self, SweepCommand.self, HierarchicalCommand.self, DBSCANCommand.self, HDBSCANCommand.self, DemoCommand.self, SegmentCommand.self, MigrateCommand.self, CampaignCommand.self, ConvertCommand.self, UpdateCommand.self, PartialStatsCommand.self, KPrototypesCommand.self, KModesCommand.self]
     )
 
     /// As ArgumentParser's `main`, but a usage error found while parsing (`--k 0`, an unknown

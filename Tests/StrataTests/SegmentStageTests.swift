@@ -202,8 +202,9 @@ import Testing
 /// config exactly, and flags must land where the job file's keys do.
 @Suite struct SegmentSettingsTests {
     @Test func everyJobKeyHasExactlyOneFlagAndEveryFlagAKey() {
-        let configKeys = SegmentConfig.CodingKeys.allCases.map(\.rawValue).filter { $0 != "transactions" }
+        let configKeys = SegmentConfig.CodingKeys.allCases.map(\.rawValue).filter { $0 != "transactions" && $0 != "campaign" }
             + SegmentConfig.Transactions.CodingKeys.allCases.map { "transactions." + $0.rawValue }
+            + CampaignSettings.CodingKeys.allCases.map { "campaign." + $0.rawValue }
         let tableKeys = SegmentSettings.all.map(\.key)
         #expect(Set(tableKeys) == Set(configKeys))
         #expect(Set(tableKeys).count == tableKeys.count)

@@ -82,8 +82,10 @@ public struct SegmentRunFiles: Sendable {
         return run
     }
 
+    /// customer_id and segment_id, and segment_name when the file has it (else "segment N").
     static func loadAssignments(_ path: String) throws -> SegmentRunFiles {
-        let t = try RawTable.read(path: path, numeric: ["segment_id"], categorical: ["segment_name"], idColumn: "customer_id")
+        let named = try CSVHeader.read(path: path).contains("segment_name")
+        let t = try RawTable.read(path: path, numeric: ["segment_id"], categorical: named ? ["segment_name"] : [], idColumn: "customer_id")
         var labels = [Int32]()
         labels.reserveCapacity(t.rows)
         for (i, v) in t.numeric[0].enumerated() {
@@ -94,7 +96,7 @@ public struct SegmentRunFiles: Sendable {
         }
         let k = Int(labels.max() ?? -1) + 1
         var names = (0..<k).map { "segment \($0)" }
-        for (i, l) in labels.enumerated() where !t.categorical[0][i].isEmpty { names[Int(l)] = t.categorical[0][i] }
+        if named { for (i, l) in labels.enumerated() where !t.categorical[0][i].isEmpty { names[Int(l)] = t.categorical[0][i] } }
         var seen = Set<String>()
         for (i, id) in t.ids!.enumerated() where !seen.insert(id).inserted {
             throw StrataError.badData(file: path, line: t.lines[i], column: "customer_id", message: "customer id '\(Excerpt.of(id))' appears twice")

@@ -163,6 +163,9 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     public var previous: String? = nil
     /// Write report.html (off: every other output still written).
     public var report: Bool = true
+    /// A campaign's results file (`CampaignSettings`): its uplift per segment goes to
+    /// campaign.json and the report's "Campaign results".
+    public var campaign: CampaignSettings? = nil
 
     public init() {}
 
@@ -175,6 +178,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         case maxIter = "max_iter", seed, threads
         case minSegmentSize = "min_segment_size", pseudonymize, salt, saltEnv = "salt_env", names, roles
         case treeDepth = "tree_depth", scatterSample = "scatter_sample", out, previous, report
+        case campaign
     }
 
     /// Decodes with defaults for absent keys (Swift's synthesized decoding has no defaults).
@@ -195,6 +199,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         try get(.minSegmentSize, &s.minSegmentSize); try get(.pseudonymize, &s.pseudonymize); try opt(.salt, &s.salt)
         try opt(.saltEnv, &s.saltEnv); try get(.names, &s.names); try get(.roles, &s.roles); try get(.treeDepth, &s.treeDepth)
         try get(.scatterSample, &s.scatterSample); try get(.out, &s.out); try opt(.previous, &s.previous); try get(.report, &s.report)
+        try opt(.campaign, &s.campaign)
         self = s
     }
 
@@ -208,6 +213,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         if let t = top["transactions"] as? [String: Any] {
             try checkKeys(t, known: Transactions.CodingKeys.allCases.map(\.rawValue), where: "transactions.", file: file)
         }
+        if let t = top["campaign"] as? [String: Any] { try checkKeys(t, known: CampaignSettings.keys, where: "campaign.", file: file) }
     }
 
     /// A decoding failure as an error naming the job file and the option. Every job-file

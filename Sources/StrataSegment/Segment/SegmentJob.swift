@@ -9,7 +9,7 @@ import StrataKernels
 /// `SegmentInputs` (read once, hashed while read) -> `SegmentFeatures` (RFM/CLV join, row
 /// dropping, log1p choice, preprocessing, optional PCA) -> `KSelection` -> `SegmentModel` ->
 /// `SegmentDescription` (profiles, names, rules, ABC, projection) -> `Migration` (with a previous
-/// run) -> `SegmentOutputs` (every file, committed together).
+/// run) -> `CampaignAnalysis` (with a campaign) -> `SegmentOutputs` (every file, committed together).
 public enum SegmentJob {
     public static let outputFiles = ["assignments.csv", "model.json", "profiles.json", "report.html", "run.json"]
 
@@ -47,6 +47,7 @@ public enum SegmentJob {
                     log: @escaping (String) -> Void) throws -> SegmentRunResult {
         var c = c
         let previous = try c.previous.map { try SegmentRunFiles.load(directory: $0) }
+        let campaignFile = try c.campaign.map { try readCampaign($0, config: c) }
 
         let inputs = try steps.run("read") { () -> (SegmentInputs, String) in
             let i = try SegmentInputs.read(c, threads: threads, log: log)
@@ -92,10 +93,21 @@ public enum SegmentJob {
                 return (m, "vs \(c.previous!): \(r.stayed) stayed, \(r.moved) moved, \(r.churned) churned, \(r.new) new")
             }
         }
+        let campaign = try campaignFile.map { file in
+            try steps.run("campaign") { () -> (CampaignAnalysis, String) in
+                // Joined on the raw ids (the campaign file has them), whatever the outputs write.
+                let rawIDs = (0..<features.data.rows).map { features.data.id($0) }
+                let membership = SegmentMembership(ids: rawIDs, labels: model.labels, profiles: description.profiles, source: "this run's customers")
+                let a = try CampaignAnalysis.analyze(membership, file)
+                a.warnings.forEach { steps.log("warning: " + $0) }
+                let significant = a.segments.filter { $0.conclusion == .increase || $0.conclusion == .decrease }.count
+                return (a, "\(a.matched) of \(a.campaignRows) campaign customers matched; a significant effect in \(significant) of \(a.segments.count) segments")
+            }
+        }
         var record = runRecord(c, started: started, threads: threads, steps: steps.steps, inputs: inputs, features: features,
                                selection: selection, model: model, description: description)
         let outputs = SegmentOutputs.Inputs(config: c, features: features, selection: selection, model: model, description: description,
-                                            migration: migration, clvModel: inputs.clvModel, ids: ids)
+                                            migration: migration, clvModel: inputs.clvModel, ids: ids, campaign: campaign)
         try steps.run("write") { () -> (Void, String) in
             let files = try SegmentOutputs.write(outputs, record: &record, directory: directory)
             return ((), "\(files.count) files in \(c.out)/")
@@ -105,7 +117,15 @@ public enum SegmentJob {
         let d = description
         let groups = (d.profiles.segments + (d.profiles.other.map { [$0] } ?? [])).map { SegmentRunResult.Group(id: $0.id, name: $0.name, description: $0.description) }
         return SegmentRunResult(record: record, migration: migration?.record, groups: groups, rules: d.rules.rules.map(\.text),
-                                rulesDepth: d.rules.depth, rulesAccuracy: d.rules.tree.accuracy)
+                                rulesDepth: d.rules.depth, rulesAccuracy: d.rules.tree.accuracy, campaign: campaign?.record)
+    }
+
+    /// The job's campaign file, read before any work (a bad file fails fast); its setting
+    /// errors name the job key (`campaign.id_column`), its messages quote ids as the outputs do.
+    static func readCampaign(_ settings: CampaignSettings, config c: SegmentConfig) throws -> CampaignFile {
+        do { return try CampaignFile.read(settings, quoteID: c.quotedID) } catch let StrataError.invalidSetting(key, message) {
+            throw StrataError.invalidSetting("campaign." + key, message)
+        }
     }
 
     /// Throws `.unwritable` unless `directory` is a writable directory, or does not exist yet and

@@ -32,6 +32,8 @@ enum SegmentReport {
         var modelDetail: String = ""
         /// Agglomerative runs: the merge tree's top.
         var dendrogram: DendrogramChart.Input? = nil
+        /// With a `campaign` block: the campaign's results on this run's segments.
+        var campaign: CampaignAnalysis? = nil
     }
 
     /// Reportable groups: segments, then other.
@@ -96,6 +98,9 @@ enum SegmentReport {
             add("Segment migration", "Where the previous run's customers are now (\(m.method)): \(m.stayed) stayed, \(m.moved) moved, \(m.churned) churned, \(m.new) new. "
                 + "Segments smaller than \(m.minCellSize) customers are merged into \"other\"; cells with fewer than \(m.minCellSize) customers, and the cells that would give them away, are not shown (-).",
                 [migration(m)])
+        }
+        if let a = c.campaign {
+            add(CampaignReportSection.heading, CampaignReportSection.intro(a), [CampaignReportSection.chart(a)], extra: CampaignReportSection.table(a))
         }
         sections.append(rulesSection(c.rules))
         let pre = c.preprocessReport

@@ -121,12 +121,15 @@ public struct SegmentRunResult: Encodable, Sendable {
     public var rules: [String]
     public var rulesDepth: Int
     public var rulesAccuracy: Double
+    /// With a `campaign` block: campaign.json's content.
+    public var campaign: CampaignRecord? = nil
 
-    enum CodingKeys: String, CodingKey { case migration }
+    enum CodingKeys: String, CodingKey { case migration, campaign }
 
     public func encode(to encoder: Encoder) throws {
         try record.encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encodeIfPresent(migration, forKey: .migration)
+        try c.encodeIfPresent(campaign, forKey: .campaign)
     }
 }

@@ -30,6 +30,7 @@ public struct SegmentSetting: Sendable {
         case model = "Model and choice of k"
         case profiles = "Profiles and privacy"
         case outputs = "Outputs"
+        case campaign = "Campaign feedback"
     }
 
     public var section: Section
@@ -107,6 +108,13 @@ public enum SegmentSettings {
         .init(section: .outputs, key: "out", flag: "out", kind: .value, help: "Output directory (default strata-out)."),
         .init(section: .outputs, key: "previous", flag: "previous", kind: .value, help: "Previous run's output directory: adds segment migration."),
         .init(section: .outputs, key: "report", flag: "no-report", kind: .set(false), help: "Skip report.html."),
+        .init(section: .campaign, key: "campaign.path", flag: "campaign", kind: .value, help: "Campaign results CSV (id, group, 0/1 response and/or revenue): uplift per segment in campaign.json and the report."),
+        .init(section: .campaign, key: "campaign.id_column", flag: "campaign-id-column", kind: .value, help: "Campaign file: customer id column (default customer_id)."),
+        .init(section: .campaign, key: "campaign.group_column", flag: "campaign-group-column", kind: .value, help: "Campaign file: treatment/control column (default group)."),
+        .init(section: .campaign, key: "campaign.response_column", flag: "campaign-response-column", kind: .value, help: "Campaign file: 0/1 response column (default: response, when present)."),
+        .init(section: .campaign, key: "campaign.revenue_column", flag: "campaign-revenue-column", kind: .value, help: "Campaign file: revenue column (default: revenue, when present)."),
+        .init(section: .campaign, key: "campaign.treatment_value", flag: "campaign-treatment-value", kind: .value, help: "Group value of treated customers (default treatment)."),
+        .init(section: .campaign, key: "campaign.control_value", flag: "campaign-control-value", kind: .value, help: "Group value of control customers (default control)."),
     ]
 
     /// The flags as help text: one line each, under their section's title.
@@ -161,6 +169,7 @@ public enum SegmentSettings {
         if let path = jobFile { root = try parse(path) }
         // An empty or null `transactions:` means no order log, as it always has.
         if let t = root["transactions"], t.mapping?.isEmpty == true || t.null != nil { remove(&root, "transactions") }
+        if let t = root["campaign"], t.mapping?.isEmpty == true || t.null != nil { remove(&root, "campaign") }
         let fileKeys = Set(dottedKeys(root))
         let fileHasOrderLog = root["transactions"] != nil
         var flagOf: [String: String] = [:]
