@@ -10,6 +10,8 @@ holdout to 1998-06-30 (39 + 39 weeks, as Fader, Hardie & Lee 2005):
   (expected_cumulative_transactions, freq "D", freq_multiplier 7, t = 546 days);
 - the same tracking curve with the paper's published parameters (r 0.243, alpha 4.414, a 0.793,
   b 2.426): the paper's Figure 2;
+- lifetimes' ParetoNBDFitter on the same calibration data: parameters, log-likelihood, holdout
+  predictions, and P(alive), the conditional and unconditional expectations at fixed points;
 - a nonparametric bootstrap (customers resampled with replacement, 200 replicates, seed 7) of the
   BG/NBD and Gamma-Gamma parameters: their standard deviations check the observed-information
   standard errors.
@@ -18,7 +20,7 @@ Usage: pip install lifetimes==0.11.3 pandas numpy scipy; python3 Scripts/make-cl
 """
 import json, os, sys
 import numpy as np, pandas as pd
-from lifetimes import BetaGeoFitter, GammaGammaFitter
+from lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
 from lifetimes.utils import calibration_and_holdout_data, expected_cumulative_transactions
 from scipy.optimize import minimize
 from scipy.special import gammaln
@@ -51,6 +53,16 @@ byf = pd.DataFrame({"f": d["frequency_cal"].astype(int), "a": act, "p": pred}).g
 def tracking(model):
     t = expected_cumulative_transactions(model, tx, "date", "index", t=546, freq="D", freq_multiplier=7)
     return {"actual": [int(v) for v in t["actual"]], "predicted": [float(v) for v in t["predicted"]]}
+
+pnbd = ParetoNBDFitter()
+pnbd.fit(d["frequency_cal"], d["recency_cal"], d["T_cal"])
+ppred = pnbd.conditional_expected_number_of_purchases_up_to_time(duration, d["frequency_cal"], d["recency_cal"], d["T_cal"])
+cases = [(0, 0.0, 38.86), (2, 30.43, 38.86), (7, 35.0, 38.0), (1, 0.5, 32.0), (20, 38.0, 38.5)]
+pnbd_cases = [{"x": x, "tx": tx, "T": T, "t": 39.0,
+               "log_likelihood": float(ParetoNBDFitter._conditional_log_likelihood([pnbd.params_[k] for k in ["r", "alpha", "s", "beta"]], np.array([x]), np.array([tx]), np.array([T]))[0]),
+               "p_alive": float(pnbd.conditional_probability_alive(x, tx, T)),
+               "expected": float(pnbd.conditional_expected_number_of_purchases_up_to_time(39.0, x, tx, T)),
+               "unconditional": float(pnbd.expected_number_of_purchases_up_to_time(39.0))} for x, tx, T in cases]
 
 paper = BetaGeoFitter()
 paper.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
@@ -88,6 +100,12 @@ out = {
         "by_frequency": [{"frequency": int(f), "customers": int(r.n), "actual_mean": float(r.a), "predicted_mean": float(r.p)} for f, r in byf.iterrows()],
     },
     "tracking_lifetimes_fit": tracking(bgf),
+    "pareto_nbd": {"params": {k: float(pnbd.params_[k]) for k in ["r", "alpha", "s", "beta"]},
+                   "log_likelihood": float(np.sum(ParetoNBDFitter._conditional_log_likelihood([pnbd.params_[k] for k in ["r", "alpha", "s", "beta"]],
+                                                                                             d["frequency_cal"].to_numpy(), d["recency_cal"].to_numpy(), d["T_cal"].to_numpy()))),
+                   "holdout_predicted": float(ppred.sum()), "holdout_mae": float(np.mean(np.abs(act - ppred))),
+                   "holdout_rmse": float(np.sqrt(np.mean((act - ppred) ** 2))), "cases": pnbd_cases,
+                   "tracking": tracking(pnbd)},
     "tracking_paper_parameters": tracking(paper),
     "bootstrap": {"replicates": 200, "seed": 7,
                   "bgnbd_sd": dict(zip(["r", "alpha", "a", "b"], np.std(boot_bg, axis=0, ddof=1).tolist())),
@@ -97,5 +115,6 @@ with open(os.path.join(root, "clv", "cdnow_holdout.json"), "w") as f:
     json.dump(out, f, indent=1)
 print(json.dumps({k: out[k] for k in ["bgnbd", "gamma_gamma", "bootstrap"]}, indent=1))
 print({k: v for k, v in out["holdout"].items() if k != "by_frequency"})
+print("pareto_nbd", {k: v for k, v in out["pareto_nbd"].items() if k not in ("cases", "tracking")})
 print("tracking week 39/78 actual, lifetimes-fit, paper:", [out["tracking_lifetimes_fit"]["actual"][i] for i in (38, 77)],
       [round(out["tracking_lifetimes_fit"]["predicted"][i], 1) for i in (38, 77)], [round(out["tracking_paper_parameters"]["predicted"][i], 1) for i in (38, 77)])

@@ -14,7 +14,8 @@ struct CLVCommand: ParsableCommand {
             --annual-discount (default 10% a year) compounded to the step, unless --discount gives a per-step rate. \
             The models are fitted on unique (frequency, recency, T) triples with counts as weights, so millions of \
             customers fit fast. With --calibration-end D --holdout-end E the models are fitted on orders up to D and \
-            checked against what customers did in (D, E]: JSON `holdout`, and SVG charts with --charts DIR.
+            checked against what customers did in (D, E]: JSON `holdout`, and SVG charts with --charts DIR; both \
+            models are then fitted and compared on the holdout (`model_comparison`).
             """
     )
 
@@ -36,6 +37,9 @@ struct CLVCommand: ParsableCommand {
 
     @Option(name: .long, help: "days or weeks.")
     var unit: RFMOptions.Unit = .weeks
+
+    @Option(name: .long, help: "Repeat-purchase model: bgnbd (BG/NBD) or pnbd (Pareto/NBD).")
+    var model: RepeatPurchaseModelKind = .bgnbd
 
     @Option(name: .long, help: "Horizon in units for expected purchases and CLV.")
     var horizon: Int = 52
@@ -74,42 +78,67 @@ struct CLVCommand: ParsableCommand {
             let t0 = Date()
             let (customers, report) = try RFM.summarize(path: input.transactions, transactions: input.options, options: o)
             Report.warnAboutRead(report, path: input.transactions)
-            let r: (bgnbd: BGNBD, gammaGamma: GammaGamma, results: [CLVResult], uniqueTriples: Int)
-            do { r = try CLV.run(customers, horizon: horizon, discount: stepDiscount, threads: runOptions.threads) } catch let StrataError.insufficientData(m) {
-                throw StrataError.insufficientData("\(input.transactions): \(m)")
+            let result: Result
+            switch model {
+            case .bgnbd: result = try evaluate(BGNBD.self, customers: customers, report: report, options: o, started: t0)
+            case .pnbd: result = try evaluate(ParetoNBD.self, customers: customers, report: report, options: o, started: t0)
             }
-            let intervals = intervalDraws == 0 ? nil
-                : CLVIntervals.compute(customers, bgnbd: r.bgnbd, gammaGamma: r.gammaGamma, horizon: horizon, discount: stepDiscount,
-                                       draws: intervalDraws, seed: seedOption.seed, threads: runOptions.threads)
-            let holdout = o.holdoutEnd.map { h in
-                CLVHoldoutEvaluation.evaluate(customers, bgnbd: r.bgnbd, gammaGamma: r.gammaGamma, repeatPurchasesPerDay: report.repeatPurchasesPerDay,
-                                              calibrationEnd: o.calibrationEnd!, holdoutEnd: h, unitDays: unit == .weeks ? 7 : 1, threads: runOptions.threads)
-            }
-            let seconds = Date().timeIntervalSince(t0)
-            var batch = OutputBatch()
-            if let path = out { try batch.stage(Self.csv(customers, r.results, intervals), to: path) }
-            if let dir = charts, let holdout {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                for f in HoldoutCharts.files(holdout, unit: unit.rawValue) { try batch.stage(f.svg, to: (dir as NSString).appendingPathComponent(f.name)) }
-            }
-            try batch.commit()
-            warn(r, intervals: intervals, report: report, holdout: holdout)
-            let result = Result(fit: r, customers: customers, report: report, command: self, seconds: seconds, holdout: holdout,
-                                holdoutEnd: o.holdoutEnd, intervals: intervals == nil ? nil : .init(draws: intervalDraws, seed: seedOption.seed))
             if runOptions.json { Report.json(result) } else if out != "-" { printSummary(result) }
         }
     }
 
+    /// Fits `Model` and Gamma-Gamma, scores, evaluates the holdout, writes the outputs.
+    func evaluate<Model: RepeatPurchaseModel>(_ kind: Model.Type, customers: [CustomerSummary], report: RFMReport, options o: RFMOptions,
+                                             started t0: Date) throws -> Result {
+        let r: CLVFit<Model>
+        do { r = try CLV.fit(customers, model: kind, horizon: horizon, discount: stepDiscount, threads: runOptions.threads) }
+        catch let StrataError.insufficientData(m) { throw StrataError.insufficientData("\(input.transactions): \(m)") }
+        let intervals = intervalDraws == 0 ? nil
+            : CLVIntervals.compute(customers, model: r.model, gammaGamma: r.gammaGamma, horizon: horizon, discount: stepDiscount,
+                                   draws: intervalDraws, seed: seedOption.seed, threads: runOptions.threads)
+        let unitDays = unit == .weeks ? 7.0 : 1.0
+        var holdout: CLVHoldoutEvaluation? = nil, comparison: [Result.ModelComparison]? = nil
+        if let h = o.holdoutEnd {
+            func evaluate<M: RepeatPurchaseModel>(_ m: M) -> CLVHoldoutEvaluation {
+                CLVHoldoutEvaluation.evaluate(customers, model: m, gammaGamma: r.gammaGamma, repeatPurchasesPerDay: report.repeatPurchasesPerDay,
+                                              calibrationEnd: o.calibrationEnd!, holdoutEnd: h, unitDays: unitDays, threads: runOptions.threads)
+            }
+            holdout = evaluate(r.model)
+            // The other model, fitted on the same calibration triples, on the same holdout.
+            func other<M: RepeatPurchaseModel>(_ m: M.Type) -> Result.ModelComparison? {
+                guard let (fitted, _) = try? CLV.fitRepeatPurchases(customers, model: m, threads: runOptions.threads) else {
+                    Report.warn("the \(M.jsonKey) fit for the holdout comparison failed; model_comparison has only \(Model.jsonKey)")
+                    return nil
+                }
+                return Result.ModelComparison(fitted, evaluate(fitted))
+            }
+            comparison = [Result.ModelComparison(r.model, holdout!)] + [Model.self == BGNBD.self ? other(ParetoNBD.self) : other(BGNBD.self)].compactMap { $0 }
+        }
+        let seconds = Date().timeIntervalSince(t0)
+        var batch = OutputBatch()
+        if let path = out { try batch.stage(Self.csv(customers, r.results, intervals), to: path) }
+        if let dir = charts, let holdout {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            for f in HoldoutCharts.files(holdout, unit: unit.rawValue) { try batch.stage(f.svg, to: (dir as NSString).appendingPathComponent(f.name)) }
+        }
+        try batch.commit()
+        warn(r, intervals: intervals, report: report, holdout: holdout)
+        var result = Result(fit: r, customers: customers, report: report, command: self, seconds: seconds, holdout: holdout,
+                            holdoutEnd: o.holdoutEnd, intervals: intervals == nil ? nil : .init(draws: intervalDraws, seed: seedOption.seed))
+        result.modelComparison = OrNull(comparison)
+        return result
+    }
+
     /// Every condition the user must hear about, on stderr and in the JSON `warnings`.
-    func warn(_ r: (bgnbd: BGNBD, gammaGamma: GammaGamma, results: [CLVResult], uniqueTriples: Int), intervals: [CLVInterval]?,
-              report: RFMReport, holdout: CLVHoldoutEvaluation?) {
-        if !r.bgnbd.converged { Report.warn("the BG/NBD optimizer stopped at its evaluation cap before converging") }
+    func warn<Model: RepeatPurchaseModel>(_ r: CLVFit<Model>, intervals: [CLVInterval]?, report: RFMReport, holdout: CLVHoldoutEvaluation?) {
+        let name = Model.self == BGNBD.self ? "BG/NBD" : "Pareto/NBD"
+        if !r.model.converged { Report.warn("the \(name) optimizer stopped at its evaluation cap before converging") }
         if !r.gammaGamma.valid { Report.warn(CLV.invalidSpendWarning(r.gammaGamma)) }
-        if r.bgnbd.atBound || r.gammaGamma.atBound {
+        if r.model.atBound || r.gammaGamma.atBound {
             Report.warn("a model parameter reached its search bound: the data show no dropout or no heterogeneity, so the BTYD estimates are not meaningful")
         }
-        if r.bgnbd.logCovariance == nil || r.gammaGamma.logCovariance == nil {
-            Report.warn("the observed information of the \(r.bgnbd.logCovariance == nil ? "BG/NBD" : "Gamma-Gamma") fit is not positive definite: its standard errors and intervals are null"
+        if r.model.logCovariance == nil || r.gammaGamma.logCovariance == nil {
+            Report.warn("the observed information of the \(r.model.logCovariance == nil ? name : "Gamma-Gamma") fit is not positive definite: its standard errors and intervals are null"
                         + (intervalDraws > 0 && intervals == nil ? ", and there are no per-customer intervals" : ""))
         }
         if holdout != nil {
@@ -138,20 +167,20 @@ struct CLVCommand: ParsableCommand {
     }
 
     func printSummary(_ r: Result) {
-        let bg = r.bgnbd, gg = r.gammaGamma
         print("CLV of \(r.customers) customers (\(r.uniqueTriples) unique frequency/recency/T triples) from \(input.transactions); dates read as \(r.dateFormat)")
-        func withSE(_ name: String, _ v: Double, _ se: OrNull<Double>) -> String {
-            String(format: "%@=%.4g", name, v) + (se.value.map { String(format: " (se %.3g)", $0) } ?? "")
+        for (title, block) in [("BG/NBD", r.bgnbd.value), ("Pareto/NBD", r.paretoNbd.value), ("Gamma-Gamma", r.gammaGamma)] {
+            guard let block else { continue }
+            print(title + ": " + block.summary)
         }
-        print("BG/NBD: " + [withSE("r", bg.r, bg.rSe), withSE("alpha", bg.alpha, bg.alphaSe), withSE("a", bg.a, bg.aSe), withSE("b", bg.b, bg.bSe)]
-            .joined(separator: " ") + String(format: ", log-likelihood %.1f", bg.logLikelihood))
-        print("Gamma-Gamma: " + [withSE("p", gg.p, gg.pSe), withSE("q", gg.q, gg.qSe), withSE("gamma", gg.gamma, gg.gammaSe)].joined(separator: " "))
         if let h = r.holdout.value {
             print(String(format: "holdout to %@ (%.1f %@): %d customers, %d actual vs %.1f predicted repeat purchases; MAE %.3f, RMSE %.3f, correlation %@",
                          h.periodEnd, h.duration, unit.rawValue, h.customers, h.actualRepeatPurchases, h.predictedRepeatPurchases, h.mae, h.rmse,
                          h.correlation.value.map { String(format: "%.3f", $0) } ?? "n/a"))
             print(String(format: "holdout spend: %d buyers, mean %.2f actual vs %.2f predicted per purchase day; revenue %.2f actual vs %.2f predicted",
                          h.spend.customers, h.spend.actualMeanSpend, h.spend.predictedMeanSpend, h.spend.actualRevenue, h.spend.predictedRevenue))
+            for m in r.modelComparison.value ?? [] {
+                print(String(format: "  %@: log-likelihood %.1f, predicted %.1f, MAE %.4f, RMSE %.4f", m.model, m.logLikelihood, m.predictedRepeatPurchases, m.mae, m.rmse))
+            }
             if let c = charts { print("holdout charts: \(c)") }
         }
         print(String(format: "total CLV over %d %@ at %.3g discount per step: %.2f", horizon, unit.rawValue, stepDiscount, r.totalCLV.value ?? .nan))
@@ -160,21 +189,61 @@ struct CLVCommand: ParsableCommand {
 
     /// `strata clv --json`.
     struct Result: Encodable {
-        struct BGNBDParameters: Encodable {
-            var r, alpha, a, b: Double
-            var rSe, alphaSe, aSe, bSe: OrNull<Double>
-            var rCi, alphaCi, aCi, bCi: OrNull<[Double]>
-            var logLikelihood: Double
+        /// A fitted model's block: each parameter, `<name>_se`, `<name>_ci` ([lo, hi], null when
+        /// the observed information is not positive definite), then the fit's flags.
+        struct ParameterBlock: Encodable {
+            var names: [String]
+            var estimates: [ParameterEstimate]
+            var logLikelihood: Double?
             var atBound: Bool
-            var converged: Bool
+            var converged: Bool?
+            /// Gamma-Gamma only: false when q <= 1 (mean spend undefined): spends came from the fallback.
+            var valid: Bool?
+
+            init<M: RepeatPurchaseModel>(_ m: M) {
+                names = M.parameterNames; estimates = m.estimates; logLikelihood = m.logLikelihood; atBound = m.atBound; converged = m.converged
+            }
+            init(_ g: GammaGamma) {
+                names = ["p", "q", "gamma"]; estimates = g.estimates; atBound = g.atBound; valid = g.valid
+            }
+
+            struct Key: CodingKey {
+                var stringValue: String
+                var intValue: Int? { nil }
+                init(_ s: String) { stringValue = s }
+                init?(stringValue: String) { self.stringValue = stringValue }
+                init?(intValue: Int) { nil }
+            }
+            func encode(to encoder: Encoder) throws {
+                var c = encoder.container(keyedBy: Key.self)
+                for (name, e) in zip(names, estimates) {
+                    try c.encode(e.value, forKey: Key(name))
+                    try c.encode(OrNull(e.se), forKey: Key(name + "_se"))
+                    try c.encode(OrNull(e.ci), forKey: Key(name + "_ci"))
+                }
+                if let logLikelihood { try c.encode(logLikelihood, forKey: Key("log_likelihood")) }
+                try c.encode(atBound, forKey: Key("at_bound"))
+                if let converged { try c.encode(converged, forKey: Key("converged")) }
+                if let valid { try c.encode(valid, forKey: Key("valid")) }
+            }
+
+            /// "r=0.2426 (se 0.0126) alpha=...".
+            var summary: String {
+                zip(names, estimates).map { n, e in String(format: "%@=%.4g", n, e.value) + (e.se.map { String(format: " (se %.3g)", $0) } ?? "") }
+                    .joined(separator: " ") + (logLikelihood.map { String(format: ", log-likelihood %.1f", $0) } ?? "")
+            }
         }
-        struct GammaGammaParameters: Encodable {
-            var p, q, gamma: Double
-            var pSe, qSe, gammaSe: OrNull<Double>
-            var pCi, qCi, gammaCi: OrNull<[Double]>
-            var atBound: Bool
-            /// False when q <= 1 (mean spend undefined): spends came from the fallback.
-            var valid: Bool
+        /// One model on the holdout (`model_comparison`, with --holdout-end).
+        struct ModelComparison: Encodable {
+            var model: String
+            var logLikelihood: Double
+            var predictedRepeatPurchases: Double
+            var mae, rmse: Double
+            var correlation: FiniteOrNull
+            init<M: RepeatPurchaseModel>(_ m: M, _ e: CLVHoldoutEvaluation) {
+                model = M.jsonKey; logLikelihood = m.logLikelihood; predictedRepeatPurchases = e.predictedRepeatPurchases
+                mae = e.mae; rmse = e.rmse; correlation = FiniteOrNull(e.correlation)
+            }
         }
         struct Intervals: Encodable {
             var draws: Int
@@ -224,8 +293,11 @@ struct CLVCommand: ParsableCommand {
             }
         }
         struct Outputs: Encodable { var clv: String?; var charts: String? }
-        var bgnbd: BGNBDParameters
-        var gammaGamma: GammaGammaParameters
+        /// The repeat-purchase model used (`--model`) and its block; the other block is null.
+        var model: String
+        var bgnbd: OrNull<ParameterBlock>
+        var paretoNbd: OrNull<ParameterBlock>
+        var gammaGamma: ParameterBlock
         var customers: Int
         var repeatCustomers: Int
         var uniqueTriples: Int
@@ -244,21 +316,17 @@ struct CLVCommand: ParsableCommand {
         var intervals: OrNull<Intervals>
         /// With --holdout-end.
         var holdout: OrNull<Holdout>
+        /// With --holdout-end: both models (the chosen one first) on the same holdout.
+        var modelComparison = OrNull<[ModelComparison]>(nil)
         var outputs: Outputs
         var seconds: Double
 
-        init(fit r: (bgnbd: BGNBD, gammaGamma: GammaGamma, results: [CLVResult], uniqueTriples: Int), customers list: [CustomerSummary],
-             report: RFMReport, command c: CLVCommand, seconds: Double, holdout: CLVHoldoutEvaluation?, holdoutEnd: Int?, intervals: Intervals?) {
-            let bg = r.bgnbd, gg = r.gammaGamma
-            let be = bg.estimates, ge = gg.estimates
-            bgnbd = BGNBDParameters(r: bg.r, alpha: bg.alpha, a: bg.a, b: bg.b,
-                                    rSe: OrNull(be[0].se), alphaSe: OrNull(be[1].se), aSe: OrNull(be[2].se), bSe: OrNull(be[3].se),
-                                    rCi: OrNull(be[0].ci), alphaCi: OrNull(be[1].ci), aCi: OrNull(be[2].ci), bCi: OrNull(be[3].ci),
-                                    logLikelihood: bg.logLikelihood, atBound: bg.atBound, converged: bg.converged)
-            gammaGamma = GammaGammaParameters(p: gg.p, q: gg.q, gamma: gg.gamma,
-                                              pSe: OrNull(ge[0].se), qSe: OrNull(ge[1].se), gammaSe: OrNull(ge[2].se),
-                                              pCi: OrNull(ge[0].ci), qCi: OrNull(ge[1].ci), gammaCi: OrNull(ge[2].ci),
-                                              atBound: gg.atBound, valid: gg.valid)
+        init<Model: RepeatPurchaseModel>(fit r: CLVFit<Model>, customers list: [CustomerSummary], report: RFMReport, command c: CLVCommand,
+                                         seconds: Double, holdout: CLVHoldoutEvaluation?, holdoutEnd: Int?, intervals: Intervals?) {
+            model = Model.self == BGNBD.self ? RepeatPurchaseModelKind.bgnbd.rawValue : RepeatPurchaseModelKind.pnbd.rawValue
+            bgnbd = OrNull(Model.self == BGNBD.self ? ParameterBlock(r.model) : nil)
+            paretoNbd = OrNull(Model.self == ParetoNBD.self ? ParameterBlock(r.model) : nil)
+            gammaGamma = ParameterBlock(r.gammaGamma)
             customers = list.count
             repeatCustomers = list.filter { $0.btydFrequency > 0 }.count
             uniqueTriples = r.uniqueTriples

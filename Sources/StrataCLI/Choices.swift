@@ -47,6 +47,10 @@ extension RFMOptions.Unit: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
 }
 
+extension RepeatPurchaseModelKind: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
 extension ABC.Measure: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
 }

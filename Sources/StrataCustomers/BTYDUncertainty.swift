@@ -82,8 +82,8 @@ public struct CLVInterval: Sendable, Equatable {
 }
 
 /// Propagates the fitted models' parameter uncertainty to every customer: `draws` parameter
-/// vectors are drawn from the asymptotic normal of the log-parameters (BG/NBD and Gamma-Gamma
-/// independently; their likelihoods share no parameter), each customer's expected purchases and
+/// vectors are drawn from the asymptotic normal of the log-parameters (the repeat-purchase model
+/// and Gamma-Gamma independently; their likelihoods share no parameter), each customer's expected purchases and
 /// CLV are evaluated under every draw, and the 5th and 95th percentiles (linear interpolation
 /// between order statistics, numpy's default) are kept. A draw whose Gamma-Gamma q <= 1 uses the
 /// documented spend fallback, as the point estimate would.
@@ -95,24 +95,21 @@ public struct CLVInterval: Sendable, Equatable {
 public enum CLVIntervals {
     public static let defaultDraws = 100
 
-    /// - Returns: one interval per customer (in order), or nil when the BG/NBD covariance is
+    /// - Returns: one interval per customer (in order), or nil when the model's covariance is
     ///   unavailable (then there is no interval to give). Without a Gamma-Gamma covariance the
     ///   spend is held at its estimate.
-    public static func compute(_ customers: [CustomerSummary], bgnbd: BGNBD, gammaGamma: GammaGamma, horizon: Int, discount: Double,
-                               draws: Int, seed: UInt64, threads: Int = defaultThreadCount) -> [CLVInterval]? {
-        guard draws > 1, let bgCov = bgnbd.logCovariance, let bgL = ObservedInformation.choleskyFactor(bgCov) else { return nil }
+    public static func compute<Model: RepeatPurchaseModel>(_ customers: [CustomerSummary], model: Model, gammaGamma: GammaGamma, horizon: Int,
+                                                           discount: Double, draws: Int, seed: UInt64, threads: Int = defaultThreadCount) -> [CLVInterval]? {
+        guard draws > 1, let bgCov = model.logCovariance, let bgL = ObservedInformation.choleskyFactor(bgCov) else { return nil }
         let ggL = gammaGamma.logCovariance.flatMap(ObservedInformation.choleskyFactor)
         // Parameter draws.
-        var bgDraws: [BGNBD] = [], ggDraws: [GammaGamma] = []
-        let bgMean = [bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b].map(log)
+        var bgDraws: [Model] = [], ggDraws: [GammaGamma] = []
+        let bgMean = model.parameters.map(log), n = bgMean.count
         let ggMean = [gammaGamma.p, gammaGamma.q, gammaGamma.gamma].map(log)
         for d in 0..<draws {
             var rng = SeededRandom.stream(seed: seed, index: UInt64(d))
-            let zb = (0..<4).map { _ in rng.nextGaussian() }, zg = (0..<3).map { _ in rng.nextGaussian() }
-            let pb = (0..<4).map { i in exp(bgMean[i] + (0...i).reduce(0.0) { $0 + bgL[i][$1] * zb[$1] }) }
-            var b = bgnbd
-            b.r = pb[0]; b.alpha = pb[1]; b.a = pb[2]; b.b = pb[3]
-            bgDraws.append(b)
+            let zb = (0..<n).map { _ in rng.nextGaussian() }, zg = (0..<3).map { _ in rng.nextGaussian() }
+            bgDraws.append(model.with(parameters: (0..<n).map { i in exp(bgMean[i] + (0...i).reduce(0.0) { $0 + bgL[i][$1] * zb[$1] }) }))
             var g = gammaGamma
             if let ggL {
                 let pg = (0..<3).map { i in exp(ggMean[i] + (0...i).reduce(0.0) { $0 + ggL[i][$1] * zg[$1] }) }
@@ -123,7 +120,7 @@ public enum CLVIntervals {
         // Per distinct (x, T) and draw: expected purchases if alive and their discounted sum.
         let (pairs, pair) = CLV.uniquePairs(customers)
         let schedules = Parallel.map(pairs.count, threads: threads) { t -> [PurchaseSchedule] in
-            bgDraws.map { PurchaseSchedule(bgnbd: $0, x: pairs[t].x, T: pairs[t].T, horizon: horizon, discount: discount) }
+            bgDraws.map { PurchaseSchedule(model: $0, x: pairs[t].x, T: pairs[t].T, horizon: horizon, discount: discount) }
         }
         let part = RowPartition(rows: customers.count, chunkRows: 4_096)
         let chunks = Parallel.map(part.count, threads: threads) { c -> [CLVInterval] in
@@ -162,10 +159,10 @@ struct PurchaseSchedule: Sendable {
     var expected: Double
     var discounted: Double
 
-    init(bgnbd bg: BGNBD, x: Double, T: Double, horizon: Int, discount: Double) {
+    init<Model: RepeatPurchaseModel>(model: Model, x: Double, T: Double, horizon: Int, discount: Double) {
         var value = 0.0, previous = 0.0
         for step in 1...max(1, horizon) {
-            let e = max(previous, bg.expectedPurchasesIfAlive(t: Double(step), x: x, T: T))
+            let e = max(previous, model.expectedPurchasesIfAlive(t: Double(step), x: x, T: T))
             value += (e - previous) / pow(1 + discount, Double(step))
             previous = e
         }

@@ -6,7 +6,16 @@ import StrataKernels
 @inline(__always) func logGammaD(_ x: Double) -> Double { let v: Double = lgamma(x); return v }
 
 /// BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way").
-public struct BGNBD: Sendable, Equatable {
+public struct BGNBD: RepeatPurchaseModel, Equatable {
+    public static let jsonKey = "bgnbd"
+    public static let parameterNames = ["r", "alpha", "a", "b"]
+    public var parameters: [Double] { [r, alpha, a, b] }
+    public func with(parameters p: [Double]) -> BGNBD {
+        var m = self
+        m.r = p[0]; m.alpha = p[1]; m.a = p[2]; m.b = p[3]
+        return m
+    }
+
     public var r: Double, alpha: Double, a: Double, b: Double
     /// Total (weighted) log-likelihood at the fit.
     public var logLikelihood: Double
@@ -18,11 +27,6 @@ public struct BGNBD: Sendable, Equatable {
     /// Covariance of (log r, log alpha, log a, log b) from the observed information at the
     /// optimum (`ObservedInformation`); nil when not positive definite or not computed.
     public var logCovariance: [[Double]]? = nil
-
-    /// r, alpha, a, b with standard errors and 95% intervals (`ParameterEstimate`).
-    public var estimates: [ParameterEstimate] {
-        [r, alpha, a, b].enumerated().map { ParameterEstimate(value: $1, logVariance: logCovariance?[$0][$0]) }
-    }
 
     /// Log-likelihood of one customer (x repeat purchases, last at t_x, observed for T), in log
     /// space throughout (no overflow for large x).
@@ -41,7 +45,7 @@ public struct BGNBD: Sendable, Equatable {
     /// Maximum likelihood on (x, t_x, T) triples with weights (counts of identical customers).
     /// Each evaluation precomputes the log-gamma terms that depend on x alone (few distinct
     /// values) and sums the rest over fixed chunks in parallel, reduced in chunk order.
-    public static func fit(x: [Double], tx: [Double], T: [Double], weights: [Double], threads: Int = defaultThreadCount) throws -> BGNBD {
+    public static func fit(x: [Double], tx: [Double], T: [Double], weights: [Double], threads: Int) throws -> BGNBD {
         guard !x.isEmpty else { throw StrataError.invalidArgument("BG/NBD needs at least one customer") }
         // Many distinct triples: fit a deterministic stride subsample first (weights scaled to the
         // same total), then refine on everything from there with a small simplex. Each full-data
@@ -86,12 +90,6 @@ public struct BGNBD: Sendable, Equatable {
         guard x > 0 else { return 1 }
         let logRatio = log(a) - log(b + x - 1) + (r + x) * (log(alpha + T) - log(alpha + tx))
         return 1 / (1 + exp(logRatio))
-    }
-
-    /// E[purchases in (T, T + t] | x, t_x, T] (Fader, Hardie & Lee 2005, eq. 10) = P(alive) x
-    /// `expectedPurchasesIfAlive`, >= 0 and finite.
-    public func expectedPurchases(t: Double, x: Double, tx: Double, T: Double) -> Double {
-        probabilityAlive(x: x, tx: tx, T: T) * expectedPurchasesIfAlive(t: t, x: x, T: T)
     }
 
     /// E[purchases in (T, T + t] | x, T, alive at T] = (a + b + x - 1) / (a - 1) x [1 - ((alpha +
@@ -223,6 +221,15 @@ public struct GammaGamma: Sendable, Equatable {
     }
 }
 
+/// A repeat-purchase model, the spend model and every customer's values (`CLV.fit`).
+public struct CLVFit<Model: RepeatPurchaseModel>: Sendable {
+    public var model: Model
+    public var gammaGamma: GammaGamma
+    public var results: [CLVResult]
+    /// Distinct (x, t_x, T) triples the model was fitted on.
+    public var uniqueTriples: Int
+}
+
 /// Per-customer lifetime value from the two models.
 public struct CLVResult: Sendable {
     public var id: String
@@ -260,29 +267,43 @@ public enum CLV {
     ///   condition), `.numerical` when a fit fails.
     public static func run(_ customers: [CustomerSummary], horizon: Int, discount: Double, threads: Int = defaultThreadCount) throws
         -> (bgnbd: BGNBD, gammaGamma: GammaGamma, results: [CLVResult], uniqueTriples: Int) {
+        let f = try fit(customers, model: BGNBD.self, horizon: horizon, discount: discount, threads: threads)
+        return (f.model, f.gammaGamma, f.results, f.uniqueTriples)
+    }
+
+    /// `run` with either repeat-purchase model (`RepeatPurchaseModelKind`).
+    public static func fit<Model: RepeatPurchaseModel>(_ customers: [CustomerSummary], model: Model.Type, horizon: Int, discount: Double,
+                                                       threads: Int = defaultThreadCount) throws -> CLVFit<Model> {
         guard customers.contains(where: { $0.btydFrequency > 0 }) else {
             throw StrataError.insufficientData("no customer bought on two different days, so the repeat-purchase models (BG/NBD, Gamma-Gamma) cannot be fitted")
         }
-        let (keys, triple) = uniqueTriples(customers)
-        var counts = [Double](repeating: 0, count: keys.count)
-        for t in triple { counts[t] += 1 }
-        let bg = try BGNBD.fit(x: keys.map(\.x), tx: keys.map(\.tx), T: keys.map(\.T), weights: counts, threads: threads)
+        let (fitted, triples) = try fitRepeatPurchases(customers, model: model, threads: threads)
         let (pairs, pair) = uniquePairs(customers)
         var spend: [[Double]: Double] = [:]
         for c in customers where c.btydFrequency > 0 { spend[[Double(c.btydFrequency), c.btydMonetaryValue], default: 0] += 1 }
         let sk = spend.keys.sorted { $0.lexicographicallyPrecedes($1) }
         let gg = try GammaGamma.fit(frequency: sk.map { $0[0] }, monetary: sk.map { $0[1] }, weights: sk.map { spend[$0]! })
         let schedules = Parallel.map(pairs.count, threads: threads) {
-            PurchaseSchedule(bgnbd: bg, x: pairs[$0].x, T: pairs[$0].T, horizon: horizon, discount: discount)
+            PurchaseSchedule(model: fitted, x: pairs[$0].x, T: pairs[$0].T, horizon: horizon, discount: discount)
         }
         let results = customers.indices.map { i -> CLVResult in
             let c = customers[i], s = schedules[pair[i]]
             let m = expectedSpend(c, gg)
-            let alive = bg.probabilityAlive(x: Double(c.btydFrequency), tx: c.btydRecency, T: c.btydT)
+            let alive = fitted.probabilityAlive(x: Double(c.btydFrequency), tx: c.btydRecency, T: c.btydT)
             return CLVResult(id: c.id, probabilityAlive: alive, expectedPurchases: alive * s.expected, expectedAverageSpend: m,
                              clv: alive * s.discounted * m)
         }
-        return (bg, gg, results, keys.count)
+        return CLVFit(model: fitted, gammaGamma: gg, results: results, uniqueTriples: triples)
+    }
+
+    /// The repeat-purchase model alone, fitted on the customers' distinct (x, t_x, T) triples with
+    /// counts as weights; returns it and the number of triples.
+    public static func fitRepeatPurchases<Model: RepeatPurchaseModel>(_ customers: [CustomerSummary], model: Model.Type,
+                                                                      threads: Int = defaultThreadCount) throws -> (Model, Int) {
+        let (keys, triple) = uniqueTriples(customers)
+        var counts = [Double](repeating: 0, count: keys.count)
+        for t in triple { counts[t] += 1 }
+        return (try Model.fit(x: keys.map(\.x), tx: keys.map(\.tx), T: keys.map(\.T), weights: counts, threads: threads), keys.count)
     }
 
     /// One customer's expected spend per purchase. Net buyers only: a customer whose returns

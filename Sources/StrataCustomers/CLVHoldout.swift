@@ -65,7 +65,7 @@ public struct CLVHoldoutEvaluation: Sendable {
     ///   - calibrationEnd, holdoutEnd: days since 1970-01-01, holdoutEnd > calibrationEnd.
     ///   - unitDays: 7 for weeks, 1 for days.
     /// - Complexity: O(customers x (weeks + the conditional expectation's series)).
-    public static func evaluate(_ customers: [CustomerSummary], bgnbd bg: BGNBD, gammaGamma gg: GammaGamma,
+    public static func evaluate<Model: RepeatPurchaseModel>(_ customers: [CustomerSummary], model bg: Model, gammaGamma gg: GammaGamma,
                                 repeatPurchasesPerDay: [Int: Int], calibrationEnd: Int, holdoutEnd: Int, unitDays: Double,
                                 threads: Int = defaultThreadCount) -> CLVHoldoutEvaluation {
         let duration = Double(holdoutEnd - calibrationEnd) / unitDays

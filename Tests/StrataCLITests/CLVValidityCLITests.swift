@@ -61,6 +61,17 @@ import Testing
             let svg = try String(contentsOfFile: "\(dir)/charts/\(name)", encoding: .utf8)
             #expect(svg.hasPrefix("<svg") && svg.contains("</svg>"), "\(name)")
         }
+        #expect(j["model"] as? String == "bgnbd" && j["pareto_nbd"] is NSNull)
+        let comparison = try #require(j["model_comparison"] as? [[String: Any]])
+        #expect(comparison.map { $0["model"] as? String } == ["bgnbd", "pareto_nbd"])
+        #expect(comparison.allSatisfy { $0["mae"] is Double && $0["log_likelihood"] is Double && $0["predicted_repeat_purchases"] is Double })
+        // Pareto/NBD: its own block with standard errors; the BG/NBD block is null.
+        let p = try CLI.run(base + ["--model", "pnbd", "--interval-draws", "0", "--json"])
+        #expect(p.code == 0, "\(p.stderr)")
+        let pn = try #require(p.json?["pareto_nbd"] as? [String: Any])
+        for k in ["r", "alpha", "s", "beta"] { #expect(pn[k] is Double && pn["\(k)_se"] is Double && (pn["\(k)_ci"] as? [Double])?.count == 2, "\(k)") }
+        #expect(p.json?["bgnbd"] is NSNull && p.json?["model"] as? String == "pnbd")
+        #expect(try CLI.run(base + ["--model", "paretonbd"]).code == 64)
         // No intervals on request: the columns go, the key is null.
         let none = try CLI.run(base + ["--interval-draws", "0", "--out", "\(dir)/plain.csv", "--json"])
         #expect(none.json?["intervals"] is NSNull && none.json?["holdout"] is NSNull)

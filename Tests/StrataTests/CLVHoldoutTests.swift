@@ -18,6 +18,12 @@ import Testing
         }
         struct Tracking: Decodable { let actual: [Int]; let predicted: [Double] }
         struct Bootstrap: Decodable { let bgnbd_sd: [String: Double]; let gamma_gamma_sd: [String: Double] }
+        struct PNBDCase: Decodable { let x, tx, T, t, log_likelihood, p_alive, expected, unconditional: Double }
+        struct PNBD: Decodable {
+            let params: [String: Double]; let log_likelihood: Double
+            let holdout_predicted: Double; let holdout_mae: Double; let holdout_rmse: Double
+            let cases: [PNBDCase]; let tracking: Tracking
+        }
         let duration_holdout: Double
         let bgnbd: [String: Estimate]
         let gamma_gamma: [String: Estimate]
@@ -25,6 +31,7 @@ import Testing
         let tracking_lifetimes_fit: Tracking
         let tracking_paper_parameters: Tracking
         let bootstrap: Bootstrap
+        let pareto_nbd: PNBD
     }
 
     static let reference: Reference = {
@@ -43,9 +50,9 @@ import Testing
         return try! RFM.summarize(path: "\(Fixtures.dir)/cdnow/CDNOW_sample.txt", transactions: t, options: o)
     }()
 
-    static func evaluate(_ bg: BGNBD, threads: Int = 2) -> CLVHoldoutEvaluation {
+    static func evaluate<M: RepeatPurchaseModel>(_ bg: M, threads: Int = 2) -> CLVHoldoutEvaluation {
         let (customers, report) = summary
-        return CLVHoldoutEvaluation.evaluate(customers, bgnbd: bg, gammaGamma: GammaGamma(p: 6.25, q: 3.74, gamma: 15.44, logLikelihood: 0),
+        return CLVHoldoutEvaluation.evaluate(customers, model: bg, gammaGamma: GammaGamma(p: 6.25, q: 3.74, gamma: 15.44, logLikelihood: 0),
                                              repeatPurchasesPerDay: report.repeatPurchasesPerDay, calibrationEnd: CivilDate.days(year: 1997, month: 9, day: 30),
                                              holdoutEnd: CivilDate.days(year: 1998, month: 6, day: 30), unitDays: 7, threads: threads)
     }
@@ -118,7 +125,7 @@ import Testing
         let customers = Self.summary.0
         let fit = try CLV.run(customers, horizon: 52, discount: 0.01)
         func intervals(_ threads: Int, seed: UInt64 = 11) -> [CLVInterval] {
-            CLVIntervals.compute(customers, bgnbd: fit.bgnbd, gammaGamma: fit.gammaGamma, horizon: 52, discount: 0.01, draws: 40, seed: seed, threads: threads)!
+            CLVIntervals.compute(customers, model: fit.bgnbd, gammaGamma: fit.gammaGamma, horizon: 52, discount: 0.01, draws: 40, seed: seed, threads: threads)!
         }
         let two = intervals(2)
         #expect(two == intervals(1))
@@ -134,8 +141,41 @@ import Testing
         // A tenth of the customers: wider relative intervals.
         let few = Array(customers.enumerated().filter { $0.offset % 10 == 0 }.map(\.element))
         let small = try CLV.run(few, horizon: 52, discount: 0.01)
-        let w = CLVIntervals.compute(few, bgnbd: small.bgnbd, gammaGamma: small.gammaGamma, horizon: 52, discount: 0.01, draws: 40, seed: 11)!
+        let w = CLVIntervals.compute(few, model: small.bgnbd, gammaGamma: small.gammaGamma, horizon: 52, discount: 0.01, draws: 40, seed: 11)!
         let smallTotal = small.results.reduce(0.0) { $0 + $1.clv }
         #expect((w.reduce(0.0) { $0 + $1.clvP95 } - w.reduce(0.0) { $0 + $1.clvP05 }) / smallTotal > (hi - lo) / total)
+    }
+
+    /// Pareto/NBD (`--model pnbd`): with lifetimes' parameters the per-customer log-likelihood,
+    /// P(alive), conditional and unconditional expectations, holdout figures and tracking curve
+    /// equal lifetimes' ParetoNBDFitter; the fit reproduces the published estimates (Fader, Hardie
+    /// & Lee 2005: r 0.55, alpha 10.58, s 0.61, beta 11.67, log-likelihood -9595.0).
+    @Test func paretoNBDMatchesLifetimesAndThePaper() throws {
+        let ref = Self.reference.pareto_nbd, p = ref.params
+        let m = ParetoNBD(r: p["r"]!, alpha: p["alpha"]!, s: p["s"]!, beta: p["beta"]!, logLikelihood: 0)
+        for c in ref.cases {
+            let ll = -ParetoNBDLikelihood(x: [c.x], tx: [c.tx], T: [c.T], weights: [1]).negativeLogLikelihood(m.parameters.map(log), threads: 1)
+            #expect(close(ll, c.log_likelihood, 1e-10), "x=\(c.x): \(ll) vs \(c.log_likelihood)")
+            #expect(close(m.probabilityAlive(x: c.x, tx: c.tx, T: c.T), c.p_alive, 1e-10), "x=\(c.x)")
+            #expect(close(m.expectedPurchases(t: c.t, x: c.x, tx: c.tx, T: c.T), c.expected, 1e-10), "x=\(c.x)")
+            #expect(close(m.expectedPurchasesSinceAcquisition(t: c.t), c.unconditional, 1e-12))
+        }
+        // The quadrature form of A0 agrees with the series where both work.
+        for c in ref.cases where c.T > c.tx {
+            let series = ParetoNBD.logA0(r: m.r, alpha: m.alpha, s: m.s, beta: m.beta, x: c.x, tx: c.tx, T: c.T)!
+            let quadrature = ParetoNBD.logA0ByQuadrature(r: m.r, alpha: m.alpha, s: m.s, beta: m.beta, x: c.x, tx: c.tx, T: c.T)!
+            #expect(abs(series - quadrature) < 1e-9, "x=\(c.x): \(series) vs \(quadrature)")
+        }
+        let e = Self.evaluate(m)
+        #expect(close(e.predictedRepeatPurchases, ref.holdout_predicted, 1e-9) && close(e.mae, ref.holdout_mae, 1e-9) && close(e.rmse, ref.holdout_rmse, 1e-9))
+        for (w, t) in zip(e.weekly, ref.tracking.predicted) { #expect(close(w.predictedCumulative, t, 1e-9), "week \(w.week)") }
+        let (fit, _) = try CLV.fitRepeatPurchases(Self.summary.0, model: ParetoNBD.self)
+        #expect(abs(fit.r - 0.553) < 0.001 && abs(fit.alpha - 10.58) < 0.01 && abs(fit.s - 0.606) < 0.001 && abs(fit.beta - 11.67) < 0.02, "\(fit)")
+        #expect(abs(fit.logLikelihood - -9595.0) < 0.05 && abs(fit.logLikelihood - ref.log_likelihood) < 1e-3)
+        #expect(fit.estimates.allSatisfy { $0.se != nil && $0.ci != nil })
+        // s = 1 is inside the domain (the closed form's 0/0 has its limit).
+        let s1 = m.with(parameters: [m.r, m.alpha, 1, m.beta])
+        let below = m.with(parameters: [m.r, m.alpha, 1 - 1e-7, m.beta]).expectedPurchasesIfAlive(t: 39, x: 2, T: 38)
+        #expect(abs(s1.expectedPurchasesIfAlive(t: 39, x: 2, T: 38) - below) < 1e-6)
     }
 }

@@ -94,12 +94,12 @@ import Testing
             #expect(v.expectedPurchases >= 0 && v.expectedPurchases.isFinite)
         }
         // The intervals and the holdout evaluation obey the same rule.
-        for w in CLVIntervals.compute(customers, bgnbd: r.bgnbd, gammaGamma: r.gammaGamma, horizon: 52, discount: 0.01, draws: 20, seed: 3) ?? [] {
+        for w in CLVIntervals.compute(customers, model: r.bgnbd, gammaGamma: r.gammaGamma, horizon: 52, discount: 0.01, draws: 20, seed: 3) ?? [] {
             #expect(w.clvP05 >= 0 && w.clvP05 <= w.clvP95 && w.clvP95.isFinite, "seed \(seed): \(w)")
             #expect(w.purchasesP05 >= 0 && w.purchasesP05 <= w.purchasesP95 && w.purchasesP95.isFinite)
         }
         let last = customers.map(\.lastDay).max()!
-        let e = CLVHoldoutEvaluation.evaluate(customers, bgnbd: r.bgnbd, gammaGamma: r.gammaGamma, repeatPurchasesPerDay: [:],
+        let e = CLVHoldoutEvaluation.evaluate(customers, model: r.bgnbd, gammaGamma: r.gammaGamma, repeatPurchasesPerDay: [:],
                                               calibrationEnd: last, holdoutEnd: last + 90, unitDays: 7)
         #expect(e.predictedRepeatPurchases >= 0 && e.predictedRepeatPurchases.isFinite && e.spend.predictedRevenue.isFinite)
         #expect(e.weekly.allSatisfy { $0.predictedCumulative >= 0 && $0.predictedCumulative.isFinite })

@@ -112,14 +112,14 @@ struct SegmentInputs {
             do {
                 let r = try CLV.run(weekly, horizon: t.clvHorizonWeeks, discount: t.weeklyDiscount, threads: threads)
                 clv = r.results.map(\.clv)
-                intervals = CLVIntervals.compute(weekly, bgnbd: r.bgnbd, gammaGamma: r.gammaGamma, horizon: t.clvHorizonWeeks,
+                intervals = CLVIntervals.compute(weekly, model: r.bgnbd, gammaGamma: r.gammaGamma, horizon: t.clvHorizonWeeks,
                                                  discount: t.weeklyDiscount, draws: CLVIntervals.defaultDraws, seed: c.seed, threads: threads)
                 if intervals == nil { log("warning: the CLV fit's observed information is not positive definite: no CLV intervals (clv_p05/clv_p95)") }
                 var holdout: CLVHoldoutEvaluation? = nil
                 if let cal = o.calibrationEnd {
                     if let last = report.lastHoldoutDay {
                         let end = o.holdoutEnd == Int.max ? last : o.holdoutEnd!
-                        holdout = CLVHoldoutEvaluation.evaluate(weekly, bgnbd: r.bgnbd, gammaGamma: r.gammaGamma, repeatPurchasesPerDay: report.repeatPurchasesPerDay,
+                        holdout = CLVHoldoutEvaluation.evaluate(weekly, model: r.bgnbd, gammaGamma: r.gammaGamma, repeatPurchasesPerDay: report.repeatPurchasesPerDay,
                                                                 calibrationEnd: cal, holdoutEnd: end, unitDays: 7, threads: threads)
                         log(String(format: "CLV holdout to %@: %d actual vs %.1f predicted repeat purchases (MAE %.3f per customer)",
                                    CivilDate.string(end), holdout!.actualRepeatPurchases, holdout!.predictedRepeatPurchases, holdout!.mae))
