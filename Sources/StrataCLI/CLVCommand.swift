@@ -131,25 +131,8 @@ struct CLVCommand: ParsableCommand {
 
     /// Every condition the user must hear about, on stderr and in the JSON `warnings`.
     func warn<Model: RepeatPurchaseModel>(_ r: CLVFit<Model>, intervals: [CLVInterval]?, report: RFMReport, holdout: CLVHoldoutEvaluation?) {
-        let name = Model.self == BGNBD.self ? "BG/NBD" : "Pareto/NBD"
-        if !r.model.converged { Report.warn("the \(name) optimizer stopped at its evaluation cap before converging") }
-        if !r.gammaGamma.valid { Report.warn(CLV.invalidSpendWarning(r.gammaGamma)) }
-        if r.model.atBound || r.gammaGamma.atBound {
-            Report.warn("a model parameter reached its search bound: the data show no dropout or no heterogeneity, so the BTYD estimates are not meaningful")
-        }
-        if r.model.logCovariance == nil || r.gammaGamma.logCovariance == nil {
-            Report.warn("the observed information of the \(r.model.logCovariance == nil ? name : "Gamma-Gamma") fit is not positive definite: its standard errors and intervals are null"
-                        + (intervalDraws > 0 && intervals == nil ? ", and there are no per-customer intervals" : ""))
-        }
-        if holdout != nil {
-            if report.holdoutRows == 0 { Report.warn("no order is dated in the holdout period (after --calibration-end up to --holdout-end): every actual is 0") }
-            if report.holdoutOnlyCustomers > 0 {
-                Report.warn("\(report.holdoutOnlyCustomers) customers first bought in the holdout period: they are not in the calibration set and are not evaluated")
-            }
-            if report.afterHoldout > 0 { Report.warn("\(report.afterHoldout) order rows dated after --holdout-end were left out") }
-        } else if report.afterCalibration > 0 {
-            Report.warn("\(report.afterCalibration) order rows dated after --calibration-end were left out (give --holdout-end to evaluate the fit on them)")
-        }
+        for w in CLV.fitWarnings(r, intervalsWanted: intervalDraws > 0, intervalsGiven: intervals != nil) { Report.warn(w) }
+        for w in report.holdoutWarnings(holdout: holdout != nil, calibrationEnd: "--calibration-end", holdoutEnd: "--holdout-end") { Report.warn(w) }
     }
 
     /// The per-customer values file (with interval columns when there are intervals).

@@ -109,10 +109,10 @@ public enum CLVIntervals {
         for d in 0..<draws {
             var rng = SeededRandom.stream(seed: seed, index: UInt64(d))
             let zb = (0..<n).map { _ in rng.nextGaussian() }, zg = (0..<3).map { _ in rng.nextGaussian() }
-            bgDraws.append(model.with(parameters: (0..<n).map { i in exp(bgMean[i] + (0...i).reduce(0.0) { $0 + bgL[i][$1] * zb[$1] }) }))
+            bgDraws.append(model.with(parameters: (0..<n).map { i in bounded(bgMean[i] + (0...i).reduce(0.0) { $0 + bgL[i][$1] * zb[$1] }) }))
             var g = gammaGamma
             if let ggL {
-                let pg = (0..<3).map { i in exp(ggMean[i] + (0...i).reduce(0.0) { $0 + ggL[i][$1] * zg[$1] }) }
+                let pg = (0..<3).map { i in bounded(ggMean[i] + (0...i).reduce(0.0) { $0 + ggL[i][$1] * zg[$1] }) }
                 g.p = pg[0]; g.q = pg[1]; g.gamma = pg[2]
             }
             ggDraws.append(g)
@@ -141,6 +141,9 @@ public enum CLVIntervals {
         }
         return chunks.flatMap { $0 }
     }
+
+    /// A drawn log-parameter mapped back, clamped to the fits' search bound (|log| <= 15).
+    static func bounded(_ v: Double) -> Double { exp(min(max(v, -BGNBD.logBound), BGNBD.logBound)) }
 
     /// The q-quantile of sorted values, linear between order statistics (numpy's default).
     static func quantile(_ sorted: [Double], _ q: Double) -> Double {

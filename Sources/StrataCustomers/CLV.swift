@@ -77,7 +77,7 @@ public struct BGNBD: RepeatPurchaseModel, Equatable {
         guard best.value.isFinite else { throw StrataError.numerical("BG/NBD fit did not converge; check the summary (frequency, recency, T)") }
         let atBound = best.x.contains { abs($0) > logBound - 0.5 }
         return BGNBD(r: p[0], alpha: p[1], a: p[2], b: p[3], logLikelihood: -best.value, atBound: atBound, converged: best.converged,
-                     logCovariance: covariance && !atBound
+                     logCovariance: covariance && !atBound && best.converged
                         ? ObservedInformation.logCovariance({ likelihood.negativeLogLikelihood($0, threads: threads) }, at: best.x) : nil)
     }
 
@@ -172,8 +172,10 @@ public struct GammaGamma: Sendable, Equatable {
     public var atBound: Bool = false
     /// The weighted median of the repeat buyers' observed mean spends: the fallback's centre.
     public var medianSpend: Double = 0
+    /// False when the optimizer stopped at its evaluation cap.
+    public var converged: Bool = true
     /// Covariance of (log p, log q, log gamma) from the observed information; nil when not
-    /// positive definite.
+    /// positive definite, or when the fit did not converge or ended at a search bound.
     public var logCovariance: [[Double]]? = nil
 
     /// p, q, gamma with standard errors and 95% intervals (`ParameterEstimate`).
@@ -202,8 +204,8 @@ public struct GammaGamma: Sendable, Equatable {
         var seen = 0.0, median = monetary[byMean.last!]
         for i in byMean { seen += weights[i]; if seen >= half { median = monetary[i]; break } }
         let atBound = best.x.contains { abs($0) > BGNBD.logBound - 0.5 }
-        return GammaGamma(p: v[0], q: v[1], gamma: v[2], logLikelihood: -best.value, atBound: atBound, medianSpend: median,
-                          logCovariance: atBound ? nil : ObservedInformation.logCovariance(nll, at: best.x))
+        return GammaGamma(p: v[0], q: v[1], gamma: v[2], logLikelihood: -best.value, atBound: atBound, medianSpend: median, converged: best.converged,
+                          logCovariance: atBound || !best.converged ? nil : ObservedInformation.logCovariance(nll, at: best.x))
     }
 
     /// E[average spend | x repeat purchases with mean m] (Fader, Hardie & Lee 2005, eq. 5) when
@@ -251,6 +253,37 @@ public enum CLVDiscount {
 }
 
 public enum CLV {
+    /// Why a fit has no standard errors (nil when it has them): a parameter at its search bound,
+    /// an optimizer that stopped at its cap (an estimate that is not the optimum has no
+    /// observed information), or an information matrix that is not positive definite.
+    public static func uncertaintyWarning(_ name: String, hasCovariance: Bool, atBound: Bool, converged: Bool) -> String? {
+        if hasCovariance { return nil }
+        let why = atBound ? "a parameter reached its search bound" : !converged ? "the optimizer did not converge"
+            : "its observed information is not positive definite"
+        return "\(name): \(why), so its standard errors and intervals are null"
+    }
+
+    /// Every warning about the fits of a `CLVFit`, in a fixed order (`clv` and the segment job).
+    public static func fitWarnings<Model: RepeatPurchaseModel>(_ r: CLVFit<Model>, intervalsWanted: Bool, intervalsGiven: Bool) -> [String] {
+        let name = Model.self == ParetoNBD.self ? "Pareto/NBD" : "BG/NBD"
+        var w: [String] = []
+        if !r.model.converged { w.append("the \(name) optimizer stopped at its evaluation cap before converging") }
+        if !r.gammaGamma.converged { w.append("the Gamma-Gamma optimizer stopped at its evaluation cap before converging") }
+        if !r.gammaGamma.valid { w.append(invalidSpendWarning(r.gammaGamma)) }
+        if r.model.atBound || r.gammaGamma.atBound {
+            w.append("a model parameter reached its search bound: the data show no dropout or no heterogeneity, so the BTYD estimates are not meaningful")
+        }
+        for m in [uncertaintyWarning(name, hasCovariance: r.model.logCovariance != nil, atBound: r.model.atBound, converged: r.model.converged),
+                  uncertaintyWarning("Gamma-Gamma", hasCovariance: r.gammaGamma.logCovariance != nil, atBound: r.gammaGamma.atBound,
+                                     converged: r.gammaGamma.converged)] {
+            if let m { w.append(m) }
+        }
+        if intervalsWanted && !intervalsGiven {
+            w.append("no per-customer intervals: the \(name) fit has no covariance to draw parameters from")
+        }
+        return w
+    }
+
     /// The warning when Gamma-Gamma's fit leaves the mean spend undefined.
     public static func invalidSpendWarning(_ g: GammaGamma) -> String {
         String(format: "Gamma-Gamma fitted q = %.3g <= 1 (heavy-tailed spend: the model's mean spend is undefined); expected spends use each customer's mean shrunk toward the median mean spend (%.6g) by one purchase instead (gamma_gamma.valid: false)", g.q, g.medianSpend)

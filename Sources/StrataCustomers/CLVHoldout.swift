@@ -31,13 +31,15 @@ public struct CLVHoldoutEvaluation: Sendable {
         public var predictedCumulative: Double
     }
     public struct Spend: Sendable, Equatable {
-        /// Customers with at least one holdout purchase (the only ones with an observed spend).
+        /// Customers with at least one holdout day of positive net spend (the only ones with an
+        /// observed spend per purchase).
         public var customers: Int
         public var actualMean: Double, predictedMean: Double
         public var mae: Double, rmse: Double
         public var correlation: Double?
-        /// Holdout net revenue of calibration customers, and the models' expectation of it
-        /// (sum of expected purchases x expected spend, undiscounted).
+        /// Holdout net revenue of calibration customers (returns subtract, so it can be negative:
+        /// it is data, not a model output), and the models' expectation of it (sum of expected
+        /// purchases x expected spend, undiscounted).
         public var actualRevenue: Double, predictedRevenue: Double
     }
 
@@ -51,8 +53,9 @@ public struct CLVHoldoutEvaluation: Sendable {
     public var correlation: Double?
     /// Every calibration frequency, ascending (lifetimes' `groupby("frequency_cal").mean()`).
     public var byFrequency: [FrequencyBin]
-    /// Week 1 ends 7 days after the first customer's first purchase; the last week ends on or
-    /// after the holdout end. `calibrationWeeks` weeks end on or before the calibration end.
+    /// Week 1 ends 7 days after the first customer's first purchase; whole weeks only, so the last
+    /// ends on the holdout end or up to 6 days before it (lifetimes' `t // freq_multiplier`).
+    /// `calibrationWeeks` weeks end on or before the calibration end.
     public var weekly: [Week]
     public var calibrationWeeks: Int
     public var spend: Spend
@@ -88,7 +91,7 @@ public struct CLVHoldoutEvaluation: Sendable {
         }
         // Tracking, per 7-day week from the first acquisition.
         let start = customers.map(\.firstDay).min() ?? calibrationEnd
-        let weeks = max(1, (holdoutEnd - start + 7) / 7)
+        let weeks = max(1, (holdoutEnd - start + 1) / 7)
         let calibrationWeeks = (calibrationEnd - start + 1) / 7
         var births: [Int: Int] = [:]
         for c in customers { births[c.firstDay, default: 0] += 1 }
@@ -118,8 +121,8 @@ public struct CLVHoldoutEvaluation: Sendable {
             let m = CLV.expectedSpend(c, gg)
             predictedRevenue += predicted[i] * m
             revenue += c.holdoutSpend
-            if c.holdoutPurchaseDays > 0 {
-                spendActual.append(c.holdoutSpend / Double(c.holdoutPurchaseDays))
+            if c.holdoutPositiveDays > 0 {
+                spendActual.append(c.holdoutPositiveSpend / Double(c.holdoutPositiveDays))
                 spendPredicted.append(m)
             }
         }

@@ -43,7 +43,7 @@ public struct ParetoNBD: RepeatPurchaseModel, Equatable {
         let p = best.x.map(exp)
         let atBound = best.x.contains { abs($0) > BGNBD.logBound - 0.5 }
         return ParetoNBD(r: p[0], alpha: p[1], s: p[2], beta: p[3], logLikelihood: -best.value, atBound: atBound, converged: best.converged,
-                         logCovariance: atBound ? nil : ObservedInformation.logCovariance(f, at: best.x))
+                         logCovariance: atBound || !best.converged ? nil : ObservedInformation.logCovariance(f, at: best.x))
     }
 
     /// P(alive at T | x, t_x, T) = 1 / (1 + s / (r + s + x) (alpha + T)^(r + x) (beta + T)^s A0)

@@ -51,6 +51,10 @@ public struct CustomerSummary: Sendable, Equatable {
     /// spend (lifetimes' `frequency_holdout`, with days as the period).
     public var holdoutPurchaseDays = 0
     public var holdoutSpend = 0.0
+    /// Holdout days with net spend > 0 and their spend (the observed spend per purchase the
+    /// holdout evaluation compares with Gamma-Gamma, which is fitted on positive days too).
+    public var holdoutPositiveDays = 0
+    public var holdoutPositiveSpend = 0.0
 }
 
 public struct RFMReport: Sendable {
@@ -69,6 +73,24 @@ public struct RFMReport: Sendable {
     public var holdoutOnlyCustomers = 0
     /// The last order day in the holdout period (nil: none).
     public var lastHoldoutDay: Int? = nil
+
+    /// What a holdout evaluation must say about its data (`clv` and the segment job word the
+    /// settings their own way: `calibrationEnd`/`holdoutEnd` name them): an empty holdout,
+    /// customers first seen in it (not evaluated), rows after it; without a holdout, the rows
+    /// after the calibration end that were left out.
+    public func holdoutWarnings(holdout: Bool, calibrationEnd: String, holdoutEnd: String) -> [String] {
+        var w: [String] = []
+        if holdout {
+            if holdoutRows == 0 { w.append("no order is dated in the holdout period (after \(calibrationEnd) up to \(holdoutEnd)): every actual is 0") }
+            if holdoutOnlyCustomers > 0 {
+                w.append("\(holdoutOnlyCustomers) customers first bought in the holdout period (after \(calibrationEnd)): they are not in the calibration set, so they are neither modelled nor evaluated")
+            }
+            if afterHoldout > 0 { w.append("\(afterHoldout) order rows dated after \(holdoutEnd) were left out") }
+        } else if afterCalibration > 0 {
+            w.append("\(afterCalibration) order rows dated after \(calibrationEnd) were left out (give \(holdoutEnd) to evaluate the fit on them)")
+        }
+        return w
+    }
     public var repeatPurchasesPerDay: [Int: Int] = [:]
     public var asOf = 0
     /// The date format used (`DateFormat.description`) and whether it was detected.
@@ -198,6 +220,9 @@ public enum RFM {
             if !hold.isEmpty {
                 out[out.count - 1].holdoutPurchaseDays = hold[i].count
                 out[out.count - 1].holdoutSpend = hold[i].reduce(0.0) { $0 + $1.spend }
+                let positive = hold[i].filter { $0.spend > 0 }
+                out[out.count - 1].holdoutPositiveDays = positive.count
+                out[out.count - 1].holdoutPositiveSpend = positive.reduce(0.0) { $0 + $1.spend }
                 for d in a.dropFirst() { report.repeatPurchasesPerDay[Int(d.day), default: 0] += 1 }
                 for d in hold[i] { report.repeatPurchasesPerDay[Int(d.day), default: 0] += 1 }
             }

@@ -49,7 +49,9 @@ public struct SampleSummary: Sendable, Equatable {
 /// - `difference` d = p_T - p_C (proportions, not percentage points); `relativeDifference`
 ///   d / p_C.
 /// - `interval`: Wald, unpooled: d ± z₁₋α/₂ · √(p_T(1-p_T)/n_T + p_C(1-p_C)/n_C) (statsmodels
-///   `confint_proportions_2indep(method="wald")`).
+///   `confint_proportions_2indep(method="wald")`), clipped to [-1, 1], the range of a difference
+///   of proportions (the normal approximation can overshoot it on a handful of customers, where
+///   the verdict already says the group is too small).
 /// - `z`, `pValue`: the two-proportion z-test of p_T = p_C with the pooled rate
 ///   p̄ = (x_T + x_C)/(n_T + n_C): z = d / √(p̄(1-p̄)(1/n_T + 1/n_C)), p = P(|Z| >= |z|)
 ///   (statsmodels `proportions_ztest`, two-sided; Agresti, Categorical Data Analysis).
@@ -84,7 +86,7 @@ public struct ProportionDifference: Sendable, Equatable {
         if se > 0 {
             standardError = se
             let half = NormalDistribution.quantile(1 - alpha / 2) * se
-            interval = ConfidenceInterval(lower: d - half, upper: d + half)
+            interval = ConfidenceInterval(lower: max(-1, d - half), upper: min(1, d + half))
         }
         let pooled = Double(treatment.successes + control.successes) / (nT + nC)
         let pooledSE = (pooled * (1 - pooled) * (1 / nT + 1 / nC)).squareRoot()

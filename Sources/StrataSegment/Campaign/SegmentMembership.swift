@@ -27,10 +27,15 @@ public struct SegmentMembership: Sendable {
         self.groups = groups; self.ids = ids; self.group = group; self.source = source
     }
 
-    /// Every segment of an assignments file or run directory, in id order (`strata campaign`).
+    /// Every segment that has a customer in an assignments file or run directory, in id order
+    /// (`strata campaign`); ids need not be contiguous (no empty group for a missing id).
     public init(run: SegmentRunFiles) {
-        let groups = (0..<run.k).map { Group(id: $0, name: run.names[safe: $0] ?? "segment \($0)") }
-        self.init(groups: groups, ids: run.ids, group: run.labels.map { Int($0) }, source: run.source)
+        let present = Set(run.labels.map { Int($0) })
+        let ids = (0..<run.k).filter { present.contains($0) }
+        var index: [Int: Int] = [:]
+        for (g, id) in ids.enumerated() { index[id] = g }
+        let groups = ids.map { Group(id: $0, name: run.names[safe: $0] ?? "segment \($0)") }
+        self.init(groups: groups, ids: run.ids, group: run.labels.map { index[Int($0)] }, source: run.source)
     }
 
     /// The segments a segment job reports (`SegmentProfiler.Output`): its reportable segments,

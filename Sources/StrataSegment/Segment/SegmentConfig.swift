@@ -46,6 +46,9 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         public var clvAnnualDiscount: Double = CLVDiscount.defaultAnnualRate
         /// The weekly rate in effect.
         public var weeklyDiscount: Double { clvDiscount ?? CLVDiscount.perStep(annual: clvAnnualDiscount, stepDays: 7) }
+        /// Parameter draws for the per-customer CLV intervals behind the profiles' `clv_p05_total` /
+        /// `clv_p95_total` (`CLVIntervals`; 0: none, and no cost).
+        public var clvIntervalDraws: Int = CLVIntervals.defaultDraws
         /// Derive CLV features (fits BG/NBD + Gamma-Gamma); off keeps only RFM features.
         public var clv: Bool = true
         /// The first bad row is fatal instead of counted and skipped.
@@ -58,6 +61,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
             case quantityColumn = "quantity_column", priceColumn = "price_column", decimal, currency, productColumn = "product_column", delimiter, header
             case dateFormat = "date_format", asOf = "as_of", clvHorizonWeeks = "clv_horizon_weeks", clvDiscount = "clv_discount"
             case clvAnnualDiscount = "clv_annual_discount", calibrationEnd = "calibration_end", holdoutEnd = "holdout_end"
+            case clvIntervalDraws = "clv_interval_draws"
             case clv, strict
         }
     }
@@ -305,6 +309,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
             if t.calibrationEnd != nil && t.asOf != nil {
                 throw bad("transactions.as_of", "give as_of or calibration_end, not both (with calibration_end, recency is measured at it)")
             }
+            if t.clvIntervalDraws < 0 || t.clvIntervalDraws == 1 { throw bad("transactions.clv_interval_draws", "must be 0 (no intervals) or at least 2") }
             if t.holdoutEnd != nil && t.calibrationEnd == nil { throw bad("transactions.holdout_end", "needs transactions.calibration_end (the holdout starts after it)") }
             if let f = t.dateFormat { do { _ = try DateFormat(forced: f) } catch let StrataError.invalidArgument(m) { throw bad("transactions.date_format", m) } }
         }
@@ -359,7 +364,7 @@ extension SegmentConfig.Transactions {
         try opt(.quantityColumn, &quantityColumn); try opt(.priceColumn, &priceColumn); try get(.decimal, &decimal); try opt(.currency, &currency)
         try opt(.productColumn, &productColumn); try get(.delimiter, &delimiter)
         try get(.header, &header); try opt(.dateFormat, &dateFormat); try opt(.asOf, &asOf)
-        try opt(.calibrationEnd, &calibrationEnd); try opt(.holdoutEnd, &holdoutEnd)
+        try opt(.calibrationEnd, &calibrationEnd); try opt(.holdoutEnd, &holdoutEnd); try get(.clvIntervalDraws, &clvIntervalDraws)
         try get(.clvHorizonWeeks, &clvHorizonWeeks); try opt(.clvDiscount, &clvDiscount); try get(.clvAnnualDiscount, &clvAnnualDiscount); try get(.clv, &clv); try get(.strict, &strict)
     }
 

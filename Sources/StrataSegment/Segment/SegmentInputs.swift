@@ -100,6 +100,17 @@ struct SegmentInputs {
         if t.quantityColumn != nil && t.priceColumn == nil {
             log("warning: transactions.quantity_column is read but not used by segment unless transactions.price_column is given (amount = quantity x price)")
         }
+        if o.calibrationEnd != nil {
+            counts.holdoutTransactions = report.holdoutRows
+            counts.afterHoldoutEnd = report.afterHoldout
+            counts.holdoutOnlyCustomers = report.holdoutOnlyCustomers
+            for w in report.holdoutWarnings(holdout: t.clv, calibrationEnd: "transactions.calibration_end", holdoutEnd: "transactions.holdout_end") {
+                log("warning: \(t.path): " + w)
+            }
+            if !t.clv && report.holdoutRows > 0 {
+                log("warning: \(t.path): \(report.holdoutRows) order rows after transactions.calibration_end are not used: the features are as of calibration_end, and the CLV holdout evaluation is off with clv: false")
+            }
+        }
         var clv: [Double]? = nil
         var intervals: [CLVInterval]? = nil
         var clvModel: CLVModelSummary? = nil
@@ -110,33 +121,25 @@ struct SegmentInputs {
                 return w
             }
             do {
-                let r = try CLV.run(weekly, horizon: t.clvHorizonWeeks, discount: t.weeklyDiscount, threads: threads)
+                let r = try CLV.fit(weekly, model: BGNBD.self, horizon: t.clvHorizonWeeks, discount: t.weeklyDiscount, threads: threads)
                 clv = r.results.map(\.clv)
-                intervals = CLVIntervals.compute(weekly, model: r.bgnbd, gammaGamma: r.gammaGamma, horizon: t.clvHorizonWeeks,
-                                                 discount: t.weeklyDiscount, draws: CLVIntervals.defaultDraws, seed: c.seed, threads: threads)
-                if intervals == nil { log("warning: the CLV fit's observed information is not positive definite: no CLV intervals (clv_p05/clv_p95)") }
+                intervals = t.clvIntervalDraws == 0 ? nil
+                    : CLVIntervals.compute(weekly, model: r.model, gammaGamma: r.gammaGamma, horizon: t.clvHorizonWeeks,
+                                           discount: t.weeklyDiscount, draws: t.clvIntervalDraws, seed: c.seed, threads: threads)
                 var holdout: CLVHoldoutEvaluation? = nil
-                if let cal = o.calibrationEnd {
-                    if let last = report.lastHoldoutDay {
-                        let end = o.holdoutEnd == Int.max ? last : o.holdoutEnd!
-                        holdout = CLVHoldoutEvaluation.evaluate(weekly, model: r.bgnbd, gammaGamma: r.gammaGamma, repeatPurchasesPerDay: report.repeatPurchasesPerDay,
-                                                                calibrationEnd: cal, holdoutEnd: end, unitDays: 7, threads: threads)
-                        log(String(format: "CLV holdout to %@: %d actual vs %.1f predicted repeat purchases (MAE %.3f per customer)",
-                                   CivilDate.string(end), holdout!.actualRepeatPurchases, holdout!.predictedRepeatPurchases, holdout!.mae))
-                        if report.holdoutOnlyCustomers > 0 {
-                            log("warning: \(report.holdoutOnlyCustomers) customers first bought after calibration_end: they are not segmented and not in the CLV holdout evaluation")
-                        }
-                    } else {
-                        log("warning: no order is dated after transactions.calibration_end: there is no CLV holdout to evaluate")
-                    }
+                if let cal = o.calibrationEnd, let last = report.lastHoldoutDay {
+                    let end = o.holdoutEnd == Int.max ? last : o.holdoutEnd!
+                    holdout = CLVHoldoutEvaluation.evaluate(weekly, model: r.model, gammaGamma: r.gammaGamma, repeatPurchasesPerDay: report.repeatPurchasesPerDay,
+                                                            calibrationEnd: cal, holdoutEnd: end, unitDays: 7, threads: threads)
+                    log(String(format: "CLV holdout to %@: %d actual vs %.1f predicted repeat purchases (MAE %.3f per customer)",
+                               CivilDate.string(end), holdout!.actualRepeatPurchases, holdout!.predictedRepeatPurchases, holdout!.mae))
+                    clvModel = CLVModelSummary(r, horizonWeeks: t.clvHorizonWeeks, discountPerWeek: t.weeklyDiscount,
+                                               holdout: CLVModelSummary.Holdout(holdout!, calibrationEnd: cal, end: end))
+                } else {
+                    clvModel = CLVModelSummary(r, horizonWeeks: t.clvHorizonWeeks, discountPerWeek: t.weeklyDiscount, holdout: nil)
                 }
-                clvModel = CLVModelSummary(r, horizonWeeks: t.clvHorizonWeeks, discountPerWeek: t.weeklyDiscount,
-                                           holdout: holdout.map { CLVModelSummary.Holdout($0, calibrationEnd: o.calibrationEnd!, end: o.holdoutEnd == Int.max ? report.lastHoldoutDay! : o.holdoutEnd!) })
-                if !r.gammaGamma.valid { log("warning: " + CLV.invalidSpendWarning(r.gammaGamma)) }
-                if r.bgnbd.atBound || r.gammaGamma.atBound {
-                    log("warning: a CLV model parameter reached its search bound (no dropout or no heterogeneity in the data); treat CLV with care")
-                }
-                log(String(format: "CLV: BG/NBD r=%.3g alpha=%.3g a=%.3g b=%.3g on %d unique triples", r.bgnbd.r, r.bgnbd.alpha, r.bgnbd.a, r.bgnbd.b, r.uniqueTriples))
+                for w in CLV.fitWarnings(r, intervalsWanted: t.clvIntervalDraws > 0, intervalsGiven: intervals != nil) { log("warning: CLV: " + w) }
+                log(String(format: "CLV: BG/NBD r=%.3g alpha=%.3g a=%.3g b=%.3g on %d unique triples", r.model.r, r.model.alpha, r.model.a, r.model.b, r.uniqueTriples))
             } catch let e as StrataError {
                 // The nightly job degrades instead of dying: segment on RFM features alone.
                 switch e {
@@ -340,6 +343,11 @@ struct InputCounts: Encodable, Sendable {
     var excludedFutureTransactions: Int? = nil
     /// The order log's date format (detected or forced).
     var dateFormat: String? = nil
+    /// With transactions.calibration_end: order rows in the holdout, rows after holdout_end, and
+    /// customers first seen in the holdout (neither segmented nor evaluated).
+    var holdoutTransactions: Int? = nil
+    var afterHoldoutEnd: Int? = nil
+    var holdoutOnlyCustomers: Int? = nil
 
 }
 
@@ -349,15 +357,15 @@ struct InputCounts: Encodable, Sendable {
 public struct CLVModelSummary: Encodable, Sendable {
     public struct BGNBDParameters: Encodable, Sendable {
         public var r, alpha, a, b: Double
-        public var rSe, alphaSe, aSe, bSe: Double?
-        public var rCi, alphaCi, aCi, bCi: [Double]?
+        public var rSe, alphaSe, aSe, bSe: OrNull<Double>
+        public var rCi, alphaCi, aCi, bCi: OrNull<[Double]>
         public var converged: Bool
         public var atBound: Bool
     }
     public struct GammaGammaParameters: Encodable, Sendable {
         public var p, q, gamma: Double
-        public var pSe, qSe, gammaSe: Double?
-        public var pCi, qCi, gammaCi: [Double]?
+        public var pSe, qSe, gammaSe: OrNull<Double>
+        public var pCi, qCi, gammaCi: OrNull<[Double]>
         public var atBound: Bool
         /// False when q <= 1 (mean spend undefined): spends came from the fallback.
         public var valid: Bool
@@ -372,7 +380,7 @@ public struct CLVModelSummary: Encodable, Sendable {
         public var actualRepeatPurchases: Int
         public var predictedRepeatPurchases: Double
         public var mae, rmse: Double
-        public var correlation: Double?
+        public var correlation: FiniteOrNull
         public var actualRevenue, predictedRevenue: Double
 
         public init(_ e: CLVHoldoutEvaluation, calibrationEnd: Int, end: Int) {
@@ -382,7 +390,7 @@ public struct CLVModelSummary: Encodable, Sendable {
             customers = e.customers
             actualRepeatPurchases = e.actualRepeatPurchases
             predictedRepeatPurchases = e.predictedRepeatPurchases
-            mae = e.mae; rmse = e.rmse; correlation = e.correlation
+            mae = e.mae; rmse = e.rmse; correlation = FiniteOrNull(e.correlation)
             actualRevenue = e.spend.actualRevenue; predictedRevenue = e.spend.predictedRevenue
         }
     }
@@ -392,19 +400,20 @@ public struct CLVModelSummary: Encodable, Sendable {
     public var discountPerWeek: Double
     public var uniqueTriples: Int
     public var totalCLV: Double
-    public var holdout: Holdout?
+    public var holdout: OrNull<Holdout>
 
-    init(_ r: (bgnbd: BGNBD, gammaGamma: GammaGamma, results: [CLVResult], uniqueTriples: Int), horizonWeeks: Int, discountPerWeek: Double,
+    init(_ r: CLVFit<BGNBD>, horizonWeeks: Int, discountPerWeek: Double,
          holdout: Holdout?) {
-        let bg = r.bgnbd, gg = r.gammaGamma, be = bg.estimates, ge = gg.estimates
-        bgnbd = BGNBDParameters(r: bg.r, alpha: bg.alpha, a: bg.a, b: bg.b, rSe: be[0].se, alphaSe: be[1].se, aSe: be[2].se, bSe: be[3].se,
-                                rCi: be[0].ci, alphaCi: be[1].ci, aCi: be[2].ci, bCi: be[3].ci, converged: bg.converged, atBound: bg.atBound)
-        gammaGamma = GammaGammaParameters(p: gg.p, q: gg.q, gamma: gg.gamma, pSe: ge[0].se, qSe: ge[1].se, gammaSe: ge[2].se,
-                                          pCi: ge[0].ci, qCi: ge[1].ci, gammaCi: ge[2].ci, atBound: gg.atBound, valid: gg.valid)
+        let bg = r.model, gg = r.gammaGamma, be = bg.estimates, ge = gg.estimates
+        bgnbd = BGNBDParameters(r: bg.r, alpha: bg.alpha, a: bg.a, b: bg.b, rSe: OrNull(be[0].se), alphaSe: OrNull(be[1].se), aSe: OrNull(be[2].se),
+                                bSe: OrNull(be[3].se), rCi: OrNull(be[0].ci), alphaCi: OrNull(be[1].ci), aCi: OrNull(be[2].ci), bCi: OrNull(be[3].ci),
+                                converged: bg.converged, atBound: bg.atBound)
+        gammaGamma = GammaGammaParameters(p: gg.p, q: gg.q, gamma: gg.gamma, pSe: OrNull(ge[0].se), qSe: OrNull(ge[1].se), gammaSe: OrNull(ge[2].se),
+                                          pCi: OrNull(ge[0].ci), qCi: OrNull(ge[1].ci), gammaCi: OrNull(ge[2].ci), atBound: gg.atBound, valid: gg.valid)
         self.horizonWeeks = horizonWeeks
         self.discountPerWeek = discountPerWeek
         uniqueTriples = r.uniqueTriples
         totalCLV = r.results.reduce(0.0) { $0 + $1.clv }
-        self.holdout = holdout
+        self.holdout = OrNull(holdout)
     }
 }

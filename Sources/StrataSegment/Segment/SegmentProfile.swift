@@ -76,8 +76,9 @@ public struct GroupProfile: Codable, Sendable, Equatable {
     public var clvTotal: Double?
     public var clvMean: Double?
     /// Sums over the group's customers of their 5th and 95th CLV percentiles under parameter
-    /// uncertainty (`CLVIntervals`): a plausible range for `clv_total` (parameter draws move every
-    /// customer's CLV the same way, so the bounds of the total are close to these sums).
+    /// uncertainty (`CLVIntervals`). Not the 90% interval of `clv_total` itself: that equals these
+    /// sums only when every customer's CLV moves with the same draws, and is narrower otherwise, so
+    /// read this as a conservative (wide) range for the total.
     public var clvP05Total: Double?
     public var clvP95Total: Double?
     /// RFM named segment -> customers.

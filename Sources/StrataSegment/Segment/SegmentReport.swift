@@ -81,7 +81,7 @@ enum SegmentReport {
                 if groups.contains(where: { $0.clvP05Total != nil }) {
                     intro += " The range after each total sums the customers' 5th-95th percentiles under the models' parameter uncertainty."
                 }
-                if let h = m.holdout {
+                if let h = m.holdout.value {
                     intro += String(format: " Checked on the holdout (orders after %@ up to %@, %.1f weeks): %d actual vs %.0f predicted repeat purchases (%+.1f%%), mean absolute error %.2f per customer; revenue %@ actual vs %@ predicted.",
                                     h.calibrationEnd, h.periodEnd, h.durationWeeks, h.actualRepeatPurchases, h.predictedRepeatPurchases,
                                     h.actualRepeatPurchases == 0 ? 0 : 100 * (h.predictedRepeatPurchases / Double(h.actualRepeatPurchases) - 1), h.mae,

@@ -72,6 +72,7 @@ public enum SegmentSettings {
         .init(section: .transactions, key: "transactions.clv_horizon_weeks", flag: "clv-horizon-weeks", kind: .number, help: "CLV horizon in weeks (default 52)."),
         .init(section: .transactions, key: "transactions.clv_discount", flag: "clv-discount", kind: .number, help: "CLV discount rate per week (default: clv_annual_discount compounded to a week)."),
         .init(section: .transactions, key: "transactions.clv_annual_discount", flag: "clv-annual-discount", kind: .number, help: "CLV annual discount rate (default 0.10, as strata clv)."),
+        .init(section: .transactions, key: "transactions.clv_interval_draws", flag: "clv-interval-draws", kind: .number, help: "Parameter draws for the CLV ranges per segment (default 100; 0: none)."),
         .init(section: .transactions, key: "transactions.strict", flag: "strict", kind: .set(true), help: "The first bad order-log row is fatal."),
         .init(section: .preprocessing, key: "impute", flag: "impute", kind: .value, help: "Missing values: none, drop, mean, median, most_frequent, constant:V (default median)."),
         .init(section: .preprocessing, key: "clip", flag: "clip", kind: .value, help: "Outliers: none, quantile[:LO:HI], iqr[:F] (default quantile:0.01:0.99)."),
