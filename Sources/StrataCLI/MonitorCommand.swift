@@ -82,7 +82,7 @@ struct MonitorCommand: ParsableCommand {
             var written: String? = nil
             if let dir = out {
                 try OutputDirectory.ensure(dir)
-                written = dir + "/monitor.json"
+                written = (dir.hasSuffix("/") && dir.count > 1 ? String(dir.dropLast()) : dir) + "/monitor.json"
                 try batch.stage(try JSONOutput.pretty(MonitorFile(record: record, warnings: Report.warnings.all)), to: written!)
             }
             let metrics = Data(MonitorMetrics.text(a).utf8)

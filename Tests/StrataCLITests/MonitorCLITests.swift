@@ -207,6 +207,12 @@ import Testing
         #expect((r.json?["monitor"] as? [String: Any])?["alerts_total"] as? Int == (file["alerts"] as? [Any])?.count)
         let html = try String(contentsOfFile: "\(tmp)/run2/report.html", encoding: .utf8)
         #expect(html.contains("<h2>Drift monitoring</h2>") && html.contains("chart-monitor-psi") && html.contains("id=\"monitor-alerts\""))
+        // The same from flags: --monitor-model and a threshold flag.
+        let flags = try CLI.run(["segment", "--customers", "\(Self.dir)/shifted.csv", "--k", "3", "--out", "\(tmp)/run3", "--quiet",
+                                 "--monitor-model", "\(tmp)/run1/model.json", "--monitor-psi-threshold", "5"])
+        #expect(flags.code == 0, "\(flags.stderr)")
+        let relaxed = try jsonFile("\(tmp)/run3/monitor.json")
+        #expect(Self.alerts(relaxed).filter { $0.0 == "psi" }.isEmpty && (relaxed["moderate_drift"] as? [String]) == ["frequency"])
         // Without a monitor block, no monitor.json (the link of the earlier run is removed).
         let plain = try CLI.run(["segment", "--customers", "\(Self.dir)/same.csv", "--k", "3", "--out", "\(tmp)/run2", "--quiet"])
         #expect(plain.code == 0 && !FileManager.default.fileExists(atPath: "\(tmp)/run2/monitor.json"))

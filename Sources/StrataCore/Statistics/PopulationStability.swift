@@ -30,12 +30,10 @@ public struct BinnedDistribution: Codable, Sendable, Equatable {
     /// - Parameters:
     ///   - values: n values in input units, NaN for a missing value.
     ///   - bins: the number of quantile bins before equal edges collapse (10: deciles).
-    ///   - seed: seeds the sample the edges come from above `edgeSampleLimit` values.
+    ///   - seed: seeds the sample of rows the edges come from above `edgeSampleLimit` rows.
     /// - Returns: edges at the quantiles 1/bins, ..., (bins-1)/bins of the non-missing values
-    ///   (linear interpolation, numpy's default), equal edges kept once (a 0/1 flag has one edge);
-    ///   no edge when every value is missing.
-    /// - Complexity: O(n log n) for n <= `edgeSampleLimit`, else O(n log bins + s log s) with the
-    ///   sample s; memory O(n) doubles.
+    ///   (`edges`), and every row's share per bin and missing.
+    /// - Complexity: O(n log bins + s log s) with s = min(n, `edgeSampleLimit`); memory O(s) doubles.
     public static func fit(_ values: [Float], bins: Int = 10, seed: UInt64 = 0) -> BinnedDistribution {
         let sample = values.count > edgeSampleLimit
             ? SeededRandom.sampleIndices(values.count, edgeSampleLimit, seed: seed, stream: 0x5053_4921).map { values[$0] } : values
