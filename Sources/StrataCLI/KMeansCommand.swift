@@ -67,7 +67,8 @@ struct KMeansCommand: ParsableCommand {
             var read = input.readOptions
             try cluster.shard(&read, input: input, plain: preprocess.options.isIdentity && preprocess.pca == nil, group: group)
             let (data, stages) = try FeatureStages.fit(path: input.input, read: read, preprocess: preprocess.options,
-                                                       pcaComponents: preprocess.pca, seed: fit.seed, threads: runOptions.threads)
+                                                       pcaComponents: preprocess.pca, seed: fit.seed, threads: runOptions.threads,
+                                                       profile: modelOut != nil && !group.isDistributed)
             data.warnings.forEach(Report.warn)
             let readSeconds = Date().timeIntervalSince(t0)
             progress.report("read \(data.rows) rows x \(data.cols) columns from \(input.input)")
@@ -118,6 +119,13 @@ struct KMeansCommand: ParsableCommand {
         var model = KMeansModelFile(result: result, data: data, options: options)
         model.preprocessing = stages.preprocessing
         model.pca = stages.pca
+        // The training distribution for `strata monitor` (not for distributed runs: each rank
+        // holds only its shard).
+        model.trainingProfile = stages.profile.map { p in
+            var p = p
+            p.distance = TrainingProfile.Distance.of(result.distances, seed: options.seed)
+            return p
+        }
         var batch = OutputBatch()
         if group.isDistributed {
             if let path = labelsOut, path != "-" {

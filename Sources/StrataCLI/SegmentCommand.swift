@@ -10,7 +10,7 @@ struct SegmentCommand: ParsableCommand {
             Reads a customer table and/or an order log, derives RFM and CLV features, preprocesses, \
             chooses k (unless --k), fits K-Means or a Gaussian mixture, profiles and names the segments, \
             and writes into --out: assignments.csv, model.json (for `strata predict`), profiles.json, \
-            report.html and run.json (plus migration.json with --previous, campaign.json with --campaign). Options come from --config \
+            report.html and run.json (plus migration.json with --previous, campaign.json with --campaign, monitor.json with --monitor-model or a monitor block). Options come from --config \
             (YAML or JSON; keys as in brackets below) and flags, flags winning. Every output is staged and \
             renamed into place together, so a failed run leaves the previous outputs untouched.
 
@@ -71,6 +71,9 @@ struct SegmentCommand: ParsableCommand {
         if let a = r.campaign {
             print("\nCampaign \(c.campaign?.path ?? ""): \(a.counts.matched) customers matched")
             for line in a.verdicts { print("  " + line) }
+        }
+        if let m = r.monitor {
+            print("\nDrift vs \(m.model): \(m.alertsTotal) alert\(m.alertsTotal == 1 ? "" : "s")" + String(format: ", %.1f%% of customers beyond the training p99 distance", 100 * m.distance.shareBeyondTrainingP99))
         }
         // The files this run wrote (run.json lists them), not a fixed list.
         let written = s.outputs.values.map { ($0 as NSString).lastPathComponent }

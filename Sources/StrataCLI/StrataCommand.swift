@@ -7,7 +7,7 @@ struct StrataCommand: ParsableCommand {
         commandName: "strata",
         abstract: "Customer segmentation and profiling engine.",
         discussion: """
-            Exit codes: 0 success, 64 bad usage or option, 65 bad input data (the message names \
+            Exit codes: 0 success, 3 drift alerts with `monitor --fail-on-drift`, 64 bad usage or option, 65 bad input data (the message names \
             file, line and column), 66 unreadable input, 70 numerical failure, 73 output not \
             writable, 74 an input changed while it was read (a memory-mapped .npy that shrank), \
             75 the output directory is locked by another run, 130/143 stopped by SIGINT/SIGTERM. \
@@ -15,7 +15,7 @@ struct StrataCommand: ParsableCommand {
             whole run with one rename), so a failed or killed run leaves earlier outputs untouched.
             """,
         version: Strata.version,
-        subcommands: [KMeansCommand.self, GMMCommand.self, PCACommand.self, RFMCommand.self, CLVCommand.self, ABCCommand.self, PredictCommand.self, ScoreCommand.self, SweepCommand.self, HierarchicalCommand.self, DBSCANCommand.self, HDBSCANCommand.self, DemoCommand.self, SegmentCommand.self, MigrateCommand.self, CampaignCommand.self, ConvertCommand.self, UpdateCommand.self, PartialStatsCommand.self, KPrototypesCommand.self, KModesCommand.self]
+        subcommands: [KMeansCommand.self, GMMCommand.self, PCACommand.self, RFMCommand.self, CLVCommand.self, ABCCommand.self, PredictCommand.self, ScoreCommand.self, SweepCommand.self, HierarchicalCommand.self, DBSCANCommand.self, HDBSCANCommand.self, DemoCommand.self, SegmentCommand.self, MigrateCommand.self, CampaignCommand.self, MonitorCommand.self, ConvertCommand.self, UpdateCommand.self, PartialStatsCommand.self, KPrototypesCommand.self, KModesCommand.self]
     )
 
     /// As ArgumentParser's `main`, but a usage error found while parsing (`--k 0`, an unknown

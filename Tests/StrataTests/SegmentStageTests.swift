@@ -202,9 +202,12 @@ import Testing
 /// config exactly, and flags must land where the job file's keys do.
 @Suite struct SegmentSettingsTests {
     @Test func everyJobKeyHasExactlyOneFlagAndEveryFlagAKey() {
-        let configKeys = SegmentConfig.CodingKeys.allCases.map(\.rawValue).filter { $0 != "transactions" && $0 != "campaign" }
-            + SegmentConfig.Transactions.CodingKeys.allCases.map { "transactions." + $0.rawValue }
-            + CampaignSettings.CodingKeys.allCases.map { "campaign." + $0.rawValue }
+        let blocks: Set<String> = ["transactions", "campaign", "monitor"]
+        let top: [String] = SegmentConfig.CodingKeys.allCases.map(\.rawValue).filter { !blocks.contains($0) }
+        let transactions: [String] = SegmentConfig.Transactions.CodingKeys.allCases.map { "transactions." + $0.rawValue }
+        let campaign: [String] = CampaignSettings.CodingKeys.allCases.map { "campaign." + $0.rawValue }
+        let monitor: [String] = MonitorSettings.keys.map { "monitor." + $0 }
+        let configKeys = top + transactions + campaign + monitor
         let tableKeys = SegmentSettings.all.map(\.key)
         #expect(Set(tableKeys) == Set(configKeys))
         #expect(Set(tableKeys).count == tableKeys.count)

@@ -30,6 +30,9 @@ public struct FeatureStages: Sendable, Equatable {
     public var preprocessing: FittedPipeline?
     public var pca: PCAModelFile?
     public var report: PreprocessReport?
+    /// The training distribution of the input columns (without `distance`), when `fit` was
+    /// asked for it (`profile: true`): see `TrainingProfile`.
+    public var profile: TrainingProfile?
 
     public init(preprocessing: FittedPipeline? = nil, pca: PCAModelFile? = nil, report: PreprocessReport? = nil) {
         self.preprocessing = preprocessing
@@ -40,13 +43,16 @@ public struct FeatureStages: Sendable, Equatable {
     public var isEmpty: Bool { preprocessing == nil && pca == nil }
 
     /// Reads `path` and fits the stages: with identity preprocessing and no PCA this is the plain
-    /// reader. PCA (`pcaComponents`) is fitted on the preprocessed features.
+    /// reader. PCA (`pcaComponents`) is fitted on the preprocessed features. With `profile`, the
+    /// model's input columns are profiled for drift monitoring (`TrainingProfile`, on the rows
+    /// read, in input units).
     public static func fit(path: String, read: TableReadOptions, preprocess: PreprocessOptions, pcaComponents: Int?,
-                           seed: UInt64, threads: Int) throws -> (Dataset, FeatureStages) {
+                           seed: UInt64, threads: Int, profile: Bool = false) throws -> (Dataset, FeatureStages) {
         var stages = FeatureStages()
         var data: Dataset
         if preprocess.isIdentity {
             data = try TableReader.read(path: path, options: read)
+            if profile { stages.profile = TrainingProfile.fit(data, seed: seed) }
         } else {
             let raw: RawTable
             if path.lowercased().hasSuffix(".npy") {
@@ -60,6 +66,7 @@ public struct FeatureStages: Sendable, Equatable {
             var preprocess = preprocess
             preprocess.memoryBudget = read.memoryBudget
             let (pipeline, d, report) = try FittedPipeline.fit(raw, options: preprocess)
+            if profile { stages.profile = try TrainingProfile.fit(raw, numeric: pipeline.inputNumeric, categorical: pipeline.inputCategorical, seed: seed) }
             stages.preprocessing = pipeline
             stages.report = report
             data = d
@@ -111,6 +118,69 @@ public struct FeatureStages: Sendable, Equatable {
             o.memoryBudget = memoryBudget
             data = try TableReader.read(path: path, options: o)
         }
+        if let f = pca {
+            let m = f.pcaModel
+            let z = try m.transform(data, threads: threads)
+            let warnings = data.warnings
+            data = Dataset(rows: data.rows, cols: m.count, values: z.storage, columns: (0..<m.count).map { "pc\($0)" },
+                           idColumn: data.idColumn, ids: data.ids, source: data.source)
+            data.warnings = warnings
+        }
+        return data
+    }
+
+    /// Reads new input as the raw table the stages start from (input units, NaN / "" missing),
+    /// with the same rules as `apply(path:)`: with imputation in the model a non-number is a
+    /// missing value, else an error naming file, line and column.
+    /// - Throws: `.badData` naming file and column for an input column the file lacks (line 1,
+    ///   the header), and the readers' errors.
+    public func readInput(path: String, idColumn: String?, modelColumns: [String], memoryBudget: Int = MemoryBudget.defaultBytes) throws -> RawTable {
+        let inputs = TrainingProfile.inputColumns(stages: self, modelColumns: modelColumns)
+        if path.lowercased().hasSuffix(".npy") {
+            var o = TableReadOptions(columns: nil, idColumn: idColumn)
+            o.memoryBudget = memoryBudget
+            return RawTable(try TableReader.read(path: path, options: o).materialized())
+        }
+        let header = try CSVHeader.read(path: path)
+        for name in inputs.numeric + inputs.categorical where !header.contains(name) {
+            throw StrataError.badData(file: path, line: 1, column: name,
+                                      message: "the model's column '\(Excerpt.of(name))' is missing; the input needs every column the model was fitted on (\(Excerpt.list(inputs.numeric + inputs.categorical)))")
+        }
+        let imputes = preprocessing.map { p in p.numeric.allSatisfy { $0.fill != nil } } ?? false
+        return try RawTable.read(path: path, numeric: inputs.numeric, categorical: inputs.categorical, idColumn: idColumn,
+                                 unparsable: imputes ? .missing : .error)
+    }
+
+    /// The stages applied to a raw table read by `readInput`: the model's features, n x d.
+    /// - Throws: as `FittedPipeline.transform` (a missing value without imputation, a negative
+    ///   value under log1p: file, line and column), and `.badData` for a missing value when there
+    ///   is no preprocessing to fill it.
+    public func apply(_ raw: RawTable, modelColumns: [String], threads: Int) throws -> Dataset {
+        var data: Dataset
+        if let p = preprocessing {
+            data = try p.transform(raw)
+        } else {
+            let cols = pca?.columns ?? modelColumns
+            let idx = try cols.map { name -> Int in
+                guard let j = raw.numericNames.firstIndex(of: name) else {
+                    throw StrataError.badData(file: raw.source, line: 1, column: name, message: "the model's column '\(Excerpt.of(name))' is missing")
+                }
+                return j
+            }
+            if raw.numericNames.count != cols.count && raw.source.lowercased().hasSuffix(".npy") {
+                throw StrataError.invalidArgument("\(raw.source) has \(raw.numericNames.count) columns; the model needs \(cols.count) (\(Excerpt.list(cols)))")
+            }
+            var values = [Float](repeating: 0, count: raw.rows * cols.count)
+            for (c, j) in idx.enumerated() {
+                for i in 0..<raw.rows {
+                    let v = raw.numeric[j][i]
+                    if v.isNaN { throw StrataError.badData(file: raw.source, line: raw.lines[i], column: cols[c], message: "missing value; the model was fitted without --impute") }
+                    values[i * cols.count + c] = v
+                }
+            }
+            data = Dataset(rows: raw.rows, cols: cols.count, values: values, columns: cols, idColumn: raw.idColumn, ids: raw.ids, source: raw.source)
+        }
+        data.warnings = raw.warnings
         if let f = pca {
             let m = f.pcaModel
             let z = try m.transform(data, threads: threads)

@@ -36,6 +36,9 @@ public struct KMeansModelFile: Codable, Sendable, Equatable {
     public var sizeWeights: [Double]?
     /// Online updates applied since the fit.
     public var updates: Int?
+    /// The training distribution for drift monitoring (`strata monitor`); nil in models written
+    /// before it existed (and by distributed runs).
+    public var trainingProfile: TrainingProfile?
 
     enum CodingKeys: String, CodingKey {
         case model, columns, k, centroids, inertia, converged, seed, tol
@@ -43,6 +46,7 @@ public struct KMeansModelFile: Codable, Sendable, Equatable {
         case segmentNames = "segment_names"
         case sizeWeights = "size_weights"
         case updates
+        case trainingProfile = "training_profile"
         case formatVersion = "format_version"
         case strataVersion = "strata_version"
         case idColumn = "id_column"

@@ -149,6 +149,7 @@ extension KMeansModelFile {
         try check.count(trainingRows, "training_rows")
         if let u = updates { try check.count(u, "updates") }
         try FeatureStages(preprocessing: preprocessing, pca: pca).validate(check, modelColumns: columns)
+        try trainingProfile?.validate(path: path)
         return self
     }
 }

@@ -170,6 +170,9 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     /// A campaign's results file (`CampaignSettings`): its uplift per segment goes to
     /// campaign.json and the report's "Campaign results".
     public var campaign: CampaignSettings? = nil
+    /// Drift monitoring (`MonitorSettings`): this run's customers against a previous model's
+    /// training profile, in monitor.json and the report's "Drift monitoring".
+    public var monitor: MonitorSettings? = nil
 
     public init() {}
 
@@ -182,7 +185,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         case maxIter = "max_iter", seed, threads
         case minSegmentSize = "min_segment_size", pseudonymize, salt, saltEnv = "salt_env", names, roles
         case treeDepth = "tree_depth", scatterSample = "scatter_sample", out, previous, report
-        case campaign
+        case campaign, monitor
     }
 
     /// Decodes with defaults for absent keys (Swift's synthesized decoding has no defaults).
@@ -204,6 +207,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         try opt(.saltEnv, &s.saltEnv); try get(.names, &s.names); try get(.roles, &s.roles); try get(.treeDepth, &s.treeDepth)
         try get(.scatterSample, &s.scatterSample); try get(.out, &s.out); try opt(.previous, &s.previous); try get(.report, &s.report)
         try opt(.campaign, &s.campaign)
+        try opt(.monitor, &s.monitor)
         self = s
     }
 
@@ -218,6 +222,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
             try checkKeys(t, known: Transactions.CodingKeys.allCases.map(\.rawValue), where: "transactions.", file: file)
         }
         if let t = top["campaign"] as? [String: Any] { try checkKeys(t, known: CampaignSettings.keys, where: "campaign.", file: file) }
+        if let t = top["monitor"] as? [String: Any] { try checkKeys(t, known: MonitorSettings.keys, where: "monitor.", file: file) }
     }
 
     /// A decoding failure as an error naming the job file and the option. Every job-file
@@ -300,6 +305,10 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         for key in names.keys where Int(key) == nil { throw bad("names", "key '\(key)' is not a segment id (0, 1, ...)") }
         if pseudonymize && resolvedSalt == nil {
             throw bad("pseudonymize", "needs a salt: set salt_env to an environment variable holding it (or salt / --salt)")
+        }
+        if let m = monitor {
+            do { try m.thresholds.validate() } catch let StrataError.invalidSetting(key, message) { throw bad("monitor." + key, message) }
+            if m.model == nil && previous == nil { throw bad("monitor.model", "give the model to compare with (a model.json or a previous output directory), or set previous") }
         }
         if let t = transactions {
             if t.clvHorizonWeeks < 1 { throw bad("transactions.clv_horizon_weeks", "must be at least 1") }

@@ -48,6 +48,7 @@ public enum SegmentJob {
         var c = c
         let previous = try c.previous.map { try SegmentRunFiles.load(directory: $0) }
         let campaignFile = try c.campaign.map { try readCampaign($0, config: c) }
+        let monitored = try c.monitor.map { try loadMonitoredModel($0, config: c) }
 
         let inputs = try steps.run("read") { () -> (SegmentInputs, String) in
             let i = try SegmentInputs.read(c, threads: threads, log: log)
@@ -104,10 +105,23 @@ public enum SegmentJob {
                 return (a, "\(a.matched) of \(a.campaignRows) campaign customers matched; a significant effect in \(significant) of \(a.segments.count) segments")
             }
         }
+        let monitor = try monitored.map { m in
+            try steps.run("monitor") { () -> (DriftAnalysis, String) in
+                // This run's customers (input units) against the previous model's training profile.
+                let a = try DriftAnalysis.analyze(m, raw: features.raw, thresholds: c.monitor!.thresholds, minSegmentSize: c.minSegmentSize, threads: threads)
+                a.warnings.forEach { steps.log("warning: " + $0) }
+                a.alertLines.forEach { steps.log("warning: drift alert: " + $0) }
+                let worst = a.features.max { $0.psi < $1.psi }
+                return (a, "vs \(m.path): \(a.alerts.count) alert\(a.alerts.count == 1 ? "" : "s")"
+                    + (worst.map { String(format: ", largest PSI %.3f (%@)", $0.psi, $0.name) } ?? "")
+                    + String(format: ", %.1f%% beyond the training p99 distance", 100 * a.distance.shareBeyondTrainingP99))
+            }
+        }
         var record = runRecord(c, started: started, threads: threads, steps: steps.steps, inputs: inputs, features: features,
                                selection: selection, model: model, description: description)
         let outputs = SegmentOutputs.Inputs(config: c, features: features, selection: selection, model: model, description: description,
-                                            migration: migration, clvModel: inputs.clvModel, ids: ids, campaign: campaign)
+                                            migration: migration, clvModel: inputs.clvModel, ids: ids, campaign: campaign,
+                                            monitor: monitor)
         try steps.run("write") { () -> (Void, String) in
             let files = try SegmentOutputs.write(outputs, record: &record, directory: directory)
             return ((), "\(files.count) files in \(c.out)/")
@@ -117,7 +131,8 @@ public enum SegmentJob {
         let d = description
         let groups = (d.profiles.segments + (d.profiles.other.map { [$0] } ?? [])).map { SegmentRunResult.Group(id: $0.id, name: $0.name, description: $0.description) }
         return SegmentRunResult(record: record, migration: migration?.record, groups: groups, rules: d.rules.rules.map(\.text),
-                                rulesDepth: d.rules.depth, rulesAccuracy: d.rules.tree.accuracy, campaign: campaign?.record)
+                                rulesDepth: d.rules.depth, rulesAccuracy: d.rules.tree.accuracy, campaign: campaign?.record,
+                                monitor: monitor.map(MonitorRecord.init))
     }
 
     /// The job's campaign file, read before any work (a bad file fails fast); its setting
@@ -125,6 +140,14 @@ public enum SegmentJob {
     static func readCampaign(_ settings: CampaignSettings, config c: SegmentConfig) throws -> CampaignFile {
         do { return try CampaignFile.read(settings, quoteID: c.quotedID) } catch let StrataError.invalidSetting(key, message) {
             throw StrataError.invalidSetting("campaign." + key, message)
+        }
+    }
+
+    /// The `monitor` block's model, loaded before any work (a model without a training profile
+    /// fails fast); setting errors name the job key (`monitor.model`).
+    static func loadMonitoredModel(_ settings: MonitorSettings, config c: SegmentConfig) throws -> MonitoredModel {
+        do { return try MonitoredModel.load(path: try settings.modelPath(previous: c.previous)) } catch let StrataError.invalidSetting(key, message) {
+            throw StrataError.invalidSetting("monitor." + key, message)
         }
     }
 

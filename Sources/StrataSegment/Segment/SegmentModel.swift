@@ -171,12 +171,19 @@ enum SegmentModel {
         var kmodes: Bool? = nil
     }
 
-    /// model.json: what `strata predict` needs, with the feature stages and segment names.
-    func encoded(data: Dataset, stages: FeatureStages, names: [String]) throws -> Data {
+    /// model.json: what `strata predict` needs, with the feature stages and segment names; for
+    /// K-Means also the training profile `strata monitor` compares new data with (`profile`:
+    /// the input columns' distributions, completed here with the distances to the centroids).
+    func encoded(data: Dataset, stages: FeatureStages, names: [String], profile: TrainingProfile? = nil) throws -> Data {
         switch self {
         case let .kmeans(r, o):
             var m = KMeansModelFile(result: r, data: data, options: o)
             m.preprocessing = stages.preprocessing; m.pca = stages.pca; m.segmentNames = names
+            m.trainingProfile = profile.map { p in
+                var p = p
+                p.distance = TrainingProfile.Distance.of(r.distances, seed: o.seed)
+                return p
+            }
             return try m.encoded()
         case let .gmm(r, o, _):
             var m = GMMModelFile(result: r, data: data, options: o)
@@ -197,6 +204,15 @@ enum SegmentModel {
             m.segmentNames = names
             return try m.encoded()
         }
+    }
+
+    /// The training profile of the model's input columns on the customers read (input units), for
+    /// the model kinds `strata monitor` supports (K-Means); nil for the others.
+    /// - Complexity: O(n d log n).
+    func trainingProfile(_ features: SegmentFeatures, seed: UInt64) throws -> TrainingProfile? {
+        guard case .kmeans = self else { return nil }
+        let p = features.pipeline
+        return try TrainingProfile.fit(features.raw, numeric: p.inputNumeric, categorical: p.inputCategorical, seed: seed)
     }
 
     /// Renumbers segments by size, largest first.

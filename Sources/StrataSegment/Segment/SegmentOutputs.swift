@@ -6,7 +6,7 @@ import StrataIO
 ///
 /// Files (in `out`): assignments.csv, model.json (for `strata predict`), profiles.json,
 /// report.html (unless `report: false`), run.json; migration.json with a previous run;
-/// features.csv with an order log; campaign.json with a campaign. They are written into a staging directory and published as one
+/// features.csv with an order log; campaign.json with a campaign; monitor.json with a monitor block. They are written into a staging directory and published as one
 /// unit by `RunDirectory` (one rename(2) of `out/current`), so a failed or killed run leaves the
 /// previous outputs intact, and the output set is exactly what the run wrote.
 enum SegmentOutputs {
@@ -23,6 +23,8 @@ enum SegmentOutputs {
         var ids: [String]
         /// With a `campaign` block: written to campaign.json and the report.
         var campaign: CampaignAnalysis? = nil
+        /// With a `monitor` block: written to monitor.json and the report.
+        var monitor: DriftAnalysis? = nil
     }
 
     /// Stages and commits the files; `record` is completed with the outputs and written as run.json.
@@ -44,10 +46,12 @@ enum SegmentOutputs {
         }
         do {
             try stage("assignments.csv", assignmentsCSV(ids: x.ids, labels: x.model.labels, names: x.description.names, model: x.model))
-            try stage("model.json", try x.model.encoded(data: x.features.data, stages: x.features.stages, names: x.description.names))
+            try stage("model.json", try x.model.encoded(data: x.features.data, stages: x.features.stages, names: x.description.names,
+                                                         profile: x.model.trainingProfile(x.features, seed: c.seed)))
             try stage("profiles.json", try x.description.profilesFile(k: k, minSegmentSize: c.minSegmentSize).encoded())
             if let m = x.migration { try stage("migration.json", try JSONOutput.pretty(m.record)) }
             if let a = x.campaign { try stage("campaign.json", try JSONOutput.pretty(a.record)) }
+            if let a = x.monitor { try stage("monitor.json", try JSONOutput.pretty(MonitorFile(record: MonitorRecord(a), warnings: a.warnings))) }
             // With an order log, the joined feature table: `strata predict --model model.json
             // --input features.csv` scores customers exactly as this run did.
             if c.transactions != nil { try stage("features.csv", featuresCSV(x.features.raw, ids: x.ids)) }
@@ -58,7 +62,8 @@ enum SegmentOutputs {
                     algorithm: c.algorithm.rawValue, k: k, rows: x.features.data.rows, minSegmentSize: c.minSegmentSize,
                     profiles: d.profiles, roles: d.roles, sweep: x.selection.sweep, projection: d.projection, rules: d.rules, abc: d.abc,
                     migration: x.migration, clvModel: x.clvModel, preprocessReport: x.features.report, logColumns: x.features.logColumns,
-                    pca: c.pca, modelDetail: x.model.detail, dendrogram: x.model.dendrogram(names: d.names), campaign: x.campaign))
+                    pca: c.pca, modelDetail: x.model.detail, dendrogram: x.model.dendrogram(names: d.names), campaign: x.campaign,
+                    monitor: x.monitor))
                 try stage("report.html", Data(html.utf8))
             }
             record.outputs = files.merging(["run": out + "/run.json"]) { a, _ in a }
@@ -76,7 +81,7 @@ enum SegmentOutputs {
     }
 
     /// Every file a segment run may write (links to those a run did not write are removed).
-    static let knownNames = ["assignments.csv", "model.json", "profiles.json", "report.html", "run.json", "migration.json", "features.csv", "campaign.json"]
+    static let knownNames = ["assignments.csv", "model.json", "profiles.json", "report.html", "run.json", "migration.json", "features.csv", "campaign.json", "monitor.json"]
 
     /// customer_id, segment_id, segment_name, then distance (K-Means) or probability (GMM).
     static func assignmentsCSV(ids: [String], labels: [Int32], names: [String], model: SegmentModel) -> Data {

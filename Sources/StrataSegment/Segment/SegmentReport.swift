@@ -34,6 +34,8 @@ enum SegmentReport {
         var dendrogram: DendrogramChart.Input? = nil
         /// With a `campaign` block: the campaign's results on this run's segments.
         var campaign: CampaignAnalysis? = nil
+        /// With a `monitor` block: drift against the previous model's training profile.
+        var monitor: DriftAnalysis? = nil
     }
 
     /// Reportable groups: segments, then other.
@@ -101,6 +103,9 @@ enum SegmentReport {
         }
         if let a = c.campaign {
             add(CampaignReportSection.heading, CampaignReportSection.intro(a), [CampaignReportSection.chart(a)], extra: CampaignReportSection.table(a))
+        }
+        if let a = c.monitor {
+            add(MonitorReportSection.heading, MonitorReportSection.intro(a), [MonitorReportSection.chart(a)], extra: MonitorReportSection.table(a))
         }
         sections.append(rulesSection(c.rules))
         let pre = c.preprocessReport

@@ -123,13 +123,16 @@ public struct SegmentRunResult: Encodable, Sendable {
     public var rulesAccuracy: Double
     /// With a `campaign` block: campaign.json's content.
     public var campaign: CampaignRecord? = nil
+    /// With a `monitor` block: monitor.json's content.
+    public var monitor: MonitorRecord? = nil
 
-    enum CodingKeys: String, CodingKey { case migration, campaign }
+    enum CodingKeys: String, CodingKey { case migration, campaign, monitor }
 
     public func encode(to encoder: Encoder) throws {
         try record.encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encodeIfPresent(migration, forKey: .migration)
         try c.encodeIfPresent(campaign, forKey: .campaign)
+        try c.encodeIfPresent(monitor, forKey: .monitor)
     }
 }

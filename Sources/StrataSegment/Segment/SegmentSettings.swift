@@ -31,6 +31,7 @@ public struct SegmentSetting: Sendable {
         case profiles = "Profiles and privacy"
         case outputs = "Outputs"
         case campaign = "Campaign feedback"
+        case monitor = "Drift monitoring"
     }
 
     public var section: Section
@@ -116,6 +117,12 @@ public enum SegmentSettings {
         .init(section: .campaign, key: "campaign.revenue_column", flag: "campaign-revenue-column", kind: .value, help: "Campaign file: revenue column (default: revenue, when present)."),
         .init(section: .campaign, key: "campaign.treatment_value", flag: "campaign-treatment-value", kind: .value, help: "Group value of treated customers (default treatment)."),
         .init(section: .campaign, key: "campaign.control_value", flag: "campaign-control-value", kind: .value, help: "Group value of control customers (default control)."),
+        .init(section: .monitor, key: "monitor.model", flag: "monitor-model", kind: .value, help: "Previous model.json or output directory to compare this run's customers with (default: previous): monitor.json and the report's drift section."),
+        .init(section: .monitor, key: "monitor.psi_threshold", flag: "monitor-psi-threshold", kind: .number, help: "Alert when a feature's PSI is above this (default 0.25)."),
+        .init(section: .monitor, key: "monitor.psi_moderate_threshold", flag: "monitor-psi-moderate-threshold", kind: .number, help: "Report moderate drift above this PSI (default 0.1)."),
+        .init(section: .monitor, key: "monitor.share_drift_threshold", flag: "monitor-share-drift-threshold", kind: .number, help: "Alert when a segment's share moves by more than this (default 0.05 = 5 points)."),
+        .init(section: .monitor, key: "monitor.distance_threshold", flag: "monitor-distance-threshold", kind: .number, help: "Alert when more than this share of customers is beyond the training p99 distance (default 0.05)."),
+        .init(section: .monitor, key: "monitor.unseen_threshold", flag: "monitor-unseen-threshold", kind: .number, help: "Alert when more than this share of a column's values is unseen in training (default 0.01)."),
     ]
 
     /// The flags as help text: one line each, under their section's title.
@@ -171,6 +178,8 @@ public enum SegmentSettings {
         // An empty or null `transactions:` means no order log, as it always has.
         if let t = root["transactions"], t.mapping?.isEmpty == true || t.null != nil { remove(&root, "transactions") }
         if let t = root["campaign"], t.mapping?.isEmpty == true || t.null != nil { remove(&root, "campaign") }
+        // An empty `monitor:` (or `monitor: {}`) compares with `previous`'s model.
+        if let t = root["monitor"], t.null != nil { set(&root, path: ["monitor"], mapping([])) }
         let fileKeys = Set(dottedKeys(root))
         let fileHasOrderLog = root["transactions"] != nil
         var flagOf: [String: String] = [:]
