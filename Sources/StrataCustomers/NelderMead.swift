@@ -7,8 +7,11 @@ import StrataCore
 /// Written here because no Swift package in reach offers a robust unconstrained optimizer, and the
 /// BTYD likelihoods need one (lifetimes also fits them with Nelder-Mead). Deterministic.
 enum NelderMead {
+    /// `stop`, when given, ends the search (not converged) as soon as the best vertex satisfies it:
+    /// a fit that has run into its search bound learns nothing more there.
     static func minimize(_ f: ([Double]) -> Double, start: [Double], step: Double = 0.5,
-                         tolerance: Double = 1e-12, maxEvaluations: Int = 6_000) -> (x: [Double], value: Double, converged: Bool) {
+                         tolerance: Double = 1e-12, maxEvaluations: Int = 6_000,
+                         stop: (([Double]) -> Bool)? = nil) -> (x: [Double], value: Double, converged: Bool) {
         let n = start.count
         var simplex: [[Double]] = [start]
         for i in 0..<n { var p = start; p[i] += step; simplex.append(p) }
@@ -24,6 +27,7 @@ enum NelderMead {
             var size = 0.0
             for p in simplex.dropFirst() { for j in 0..<n { size = max(size, abs(p[j] - simplex[0][j])) } }
             if spread <= tolerance * (1 + abs(values[0])) && size <= 1e-9 { converged = true; break }
+            if let stop, stop(simplex[0]) { break }
             var centroid = [Double](repeating: 0, count: n)
             for p in simplex.dropLast() { for j in 0..<n { centroid[j] += p[j] / Double(n) } }
             func along(_ t: Double) -> [Double] { (0..<n).map { centroid[$0] + t * (simplex[n][$0] - centroid[$0]) } }

@@ -82,4 +82,39 @@ import Testing
         let backwards = try CLI.run(base + ["--calibration-end", "1997-09-30", "--holdout-end", "1997-01-01"])
         #expect(backwards.code == 64 && backwards.stderr.contains("must be after --calibration-end"), "\(backwards.stderr)")
     }
+
+    /// Nothing in the holdout goes unmentioned: customers first seen in it and rows after its end
+    /// are counted and warned about by `clv` and by the segment job (with and without CLV).
+    @Test func holdoutEdgesAreCountedAndWarned() throws {
+        let dir = tempDir()
+        var text = "customer_id,date,amount\n"
+        for c in 0..<30 {
+            for m in stride(from: 1 + c % 3, through: 6, by: 2) { text += "c\(c),2024-0\(m)-1\(c % 10),\(10 + c)\n" }
+            if c % 2 == 0 { text += "c\(c),2024-08-0\(1 + c % 9),\(12 + c)\n" }
+        }
+        for c in 0..<3 { text += "new\(c),2024-08-15,20\n" }          // first seen in the holdout
+        text += "c1,2024-10-05,30\nc2,2024-11-05,30\n"                // after the holdout end
+        write(text, "\(dir)/o.csv")
+        let r = try CLI.run(["clv", "--transactions", "\(dir)/o.csv", "--calibration-end", "2024-06-30", "--holdout-end", "2024-09-30",
+                             "--interval-draws", "0", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let h = try #require(r.json?["holdout"] as? [String: Any])
+        #expect(h["customers"] as? Int == 30 && h["customers_first_seen_in_holdout"] as? Int == 3 && h["holdout_transactions"] as? Int == 18)
+        #expect(h["actual_repeat_purchases"] as? Int == 15)
+        let warnings = r.json?["warnings"] as? [String] ?? []
+        #expect(warnings.contains { $0.contains("3 customers first bought in the holdout period") }, "\(warnings)")
+        #expect(warnings.contains { $0.contains("2 order rows dated after --holdout-end were left out") }, "\(warnings)")
+        for clv in [true, false] {
+            let s = try CLI.run(["segment", "--transactions", "\(dir)/o.csv", "--calibration-end", "2024-06-30", "--holdout-end", "2024-09-30",
+                                 "--k", "2", "--min-segment-size", "1", "--out", "\(dir)/seg\(clv)", "--json", "--quiet"] + (clv ? [] : ["--no-clv"]))
+            #expect(s.code == 0, "\(s.stderr)")
+            let counts = try #require((try jsonFile("\(dir)/seg\(clv)/run.json"))["counts"] as? [String: Any])
+            #expect(counts["holdout_transactions"] as? Int == 18 && counts["after_holdout_end"] as? Int == 2 && counts["holdout_only_customers"] as? Int == 3,
+                    "\(counts)")
+            let w = s.json?["warnings"] as? [String] ?? []
+            #expect(w.contains { $0.contains("3 customers first bought in the holdout period") }, "clv \(clv): \(w)")
+            #expect(w.contains { $0.contains("2 order rows dated after transactions.holdout_end") }, "clv \(clv): \(w)")
+            if !clv { #expect(w.contains { $0.contains("are not used") }, "\(w)") }
+        }
+    }
 }

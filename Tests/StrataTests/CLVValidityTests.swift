@@ -64,8 +64,9 @@ import Testing
         #expect(!invalid.valid && invalid.expectedAverageSpend(x: 2, monetary: 35) == (70 + 30) / 3)
     }
 
-    /// Property: random valid order logs (spends spanning six orders of magnitude) never give a
-    /// negative or non-finite spend, CLV or probability.
+    /// Property: random valid order logs (spends spanning six orders of magnitude, returns
+    /// included) never give a negative or non-finite spend, CLV, probability, interval or holdout
+    /// figure, for either repeat-purchase model.
     @Test(arguments: 0..<12)
     func noNegativeOrNonFiniteValues(seed: Int) throws {
         var rng = SeededRandom(seed: UInt64(seed) &+ 77)
@@ -76,7 +77,9 @@ import Testing
             var day = Int(rng.next() % 60)
             for _ in 0..<orders {
                 let month = 1 + day / 28, dom = 1 + day % 28
-                lines.append("c\(c),2024-\(String(format: "%02d-%02d", min(12, month), dom)),\(String(format: "%.2f", max(0.01, scale * (0.5 + rng.nextUnit()))))")
+                // One order in eight is a return (a negative amount).
+                let sign = rng.next() % 8 == 0 ? -1.0 : 1.0
+                lines.append("c\(c),2024-\(String(format: "%02d-%02d", min(12, month), dom)),\(String(format: "%.2f", sign * max(0.01, scale * (0.5 + rng.nextUnit()))))")
                 day += 1 + Int(rng.next() % 40)
             }
         }
@@ -84,25 +87,40 @@ import Testing
         try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/o.csv", atomically: true, encoding: .utf8)
         var o = RFMOptions()
         o.unit = .weeks
-        let customers = try RFM.summarize(path: dir + "/o.csv", transactions: TransactionOptions(), options: o).0
+        o.calibrationEnd = CivilDate.days(year: 2024, month: 6, day: 30)
+        o.holdoutEnd = CivilDate.days(year: 2024, month: 12, day: 31)
+        let (customers, report) = try RFM.summarize(path: dir + "/o.csv", transactions: TransactionOptions(), options: o)
         guard customers.contains(where: { $0.btydFrequency > 0 }) else { return }
-        let r = try CLV.run(customers, horizon: 52, discount: 0.01)
-        for v in r.results {
-            #expect(v.clv >= 0 && v.clv.isFinite, "seed \(seed): CLV \(v.clv)")
-            #expect(v.expectedAverageSpend >= 0 && v.expectedAverageSpend.isFinite)
-            #expect(v.probabilityAlive >= 0 && v.probabilityAlive <= 1)
-            #expect(v.expectedPurchases >= 0 && v.expectedPurchases.isFinite)
+        try check(ParetoNBD.self)
+        try check(BGNBD.self)
+
+        func check<M: RepeatPurchaseModel>(_ kind: M.Type) throws {
+            let r: CLVFit<M>
+            do { r = try CLV.fit(customers, model: kind, horizon: 52, discount: 0.01) } catch StrataError.numerical { return }
+            for v in r.results {
+                #expect(v.clv >= 0 && v.clv.isFinite, "seed \(seed) \(kind): CLV \(v.clv)")
+                #expect(v.expectedAverageSpend >= 0 && v.expectedAverageSpend.isFinite)
+                #expect(v.probabilityAlive >= 0 && v.probabilityAlive <= 1)
+                #expect(v.expectedPurchases >= 0 && v.expectedPurchases.isFinite)
+            }
+            // Intervals exactly when the fit has a covariance, and obeying the same rule.
+            let intervals = CLVIntervals.compute(customers, model: r.model, gammaGamma: r.gammaGamma, horizon: 52, discount: 0.01, draws: 20, seed: 3)
+            #expect((intervals != nil) == (r.model.logCovariance != nil), "seed \(seed) \(kind)")
+            #expect(r.model.logCovariance == nil || (r.model.converged && !r.model.atBound))
+            for w in intervals ?? [] {
+                #expect(w.clvP05 >= 0 && w.clvP05 <= w.clvP95 && w.clvP95.isFinite, "seed \(seed): \(w)")
+                #expect(w.purchasesP05 >= 0 && w.purchasesP05 <= w.purchasesP95 && w.purchasesP95.isFinite)
+            }
+            // The holdout evaluation on the orders after the calibration end.
+            let e = CLVHoldoutEvaluation.evaluate(customers, model: r.model, gammaGamma: r.gammaGamma, repeatPurchasesPerDay: report.repeatPurchasesPerDay,
+                                                  calibrationEnd: o.calibrationEnd!, holdoutEnd: o.holdoutEnd!, unitDays: 7)
+            #expect(e.actualRepeatPurchases == customers.reduce(0) { $0 + $1.holdoutPurchaseDays })
+            #expect(e.predictedRepeatPurchases >= 0 && e.predictedRepeatPurchases.isFinite && e.mae.isFinite && e.rmse.isFinite)
+            #expect(e.spend.actualMean >= 0 && e.spend.predictedMean >= 0 && e.spend.predictedRevenue >= 0 && e.spend.predictedRevenue.isFinite)
+            #expect(e.weekly.allSatisfy { $0.predictedCumulative >= 0 && $0.predictedCumulative.isFinite })
+            #expect(zip(e.weekly, e.weekly.dropFirst()).allSatisfy { $0.actualCumulative <= $1.actualCumulative })
+            #expect(e.weekly.last!.actualCumulative == report.repeatPurchasesPerDay.values.reduce(0, +))
         }
-        // The intervals and the holdout evaluation obey the same rule.
-        for w in CLVIntervals.compute(customers, model: r.bgnbd, gammaGamma: r.gammaGamma, horizon: 52, discount: 0.01, draws: 20, seed: 3) ?? [] {
-            #expect(w.clvP05 >= 0 && w.clvP05 <= w.clvP95 && w.clvP95.isFinite, "seed \(seed): \(w)")
-            #expect(w.purchasesP05 >= 0 && w.purchasesP05 <= w.purchasesP95 && w.purchasesP95.isFinite)
-        }
-        let last = customers.map(\.lastDay).max()!
-        let e = CLVHoldoutEvaluation.evaluate(customers, model: r.bgnbd, gammaGamma: r.gammaGamma, repeatPurchasesPerDay: [:],
-                                              calibrationEnd: last, holdoutEnd: last + 90, unitDays: 7)
-        #expect(e.predictedRepeatPurchases >= 0 && e.predictedRepeatPurchases.isFinite && e.spend.predictedRevenue.isFinite)
-        #expect(e.weekly.allSatisfy { $0.predictedCumulative >= 0 && $0.predictedCumulative.isFinite })
     }
 
     /// The BG/NBD closed forms over the whole parameter domain: a = 1 exactly (0/0 in the closed

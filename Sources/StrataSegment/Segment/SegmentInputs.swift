@@ -104,7 +104,7 @@ struct SegmentInputs {
             counts.holdoutTransactions = report.holdoutRows
             counts.afterHoldoutEnd = report.afterHoldout
             counts.holdoutOnlyCustomers = report.holdoutOnlyCustomers
-            for w in report.holdoutWarnings(holdout: t.clv, calibrationEnd: "transactions.calibration_end", holdoutEnd: "transactions.holdout_end") {
+            for w in report.holdoutWarnings(holdout: true, calibrationEnd: "transactions.calibration_end", holdoutEnd: "transactions.holdout_end") {
                 log("warning: \(t.path): " + w)
             }
             if !t.clv && report.holdoutRows > 0 {
