@@ -14,8 +14,8 @@ struct CLVCommand: ParsableCommand {
             --annual-discount (default 10% a year) compounded to the step, unless --discount gives a per-step rate. \
             The models are fitted on unique (frequency, recency, T) triples with counts as weights, so millions of \
             customers fit fast. With --calibration-end D --holdout-end E the models are fitted on orders up to D and \
-            checked against what customers did in (D, E]: JSON `holdout`, and SVG charts with --charts DIR; both \
-            models are then fitted and compared on the holdout (`model_comparison`).
+            checked against what customers did in (D, E]: JSON `holdout`, and SVG charts with --charts DIR; with \
+            --compare-models both models are fitted and compared on the holdout (`model_comparison`).
             """
     )
 
@@ -34,6 +34,9 @@ struct CLVCommand: ParsableCommand {
 
     @Option(name: .long, help: "With --holdout-end: write the holdout charts (SVG) into this directory.")
     var charts: String?
+
+    @Flag(name: .customLong("compare-models"), help: "With --holdout-end: also fit the other repeat-purchase model and compare both on the holdout.")
+    var compareModels = false
 
     @Option(name: .long, help: "days or weeks.")
     var unit: RFMOptions.Unit = .weeks
@@ -64,6 +67,7 @@ struct CLVCommand: ParsableCommand {
         if let d = discount, !(d >= 0) { throw ValidationError("--discount must be >= 0") }
         if !(annualDiscount >= 0) || !annualDiscount.isFinite { throw ValidationError("--annual-discount must be >= 0") }
         if holdoutEnd != nil && calibrationEnd == nil { throw ValidationError("--holdout-end needs --calibration-end (the holdout starts after it)") }
+        if compareModels && holdoutEnd == nil { throw ValidationError("--compare-models compares on the holdout: give --calibration-end and --holdout-end") }
         if charts != nil && holdoutEnd == nil { throw ValidationError("--charts draws the holdout evaluation: give --calibration-end and --holdout-end") }
         if intervalDraws < 0 || intervalDraws == 1 { throw ValidationError("--interval-draws must be 0 (no intervals) or at least 2") }
     }
@@ -112,7 +116,9 @@ struct CLVCommand: ParsableCommand {
                 }
                 return Result.ModelComparison(fitted, evaluate(fitted))
             }
-            comparison = [Result.ModelComparison(r.model, holdout!)] + [Model.self == BGNBD.self ? other(ParetoNBD.self) : other(BGNBD.self)].compactMap { $0 }
+            if compareModels {
+                comparison = [Result.ModelComparison(r.model, holdout!)] + [Model.self == BGNBD.self ? other(ParetoNBD.self) : other(BGNBD.self)].compactMap { $0 }
+            }
         }
         let seconds = Date().timeIntervalSince(t0)
         var batch = OutputBatch()
@@ -299,7 +305,7 @@ struct CLVCommand: ParsableCommand {
         var intervals: OrNull<Intervals>
         /// With --holdout-end.
         var holdout: OrNull<Holdout>
-        /// With --holdout-end: both models (the chosen one first) on the same holdout.
+        /// With --compare-models: both models (the chosen one first) on the same holdout.
         var modelComparison = OrNull<[ModelComparison]>(nil)
         var outputs: Outputs
         var seconds: Double

@@ -35,7 +35,7 @@ import Testing
         let dir = tempDir()
         let base = ["clv", "--transactions", "\(fixtures)/cdnow/CDNOW_sample.txt", "--customer-column", "2", "--date-column", "3",
                     "--amount-column", "5", "--delimiter", "whitespace", "--no-header", "--date-format", "%Y%m%d"]
-        let r = try CLI.run(base + ["--calibration-end", "1997-09-30", "--holdout-end", "1998-06-30", "--interval-draws", "20",
+        let r = try CLI.run(base + ["--calibration-end", "1997-09-30", "--holdout-end", "1998-06-30", "--interval-draws", "20", "--compare-models",
                                     "--out", "\(dir)/clv.csv", "--charts", "\(dir)/charts", "--json"])
         #expect(r.code == 0, "\(r.stderr)")
         let j = try #require(r.json)
@@ -74,7 +74,7 @@ import Testing
         #expect(try CLI.run(base + ["--model", "paretonbd"]).code == 64)
         // No intervals on request: the columns go, the key is null.
         let none = try CLI.run(base + ["--interval-draws", "0", "--out", "\(dir)/plain.csv", "--json"])
-        #expect(none.json?["intervals"] is NSNull && none.json?["holdout"] is NSNull)
+        #expect(none.json?["intervals"] is NSNull && none.json?["holdout"] is NSNull && none.json?["model_comparison"] is NSNull)
         #expect(try String(contentsOfFile: "\(dir)/plain.csv", encoding: .utf8).split(separator: "\n").first!.hasSuffix(",clv"))
         // Inconsistent dates: usage errors naming the options.
         let noCal = try CLI.run(base + ["--holdout-end", "1998-06-30"])
