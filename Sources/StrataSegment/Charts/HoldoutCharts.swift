@@ -57,7 +57,7 @@ public enum HoldoutCharts {
         let bins = e.byFrequency.filter { $0.frequency < 10 }
         var s = SVG(id: "holdout-by-frequency", width: 720, height: 380, title: "Holdout purchases by calibration frequency")
         frame(&s, title: "Mean holdout purchases by calibration frequency",
-              subtitle: String(format: "%.1f-%@ holdout; MAE %.3f, RMSE %.3f per customer", e.duration, unit, e.mae, e.rmse))
+              subtitle: String(format: "holdout of %.1f %@; MAE %.3f, RMSE %.3f per customer", e.duration, unit, e.mae, e.rmse))
         let l = 70.0, r = 700.0, t = 60.0, b = 340.0
         let maxY = max(1e-9, bins.map { max($0.actualMean, $0.predictedMean) }.max() ?? 1)
         let n = Double(max(1, bins.count - 1))
