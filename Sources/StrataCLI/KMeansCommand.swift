@@ -50,6 +50,9 @@ struct KMeansCommand: ParsableCommand {
 
     @OptionGroup var outputs: ModelOutputOptions
 
+    @Flag(name: .customLong("no-training-profile"), help: "Leave the training profile (for strata monitor) out of --model-out; distributed runs never write one.")
+    var noTrainingProfile = false
+
     var modelOut: String? { outputs.modelOut }
     var labelsOut: String? { outputs.labelsOut }
 
@@ -68,7 +71,7 @@ struct KMeansCommand: ParsableCommand {
             try cluster.shard(&read, input: input, plain: preprocess.options.isIdentity && preprocess.pca == nil, group: group)
             let (data, stages) = try FeatureStages.fit(path: input.input, read: read, preprocess: preprocess.options,
                                                        pcaComponents: preprocess.pca, seed: fit.seed, threads: runOptions.threads,
-                                                       profile: modelOut != nil && !group.isDistributed)
+                                                       profile: modelOut != nil && !cluster.distributed && !noTrainingProfile)
             data.warnings.forEach(Report.warn)
             let readSeconds = Date().timeIntervalSince(t0)
             progress.report("read \(data.rows) rows x \(data.cols) columns from \(input.input)")
