@@ -191,8 +191,12 @@ public struct GammaGamma: Sendable, Equatable {
         guard !idx.isEmpty else { throw StrataError.insufficientData("Gamma-Gamma needs repeat buyers with positive spend, and there are none") }
         let likelihood = GammaGammaLikelihood(frequency: idx.map { frequency[$0] }, monetary: idx.map { monetary[$0] }, weights: idx.map { weights[$0] })
         let nll = likelihood.negativeLogLikelihood
-        var best = NelderMead.minimize(nll, start: [0, 0, 0])
-        best = NelderMead.minimize(nll, start: best.x, step: 0.05)
+        // A likelihood without an interior optimum (e.g. every customer always spends the same
+        // amount: p grows without bound along a ridge) is stopped at the search bound and
+        // reported as such, instead of crawling along the ridge to the evaluation cap.
+        let atBound = { (x: [Double]) in x.contains { abs($0) > BGNBD.logBound - 0.5 } }
+        var best = NelderMead.minimize(nll, start: [0, 0, 0], stop: atBound)
+        if !atBound(best.x) { best = NelderMead.minimize(nll, start: best.x, step: 0.05, stop: atBound) }
         // A likelihood that is not finite anywhere leaves the simplex at its start: never report
         // that start (p = q = gamma = 1) as a fit.
         guard best.value.isFinite else {
@@ -203,9 +207,9 @@ public struct GammaGamma: Sendable, Equatable {
         let half = byMean.reduce(0.0) { $0 + weights[$1] } / 2
         var seen = 0.0, median = monetary[byMean.last!]
         for i in byMean { seen += weights[i]; if seen >= half { median = monetary[i]; break } }
-        let atBound = best.x.contains { abs($0) > BGNBD.logBound - 0.5 }
-        return GammaGamma(p: v[0], q: v[1], gamma: v[2], logLikelihood: -best.value, atBound: atBound, medianSpend: median, converged: best.converged,
-                          logCovariance: atBound || !best.converged ? nil : ObservedInformation.logCovariance(nll, at: best.x))
+        let bounded = atBound(best.x)
+        return GammaGamma(p: v[0], q: v[1], gamma: v[2], logLikelihood: -best.value, atBound: bounded, medianSpend: median, converged: best.converged,
+                          logCovariance: bounded || !best.converged ? nil : ObservedInformation.logCovariance(nll, at: best.x))
     }
 
     /// E[average spend | x repeat purchases with mean m] (Fader, Hardie & Lee 2005, eq. 5) when
@@ -267,11 +271,15 @@ public enum CLV {
     public static func fitWarnings<Model: RepeatPurchaseModel>(_ r: CLVFit<Model>, intervalsWanted: Bool, intervalsGiven: Bool) -> [String] {
         let name = Model.self == ParetoNBD.self ? "Pareto/NBD" : "BG/NBD"
         var w: [String] = []
-        if !r.model.converged { w.append("the \(name) optimizer stopped at its evaluation cap before converging") }
-        if !r.gammaGamma.converged { w.append("the Gamma-Gamma optimizer stopped at its evaluation cap before converging") }
+        // A search stopped at the bound is reported as such below, not as a cap.
+        if !r.model.converged && !r.model.atBound { w.append("the \(name) optimizer stopped at its evaluation cap before converging") }
+        if !r.gammaGamma.converged && !r.gammaGamma.atBound { w.append("the Gamma-Gamma optimizer stopped at its evaluation cap before converging") }
         if !r.gammaGamma.valid { w.append(invalidSpendWarning(r.gammaGamma)) }
-        if r.model.atBound || r.gammaGamma.atBound {
-            w.append("a model parameter reached its search bound: the data show no dropout or no heterogeneity, so the BTYD estimates are not meaningful")
+        if r.model.atBound {
+            w.append("a \(name) parameter reached its search bound: the data show no dropout or no heterogeneity, so the BTYD estimates are not meaningful")
+        }
+        if r.gammaGamma.atBound {
+            w.append(String(format: "a Gamma-Gamma parameter reached its search bound (p = %.3g, q = %.3g, gamma = %.3g): spend per purchase hardly varies within customers or hardly differs between them, so expected spends sit at the customers' own means or at the population's", r.gammaGamma.p, r.gammaGamma.q, r.gammaGamma.gamma))
         }
         for m in [uncertaintyWarning(name, hasCovariance: r.model.logCovariance != nil, atBound: r.model.atBound, converged: r.model.converged),
                   uncertaintyWarning("Gamma-Gamma", hasCovariance: r.gammaGamma.logCovariance != nil, atBound: r.gammaGamma.atBound,

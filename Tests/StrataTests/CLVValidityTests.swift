@@ -123,6 +123,27 @@ import Testing
         }
     }
 
+    /// Spend without an interior Gamma-Gamma optimum (here every customer's mean spend on a
+    /// regular grid: the likelihood runs along a ridge, as scipy's Nelder-Mead also does on the
+    /// demo's order log, where p grows to 2e6): the fit stops at the search bound, says so, gives
+    /// no standard errors, and every expected spend stays positive and within the observed range.
+    @Test func constantSpendStopsAtTheBound() throws {
+        var frequency: [Double] = [], monetary: [Double] = [], weights: [Double] = []
+        for i in 0..<300 { frequency.append(Double(1 + i % 7)); monetary.append(10 + Double(i % 50) * 3.7); weights.append(1) }
+        // Each customer's days all had the same spend, so within-customer variation is nil; as a
+        // Gamma-Gamma sample that is the limit p -> infinity.
+        let g = try GammaGamma.fit(frequency: frequency, monetary: monetary, weights: weights)
+        #expect(g.atBound && g.logCovariance == nil && g.estimates.allSatisfy { $0.se == nil }, "\(g)")
+        for (x, m) in zip(frequency, monetary) {
+            let e = g.expectedAverageSpend(x: x, monetary: m)
+            #expect(e.isFinite && e >= monetary.min()! * 0.999 && e <= monetary.max()! * 1.001, "x=\(x) m=\(m): \(e)")
+        }
+        let fit = CLVFit(model: BGNBD(r: 0.24, alpha: 4.4, a: 0.79, b: 2.4, logLikelihood: 0, logCovariance: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]),
+                         gammaGamma: g, results: [], uniqueTriples: 0)
+        let w = CLV.fitWarnings(fit, intervalsWanted: false, intervalsGiven: false)
+        #expect(w.contains { $0.contains("Gamma-Gamma parameter reached its search bound") } && !w.contains { $0.contains("evaluation cap") }, "\(w)")
+    }
+
     /// The BG/NBD closed forms over the whole parameter domain: a = 1 exactly (0/0 in the closed
     /// form), a near 1, huge and tiny alpha, very long horizons (z near 1 in the hypergeometric
     /// series): always finite, >= 0, and non-decreasing in t.
