@@ -196,24 +196,17 @@ struct CLVCommand: ParsableCommand {
                 names = ["p", "q", "gamma"]; estimates = g.estimates; atBound = g.atBound; valid = g.valid
             }
 
-            struct Key: CodingKey {
-                var stringValue: String
-                var intValue: Int? { nil }
-                init(_ s: String) { stringValue = s }
-                init?(stringValue: String) { self.stringValue = stringValue }
-                init?(intValue: Int) { nil }
-            }
             func encode(to encoder: Encoder) throws {
-                var c = encoder.container(keyedBy: Key.self)
+                var c = encoder.container(keyedBy: JSONKey.self)
                 for (name, e) in zip(names, estimates) {
-                    try c.encode(e.value, forKey: Key(name))
-                    try c.encode(OrNull(e.se), forKey: Key(name + "_se"))
-                    try c.encode(OrNull(e.ci), forKey: Key(name + "_ci"))
+                    try c.encode(e.value, forKey: JSONKey(name))
+                    try c.encode(OrNull(e.se), forKey: JSONKey(name + "_se"))
+                    try c.encode(OrNull(e.ci), forKey: JSONKey(name + "_ci"))
                 }
-                if let logLikelihood { try c.encode(logLikelihood, forKey: Key("log_likelihood")) }
-                try c.encode(atBound, forKey: Key("at_bound"))
-                if let converged { try c.encode(converged, forKey: Key("converged")) }
-                if let valid { try c.encode(valid, forKey: Key("valid")) }
+                if let logLikelihood { try c.encode(logLikelihood, forKey: JSONKey("log_likelihood")) }
+                try c.encode(atBound, forKey: JSONKey("at_bound"))
+                if let converged { try c.encode(converged, forKey: JSONKey("converged")) }
+                if let valid { try c.encode(valid, forKey: JSONKey("valid")) }
             }
 
             /// "r=0.2426 (se 0.0126) alpha=...".

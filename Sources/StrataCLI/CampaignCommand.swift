@@ -61,7 +61,7 @@ struct CampaignCommand: ParsableCommand {
             analysis.warnings.forEach(Report.warn)
             let written = try out.map { try write(analysis, into: $0) }
             if json {
-                Report.json(CampaignResult(campaign: analysis.record, outputs: .init(json: OrNull(written?.json), csv: OrNull(written?.csv))))
+                Report.json(RecordWithOutputs(analysis.record, outputs: ["json": written?.json, "csv": written?.csv]))
             } else {
                 printSummary(analysis, written: written)
             }
@@ -94,21 +94,5 @@ struct CampaignCommand: ParsableCommand {
         print("")
         for line in a.verdicts { print("  " + line) }
         if let written { print("\nwritten: \(written.json), \(written.csv)") }
-    }
-}
-
-/// `strata campaign --json`: campaign.json's keys plus the paths written.
-struct CampaignResult: Encodable {
-    struct Outputs: Encodable {
-        var json: OrNull<String>
-        var csv: OrNull<String>
-    }
-    var campaign: CampaignRecord
-    var outputs: Outputs
-    enum CodingKeys: String, CodingKey { case outputs }
-    func encode(to encoder: Encoder) throws {
-        try campaign.encode(to: encoder)
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(outputs, forKey: .outputs)
     }
 }

@@ -31,7 +31,7 @@ struct MigrateCommand: ParsableCommand {
             if let movesOut { try batch.stage(m.movesCSV, to: movesOut) }
             try batch.commit()
             if json {
-                Report.json(MigrateResult(migration: m.record, outputs: .init(migration: OrNull(out), moves: OrNull(movesOut))))
+                Report.json(RecordWithOutputs(m.record, outputs: ["migration": out, "moves": movesOut]))
             } else {
                 printSummary(m, before: b, after: a)
             }
@@ -57,22 +57,6 @@ struct MigrateCommand: ParsableCommand {
         let drift = m.shareDrift.enumerated().map { j, d in "now \(j): " + (d.map { String(format: "%+.1f pp", 100 * $0) } ?? "new segment") }
         print("share drift: " + drift.joined(separator: ", "))
         if let movesOut { print("per-customer moves: \(movesOut)") }
-    }
-}
-
-/// `strata migrate --json`: migration.json's keys plus the paths written.
-struct MigrateResult: Encodable {
-    struct Outputs: Encodable {
-        var migration: OrNull<String>
-        var moves: OrNull<String>
-    }
-    var migration: MigrationRecord
-    var outputs: Outputs
-    enum CodingKeys: String, CodingKey { case outputs }
-    func encode(to encoder: Encoder) throws {
-        try migration.encode(to: encoder)
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(outputs, forKey: .outputs)
     }
 }
 

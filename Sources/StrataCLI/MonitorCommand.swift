@@ -91,7 +91,7 @@ struct MonitorCommand: ParsableCommand {
             if metricsOut == "-" { Report.writeStdout(metrics); OutputBatch.divertLaterPrintsToStderr() }
             alerts = a.alerts.count
             if runOptions.json {
-                Report.json(MonitorResult(monitor: record, outputs: .init(monitor: OrNull(written), metrics: OrNull(metricsOut))))
+                Report.json(RecordWithOutputs(record, outputs: ["monitor": written, "metrics": metricsOut]))
             } else if metricsOut != "-" {
                 printSummary(a, written: written)
             } else {
@@ -138,21 +138,5 @@ enum OutputDirectory {
         } else if !isDir.boolValue {
             throw StrataError.unwritable(path: dir, reason: "it is not a directory; --out names a directory")
         }
-    }
-}
-
-/// `strata monitor --json`: monitor.json's keys plus the paths written.
-struct MonitorResult: Encodable {
-    struct Outputs: Encodable {
-        var monitor: OrNull<String>
-        var metrics: OrNull<String>
-    }
-    var monitor: MonitorRecord
-    var outputs: Outputs
-    enum CodingKeys: String, CodingKey { case outputs }
-    func encode(to encoder: Encoder) throws {
-        try monitor.encode(to: encoder)
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(outputs, forKey: .outputs)
     }
 }

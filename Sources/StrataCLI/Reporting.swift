@@ -185,3 +185,29 @@ func fmt(_ x: Double, _ digits: Int = 4) -> String {
 }
 
 func jsonFloats(_ values: [Float]) -> [Double] { values.map(JSONNumber.float) }
+
+/// The `--json` of a command that writes one record file (migration.json, campaign.json,
+/// monitor.json): the record's own keys, then `outputs` {name: path or null}, names in a fixed
+/// order (the order given).
+struct RecordWithOutputs<Record: Encodable>: Encodable {
+    var record: Record
+    var outputs: KeyValuePairs<String, String?>
+
+    init(_ record: Record, outputs: KeyValuePairs<String, String?>) { self.record = record; self.outputs = outputs }
+
+    func encode(to encoder: Encoder) throws {
+        try record.encode(to: encoder)
+        var c = encoder.container(keyedBy: JSONKey.self)
+        var o = c.nestedContainer(keyedBy: JSONKey.self, forKey: JSONKey("outputs"))
+        for (name, path) in outputs { try o.encode(OrNull(path), forKey: JSONKey(name)) }
+    }
+}
+
+/// A JSON key known only at run time (parameter names, output names).
+struct JSONKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}

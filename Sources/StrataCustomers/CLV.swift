@@ -369,19 +369,20 @@ public enum CLV {
 
     /// The distinct (x, T) pairs, sorted, and each customer's index into them.
     static func uniquePairs(_ customers: [CustomerSummary]) -> (pairs: [Pair], index: [Int]) {
-        var seen: [Pair: Int] = [:]
-        for c in customers { seen[Pair(x: Double(c.btydFrequency), T: c.btydT)] = 0 }
-        let keys = seen.keys.sorted()
-        for (i, k) in keys.enumerated() { seen[k] = i }
-        return (keys, customers.map { seen[Pair(x: Double($0.btydFrequency), T: $0.btydT)]! })
+        distinct(customers) { Pair(x: Double($0.btydFrequency), T: $0.btydT) }
     }
 
     /// The distinct (x, t_x, T) triples, sorted, and each customer's index into them.
     static func uniqueTriples(_ customers: [CustomerSummary]) -> (triples: [Triple], index: [Int]) {
-        var seen: [Triple: Int] = [:]
-        for c in customers { seen[Triple(x: Double(c.btydFrequency), tx: c.btydRecency, T: c.btydT)] = 0 }
-        let keys = seen.keys.sorted()
-        for (i, k) in keys.enumerated() { seen[k] = i }
-        return (keys, customers.map { seen[Triple(x: Double($0.btydFrequency), tx: $0.btydRecency, T: $0.btydT)]! })
+        distinct(customers) { Triple(x: Double($0.btydFrequency), tx: $0.btydRecency, T: $0.btydT) }
+    }
+
+    /// The distinct keys of the customers, sorted, and each customer's index into them. O(n log n).
+    static func distinct<K: Hashable & Comparable>(_ customers: [CustomerSummary], _ key: (CustomerSummary) -> K) -> ([K], [Int]) {
+        let keys = customers.map(key)
+        let sorted = Array(Set(keys)).sorted()
+        var position: [K: Int] = [:]
+        for (i, k) in sorted.enumerated() { position[k] = i }
+        return (sorted, keys.map { position[$0]! })
     }
 }

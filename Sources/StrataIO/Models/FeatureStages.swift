@@ -118,15 +118,7 @@ public struct FeatureStages: Sendable, Equatable {
             o.memoryBudget = memoryBudget
             data = try TableReader.read(path: path, options: o)
         }
-        if let f = pca {
-            let m = f.pcaModel
-            let z = try m.transform(data, threads: threads)
-            let warnings = data.warnings
-            data = Dataset(rows: data.rows, cols: m.count, values: z.storage, columns: (0..<m.count).map { "pc\($0)" },
-                           idColumn: data.idColumn, ids: data.ids, source: data.source)
-            data.warnings = warnings
-        }
-        return data
+        return try projected(data, threads: threads)
     }
 
     /// Reads new input as the raw table the stages start from (input units, NaN / "" missing),
@@ -181,15 +173,19 @@ public struct FeatureStages: Sendable, Equatable {
             data = Dataset(rows: raw.rows, cols: cols.count, values: values, columns: cols, idColumn: raw.idColumn, ids: raw.ids, source: raw.source)
         }
         data.warnings = raw.warnings
-        if let f = pca {
-            let m = f.pcaModel
-            let z = try m.transform(data, threads: threads)
-            let warnings = data.warnings
-            data = Dataset(rows: data.rows, cols: m.count, values: z.storage, columns: (0..<m.count).map { "pc\($0)" },
-                           idColumn: data.idColumn, ids: data.ids, source: data.source)
-            data.warnings = warnings
-        }
-        return data
+        return try projected(data, threads: threads)
+    }
+
+    /// `data` projected on the fitted PCA (columns pc0, pc1, ...; ids, source and warnings kept),
+    /// or `data` itself without PCA.
+    func projected(_ data: Dataset, threads: Int) throws -> Dataset {
+        guard let f = pca else { return data }
+        let m = f.pcaModel
+        let z = try m.transform(data, threads: threads)
+        var out = Dataset(rows: data.rows, cols: m.count, values: z.storage, columns: (0..<m.count).map { "pc\($0)" },
+                          idColumn: data.idColumn, ids: data.ids, source: data.source)
+        out.warnings = data.warnings
+        return out
     }
 
     /// A centroid or mean in model space, back in original units for the numeric input columns
