@@ -79,7 +79,7 @@ func plantedMixedCustomers(rows: Int = 1500, seed: UInt64 = 11) -> (csv: String,
         let dir = tempDir()
         let (csv, truth) = plantedMixedCustomers()
         write(csv, "\(dir)/c.csv")
-        let r = try CLI.run(["segment", "--customers", "\(dir)/c.csv", "--algorithm", "kprototypes", "--gamma", "3", "--k-max", "6",
+        let r = try CLI.run(["segment", "--customers", "\(dir)/c.csv", "--algorithm", "kprototypes", "--gamma", "3", "--k-min", "2", "--k-max", "6",
                              "--out", "\(dir)/out", "--json", "--quiet"])
         #expect(r.code == 0, "\(r.stderr)")
         #expect(r.json?["k"] as? Int == 3, "the cost elbow should find the 3 planted groups")

@@ -28,6 +28,15 @@ public struct SweepOptions: Sendable {
     /// Bootstrap refits per k (0 = none): mean pairwise adjusted Rand index of the labelings of
     /// all rows by B models fitted on resamples with replacement.
     public var bootstrap: Int = 0
+    /// Bootstrap on a seeded subset of at most this many training rows (resampled and labelled),
+    /// nil: all training rows. Stability is a property of the partition, not of n, and a subset
+    /// keeps B refits per k affordable on big samples.
+    public var bootstrapSample: Int? = nil
+    /// Gap statistic reference sets (0 = none; else at least 2): `GapStatistic` on a seeded
+    /// subset of at most `gapSample` training rows, for k = 1 ... max(ks) + 1 (the paper's rule
+    /// needs k + 1), with K-Means whatever `algorithm`.
+    public var gapReferences: Int = 0
+    public var gapSample: Int = 5_000
     /// Called after each k (for progress).
     public var onK: (@Sendable (SweepPoint) -> Void)? = nil
 
@@ -70,6 +79,8 @@ public struct SweepResult: Sendable {
     public var silhouetteMethod: String
     public var trainingRows: Int
     public var heldOutRows: Int
+    /// The gap statistic (with `gapReferences`), for k = 1 ... max(ks) + 1.
+    public var gap: GapStatistic? = nil
     /// Agglomerative sweeps: the one tree every k was cut from (on the training rows), so a
     /// caller fitting the same rows can cut it again instead of building it twice.
     public var agglomerativeTree: AgglomerativeResult? = nil
@@ -103,6 +114,7 @@ public enum Sweep {
         guard let kmin = ks.first, kmin >= 1 else { throw StrataError.invalidArgument("k values must be >= 1") }
         guard o.holdout >= 0 && o.holdout < 1 else { throw StrataError.invalidSetting("holdout", "must be in [0, 1)") }
         guard o.bootstrap >= 0 && o.bootstrap != 1 else { throw StrataError.invalidSetting("bootstrap", "must be 0 or at least 2") }
+        guard o.gapReferences >= 0 && o.gapReferences != 1 else { throw StrataError.invalidSetting("gap_references", "must be 0 or at least 2") }
         // Train / holdout split (seeded).
         var train = data, test: Dataset? = nil
         if o.holdout > 0 {
@@ -121,9 +133,11 @@ public enum Sweep {
         }
         let wantSil = o.metrics.contains("silhouette")
         let sample: Int? = o.silhouetteSample ?? (train.rows > Silhouette.exactLimit ? Silhouette.defaultSample : nil)
+        // Bootstrap base: the training rows, or a seeded subset of them.
+        let bootBase = o.bootstrap > 0 ? o.bootstrapSample.flatMap { $0 < train.rows ? train.subset(rows: SeededRandom.sampleIndices(train.rows, max(2, $0), seed: o.kmeans.seed, stream: 0x4253)) : nil } ?? train : train
         let boot: [[Int]] = (0..<o.bootstrap).map { b in
             var rng = SeededRandom.stream(seed: o.kmeans.seed, index: 0x424F_4F54 &+ UInt64(b))
-            return (0..<train.rows).map { _ in Int(rng.next() % UInt64(train.rows)) }
+            return (0..<bootBase.rows).map { _ in Int(rng.next() % UInt64(bootBase.rows)) }
         }
         guard o.algorithm.takesK else {
             throw StrataError.invalidSetting("algorithm", "\(o.algorithm.rawValue) has no k to sweep: its clusters follow from its density parameters")
@@ -178,8 +192,8 @@ public enum Sweep {
             if !boot.isEmpty {
                 var labelings: [[Int]] = []
                 for (b, rows) in boot.enumerated() {
-                    let r = try fitOne(train.subset(rows: rows), k: k, options: o, kmeans: ko, seed: o.kmeans.seed &+ UInt64(b + 1))
-                    labelings.append(try r.assign(train, threads: ko.threads).map(Int.init))
+                    let r = try fitOne(bootBase.subset(rows: rows), k: k, options: o, kmeans: ko, seed: o.kmeans.seed &+ UInt64(b + 1))
+                    labelings.append(try r.assign(bootBase, threads: ko.threads).map(Int.init))
                 }
                 var total = 0.0, pairs = 0
                 for a in 0..<labelings.count { for b in (a + 1)..<labelings.count {
@@ -205,6 +219,14 @@ public enum Sweep {
                            silhouetteMethod: wantSil ? (sample == nil ? "exact" : "sampled (\(sample!) rows)") : "not computed",
                            trainingRows: train.rows, heldOutRows: test?.rows ?? 0)
         result.agglomerativeTree = tree
+        if o.gapReferences > 0 {
+            let rows = train.rows > o.gapSample ? SeededRandom.sampleIndices(train.rows, o.gapSample, seed: o.kmeans.seed, stream: 0x4741) : nil
+            let sample = rows.map { train.subset(rows: $0) } ?? train
+            var ko = o.kmeans
+            ko.nInit = min(ko.effectiveNInit, 3)
+            let top = min(ks.last! + 1, sample.rows)
+            result.gap = try GapStatistic.compute(sample, ks: Array(1...top), references: o.gapReferences, kmeans: ko, seed: o.kmeans.seed)
+        }
         return result
     }
 

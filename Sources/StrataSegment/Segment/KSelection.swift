@@ -11,6 +11,9 @@ struct KSelection {
     var k: Int
     /// The sweep, when k was chosen by one.
     var sweep: SweepResult?
+    /// The rule's decision (`KSelectionRule`), when k was chosen by a K-Means, GMM or
+    /// agglomerative sweep.
+    var decision: KSelectionRule.Decision? = nil
 
     /// - Throws: `StrataError.invalidSetting` when k exceeds the customers or the range cannot
     ///   be swept; errors of the fits.
@@ -41,6 +44,7 @@ struct KSelection {
         guard kMax >= c.kMin else {
             throw StrataError.invalidSetting("k_min", "too few customers (\(data.rows), \(distinct) distinct) to choose k in \(c.kMin)...\(c.kMax)")
         }
+        var decision: KSelectionRule.Decision? = nil
         let sweep = try steps.run("choose k") { () -> (SweepResult, String) in
             let rows = data.rows > c.sweepSample ? SeededRandom.sampleIndices(data.rows, c.sweepSample, seed: c.seed, stream: 0x5357) : nil
             let sample = rows.map { data.subset(rows: $0) } ?? data
@@ -58,10 +62,19 @@ struct KSelection {
             o.agglomerative.linkage = c.effectiveLinkage
             o.agglomerative.microClusters = c.microClusters
             o.agglomerative.memoryBudget = c.memoryBudget.flatMap(MemoryBudget.parse) ?? MemoryBudget.defaultBytes
-            let r = try Sweep.run(sample, options: o)
+            o.bootstrap = c.bootstrap
+            o.bootstrapSample = 10_000
+            o.gapReferences = c.gapReferences
+            var r = try Sweep.run(sample, options: o)
+            let d = KSelectionRule.decide(r.points, gap: r.gap, elbowK: r.elbowK, mixture: c.algorithm == .gmm, rows: sample.rows,
+                                          minSegmentShare: c.minSegmentShare, minStability: c.minStability)
+            r.recommendedK = d.k
+            r.reason = d.reason
+            decision = d
             return (r, "k = \(r.recommendedK) of \(c.kMin)...\(kMax) on \(SegmentNaming.grouped(sample.rows)) customers: \(r.reason)")
         }
-        return KSelection(k: sweep.recommendedK, sweep: sweep)
+        decision?.warnings.forEach { steps.log("warning: " + $0) }
+        return KSelection(k: sweep.recommendedK, sweep: sweep, decision: decision)
     }
 
     /// Distinct rows of the numeric features and categories together (positive weight only), up
@@ -83,10 +96,21 @@ struct KSelection {
     /// run.json `k_selection` (absent when k was fixed).
     var record: Record? {
         sweep.map { s in
-            Record(recommendedK: s.recommendedK, reason: s.reason, elbowK: OrNull(s.elbowK), silhouette: s.silhouetteMethod, sampleRows: s.trainingRows,
-                   points: s.points.map { Record.Point(k: $0.k, inertia: FiniteOrNull($0.inertia), silhouette: FiniteOrNull($0.silhouette),
-                                                       daviesBouldin: FiniteOrNull($0.daviesBouldin), calinskiHarabasz: FiniteOrNull($0.calinskiHarabasz),
-                                                       bic: FiniteOrNull($0.bic)) })
+            let admissible = Set(decision?.admissible ?? [])
+            return Record(recommendedK: s.recommendedK, reason: s.reason, elbowK: OrNull(s.elbowK), silhouette: s.silhouetteMethod, sampleRows: s.trainingRows,
+                   structure: decision.map { $0.clearStructure ? "clear" : "none" }, gapK: OrNull(s.gap?.tibshiraniK),
+                   gapRows: OrNull(s.gap?.rows),
+                   points: s.points.map { p in
+                       let g = s.gap?.point(p.k)
+                       let total = p.sizes.reduce(0, +)
+                       return Record.Point(k: p.k, inertia: FiniteOrNull(p.inertia), silhouette: FiniteOrNull(p.silhouette),
+                                           silhouetteSE: FiniteOrNull(p.silhouetteStandardError),
+                                           daviesBouldin: FiniteOrNull(p.daviesBouldin), calinskiHarabasz: FiniteOrNull(p.calinskiHarabasz),
+                                           bic: FiniteOrNull(p.bic), gap: FiniteOrNull(g?.gap), gapSE: FiniteOrNull(g?.standardError),
+                                           stability: FiniteOrNull(p.stability),
+                                           smallestSegmentShare: FiniteOrNull(total == 0 ? nil : Double(p.sizes.min() ?? 0) / Double(total)),
+                                           admissible: decision == nil ? nil : admissible.contains(p.k))
+                   })
         }
     }
 
@@ -94,7 +118,13 @@ struct KSelection {
     struct Record: Encodable, Sendable {
         struct Point: Encodable, Sendable {
             var k: Int
-            var inertia, silhouette, daviesBouldin, calinskiHarabasz, bic: FiniteOrNull
+            var inertia, silhouette, silhouetteSE, daviesBouldin, calinskiHarabasz, bic, gap, gapSE, stability, smallestSegmentShare: FiniteOrNull
+            /// Whether the rule could choose this k (smallest segment and stability thresholds).
+            var admissible: Bool?
+            enum CodingKeys: String, CodingKey {
+                case k, inertia, silhouette, silhouetteSE = "silhouette_se", daviesBouldin = "davies_bouldin", calinskiHarabasz = "calinski_harabasz"
+                case bic, gap, gapSE = "gap_se", stability, smallestSegmentShare = "smallest_segment_share", admissible
+            }
         }
         var recommendedK: Int
         var reason: String
@@ -102,6 +132,15 @@ struct KSelection {
         /// How silhouettes were computed ("exact" or a sample).
         var silhouette: String
         var sampleRows: Int
+        /// "clear" (planted-like groups) or "none" (a continuum); nil for kprototypes sweeps.
+        var structure: String?
+        /// The gap statistic's own choice (Tibshirani's rule over 1...k_max + 1), and its rows.
+        var gapK: OrNull<Int>
+        var gapRows: OrNull<Int>
         var points: [Point]
+        enum CodingKeys: String, CodingKey {
+            case recommendedK = "recommended_k", reason, elbowK = "elbow_k", silhouette, sampleRows = "sample_rows", structure
+            case gapK = "gap_k", gapRows = "gap_rows", points
+        }
     }
 }

@@ -133,8 +133,22 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     public var covariance: CovarianceType = .full
     /// Fixed number of segments; nil chooses k by a sweep over `kMin...kMax`.
     public var k: Int? = nil
-    public var kMin: Int = 2
-    public var kMax: Int = 10
+    /// The business range k is chosen in (`KSelection`: default 3...8, segments a marketing team
+    /// can act on).
+    public var kMin: Int = 3
+    public var kMax: Int = 8
+    /// The choice of k never takes a k whose smallest segment holds less than this share of the
+    /// customers (0...1, default 0.02).
+    public var minSegmentShare: Double = 0.02
+    /// ... nor one whose bootstrap stability (mean pairwise adjusted Rand index of refits on
+    /// resamples) is below this (default 0.75).
+    public var minStability: Double = 0.75
+    /// Bootstrap refits per k for the stability (0 = none, else at least 2; default 5), on at
+    /// most 10,000 of the sweep's customers.
+    public var bootstrap: Int = 5
+    /// Gap statistic reference sets (0 = none, else at least 2; default 10), on at most 5,000 of
+    /// the sweep's customers.
+    public var gapReferences: Int = 10
     /// The k sweep runs on a seeded sample of at most this many customers (the final model always
     /// uses every customer).
     public var sweepSample: Int = 200_000
@@ -154,6 +168,14 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     public var saltEnv: String? = nil
     /// Segment names that override the generated ones, by segment id ("0": "VIP").
     public var names: [String: String] = [:]
+    /// Columns kept out of the model but profiled per segment (rates for binary columns,
+    /// category shares, distributions for numbers): outcomes such as churned, attributes such as
+    /// region.
+    public var profileOnly: [String] = []
+    /// Recommended actions that override the playbook's, by segment id ("2": "Call them").
+    public var actions: [String: String] = [:]
+    /// Currency code shown with money in the report (`EUR`); default none.
+    public var currency: String? = nil
     /// Which columns play the roles the naming rules use (recency, frequency, monetary, tenure);
     /// by default inferred from column names.
     public var roles: [String: String] = [:]
@@ -182,6 +204,8 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         case algorithm, gamma, linkage, microClusters = "micro_clusters", eps, minSamples = "min_samples", minClusterSize = "min_cluster_size"
         case densitySample = "density_sample"
         case covariance, k, kMin = "k_min", kMax = "k_max", sweepSample = "sweep_sample", nInit = "n_init"
+        case minSegmentShare = "min_segment_share", minStability = "min_stability", bootstrap, gapReferences = "gap_references"
+        case profileOnly = "profile_only", actions, currency
         case maxIter = "max_iter", seed, threads
         case minSegmentSize = "min_segment_size", pseudonymize, salt, saltEnv = "salt_env", names, roles
         case treeDepth = "tree_depth", scatterSample = "scatter_sample", out, previous, report
@@ -207,6 +231,8 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         try opt(.saltEnv, &s.saltEnv); try get(.names, &s.names); try get(.roles, &s.roles); try get(.treeDepth, &s.treeDepth)
         try get(.scatterSample, &s.scatterSample); try get(.out, &s.out); try opt(.previous, &s.previous); try get(.report, &s.report)
         try opt(.campaign, &s.campaign)
+        try get(.minSegmentShare, &s.minSegmentShare); try get(.minStability, &s.minStability); try get(.bootstrap, &s.bootstrap)
+        try get(.gapReferences, &s.gapReferences); try get(.profileOnly, &s.profileOnly); try get(.actions, &s.actions); try opt(.currency, &s.currency)
         try opt(.monitor, &s.monitor)
         self = s
     }
@@ -271,6 +297,11 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         }
         if let k, k < 1 { throw bad("k", "must be at least 1") }
         if k == nil && !(2 <= kMin && kMin <= kMax) { throw bad("k_min", "k_min and k_max must satisfy 2 <= k_min <= k_max (got \(kMin), \(kMax))") }
+        if !(minSegmentShare >= 0 && minSegmentShare < 0.5) { throw bad("min_segment_share", "must be in [0, 0.5)") }
+        if !(minStability >= 0 && minStability <= 1) { throw bad("min_stability", "must be in [0, 1]") }
+        if bootstrap < 0 || bootstrap == 1 { throw bad("bootstrap", "must be 0 (no stability check) or at least 2 refits") }
+        if gapReferences < 0 || gapReferences == 1 { throw bad("gap_references", "must be 0 (no gap statistic) or at least 2") }
+        for key in actions.keys where Int(key) == nil { throw bad("actions", "key '\(key)' is not a segment id (0, 1, ...)") }
         if sweepSample < 100 { throw bad("sweep_sample", "must be at least 100") }
         if nInit < 1 { throw bad("n_init", "must be at least 1") }
         if let m = microClusters, m < 2 { throw bad("micro_clusters", "must be at least 2") }
