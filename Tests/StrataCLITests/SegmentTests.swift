@@ -511,3 +511,38 @@ enum Browser {
         #expect(abs(v[9] - inertia) < 1e-6 * inertia)
     }
 }
+
+@Suite struct SegmentNameStabilityTests {
+    /// With --previous, matched segments keep their names while the profile supports them; a
+    /// name it no longer supports changes, and run.json says why.
+    @Test func namesAreKeptWhileSupportedAndChangesAreExplained() throws {
+        let dir = tempDir()
+        let first = try CLI.run(["segment", "--demo", "--demo-customers", "3000", "--k", "5", "--out", "\(dir)/run1", "--quiet"])
+        #expect(first.code == 0, "\(first.stderr)")
+        let names1 = try #require(try jsonFile("\(dir)/run1/model.json")["segment_names"] as? [String])
+        // Same data again: every name kept, nothing to explain.
+        let again = try CLI.run(["segment", "--demo", "--demo-customers", "3000", "--k", "5", "--out", "\(dir)/run2", "--previous", "\(dir)/run1", "--quiet"])
+        #expect(again.code == 0, "\(again.stderr)")
+        #expect(try jsonFile("\(dir)/run2/model.json")["segment_names"] as? [String] == names1)
+        #expect((try jsonFile("\(dir)/run2/run.json")["name_changes"] as? [Any])?.isEmpty == true)
+        // A previous name the profile contradicts: segment 0 (the largest) was "New high-value".
+        let modelPath = "\(dir)/run1/model.json"
+        var model = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: modelPath))) as? [String: Any])
+        var bogus = names1
+        let victim = try #require(names1.firstIndex { !$0.hasPrefix("New") })
+        bogus[victim] = "New high-value"
+        model["segment_names"] = bogus
+        try JSONSerialization.data(withJSONObject: model).write(to: URL(fileURLWithPath: modelPath))
+        let third = try CLI.run(["segment", "--demo", "--demo-customers", "3000", "--k", "5", "--out", "\(dir)/run3", "--previous", "\(dir)/run1", "--quiet"])
+        #expect(third.code == 0, "\(third.stderr)")
+        let names3 = try #require(try jsonFile("\(dir)/run3/model.json")["segment_names"] as? [String])
+        #expect(names3 == names1, "the unsupported name is replaced by what the profile supports; the others are kept")
+        let changes = try #require(try jsonFile("\(dir)/run3/run.json")["name_changes"] as? [[String: Any]])
+        #expect(changes.count == 1)
+        #expect(changes.first?["segment"] as? Int == victim && changes.first?["previous_name"] as? String == "New high-value")
+        #expect((changes.first?["reason"] as? String)?.contains("needs tenure lift <= 0.5") == true, "\(changes)")
+        // Every segment carries its persona and the playbook's action.
+        let segs = try #require(try jsonFile("\(dir)/run3/profiles.json")["segments"] as? [[String: Any]])
+        #expect(segs.allSatisfy { ($0["persona"] as? String) != nil && (($0["action"] as? String)?.count ?? 0) > 10 })
+    }
+}

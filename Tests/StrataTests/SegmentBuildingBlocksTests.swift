@@ -54,18 +54,56 @@ import Testing
         let roles = try SegmentRoles.infer(features: ["recency_days", "orders_per_year", "avg_spend", "tenure_days", "discount"], explicit: [:])
         #expect(roles.columns[.recency] == "recency_days" && roles.columns[.frequency] == "orders_per_year")
         #expect(roles.columns[.monetary] == "avg_spend" && roles.columns[.tenure] == "tenure_days")
-        func name(_ z: [String: Double]) -> String {
-            SegmentNaming.name(z: z, ranked: z.sorted { abs($0.value) > abs($1.value) }.map { ($0.key, $0.value) }, roles: roles)
+        // Every claim at its boundary: just inside names the segment, just outside does not.
+        func e(r: Double? = nil, f: Double? = nil, m: Double? = nil, t: Double? = nil, clv: Double? = nil, alive: Double? = nil,
+               top: (String, Double)? = nil) -> NamingEvidence {
+            var x = NamingEvidence()
+            if let r { x.lift[.recency] = r }; if let f { x.lift[.frequency] = f }; if let m { x.lift[.monetary] = m }; if let t { x.lift[.tenure] = t }
+            x.clvLift = clv; x.probabilityAlive = alive
+            x.ranked = top.map { [(feature: $0.0, z: $0.1)] } ?? []
+            return x
         }
-        #expect(name(["recency_days": 1.4, "avg_spend": 0.9]) == "Lapsed big spenders")
-        #expect(name(["recency_days": 0.7, "avg_spend": 0.6]) == "At-risk big spenders")
-        #expect(name(["tenure_days": -1.2, "avg_spend": -0.8]) == "New low-spend")
-        #expect(name(["avg_spend": 0.8, "orders_per_year": 0.7, "recency_days": -0.6]) == "High-value loyal")
-        #expect(name(["discount": 1.5]) == "High discount")
-        #expect(name(["discount": 0.1]) == "Typical customers")
-        let unique = SegmentNaming.disambiguate(["Big spenders", "Big spenders", "Big spenders"],
-                                                ranked: [[("a", 1)], [("discount", -0.9)], [("discount", -0.9)]])
-        #expect(unique == ["Big spenders", "Big spenders (low discount)", "Big spenders 2"])
+        func name(_ x: NamingEvidence) -> String { SegmentNaming.name(x).name }
+        // Lapsed: recency >= 2.5 and P(alive) < 0.5 when CLV exists.
+        #expect(name(e(r: 2.5, f: 1, m: 1, t: 1, alive: 0.49)) == "Lapsed customers")
+        #expect(name(e(r: 2.5, f: 1, m: 1, t: 1)) == "Lapsed customers")
+        #expect(name(e(r: 2.49, f: 1, m: 1, t: 1, alive: 0.3)) == "At-risk customers")
+        #expect(name(e(r: 3, f: 1, m: 1, t: 1, alive: 0.5)) == "At-risk customers")
+        #expect(name(e(r: 3, m: 1.25, alive: 0.2)) == "Lapsed high-value")
+        #expect(name(e(r: 3, m: 1.24, alive: 0.2)) == "Lapsed customers")
+        // At-risk: recency >= 1.5 and value >= 1 (monetary or CLV).
+        #expect(name(e(r: 1.5, m: 1.0, t: 1)) == "At-risk customers")
+        #expect(name(e(r: 1.5, m: 0.99, t: 1)) == "Inactive low-value")
+        #expect(name(e(r: 1.5, m: 0.9, t: 1, clv: 1.3)) == "At-risk high-value")
+        #expect(name(e(r: 1.49, m: 1.0, t: 1)) == "Typical customers")
+        // New: tenure <= 0.5.
+        #expect(name(e(r: 0.2, m: 1, t: 0.5)) == "New customers")
+        #expect(name(e(r: 0.2, m: 1, t: 0.51)) == "Typical customers")
+        #expect(name(e(r: 0.2, m: 1.25, t: 0.3)) == "New high-value")
+        // High-value: value >= 1.25; loyal: frequency and tenure above average.
+        #expect(name(e(r: 0.5, f: 1.01, m: 1.25, t: 1.01)) == "High-value loyal")
+        #expect(name(e(r: 0.5, f: 1.0, m: 1.25, t: 1.01)) == "High-value customers")
+        #expect(name(e(r: 0.5, f: 1.01, m: 1.24, t: 1.01)) == "Loyal customers")
+        #expect(name(e(f: 2, m: 1.24)) == "Frequent buyers")
+        #expect(name(e(f: 1.24, m: 1)) == "Typical customers")
+        #expect(name(e(f: 0.75, m: 0.75)) == "Low-value occasional")
+        #expect(name(e(f: 0.76, m: 0.75)) == "Low spenders")
+        #expect(name(e(f: 0.75, m: 0.76)) == "Occasional buyers")
+        // No role claim: the most distinguishing feature, or typical.
+        #expect(name(e(top: ("discount", 1.5))) == "High discount")
+        #expect(name(e(top: ("discount", -0.5))) == "Low discount")
+        #expect(name(e(top: ("discount", 0.49))) == "Typical customers")
+        // Names round-trip to their persona; a claim that fails says why, with numbers.
+        #expect(SegmentPersona.of(name: "At-risk customers (discount share 2.1x)") == .atRisk)
+        #expect(SegmentPersona.of(name: "High discount") == .distinctive && SegmentPersona.of(name: "VIP") == nil)
+        #expect(SegmentPersona.highValue.check(e(m: 1.1)).reason == "needs value lift >= 1.25 (value 1.10)")
+        // Duplicates: told apart by the feature differing most from the first holder, with its lift.
+        var a = e(r: 1.6, m: 1.1, t: 1), b = e(r: 1.7, m: 1.2, t: 1)
+        a.ranked = [(feature: "recency_days", z: 0.8), (feature: "discount_share", z: -0.2)]
+        b.ranked = [(feature: "recency_days", z: 0.9), (feature: "discount_share", z: 1.1)]
+        b.featureLift = ["discount_share": 2.1, "recency_days": 1.7]
+        let unique = SegmentNaming.disambiguate([name(a), name(b), name(b)], evidence: [a, b, b])
+        #expect(unique == ["At-risk customers", "At-risk customers (discount share 2.1x)", "At-risk customers (recency days 1.7x)"])
         #expect(throws: StrataError.self) { try SegmentRoles.infer(features: ["a"], explicit: ["recency": "b"]) }
         #expect(SegmentNaming.describe(size: 1234, share: 0.1234, top: [(feature: "avg_spend", lift: 2.5, z: 1)], revenueShare: 0.5)
                 == "1,234 customers (12.3%) with avg spend 2.5x the average; 50.0% of revenue.")

@@ -14,6 +14,10 @@ struct SegmentDescription {
     /// Segment name by segment id (k of them, small segments included).
     var names: [String]
     var rules: SegmentRules
+    /// Persona per segment id (nil for names given by the job's `names`).
+    var personas: [SegmentPersona?] = []
+    /// Names that changed against the previous run's matched segment, with why.
+    var nameChanges: [NameChange] = []
     var abc: ABCSummary?
     var projection: Projection
 
@@ -23,17 +27,26 @@ struct SegmentDescription {
     ///   again for ABC classes.
     /// - Complexity: O(n d) for profiles; the rules tree on at most 100,000 customers; ABC one
     ///   more streaming pass over the order log; the projection PCA on `scatter_sample` rows.
+    /// - Parameter previousNames: with `--previous`, a function from this run's profiles to the
+    ///   previous run's name of each matched segment (segment id -> name).
     static func describe(_ features: SegmentFeatures, labels: [Int32], k: Int, noiseSegment: Int? = nil, config c: SegmentConfig, threads: Int,
-                         steps: SegmentSteps) throws -> SegmentDescription {
+                         steps: SegmentSteps, previousNames: ((SegmentProfiler.Output) throws -> [Int: String])? = nil) throws -> SegmentDescription {
         let raw = features.raw
         let roles = try SegmentRoles.infer(features: raw.numericNames, explicit: c.roles)
+        var naming = Naming(names: [], personas: [], changes: [])
         let (profiles, names, rules) = try steps.run("profile") { () -> ((SegmentProfiler.Output, [String], SegmentRules), String) in
             var p = SegmentProfiler.profile(raw: raw, model: features.preprocessed, labels: labels, k: k, minSize: c.minSegmentSize,
                                             extras: features.extras, threads: threads)
-            let names = segmentNames(p, roles: roles, features: raw.numericNames, overrides: c.names, k: k, noiseSegment: noiseSegment)
+            naming = segmentNames(p, roles: roles, features: raw.numericNames, overrides: c.names, k: k, noiseSegment: noiseSegment,
+                                  previous: try previousNames?(p) ?? [:])
+            let names = naming.names
             for i in p.segments.indices {
                 let s = p.segments[i]
                 p.segments[i].name = names[s.id!]
+                let persona = naming.personas[s.id!]
+                p.segments[i].persona = persona?.rawValue
+                p.segments[i].action = c.actions[String(s.id!)] ?? persona?.action
+                p.segments[i].rfmNote = rfmNote(name: names[s.id!], persona: persona, mix: s.rfmMix, size: s.size)
                 let top = s.distinguishing.map { (feature: $0.feature, lift: $0.lift, z: $0.standardizedDifference) }
                 p.segments[i].description = (s.id == noiseSegment ? SegmentNaming.noiseDescription + " " : "")
                     + SegmentNaming.describe(size: s.size, share: s.share, top: top, revenueShare: s.revenueShare)
@@ -73,22 +86,86 @@ struct SegmentDescription {
                                         seed: c.seed, threads: threads)
             return (p, "\(p.points.count) sampled customers of the reported segments on 2 principal components")
         }
-        return SegmentDescription(roles: roles, profiles: profiles, names: names, rules: rules, abc: abc, projection: projection)
+        return SegmentDescription(roles: roles, profiles: profiles, names: names, rules: rules, personas: naming.personas,
+                                  nameChanges: naming.changes, abc: abc, projection: projection)
     }
 
-    /// Generated names (a pure function of the profiles), made unique, then the config's overrides.
+    struct Naming { var names: [String]; var personas: [SegmentPersona?]; var changes: [NameChange] }
+
+    /// The naming evidence of every segment: role lifts, CLV lift, probability alive, features
+    /// ranked by standardized difference.
+    static func evidence(_ p: SegmentProfiler.Output, roles: SegmentRoles, features: [String]) -> [NamingEvidence] {
+        p.allZ.indices.map { s in
+            var e = NamingEvidence()
+            for (role, column) in roles.columns { if let j = features.firstIndex(of: column), let l = p.allLift[s][j] { e.lift[role] = l } }
+            e.clvLift = p.allCLVLift.isEmpty ? nil : p.allCLVLift[s]
+            e.probabilityAlive = p.allProbabilityAlive.isEmpty ? nil : p.allProbabilityAlive[s]
+            e.ranked = zip(features, p.allZ[s]).sorted { (abs($0.1), $1.0) > (abs($1.1), $0.0) }.map { (feature: $0.0, z: $0.1) }
+            for (j, f) in features.enumerated() { if let l = p.allLift[s][j] { e.featureLift[f] = l } }
+            return e
+        }
+    }
+
+    /// Names: a matched segment keeps its previous name while its profile supports that name's
+    /// claim (else the change and its reason are recorded); the rest are generated (a pure
+    /// function of the profiles), made unique, then the config's overrides apply.
     static func segmentNames(_ p: SegmentProfiler.Output, roles: SegmentRoles, features: [String], overrides: [String: String], k: Int,
-                             noiseSegment: Int? = nil) -> [String] {
-        let ranked: [[(String, Double)]] = p.allZ.map { z in
-            zip(features, z).sorted { (abs($0.1), $1.0) > (abs($1.1), $0.0) }.map { ($0.0, $0.1) }
+                             noiseSegment: Int? = nil, previous: [Int: String] = [:]) -> Naming {
+        let ev = evidence(p, roles: roles, features: features)
+        var generated = ev.map { SegmentNaming.name($0) }
+        var personas: [SegmentPersona?] = generated.map(\.persona)
+        var names = SegmentNaming.disambiguate(generated.map(\.name), evidence: ev)
+        var changes: [NameChange] = []
+        if !previous.isEmpty {
+            var kept = Set<Int>()
+            for s in (0..<k) where s != noiseSegment {
+                guard let before = previous[s] else { continue }
+                if let persona = SegmentPersona.of(name: before) {
+                    let claim = persona.check(ev[s])
+                    if claim.holds || before == names[s] {
+                        kept.insert(s); names[s] = before; personas[s] = persona; generated[s] = (persona, before)
+                    } else {
+                        changes.append(NameChange(segment: s, previousName: before, name: "", reason: "no longer '\(before)': " + claim.reason))
+                    }
+                } else {
+                    kept.insert(s); names[s] = before; personas[s] = nil
+                }
+            }
+            // The others are made unique against the kept names.
+            var taken = Set(kept.map { names[$0] })
+            let fresh = SegmentNaming.disambiguate((0..<k).map { kept.contains($0) ? names[$0] : generated[$0].name }, evidence: ev)
+            for s in 0..<k where !kept.contains(s) {
+                var n = fresh[s], i = 2
+                while taken.contains(n) { n = "\(fresh[s]) \(i)"; i += 1 }
+                names[s] = n; taken.insert(n)
+            }
+            for i in changes.indices { changes[i].name = names[changes[i].segment] }
         }
-        let generated = (0..<k).map { s in
-            SegmentNaming.name(z: Dictionary(uniqueKeysWithValues: zip(features, p.allZ[s])), ranked: ranked[s], roles: roles)
+        if let z = noiseSegment, z < k { names[z] = SegmentNaming.noiseName; personas[z] = .noise }
+        for (key, name) in overrides { if let i = Int(key), i >= 0, i < k { names[i] = name; personas[i] = nil } }
+        return Naming(names: names, personas: personas, changes: changes)
+    }
+
+    /// A note when most of a segment's customers (over half) carry RFM labels that read
+    /// against its name: active, valuable names against "At risk"/"Hibernating"/"Lost"/"About
+    /// to sleep"/"Can't lose them"; lapsed and at-risk names against "Champions"/"Loyal"/
+    /// "Potential loyalists"/"New"/"Promising".
+    static func rfmNote(name: String, persona: SegmentPersona?, mix: [String: Int]?, size: Int) -> String? {
+        guard let persona, let mix, size > 0 else { return nil }
+        let inactive: Set<String> = ["At risk", "Hibernating", "Lost", "About to sleep", "Can't lose them"]
+        let active: Set<String> = ["Champions", "Loyal", "Potential loyalists", "New", "Promising"]
+        let against: Set<String>
+        switch persona {
+        case .highValueLoyal, .highValue, .loyal, .frequent, .new, .newHighValue: against = inactive
+        case .lapsed, .lapsedHighValue, .atRisk, .atRiskHighValue, .inactiveLowValue: against = active
+        default: return nil
         }
-        var names = SegmentNaming.disambiguate(generated, ranked: ranked)
-        if let z = noiseSegment, z < k { names[z] = SegmentNaming.noiseName }
-        for (key, name) in overrides { if let i = Int(key), i >= 0, i < k { names[i] = name } }
-        return names
+        let n = mix.filter { against.contains($0.key) }.values.reduce(0, +)
+        guard 2 * n > size else { return nil }
+        let labels = mix.filter { against.contains($0.key) }.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "'\($0.key)'" }
+        return "\(SegmentNaming.percent(Double(n) / Double(size))) of '\(name)' carry the RFM label\(labels.count == 1 ? "" : "s") \(SegmentNaming.list(labels)): "
+            + "RFM labels score each customer against quintiles of all customers, while the name compares the segment's averages with the population's; "
+            + "read the name as the group's profile and the RFM labels as where its members sit individually."
     }
 
     /// profiles.json's content.
@@ -115,10 +192,12 @@ public struct ProfilesFile: Encodable, Sendable {
     /// True when the small segments together stay below `min_segment_size`: no "other" then.
     public var otherSuppressed: Bool
     var rules: SegmentRules.JSON
+    /// The playbook: recommended action per persona (the segments carry theirs, overrides applied).
+    var playbook: [String: String] = Dictionary(uniqueKeysWithValues: SegmentPersona.allCases.map { ($0.rawValue, $0.action) })
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", k, rows, minSegmentSize = "min_segment_size", roles, population, segments, other
-        case otherSuppressed = "other_suppressed", rules
+        case otherSuppressed = "other_suppressed", rules, playbook
     }
 
     /// Pretty JSON; NaN statistics (an all-missing column) are written as the string "nan", as
@@ -129,4 +208,13 @@ public struct ProfilesFile: Encodable, Sendable {
         e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try e.encode(self)
     }
+}
+
+/// run.json `name_changes`: a matched segment whose previous name its profile no longer supports.
+public struct NameChange: Encodable, Sendable, Equatable {
+    public var segment: Int
+    public var previousName: String
+    public var name: String
+    public var reason: String
+    enum CodingKeys: String, CodingKey { case segment, previousName = "previous_name", name, reason }
 }

@@ -148,6 +148,7 @@ extension ProfileExtras {
         e.clvP05 = clvP05.map { v in rows.map { v[$0] } }
         e.clvP95 = clvP95.map { v in rows.map { v[$0] } }
         e.rfmSegment = rfmSegment.map { v in rows.map { v[$0] } }
+        e.probabilityAlive = probabilityAlive.map { v in rows.map { v[$0] } }
         return e
     }
 }

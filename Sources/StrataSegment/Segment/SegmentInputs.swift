@@ -112,6 +112,7 @@ struct SegmentInputs {
             }
         }
         var clv: [Double]? = nil
+        var alive: [Double]? = nil
         var intervals: [CLVInterval]? = nil
         var clvModel: CLVModelSummary? = nil
         if t.clv {
@@ -123,6 +124,7 @@ struct SegmentInputs {
             do {
                 let r = try CLV.fit(weekly, model: BGNBD.self, horizon: t.clvHorizonWeeks, discount: t.weeklyDiscount, threads: threads)
                 clv = r.results.map(\.clv)
+                alive = r.results.map(\.probabilityAlive)
                 intervals = t.clvIntervalDraws == 0 ? nil
                     : CLVIntervals.compute(weekly, model: r.model, gammaGamma: r.gammaGamma, horizon: t.clvHorizonWeeks,
                                            discount: t.weeklyDiscount, draws: t.clvIntervalDraws, seed: c.seed, threads: threads)
@@ -168,20 +170,21 @@ struct SegmentInputs {
             index.reserveCapacity(summaries.count)
             for (i, s) in summaries.enumerated() { index[CustomerKey.normalized(s.id)] = i }
             var cols = [[Float]](repeating: [], count: names.count)
-            var revenue = [Double](), clvCol = [Double](), rfm = [String](), lo = [Double](), hi = [Double]()
+            var revenue = [Double](), clvCol = [Double](), rfm = [String](), lo = [Double](), hi = [Double](), aliveCol = [Double]()
             var without = 0
             for id in ids {
                 if let i = index[CustomerKey.normalized(id)] {
                     for (j, v) in derived(summaries[i], i).enumerated() { cols[j].append(v) }
                     revenue.append(summaries[i].totalSpend)
                     clvCol.append(clv?[i] ?? .nan)
+                    aliveCol.append(alive?[i] ?? .nan)
                     lo.append(intervals?[i].clvP05 ?? .nan); hi.append(intervals?[i].clvP95 ?? .nan)
                     rfm.append(summaries[i].segment)
                 } else {
                     // No purchase yet: nothing bought, recency/tenure unknown (imputed).
                     without += 1
                     for (j, name) in names.enumerated() { cols[j].append(name == "frequency" || name == "monetary_total" || name == "clv" ? 0 : .nan) }
-                    revenue.append(0); clvCol.append(0); lo.append(0); hi.append(0); rfm.append("No purchases")
+                    revenue.append(0); clvCol.append(0); lo.append(0); hi.append(0); rfm.append("No purchases"); aliveCol.append(.nan)
                 }
             }
             table.numericNames += names
@@ -189,6 +192,7 @@ struct SegmentInputs {
             raw = table
             extras.revenue = revenue
             extras.clv = clv == nil ? nil : clvCol
+            extras.probabilityAlive = alive == nil ? nil : aliveCol
             if intervals != nil { extras.clvP05 = lo; extras.clvP95 = hi }
             extras.rfmSegment = rfm
             counts.customersWithoutTransactions = without
@@ -211,6 +215,7 @@ struct SegmentInputs {
                            idColumn: "customer_id", ids: summaries.map(\.id), lines: Array(repeating: 0, count: summaries.count))
             extras.revenue = summaries.map(\.totalSpend)
             extras.clv = clv
+            extras.probabilityAlive = alive
             extras.clvP05 = intervals?.map(\.clvP05); extras.clvP95 = intervals?.map(\.clvP95)
             extras.rfmSegment = summaries.map(\.segment)
         }

@@ -80,15 +80,30 @@ public enum SegmentJob {
         // DBSCAN/HDBSCAN: k is what the fit found (the noise segment included).
         if !c.algorithm.takesK { selection.k = model.k }
         let k = selection.k
-        let description = try SegmentDescription.describe(features, labels: model.labels, k: k, noiseSegment: model.noiseSegment,
-                                                          config: c, threads: threads, steps: steps)
         let pseudonym = c.pseudonymize ? Pseudonymizer(salt: c.resolvedSalt!) : nil
         let ids = (0..<features.data.rows).map { features.data.id($0) }.map { pseudonym?.pseudonym($0) ?? $0 }
+        let centersOriginal = features.data.cols == 0 ? nil : model.centers.map { features.stages.originalUnits($0) ?? $0 }
+        func thisRun(names: [String], profiles: SegmentProfiler.Output) -> SegmentRunFiles {
+            SegmentRunFiles(ids: ids, labels: model.labels, k: k, names: names, centersOriginal: centersOriginal,
+                            features: features.pipeline.inputNumeric, profiles: profiles)
+        }
+        // With a previous run, matched segments keep their names while their profiles support them.
+        let previousNames: ((SegmentProfiler.Output) throws -> [Int: String])? = previous.map { before in
+            { profiles in
+                let m = try Migration.compute(before: before, after: thisRun(names: [String](repeating: "", count: k), profiles: profiles))
+                var out: [Int: String] = [:]
+                for (from, to) in m.mapping.enumerated() { if let to, from < before.names.count { out[to] = before.names[from] } }
+                return out
+            }
+        }
+        let description = try SegmentDescription.describe(features, labels: model.labels, k: k, noiseSegment: model.noiseSegment,
+                                                          config: c, threads: threads, steps: steps, previousNames: previousNames)
+        for change in description.nameChanges {
+            steps.log("warning: segment \(change.segment) renamed from '\(change.previousName)' to '\(change.name)': \(change.reason)")
+        }
         let migration = try previous.map { before in
             try steps.run("migration") { () -> (Migration, String) in
-                let after = SegmentRunFiles(ids: ids, labels: model.labels, k: k, names: description.names,
-                                            centersOriginal: features.data.cols == 0 ? nil : model.centers.map { features.stages.originalUnits($0) ?? $0 },
-                                            features: features.pipeline.inputNumeric, profiles: description.profiles)
+                let after = thisRun(names: description.names, profiles: description.profiles)
                 let m = try Migration.compute(before: before, after: after)
                 let r = m.record   // the counts as migration.json gives them (under min_segment_size)
                 return (m, "vs \(c.previous!): \(r.stayed) stayed, \(r.moved) moved, \(r.churned) churned, \(r.new) new")
@@ -182,6 +197,6 @@ public enum SegmentJob {
                                 segmentSizes: SegmentRunRecord.reportable(ClusterLabels.counts(model.labels, k: selection.k), minSize: c.minSegmentSize),
                                 reportableSegments: description.profiles.segments.count,
                                 mergedIntoOther: description.profiles.smallSegments,
-                                clvModel: inputs.clvModel, kSelection: selection.record)
+                                clvModel: inputs.clvModel, kSelection: selection.record, nameChanges: description.nameChanges)
     }
 }

@@ -37,23 +37,185 @@ public struct SegmentRoles: Sendable, Equatable {
     }
 }
 
-/// Readable segment names and one-sentence descriptions from a segment's standardized
-/// differences (segment mean minus population mean, in population standard deviations, on the
-/// modelling scale).
+/// What a segment's profile says about the naming roles: lifts (segment mean / population mean,
+/// in original units, as the report shows them) and standardized differences.
+public struct NamingEvidence: Sendable, Equatable {
+    /// Lift per role present (nil when the role has no column or the population mean is 0).
+    public var lift: [SegmentRoles.Role: Double] = [:]
+    /// Lift of the CLV extra (when the job fitted CLV), beside the monetary column's.
+    public var clvLift: Double? = nil
+    /// Mean probability alive of the segment's customers (BG/NBD, when CLV was fitted).
+    public var probabilityAlive: Double? = nil
+    /// Standardized differences by feature (modelling scale), most distinguishing first.
+    public var ranked: [(feature: String, z: Double)] = []
+    /// Lift by feature (original units).
+    public var featureLift: [String: Double] = [:]
+
+    public init(lift: [SegmentRoles.Role: Double] = [:], clvLift: Double? = nil, probabilityAlive: Double? = nil,
+                ranked: [(feature: String, z: Double)] = [], featureLift: [String: Double] = [:]) {
+        self.lift = lift; self.clvLift = clvLift; self.probabilityAlive = probabilityAlive; self.ranked = ranked; self.featureLift = featureLift
+    }
+
+    /// Value: the larger of the monetary and CLV lifts (nil when neither is known).
+    public var value: Double? {
+        switch (lift[.monetary], clvLift) {
+        case let (m?, c?): return max(m, c)
+        case let (m?, nil): return m
+        case let (nil, c?): return c
+        default: return nil
+        }
+    }
+
+    public static func == (a: NamingEvidence, b: NamingEvidence) -> Bool {
+        a.lift == b.lift && a.clvLift == b.clvLift && a.probabilityAlive == b.probabilityAlive
+            && a.ranked.map(\.feature) == b.ranked.map(\.feature) && a.ranked.map(\.z) == b.ranked.map(\.z) && a.featureLift == b.featureLift
+    }
+}
+
+/// A name's role: what it claims about the segment, and what the playbook recommends for it.
+/// Every generated name is one persona (plus, for duplicates, the feature that tells it apart).
 ///
-/// Rules, first match wins (levels: high z >= 0.5, very high z >= 1, low z <= -0.5):
-/// 1. recency very high: "Lapsed big spenders" when monetary is high, else "Lapsed customers";
-/// 2. recency high: "At-risk big spenders" (monetary high), "At-risk frequent buyers" (frequency
-///    high), else "At-risk customers";
-/// 3. tenure low: "New high-spend", "New low-spend" or "New customers" by monetary;
-/// 4. monetary and frequency high: "High-value loyal";  5. monetary high: "Big spenders";
-/// 6. frequency high: "Frequent buyers" ("Frequent low-spend buyers" when monetary is low);
-/// 7. monetary and frequency low: "Low-value occasional";  8. monetary low: "Low spenders";
-///    frequency low: "Occasional buyers";
-/// 9. otherwise from the most distinguishing feature: "High <feature>" / "Low <feature>", or
-///    "Typical customers" when no feature differs by half a standard deviation.
-/// Duplicate names get the next distinguishing feature in parentheses, then a number. Names are a
-/// pure function of the profile, so the same data and seed give the same names.
+/// Claims (lifts are segment mean / population mean in original units; "value" is the larger of
+/// the monetary and CLV lifts), checked in this order, the first that holds names the segment:
+/// | persona | name | claim |
+/// |---|---|---|
+/// | lapsedHighValue | Lapsed high-value | recency lift >= 2.5, mean P(alive) < 0.5 when CLV exists, value >= 1.25 |
+/// | lapsed | Lapsed customers | recency lift >= 2.5, mean P(alive) < 0.5 when CLV exists |
+/// | atRiskHighValue | At-risk high-value | recency lift >= 1.5, value >= 1.25 |
+/// | atRisk | At-risk customers | recency lift >= 1.5, value >= 1 |
+/// | inactiveLowValue | Inactive low-value | recency lift >= 1.5, value < 1 |
+/// | newHighValue | New high-value | tenure lift <= 0.5, value >= 1.25 |
+/// | new | New customers | tenure lift <= 0.5 |
+/// | highValueLoyal | High-value loyal | value >= 1.25, frequency and tenure lifts > 1 |
+/// | highValue | High-value customers | value >= 1.25 |
+/// | loyal | Loyal customers | frequency and tenure lifts > 1 |
+/// | frequent | Frequent buyers | frequency lift >= 1.25 |
+/// | lowValueOccasional | Low-value occasional | value <= 0.75, frequency lift <= 0.75 |
+/// | lowSpenders | Low spenders | value <= 0.75 |
+/// | occasional | Occasional buyers | frequency lift <= 0.75 |
+/// | distinctive | High/Low <feature> | the most distinguishing feature differs by >= 0.5 sd |
+/// | typical | Typical customers | no feature differs by 0.5 sd |
+/// A role without a column (no tenure, say) makes every claim needing it fail.
+public enum SegmentPersona: String, CaseIterable, Sendable, Codable {
+    case lapsedHighValue = "lapsed_high_value", lapsed, atRiskHighValue = "at_risk_high_value", atRisk = "at_risk"
+    case inactiveLowValue = "inactive_low_value", newHighValue = "new_high_value", new
+    case highValueLoyal = "high_value_loyal", highValue = "high_value", loyal, frequent
+    case lowValueOccasional = "low_value_occasional", lowSpenders = "low_spenders", occasional, distinctive, typical, noise
+
+    /// Claim thresholds (see the table above).
+    public static let highValueLift = 1.25, recencyWellAbove = 1.5, recencyFarAbove = 2.5, lowAliveProbability = 0.5
+    public static let newTenureLift = 0.5, frequentLift = 1.25, lowLift = 0.75
+
+    /// The generated name (distinctive names are built from their feature).
+    public var title: String {
+        switch self {
+        case .lapsedHighValue: return "Lapsed high-value"
+        case .lapsed: return "Lapsed customers"
+        case .atRiskHighValue: return "At-risk high-value"
+        case .atRisk: return "At-risk customers"
+        case .inactiveLowValue: return "Inactive low-value"
+        case .newHighValue: return "New high-value"
+        case .new: return "New customers"
+        case .highValueLoyal: return "High-value loyal"
+        case .highValue: return "High-value customers"
+        case .loyal: return "Loyal customers"
+        case .frequent: return "Frequent buyers"
+        case .lowValueOccasional: return "Low-value occasional"
+        case .lowSpenders: return "Low spenders"
+        case .occasional: return "Occasional buyers"
+        case .distinctive: return "Distinctive customers"
+        case .typical: return "Typical customers"
+        case .noise: return SegmentNaming.noiseName
+        }
+    }
+
+    /// The playbook: the recommended action for a segment of this persona (overridable per
+    /// segment with the job's `actions`).
+    public var action: String {
+        switch self {
+        case .lapsedHighValue: return "Win-back offer with a personal touch: their past value pays for a generous incentive."
+        case .lapsed: return "Low-cost win-back (one e-mail with an offer); then stop spending on them."
+        case .atRiskHighValue: return "Retention now: personal contact, a loyalty reward or a service check before they lapse."
+        case .atRisk: return "Re-engagement series with a time-limited incentive."
+        case .inactiveLowValue: return "Cheap reactivation only (automated reminders); do not discount heavily."
+        case .newHighValue: return "Onboarding with early VIP treatment: secure the second and third purchase."
+        case .new: return "Onboarding series: welcome, product guidance, a second-purchase incentive."
+        case .highValueLoyal: return "Loyalty rewards and early access; protect, do not discount."
+        case .highValue: return "Upsell premium products and build the relationship (service, exclusives)."
+        case .loyal: return "Reward loyalty; cross-sell categories they do not buy yet."
+        case .frequent: return "Raise basket value: bundles and cross-sell at checkout."
+        case .lowValueOccasional: return "Low-cost automated campaigns only; measure before spending more."
+        case .lowSpenders: return "Upsell with entry-level bundles; keep acquisition-cost channels out."
+        case .occasional: return "Purchase-frequency nudges: reminders, subscriptions, replenishment offers."
+        case .distinctive: return "Test a tailored message on the feature that sets them apart."
+        case .typical: return "Standard communications; use as the control group for campaign tests."
+        case .noise: return "Review individually; no campaign for the group as a whole."
+        }
+    }
+
+    /// Whether the evidence supports this persona's claim; `reason` says why not (with numbers).
+    public func check(_ e: NamingEvidence) -> (holds: Bool, reason: String) {
+        let r = e.lift[.recency], f = e.lift[.frequency], t = e.lift[.tenure], v = e.value
+        func fmt(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "unknown" }
+        func need(_ ok: Bool, _ what: String) -> (Bool, String) { (ok, ok ? "" : what) }
+        let alive = e.probabilityAlive.map { $0 < Self.lowAliveProbability } ?? true
+        switch self {
+        case .lapsedHighValue:
+            return need((r ?? 0) >= Self.recencyFarAbove && alive && (v ?? 0) >= Self.highValueLift,
+                        "needs recency lift >= 2.5, P(alive) < 0.5 and value lift >= 1.25 (recency \(fmt(r)), P(alive) \(fmt(e.probabilityAlive)), value \(fmt(v)))")
+        case .lapsed:
+            return need((r ?? 0) >= Self.recencyFarAbove && alive,
+                        "needs recency lift >= 2.5 and P(alive) < 0.5 (recency \(fmt(r)), P(alive) \(fmt(e.probabilityAlive)))")
+        case .atRiskHighValue:
+            return need((r ?? 0) >= Self.recencyWellAbove && (v ?? 0) >= Self.highValueLift,
+                        "needs recency lift >= 1.5 and value lift >= 1.25 (recency \(fmt(r)), value \(fmt(v)))")
+        case .atRisk:
+            return need((r ?? 0) >= Self.recencyWellAbove && (v ?? 0) >= 1, "needs recency lift >= 1.5 and value lift >= 1 (recency \(fmt(r)), value \(fmt(v)))")
+        case .inactiveLowValue:
+            return need((r ?? 0) >= Self.recencyWellAbove && v.map { $0 < 1 } == true, "needs recency lift >= 1.5 and value lift < 1 (recency \(fmt(r)), value \(fmt(v)))")
+        case .newHighValue:
+            return need(t.map { $0 <= Self.newTenureLift } == true && (v ?? 0) >= Self.highValueLift,
+                        "needs tenure lift <= 0.5 and value lift >= 1.25 (tenure \(fmt(t)), value \(fmt(v)))")
+        case .new:
+            return need(t.map { $0 <= Self.newTenureLift } == true, "needs tenure lift <= 0.5 (tenure \(fmt(t)))")
+        case .highValueLoyal:
+            return need((v ?? 0) >= Self.highValueLift && (f ?? 0) > 1 && (t ?? 0) > 1,
+                        "needs value lift >= 1.25 and frequency and tenure lifts > 1 (value \(fmt(v)), frequency \(fmt(f)), tenure \(fmt(t)))")
+        case .highValue:
+            return need((v ?? 0) >= Self.highValueLift, "needs value lift >= 1.25 (value \(fmt(v)))")
+        case .loyal:
+            return need((f ?? 0) > 1 && (t ?? 0) > 1, "needs frequency and tenure lifts > 1 (frequency \(fmt(f)), tenure \(fmt(t)))")
+        case .frequent:
+            return need((f ?? 0) >= Self.frequentLift, "needs frequency lift >= 1.25 (frequency \(fmt(f)))")
+        case .lowValueOccasional:
+            return need(v.map { $0 <= Self.lowLift } == true && f.map { $0 <= Self.lowLift } == true,
+                        "needs value and frequency lifts <= 0.75 (value \(fmt(v)), frequency \(fmt(f)))")
+        case .lowSpenders:
+            return need(v.map { $0 <= Self.lowLift } == true, "needs value lift <= 0.75 (value \(fmt(v)))")
+        case .occasional:
+            return need(f.map { $0 <= Self.lowLift } == true, "needs frequency lift <= 0.75 (frequency \(fmt(f)))")
+        case .distinctive:
+            return need(abs(e.ranked.first?.z ?? 0) >= 0.5, "needs a feature 0.5 standard deviations from the average")
+        case .typical:
+            return need(abs(e.ranked.first?.z ?? 0) < 0.5, "needs no feature 0.5 standard deviations from the average")
+        case .noise:
+            return (false, "only density-clustering noise is named so")
+        }
+    }
+
+    /// The persona a generated name was made from (nil for names not generated by Strata).
+    public static func of(name: String) -> SegmentPersona? {
+        let base = name.split(separator: " (").first.map(String.init) ?? name
+        if let p = allCases.first(where: { $0 != .distinctive && $0.title == base }) { return p }
+        if base.hasPrefix("High ") || base.hasPrefix("Low ") { return .distinctive }
+        return nil
+    }
+}
+
+/// Readable segment names and one-sentence descriptions. A name is a claim the profile supports
+/// (`SegmentPersona`: the first persona whose claim holds); duplicates are told apart by the
+/// feature that differs most from the earlier holder, with its real lift; names are a pure
+/// function of the profiles, so the same data and seed give the same names.
 /// The noise customers of DBSCAN/HDBSCAN (no dense cluster claims them) are always
 /// `noiseName`, whatever their profile.
 public enum SegmentNaming {
@@ -62,42 +224,40 @@ public enum SegmentNaming {
     /// The first sentence of its description.
     public static let noiseDescription = "Customers in no dense group (density-clustering noise): atypical profiles worth a look, not a segment to target as one."
 
-    public static func name(z: [String: Double], ranked: [(String, Double)], roles: SegmentRoles) -> String {
-        func level(_ role: SegmentRoles.Role) -> Double? { roles.columns[role].flatMap { z[$0] } }
-        let r = level(.recency), f = level(.frequency), m = level(.monetary), t = level(.tenure)
-        let mHigh = (m ?? 0) >= 0.5, mLow = (m ?? 0) <= -0.5, fHigh = (f ?? 0) >= 0.5, fLow = (f ?? 0) <= -0.5
-        if let r, r >= 1 { return mHigh ? "Lapsed big spenders" : "Lapsed customers" }
-        if let r, r >= 0.5 { return mHigh ? "At-risk big spenders" : fHigh ? "At-risk frequent buyers" : "At-risk customers" }
-        if let t, t <= -0.5 { return mHigh ? "New high-spend" : mLow ? "New low-spend" : "New customers" }
-        if mHigh && fHigh { return "High-value loyal" }
-        if mHigh { return "Big spenders" }
-        if fHigh { return mLow ? "Frequent low-spend buyers" : "Frequent buyers" }
-        if mLow && fLow { return "Low-value occasional" }
-        if mLow { return "Low spenders" }
-        if fLow { return "Occasional buyers" }
-        if let (feature, value) = ranked.first, abs(value) >= 0.5 {
-            return (value > 0 ? "High " : "Low ") + humanize(feature)
-        }
-        return "Typical customers"
+    /// The first persona whose claim holds (never `.noise`).
+    public static func persona(_ e: NamingEvidence) -> SegmentPersona {
+        SegmentPersona.allCases.first { $0 != .noise && $0.check(e).holds } ?? .typical
     }
 
-    /// Makes names unique: the second and later holders of a name get their most distinguishing
-    /// feature not already implied, then a number.
-    public static func disambiguate(_ names: [String], ranked: [[(String, Double)]]) -> [String] {
+    /// The persona's name; distinctive ones from their most distinguishing feature.
+    public static func name(_ e: NamingEvidence) -> (persona: SegmentPersona, name: String) {
+        let p = persona(e)
+        guard p == .distinctive, let top = e.ranked.first else { return (p, p.title) }
+        return (p, (top.z > 0 ? "High " : "Low ") + humanize(top.feature))
+    }
+
+    /// Makes names unique: a later holder of a name gets the feature whose standardized
+    /// difference differs most from the first holder's, with its lift ("At-risk customers
+    /// (discount share 2.1x)"), then a number.
+    public static func disambiguate(_ names: [String], evidence: [NamingEvidence]) -> [String] {
         var out = names
-        var used = Set<String>()
+        var used: [String: Int] = [:]
         for i in names.indices {
-            if !used.contains(out[i]) { used.insert(out[i]); continue }
+            guard let first = used[out[i]] else { used[out[i]] = i; continue }
+            let mine = Dictionary(evidence[i].ranked.map { ($0.feature, $0.z) }, uniquingKeysWith: { a, _ in a })
+            let theirs = Dictionary(evidence[first].ranked.map { ($0.feature, $0.z) }, uniquingKeysWith: { a, _ in a })
             var candidate = out[i]
-            for (feature, value) in ranked[i] {
-                let c = "\(names[i]) (\(value > 0 ? "high" : "low") \(humanize(feature)))"
-                if !used.contains(c) { candidate = c; break }
+            let order = mine.keys.sorted { (abs(mine[$0]! - (theirs[$0] ?? 0)), $1) > (abs(mine[$1]! - (theirs[$1] ?? 0)), $0) }
+            for feature in order {
+                let tag = evidence[i].featureLift[feature].map { ratio($0) } ?? ((mine[feature]! > 0) ? "high" : "low")
+                let c = "\(names[i]) (\(humanize(feature)) \(tag))"
+                if used[c] == nil { candidate = c; break }
             }
             var n = 2
             let base = candidate
-            while used.contains(candidate) { candidate = "\(base) \(n)"; n += 1 }
+            while used[candidate] != nil { candidate = "\(base) \(n)"; n += 1 }
             out[i] = candidate
-            used.insert(candidate)
+            used[candidate] = i
         }
         return out
     }

@@ -81,13 +81,23 @@ public struct GroupProfile: Codable, Sendable, Equatable {
     /// read this as a conservative (wide) range for the total.
     public var clvP05Total: Double?
     public var clvP95Total: Double?
+    /// Mean BG/NBD probability alive of the group's customers (when CLV was fitted).
+    public var probabilityAliveMean: Double? = nil
     /// RFM named segment -> customers.
     public var rfmMix: [String: Int]?
+    /// Set when most of the group's customers carry an RFM label that reads against the
+    /// group's name: says so, and why the two can differ.
+    public var rfmNote: String? = nil
+    /// The persona the name claims (`SegmentPersona`), its recommended action (the playbook's,
+    /// or the job's `actions` override) and what the claim rests on.
+    public var persona: String? = nil
+    public var action: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, name, description, size, share, mergedSegments = "merged_segments", features, distinguishing
         case overRepresentedCategories = "over_represented_categories", modalCategories = "modal_categories", revenue, revenueShare = "revenue_share"
         case clvTotal = "clv_total", clvMean = "clv_mean", clvP05Total = "clv_p05_total", clvP95Total = "clv_p95_total", rfmMix = "rfm_mix"
+        case probabilityAliveMean = "probability_alive_mean", rfmNote = "rfm_note", persona, action
     }
 }
 
@@ -99,6 +109,8 @@ public struct ProfileExtras: Sendable {
     public var clvP05: [Double]? = nil
     public var clvP95: [Double]? = nil
     public var rfmSegment: [String]? = nil
+    /// Per-customer probability alive (BG/NBD), aligned with `clv`.
+    public var probabilityAlive: [Double]? = nil
     public init() {}
 }
 
@@ -132,6 +144,12 @@ public enum SegmentProfiler {
         /// Standardized differences of every segment (small ones included: they drive naming,
         /// and are never written out), [segment][numeric feature].
         public var allZ: [[Double]]
+        /// Lifts (segment mean / population mean, original units, missing values ignored) of
+        /// every segment, [segment][numeric feature]; nil where the population mean is 0.
+        public var allLift: [[Double?]] = []
+        /// CLV lift and mean probability alive of every segment (when the job fitted CLV).
+        public var allCLVLift: [Double?] = []
+        public var allProbabilityAlive: [Double?] = []
         /// The privacy threshold the profiles were made with.
         public var minSize: Int = 1
         /// Segments below the threshold (merged into other, or suppressed with it), by id.
@@ -189,6 +207,34 @@ public enum SegmentProfiler {
                 sizes[l] == 0 || popStd[j] == 0 ? 0 : (segSum[l * numeric + j] / Double(sizes[l]) - popMean[j]) / popStd[j]
             }
         }
+        // Original-unit lifts of every segment (naming claims), NaN ignored.
+        var rawSum = [Double](repeating: 0, count: k * numeric), rawCount = [Int](repeating: 0, count: k * numeric)
+        var rawPopSum = [Double](repeating: 0, count: numeric), rawPopCount = [Int](repeating: 0, count: numeric)
+        for j in 0..<numeric {
+            let col = raw.numeric[j]
+            for i in 0..<n where !col[i].isNaN {
+                let l = Int(labels[i]), v = Double(col[i])
+                rawSum[l * numeric + j] += v; rawCount[l * numeric + j] += 1
+                if inReference(i) { rawPopSum[j] += v; rawPopCount[j] += 1 }
+            }
+        }
+        func lift(_ sum: Double, _ count: Int, _ popSum: Double, _ popCount: Int) -> Double? {
+            guard count > 0, popCount > 0, popSum != 0 else { return nil }
+            return (sum / Double(count)) / (popSum / Double(popCount))
+        }
+        let allLift: [[Double?]] = (0..<k).map { l in (0..<numeric).map { j in lift(rawSum[l * numeric + j], rawCount[l * numeric + j], rawPopSum[j], rawPopCount[j]) } }
+        func segmentMeans(_ v: [Double]?) -> (lift: [Double?], mean: [Double?]) {
+            guard let v else { return ([Double?](repeating: nil, count: k), [Double?](repeating: nil, count: k)) }
+            var sum = [Double](repeating: 0, count: k), count = [Int](repeating: 0, count: k)
+            var pop = 0.0, popCount = 0
+            for i in 0..<n where !v[i].isNaN {
+                sum[Int(labels[i])] += v[i]; count[Int(labels[i])] += 1
+                if inReference(i) { pop += v[i]; popCount += 1 }
+            }
+            return ((0..<k).map { lift(sum[$0], count[$0], pop, popCount) }, (0..<k).map { count[$0] == 0 ? nil : sum[$0] / Double(count[$0]) })
+        }
+        let allCLVLift = segmentMeans(extras.clv).lift
+        let allProbabilityAlive = segmentMeans(extras.probabilityAlive).mean
         var groupZ = [[Double]](repeating: [Double](repeating: 0, count: numeric), count: groups)
         for g in 0..<groups where groupCount[g] > 0 {
             var sums = [Double](repeating: 0, count: numeric)
@@ -296,6 +342,10 @@ public enum SegmentProfiler {
                 p.clvP05Total = rows.reduce(0.0) { $0 + (lo[$1].isNaN ? 0 : lo[$1]) }
                 p.clvP95Total = rows.reduce(0.0) { $0 + (hi[$1].isNaN ? 0 : hi[$1]) }
             }
+            if let a = extras.probabilityAlive {
+                let vals = rows.map { a[$0] }.filter { !$0.isNaN }
+                p.probabilityAliveMean = vals.isEmpty ? nil : vals.reduce(0, +) / Double(vals.count)
+            }
             if let r = extras.rfmSegment {
                 var mix: [String: Int] = [:]
                 for i in rows where !r[i].isEmpty { mix[r[i], default: 0] += 1 }
@@ -311,8 +361,8 @@ public enum SegmentProfiler {
             other = build(k)
             other!.name = "Other (small segments)"
         }
-        return Output(population: population, segments: segments, other: other, allZ: allZ, minSize: minSize, smallSegments: small,
-                      otherSuppressed: otherSuppressed)
+        return Output(population: population, segments: segments, other: other, allZ: allZ, allLift: allLift, allCLVLift: allCLVLift,
+                      allProbabilityAlive: allProbabilityAlive, minSize: minSize, smallSegments: small, otherSuppressed: otherSuppressed)
     }
 
     /// An RFM mix with every entry below `minSize` counted under `smallRFMBin`; while that bin is

@@ -75,6 +75,8 @@ public struct SegmentRunRecord: Encodable, Sendable {
     public var platform = Platform()
     public var clvModel: CLVModelSummary?
     var kSelection: KSelection.Record?
+    /// With `--previous`: matched segments whose previous names their profiles no longer support.
+    public var nameChanges: [NameChange] = []
     /// Output kind ("assignments", "model", ...) -> path.
     public var outputs: [String: String] = [:]
 
@@ -82,7 +84,7 @@ public struct SegmentRunRecord: Encodable, Sendable {
         case strataVersion = "strata_version", formatVersion = "format_version", versions, config, seed, threads
         case startedAt = "started_at", seconds, inputs, steps, counts, k, kChosenBy = "k_chosen_by", model
         case segmentSizes = "segment_sizes", reportableSegments = "reportable_segments", mergedIntoOther = "merged_into_other"
-        case platform, clvModel = "clv_model", kSelection = "k_selection", outputs
+        case platform, clvModel = "clv_model", kSelection = "k_selection", nameChanges = "name_changes", outputs
     }
 
     /// `sizes` as run.json may show them: a size of 1 to `minSize - 1` customers is nil.
