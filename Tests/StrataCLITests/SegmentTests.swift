@@ -546,3 +546,59 @@ enum Browser {
         #expect(segs.allSatisfy { ($0["persona"] as? String) != nil && (($0["action"] as? String)?.count ?? 0) > 10 })
     }
 }
+
+@Suite struct SegmentProfileOnlyTests {
+    /// Outcome and attribute columns kept out of the model are profiled per segment: rates for
+    /// yes/no columns (equal to a direct count from assignments.csv), category shares, numbers.
+    @Test func profileOnlyColumnsAreProfiledNotModelled() throws {
+        let dir = tempDir()
+        var rng = SeededRandom(seed: 5)
+        var csv = "customer_id,spend,visits,churned,region,satisfaction\n"
+        var churned: [String: Bool] = [:]
+        for i in 0..<1200 {
+            let g = i % 3
+            let spend = [50.0, 400.0, 1500.0][g] * (0.8 + 0.4 * rng.nextUnit())
+            let visits = [2.0, 10.0, 30.0][g] * (0.8 + 0.4 * rng.nextUnit())
+            let churn = rng.nextUnit() < [0.6, 0.2, 0.05][g]
+            let region = rng.nextUnit() < (g == 2 ? 0.8 : 0.3) ? "north" : "south"
+            let id = String(format: "C%04d", i)
+            churned[id] = churn
+            csv += "\(id),\(spend),\(visits),\(churn ? "yes" : "no"),\(region),\(i % 7 == 0 ? "" : String(1 + i % 5))\n"
+        }
+        write(csv, "\(dir)/c.csv")
+        let r = try CLI.run(["segment", "--customers", "\(dir)/c.csv", "--k", "3", "--profile-only", "churned,region,satisfaction",
+                             "--out", "\(dir)/out", "--quiet", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        // Not modelled: the model's features are spend and visits only.
+        let model = try String(contentsOfFile: "\(dir)/out/model.json", encoding: .utf8)
+        #expect(model.contains("\"spend\"") && !model.contains("churned") && !model.contains("north"))
+        let ids = try readCSVColumn("\(dir)/out/assignments.csv", "customer_id")
+        let labels = try readCSVColumn("\(dir)/out/assignments.csv", "segment_id").map { Int($0)! }
+        let segs = try #require(try jsonFile("\(dir)/out/profiles.json")["segments"] as? [[String: Any]])
+        #expect(segs.count == 3)
+        var seen = Set<Double>()
+        for s in segs {
+            let id = s["id"] as! Int
+            let members = zip(ids, labels).filter { $0.1 == id }.map(\.0)
+            let expected = Double(members.filter { churned[$0]! }.count) / Double(members.count)
+            let po = try #require(s["profile_only"] as? [[String: Any]])
+            #expect(po.map { $0["column"] as! String } == ["churned", "region", "satisfaction"])
+            let churn = po[0]
+            #expect(churn["kind"] as? String == "rate")
+            #expect(abs((churn["rate"] as! Double) - expected) < 1e-12, "segment \(id)")
+            #expect(abs((churn["population_rate"] as! Double) - Double(churned.values.filter { $0 }.count) / 1200) < 1e-12)
+            #expect((churn["adjusted_p_value"] as! Double) < 1e-3, "planted rates differ strongly")
+            seen.insert((expected * 10).rounded())
+            #expect(po[1]["kind"] as? String == "categories" && (po[1]["categories"] as? [[String: Any]])?.isEmpty == false)
+            let sat = po[2]
+            #expect(sat["kind"] as? String == "number" && (sat["missing"] as! Int) > 0)
+        }
+        #expect(seen == [6, 2, 1] || seen.count == 3, "three distinct churn rates near 60%, 20%, 5%")
+        // A profile-only column that is also a feature, or missing, is a one-line error.
+        let bad = try CLI.run(["segment", "--customers", "\(dir)/c.csv", "--k", "3", "--profile-only", "churn", "--out", "\(dir)/bad", "--quiet"])
+        #expect(bad.code == 64 && bad.stderr.contains("--profile-only: 'churn' is not a column of"), "\(bad.stderr)")
+        let both = try CLI.run(["segment", "--customers", "\(dir)/c.csv", "--k", "3", "--profile-only", "spend", "--columns", "spend,visits",
+                                "--out", "\(dir)/bad2", "--quiet"])
+        #expect(both.code != 0 && both.stderr.contains("also a model feature"), "\(both.stderr)")
+    }
+}

@@ -149,6 +149,7 @@ extension ProfileExtras {
         e.clvP95 = clvP95.map { v in rows.map { v[$0] } }
         e.rfmSegment = rfmSegment.map { v in rows.map { v[$0] } }
         e.probabilityAlive = probabilityAlive.map { v in rows.map { v[$0] } }
+        e.profileOnly = profileOnly.map { c in ProfileOnlyColumn(name: c.name, values: rows.map { c.values[$0] }) }
         return e
     }
 }

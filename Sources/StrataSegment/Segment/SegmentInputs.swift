@@ -34,8 +34,13 @@ struct SegmentInputs {
         if c.customers == nil, let name = c.piiColumns.first {
             throw StrataError.invalidSetting("pii_columns", "'\(Excerpt.of(name))': pii_columns names columns of the customer table (customers), and there is none")
         }
+        if c.customers == nil, let name = c.profileOnly.first {
+            throw StrataError.invalidSetting("profile_only", "'\(Excerpt.of(name))': profile_only names columns of the customer table (customers), and there is none")
+        }
+        var profileOnly: [ProfileOnlyColumn] = []
         if let path = c.customers {
-            let (t, file) = try readCustomers(path: path, config: c)
+            var (t, file) = try readCustomers(path: path, config: c)
+            profileOnly = splitProfileOnly(&t, names: c.profileOnly)
             table = t
             files.append(file)
             log("customers: \(SegmentNaming.grouped(t.rows)) rows, \(t.numericNames.count) numeric and \(t.categoricalNames.count) categorical columns from \(path)"
@@ -43,7 +48,11 @@ struct SegmentInputs {
                     + t.categoricalNames.joined(separator: ", ")))
             for w in t.warnings { log("warning: " + w) }
         }
-        guard let t = c.transactions else { return SegmentInputs(raw: table!, files: files) }
+        guard let t = c.transactions else {
+            var extras = ProfileExtras()
+            extras.profileOnly = profileOnly
+            return SegmentInputs(raw: table!, extras: extras, files: files)
+        }
 
         // Transactions: RFM in days, BTYD (CLV) in weeks.
         var o = RFMOptions()
@@ -158,6 +167,7 @@ struct SegmentInputs {
         }
         let names = Array(derivedColumns.prefix(clv == nil ? 5 : 6))
         var extras = ProfileExtras()
+        extras.profileOnly = profileOnly
         var raw: RawTable
         if var table {
             guard let ids = table.ids else {
@@ -275,12 +285,15 @@ struct SegmentInputs {
         let sniff = try ColumnSniff(header: header, from: tok)
         let idColumn = c.idColumn ?? header.first { TableReadOptions.inferredIdNames.contains($0.lowercased()) }
         try checkPIIColumns(c, header: header, path: path)
-        let candidates = header.indices.filter { header[$0] != idColumn && !c.exclude.contains(header[$0]) && !c.piiColumns.contains(header[$0]) }
+        try checkProfileOnlyColumns(c, header: header, idColumn: idColumn, path: path)
+        let candidates = header.indices.filter { header[$0] != idColumn && !c.exclude.contains(header[$0]) && !c.piiColumns.contains(header[$0])
+            && !c.profileOnly.contains(header[$0]) }
         let categorical = c.categorical ?? candidates.filter { sniff.isCategorical($0) }.map { header[$0] }
         var numeric: [String]? = nil
         if c.transactions == nil, let cols = c.columns { numeric = cols }
         else { numeric = candidates.filter { sniff.isNumeric($0) && !categorical.contains(header[$0]) }.map { header[$0] } }
-        var t = try RawTable.read(bytes: bytes, path: path, numeric: numeric, categorical: categorical, idColumn: idColumn,
+        // Profile-only columns are read as text beside the features (split out by the caller).
+        var t = try RawTable.read(bytes: bytes, path: path, numeric: numeric, categorical: categorical + c.profileOnly, idColumn: idColumn,
                                   unparsable: c.impute == .none ? .error : .missing)
         if let ids = t.ids {
             // Every output (assignments, migration, the next run's --previous) is keyed by the
@@ -295,7 +308,7 @@ struct SegmentInputs {
         }
         // Identifier-like text columns (e-mails, phones, a value per customer) never become
         // one-hot features: their values would be listed in model.json, profiles.json and the report.
-        for j in t.categoricalNames.indices.reversed() {
+        for j in t.categoricalNames.indices.reversed() where !c.profileOnly.contains(t.categoricalNames[j]) {
             guard let why = IdentifierColumns.reason(t.categorical[j]) else { continue }
             t.warnings.append("\(path): column '\(Excerpt.of(t.categoricalNames[j]))' holds \(why.rawValue), so it identifies customers: "
                 + "left out of the features and every output (list it in pii_columns to say so)")
@@ -315,6 +328,31 @@ struct SegmentInputs {
 }
 
 extension SegmentInputs {
+    /// `profile_only` must name columns of the customer table other than the id, and no column
+    /// the model uses (`columns`, `categorical`) or that never leaves (`pii_columns`).
+    /// Throws `StrataError.invalidSetting("profile_only", ...)`.
+    static func checkProfileOnlyColumns(_ c: SegmentConfig, header: [String], idColumn: String?, path: String) throws {
+        for name in c.profileOnly {
+            func bad(_ m: String) -> StrataError { .invalidSetting("profile_only", "'\(Excerpt.of(name))' " + m) }
+            guard header.contains(name) else { throw bad("is not a column of \(path); columns are \(Excerpt.list(header))") }
+            if name == idColumn { throw bad("is the customer id column") }
+            if c.columns?.contains(name) == true || c.categorical?.contains(name) == true { throw bad("is also a model feature (columns / categorical); a column is modelled or profiled only, not both") }
+            if c.piiColumns.contains(name) { throw bad("is listed in pii_columns, which never appear in any output") }
+        }
+    }
+
+    /// Moves the profile-only columns (read as text) out of the table's categorical columns.
+    static func splitProfileOnly(_ t: inout RawTable, names: [String]) -> [ProfileOnlyColumn] {
+        var out: [ProfileOnlyColumn] = []
+        for name in names {
+            guard let j = t.categoricalNames.lastIndex(of: name) else { continue }
+            out.append(ProfileOnlyColumn(name: name, values: t.categorical[j]))
+            t.categoricalNames.remove(at: j)
+            t.categorical.remove(at: j)
+        }
+        return out
+    }
+
     /// `pii_columns` must name columns of the customer table (a misspelt name would let the
     /// column through), and cannot also be asked for as features (`columns`, `categorical`).
     /// Throws `StrataError.invalidSetting("pii_columns", ...)`.

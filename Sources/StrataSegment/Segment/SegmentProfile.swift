@@ -92,12 +92,14 @@ public struct GroupProfile: Codable, Sendable, Equatable {
     /// or the job's `actions` override) and what the claim rests on.
     public var persona: String? = nil
     public var action: String? = nil
+    /// The `profile_only` columns: outcomes and attributes kept out of the model.
+    public var profileOnly: [ProfileOnlyStats]? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, name, description, size, share, mergedSegments = "merged_segments", features, distinguishing
         case overRepresentedCategories = "over_represented_categories", modalCategories = "modal_categories", revenue, revenueShare = "revenue_share"
         case clvTotal = "clv_total", clvMean = "clv_mean", clvP05Total = "clv_p05_total", clvP95Total = "clv_p95_total", rfmMix = "rfm_mix"
-        case probabilityAliveMean = "probability_alive_mean", rfmNote = "rfm_note", persona, action
+        case probabilityAliveMean = "probability_alive_mean", rfmNote = "rfm_note", persona, action, profileOnly = "profile_only"
     }
 }
 
@@ -111,6 +113,8 @@ public struct ProfileExtras: Sendable {
     public var rfmSegment: [String]? = nil
     /// Per-customer probability alive (BG/NBD), aligned with `clv`.
     public var probabilityAlive: [Double]? = nil
+    /// Columns kept out of the model and profiled (`profile_only`).
+    public var profileOnly: [ProfileOnlyColumn] = []
     public init() {}
 }
 
@@ -314,6 +318,7 @@ public enum SegmentProfiler {
             return out
         }
 
+        let profileOnlyKinds = extras.profileOnly.map { ProfileOnlyKind.of($0.values) }
         let totalRevenue = extras.revenue.map { r in reference.reduce(0.0) { $0 + r[$1] } }
         func build(_ g: Int?) -> GroupProfile {
             let rows: ArraySlice<Int> = g.map { order[offsets[$0]..<offsets[$0 + 1]] } ?? reference
@@ -342,6 +347,11 @@ public enum SegmentProfiler {
                 p.clvP05Total = rows.reduce(0.0) { $0 + (lo[$1].isNaN ? 0 : lo[$1]) }
                 p.clvP95Total = rows.reduce(0.0) { $0 + (hi[$1].isNaN ? 0 : hi[$1]) }
             }
+            if !extras.profileOnly.isEmpty {
+                p.profileOnly = zip(extras.profileOnly, profileOnlyKinds).map { column, kind in
+                    ProfileOnlyStats.compute(column, kind: kind, rows: rows, reference: reference, isGroup: g != nil, minSize: minSize)
+                }
+            }
             if let a = extras.probabilityAlive {
                 let vals = rows.map { a[$0] }.filter { !$0.isNaN }
                 p.probabilityAliveMean = vals.isEmpty ? nil : vals.reduce(0, +) / Double(vals.count)
@@ -355,11 +365,19 @@ public enum SegmentProfiler {
         }
         var population = build(nil)
         population.name = otherSuppressed ? "All reported customers" : "All customers"
-        let segments = (0..<k).filter { sizes[$0] >= minSize }.map { build($0) }
+        var segments = (0..<k).filter { sizes[$0] >= minSize }.map { build($0) }
         var other: GroupProfile? = nil
         if !small.isEmpty && groupCount[k] > 0 && !otherSuppressed {
             other = build(k)
             other!.name = "Other (small segments)"
+        }
+        // Rate p-values: Benjamini-Hochberg over every reported group and rate column.
+        if !extras.profileOnly.isEmpty {
+            var raw: [Double?] = []
+            for g in segments + (other.map { [$0] } ?? []) { for s in g.profileOnly ?? [] { raw.append(s.pValue) } }
+            var adjusted = MultipleTesting.benjaminiHochberg(raw).makeIterator()
+            for i in segments.indices { for j in segments[i].profileOnly!.indices { segments[i].profileOnly![j].adjustedPValue = adjusted.next()! } }
+            if other != nil { for j in other!.profileOnly!.indices { other!.profileOnly![j].adjustedPValue = adjusted.next()! } }
         }
         return Output(population: population, segments: segments, other: other, allZ: allZ, allLift: allLift, allCLVLift: allCLVLift,
                       allProbabilityAlive: allProbabilityAlive, minSize: minSize, smallSegments: small, otherSuppressed: otherSuppressed)
