@@ -602,3 +602,64 @@ enum Browser {
         #expect(both.code != 0 && both.stderr.contains("also a model feature"), "\(both.stderr)")
     }
 }
+
+@Suite struct SegmentAffinityExportTests {
+    /// affinity.csv's figures equal a direct count from the order log and assignments.csv;
+    /// segments/<id>-<slug>.csv lists exactly each segment's customers; profiles.csv has one row
+    /// per group x feature.
+    @Test func affinityAndExportsMatchADirectCount() throws {
+        let dir = tempDir()
+        let r = try CLI.run(["segment", "--demo", "--demo-customers", "3000", "--k", "5", "--out", "\(dir)/out", "--quiet", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let ids = try readCSVColumn("\(dir)/out/assignments.csv", "customer_id")
+        let labels = try readCSVColumn("\(dir)/out/assignments.csv", "segment_id").map { Int($0)! }
+        let segmentOf = Dictionary(uniqueKeysWithValues: zip(ids, labels))
+        // Buyers per (segment, product) from the order log itself.
+        let tx = try String(contentsOfFile: "\(dir)/out/demo-data/transactions.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+        let header = tx[0]
+        let ci = header.firstIndex(of: "customer_id")!, pi = header.firstIndex(of: "product")!
+        var pairs = Set<String>()
+        for row in tx.dropFirst() where segmentOf[row[ci]] != nil { pairs.insert(row[ci] + "|" + row[pi]) }
+        var buyers: [String: [Int: Int]] = [:]
+        for p in pairs {
+            let parts = p.split(separator: "|").map(String.init)
+            buyers[parts[1], default: [:]][segmentOf[parts[0]]!, default: 0] += 1
+        }
+        let sizes = Dictionary(grouping: labels, by: { $0 }).mapValues(\.count)
+        let rows = try String(contentsOfFile: "\(dir)/out/affinity.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+        #expect(rows[0] == ["segment", "segment_name", "level", "item", "direction", "buyers", "segment_share", "population_share", "lift", "p_value", "adjusted_p_value"])
+        #expect(rows.count > 20)
+        for row in rows.dropFirst().prefix(40) {
+            let s = Int(row[0])!, item = row[3]
+            let b = buyers[item]![s] ?? 0, all = buyers[item]!.values.reduce(0, +)
+            #expect(Int(row[5]) == b)
+            #expect(abs(Double(row[6])! - Double(b) / Double(sizes[s]!)) < 1e-12)
+            #expect(abs(Double(row[7])! - Double(all) / 3000) < 1e-12)
+            #expect(abs(Double(row[8])! - (Double(b) / Double(sizes[s]!)) / (Double(all) / 3000)) < 1e-9)
+            #expect((row[4] == "over") == (Double(row[8])! > 1) && Double(row[10])! < 0.05 && b >= 50)
+        }
+        // profiles.json carries the highlights and the spend shares across the global classes.
+        let segs = try #require(try jsonFile("\(dir)/out/profiles.json")["segments"] as? [[String: Any]])
+        for s in segs {
+            let a = try #require(s["affinity"] as? [String: Any])
+            let shares = try #require(a["abc_spend_shares"] as? [String: Double])
+            #expect(abs(shares.values.reduce(0, +) - 1) < 1e-9)
+        }
+        #expect(Set(segs.map { ($0["affinity"] as! [String: Any])["abc_spend_shares"] as! [String: Double] }.map { ($0["A"]! * 100).rounded() }).count > 1,
+                "global classes: segments differ in their A share")
+        // Customer lists: one file per reported segment, exactly its customers.
+        let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/out/segments").sorted()
+        #expect(files.count == 5)
+        for f in files {
+            let s = Int(f.split(separator: "-").first!)!
+            #expect(try Set(readCSVColumn("\(dir)/out/segments/\(f)", "customer_id")) == Set(zip(ids, labels).filter { $0.1 == s }.map(\.0)))
+        }
+        let profiles = try String(contentsOfFile: "\(dir)/out/profiles.csv", encoding: .utf8).split(separator: "\n")
+        let features = segs[0]["features"] as! [Any]
+        #expect(profiles.count == 1 + (segs.count + 1) * features.count)
+        let run = try jsonFile("\(dir)/out/run.json")
+        let outputs = try #require(run["outputs"] as? [String: String])
+        #expect(outputs["profiles"]?.hasSuffix("profiles.json") == true && outputs["profiles_csv"]?.hasSuffix("profiles.csv") == true)
+        #expect(outputs["affinity"] != nil && outputs["segments"] != nil)
+    }
+}

@@ -19,6 +19,7 @@ struct SegmentDescription {
     /// Names that changed against the previous run's matched segment, with why.
     var nameChanges: [NameChange] = []
     var abc: ABCSummary?
+    var affinity: SegmentAffinity? = nil
     var projection: Projection
 
     /// - Parameters: `features` (the modelled rows, original and model units), `labels` (n
@@ -34,7 +35,7 @@ struct SegmentDescription {
         let raw = features.raw
         let roles = try SegmentRoles.infer(features: raw.numericNames, explicit: c.roles)
         var naming = Naming(names: [], personas: [], changes: [])
-        let (profiles, names, rules) = try steps.run("profile") { () -> ((SegmentProfiler.Output, [String], SegmentRules), String) in
+        var (profiles, names, rules) = try steps.run("profile") { () -> ((SegmentProfiler.Output, [String], SegmentRules), String) in
             var p = SegmentProfiler.profile(raw: raw, model: features.preprocessed, labels: labels, k: k, minSize: c.minSegmentSize,
                                             extras: features.extras, threads: threads)
             naming = segmentNames(p, roles: roles, features: raw.numericNames, overrides: c.names, k: k, noiseSegment: noiseSegment,
@@ -66,20 +67,32 @@ struct SegmentDescription {
                 + String(format: "; rules explain %.0f%% of customers", 100 * rules.tree.accuracy))
         }
         var abc: ABCSummary? = nil
+        var affinity: SegmentAffinity? = nil
         if let t = c.transactions, t.productColumn != nil {
-            abc = try steps.run("abc") { () -> (ABCSummary, String) in
-                let reportable = Set(profiles.segments.map { $0.id! })
-                var segmentOf: [String: String] = [:]
+            affinity = try steps.run("affinity") { () -> (SegmentAffinity, String) in
+                var segmentOf: [String: Int] = [:]
+                var groupNames: [Int: String] = [:]
+                for s in profiles.segments { groupNames[s.id!] = s.name }
+                if let o = profiles.other { groupNames[-1] = o.name }
                 for (i, id) in (raw.ids ?? []).enumerated() {
                     let l = Int(labels[i])
-                    // Customers of a suppressed "other" count in the overall classes only.
+                    // Customers of a suppressed "other" count nowhere (they are in no reported figure).
                     guard profiles.isReported(segment: l) else { continue }
-                    segmentOf[id] = reportable.contains(l) ? names[l] : "Other (small segments)"
+                    segmentOf[CustomerKey.normalized(id)] = groupNames[l] != nil ? l : -1
                 }
-                let r = try ABC.run(path: t.path, transactions: c.orderLogOptions, measure: .revenue, segments: segmentOf, a: 0.8, b: 0.95)
-                let s = ABCSummary(overall: r.classes, bySegment: r.bySegment.mapValues { ABCSummary.classShares($0) }, products: r.overall.count)
-                return (s, "\(r.overall.count) products: A \(r.classes["A"]?.products ?? 0), B \(r.classes["B"]?.products ?? 0), C \(r.classes["C"]?.products ?? 0)")
+                let a = try SegmentAffinity.compute(path: t.path, options: c.orderLogOptions, segmentOf: segmentOf, names: groupNames,
+                                                    minSupport: c.minSegmentSize)
+                let over = a.items.filter { $0.lift > 1 }.count
+                return (a, "\(a.products) products: A \(a.abcClasses["A"]?.products ?? 0), B \(a.abcClasses["B"]?.products ?? 0), C \(a.abcClasses["C"]?.products ?? 0); "
+                    + "\(over) significant over-buys and \(a.items.count - over) under-buys (adjusted p < 0.05, at least \(c.minSegmentSize) buyers)")
             }
+            let a = affinity!
+            for i in profiles.segments.indices { profiles.segments[i].affinity = a.json(segment: profiles.segments[i].id!) }
+            if profiles.other != nil { profiles.other!.affinity = a.json(segment: -1) }
+            var bySegment: [String: [String: Double]] = [:]
+            for s in profiles.segments { bySegment[s.name] = a.abcShares[s.id!] ?? [:] }
+            if let o = profiles.other { bySegment[o.name] = a.abcShares[-1] ?? [:] }
+            abc = ABCSummary(overall: a.abcClasses, bySegment: bySegment, products: a.products)
         }
         let projection = try steps.run("project") { () -> (Projection, String) in
             let p = try Projection.make(features.preprocessed, labels: labels, profiles: profiles, k: k, sample: c.scatterSample,
@@ -87,7 +100,7 @@ struct SegmentDescription {
             return (p, "\(p.points.count) sampled customers of the reported segments on 2 principal components")
         }
         return SegmentDescription(roles: roles, profiles: profiles, names: names, rules: rules, personas: naming.personas,
-                                  nameChanges: naming.changes, abc: abc, projection: projection)
+                                  nameChanges: naming.changes, abc: abc, affinity: affinity, projection: projection)
     }
 
     struct Naming { var names: [String]; var personas: [SegmentPersona?]; var changes: [NameChange] }

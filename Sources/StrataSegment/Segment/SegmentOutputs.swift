@@ -41,7 +41,11 @@ enum SegmentOutputs {
         var names: [String] = []
         func stage(_ name: String, _ data: Data) throws {
             try batch.stage(data, to: staging + "/" + name)
-            files[String(name.split(separator: ".").first!)] = out + "/" + name
+            // Output kind: the file name without its extension; profiles.csv beside profiles.json
+            // is "profiles_csv".
+            let parts = name.split(separator: ".")
+            let kind = files[String(parts[0])] == nil ? String(parts[0]) : parts.joined(separator: "_")
+            files[kind] = out + "/" + name
             names.append(name)
         }
         do {
@@ -55,6 +59,16 @@ enum SegmentOutputs {
             // With an order log, the joined feature table: `strata predict --model model.json
             // --input features.csv` scores customers exactly as this run did.
             if c.transactions != nil { try stage("features.csv", featuresCSV(x.features.raw, ids: x.ids)) }
+            try stage("profiles.csv", profilesCSV(x.description.profiles))
+            if let a = x.description.affinity { try stage("affinity.csv", a.csv()) }
+            // One customer list per reported segment (and other), for CRM imports.
+            let lists = segmentLists(ids: x.ids, labels: x.model.labels, profiles: x.description.profiles)
+            if !lists.isEmpty {
+                try FileManager.default.createDirectory(atPath: staging + "/segments", withIntermediateDirectories: true)
+                for (file, data) in lists { try batch.stage(data, to: staging + "/segments/" + file) }
+                files["segments"] = out + "/segments"
+                names.append("segments")
+            }
             if c.report {
                 let d = x.description
                 let html = SegmentReport.html(SegmentReport.Context(
@@ -81,7 +95,77 @@ enum SegmentOutputs {
     }
 
     /// Every file a segment run may write (links to those a run did not write are removed).
-    static let knownNames = ["assignments.csv", "model.json", "profiles.json", "report.html", "run.json", "migration.json", "features.csv", "campaign.json", "monitor.json"]
+    static let knownNames = ["assignments.csv", "model.json", "profiles.json", "report.html", "run.json", "migration.json", "features.csv", "campaign.json",
+                             "monitor.json", "profiles.csv", "affinity.csv", "segments"]
+
+    /// A file-name slug of a segment name: lower-case ASCII letters and digits, other runs as
+    /// one '-', at most 40 characters ("At-risk customers (discount share 2.1x)" ->
+    /// "at-risk-customers-discount-share-2-1x").
+    static func slug(_ name: String) -> String {
+        var out = ""
+        for ch in name.lowercased().unicodeScalars {
+            if (ch >= "a" && ch <= "z") || (ch >= "0" && ch <= "9") { out.unicodeScalars.append(ch) }
+            else if !out.isEmpty && !out.hasSuffix("-") { out.append("-") }
+        }
+        while out.hasSuffix("-") { out.removeLast() }
+        return out.isEmpty ? "segment" : String(out.prefix(40)).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+    }
+
+    /// segments/<segment_id>-<slug>.csv per reported segment and segments/other.csv for the
+    /// merged small segments when reported (customer_id, segment_id, segment_name, action); a
+    /// segment below `min_segment_size` gets no list of its own. Ids as the outputs write them.
+    static func segmentLists(ids: [String], labels: [Int32], profiles p: SegmentProfiler.Output) -> [(String, Data)] {
+        var groups: [(file: String, members: Set<Int32>, name: String, action: String)] = p.segments.map {
+            ("\($0.id!)-\(slug($0.name)).csv", [Int32($0.id!)], $0.name, $0.action ?? "")
+        }
+        if let o = p.other { groups.append(("other.csv", Set(o.mergedSegments!.map(Int32.init)), o.name, "")) }
+        var byLabel: [Int32: Int] = [:]
+        for (g, group) in groups.enumerated() { for l in group.members { byLabel[l] = g } }
+        var bodies = groups.map { _ in [UInt8](Array("customer_id,segment_id,segment_name,action\n".utf8)) }
+        let tails = groups.map { g in Array(("," + CSVOutput.field(g.name) + "," + CSVOutput.field(g.action) + "\n").utf8) }
+        for i in labels.indices {
+            guard let g = byLabel[labels[i]] else { continue }
+            bodies[g] += Array((CSVOutput.field(ids[i]) + "," + String(labels[i])).utf8)
+            bodies[g] += tails[g]
+        }
+        return zip(groups, bodies).map { ($0.file, Data($1)) }
+    }
+
+    /// profiles.csv for BI tools: one row per group x feature (modelled features, then the
+    /// profile-only columns; a category column one row per category shown): segment_id (empty
+    /// for other and the population), segment_name, customers, share, feature, kind (feature,
+    /// rate, number, category), mean (a rate or share for those kinds), median, q1, q3, p10,
+    /// p90, population_mean, lift, standardized_difference.
+    static func profilesCSV(_ p: SegmentProfiler.Output) -> Data {
+        var lines = ["segment_id,segment_name,customers,share,feature,kind,mean,median,q1,q3,p10,p90,population_mean,lift,standardized_difference"]
+        func num(_ x: Double?) -> String { x.map { $0.isFinite ? "\($0)" : "" } ?? "" }
+        func q(_ x: Double?) -> String { x.map { $0.isFinite ? "\(Float($0))" : "" } ?? "" }
+        let population = Dictionary(p.population.features.map { ($0.feature, $0.mean) }, uniquingKeysWith: { a, _ in a })
+        for g in p.segments + (p.other.map { [$0] } ?? []) + [p.population] {
+            let head = [g.id.map(String.init) ?? "", CSVOutput.field(g.name), String(g.size), num(g.share)]
+            for f in g.features {
+                // Quantiles are stored values (float32): written as such, without float noise.
+                lines.append((head + [CSVOutput.field(f.feature), "feature", num(f.mean), q(f.median), q(f.q1), q(f.q3), q(f.p10), q(f.p90),
+                                      num(population[f.feature] ?? nil), num(f.lift), num(f.standardizedDifference)]).joined(separator: ","))
+            }
+            for o in g.profileOnly ?? [] {
+                switch o.kind {
+                case .rate:
+                    lines.append((head + [CSVOutput.field(o.column), "rate", num(o.rate), "", "", "", "", "", num(o.populationRate), num(o.lift), ""]).joined(separator: ","))
+                case .number:
+                    let f = o.stats
+                    lines.append((head + [CSVOutput.field(o.column), "number", num(f?.mean), num(f?.median), num(f?.q1), num(f?.q3), num(f?.p10), num(f?.p90),
+                                          "", num(o.lift), ""]).joined(separator: ","))
+                case .categories:
+                    for c in o.categories ?? [] {
+                        lines.append((head + [CSVOutput.field(o.column + "=" + c.category), "category", num(c.share), "", "", "", "", "", num(c.populationShare),
+                                              num(c.lift), ""]).joined(separator: ","))
+                    }
+                }
+            }
+        }
+        return Data((lines.joined(separator: "\n") + "\n").utf8)
+    }
 
     /// customer_id, segment_id, segment_name, then distance (K-Means) or probability (GMM).
     static func assignmentsCSV(ids: [String], labels: [Int32], names: [String], model: SegmentModel) -> Data {

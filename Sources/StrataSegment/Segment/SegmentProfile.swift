@@ -94,12 +94,15 @@ public struct GroupProfile: Codable, Sendable, Equatable {
     public var action: String? = nil
     /// The `profile_only` columns: outcomes and attributes kept out of the model.
     public var profileOnly: [ProfileOnlyStats]? = nil
+    /// Products (and categories) the group over- and under-buys, and its spend across the
+    /// global A/B/C classes (`SegmentAffinity`; with a product column in the order log).
+    public var affinity: SegmentAffinity.JSON? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, name, description, size, share, mergedSegments = "merged_segments", features, distinguishing
         case overRepresentedCategories = "over_represented_categories", modalCategories = "modal_categories", revenue, revenueShare = "revenue_share"
         case clvTotal = "clv_total", clvMean = "clv_mean", clvP05Total = "clv_p05_total", clvP95Total = "clv_p95_total", rfmMix = "rfm_mix"
-        case probabilityAliveMean = "probability_alive_mean", rfmNote = "rfm_note", persona, action, profileOnly = "profile_only"
+        case probabilityAliveMean = "probability_alive_mean", rfmNote = "rfm_note", persona, action, profileOnly = "profile_only", affinity
     }
 }
 
