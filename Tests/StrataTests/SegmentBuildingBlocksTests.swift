@@ -48,6 +48,9 @@ import Testing
         let rule = tree.leaves.filter { $0.prediction == 1 }.map(tree.describe)
         #expect(rule.contains { $0.contains("x <=") && $0.contains("y >") }, "\(rule)")
         #expect(tree.leaves.reduce(0) { $0 + $1.size } == n)
+        // Thresholds for people: fixed notation, thousands separated, no float noise.
+        #expect([1924.7, 32.41, 0.30000001, 0.0012345, -15_300_000, 7, 1234567].map { DecisionTree.number(Float($0)) }
+                == ["1,920", "32.4", "0.3", "0.00123", "-15,300,000", "7", "1,234,567"])
     }
 
     @Test func namingRulesAndDisambiguation() throws {

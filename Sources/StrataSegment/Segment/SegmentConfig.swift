@@ -176,6 +176,9 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     public var actions: [String: String] = [:]
     /// Currency code shown with money in the report (`EUR`); default none.
     public var currency: String? = nil
+    /// A product table joined on the order log's product column: its category columns become
+    /// affinity levels.
+    public var products: ProductTableSettings? = nil
     /// Which columns play the roles the naming rules use (recency, frequency, monetary, tenure);
     /// by default inferred from column names.
     public var roles: [String: String] = [:]
@@ -205,7 +208,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         case densitySample = "density_sample"
         case covariance, k, kMin = "k_min", kMax = "k_max", sweepSample = "sweep_sample", nInit = "n_init"
         case minSegmentShare = "min_segment_share", minStability = "min_stability", bootstrap, gapReferences = "gap_references"
-        case profileOnly = "profile_only", actions, currency
+        case profileOnly = "profile_only", actions, currency, products
         case maxIter = "max_iter", seed, threads
         case minSegmentSize = "min_segment_size", pseudonymize, salt, saltEnv = "salt_env", names, roles
         case treeDepth = "tree_depth", scatterSample = "scatter_sample", out, previous, report
@@ -233,6 +236,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         try opt(.campaign, &s.campaign)
         try get(.minSegmentShare, &s.minSegmentShare); try get(.minStability, &s.minStability); try get(.bootstrap, &s.bootstrap)
         try get(.gapReferences, &s.gapReferences); try get(.profileOnly, &s.profileOnly); try get(.actions, &s.actions); try opt(.currency, &s.currency)
+        try opt(.products, &s.products)
         try opt(.monitor, &s.monitor)
         self = s
     }
@@ -249,6 +253,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         }
         if let t = top["campaign"] as? [String: Any] { try checkKeys(t, known: CampaignSettings.keys, where: "campaign.", file: file) }
         if let t = top["monitor"] as? [String: Any] { try checkKeys(t, known: MonitorSettings.keys, where: "monitor.", file: file) }
+        if let t = top["products"] as? [String: Any] { try checkKeys(t, known: ProductTableSettings.keys, where: "products.", file: file) }
     }
 
     /// A decoding failure as an error naming the job file and the option. Every job-file
@@ -301,6 +306,10 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         if !(minStability >= 0 && minStability <= 1) { throw bad("min_stability", "must be in [0, 1]") }
         if bootstrap < 0 || bootstrap == 1 { throw bad("bootstrap", "must be 0 (no stability check) or at least 2 refits") }
         if gapReferences < 0 || gapReferences == 1 { throw bad("gap_references", "must be 0 (no gap statistic) or at least 2") }
+        if let p = products {
+            if transactions?.productColumn == nil { throw bad("products", "needs an order log with a product column (transactions.product_column)") }
+            if p.columns.isEmpty { throw bad("products.columns", "name at least one category column of \(p.path)") }
+        }
         for key in actions.keys where Int(key) == nil { throw bad("actions", "key '\(key)' is not a segment id (0, 1, ...)") }
         if sweepSample < 100 { throw bad("sweep_sample", "must be at least 100") }
         if nInit < 1 { throw bad("n_init", "must be at least 1") }

@@ -80,8 +80,9 @@ struct SegmentDescription {
                     guard profiles.isReported(segment: l) else { continue }
                     segmentOf[CustomerKey.normalized(id)] = groupNames[l] != nil ? l : -1
                 }
+                let table = try c.products?.load()
                 let a = try SegmentAffinity.compute(path: t.path, options: c.orderLogOptions, segmentOf: segmentOf, names: groupNames,
-                                                    minSupport: c.minSegmentSize)
+                                                    categories: table?.categories ?? [:], categoryLevels: table?.levels ?? [], minSupport: c.minSegmentSize)
                 let over = a.items.filter { $0.lift > 1 }.count
                 return (a, "\(a.products) products: A \(a.abcClasses["A"]?.products ?? 0), B \(a.abcClasses["B"]?.products ?? 0), C \(a.abcClasses["C"]?.products ?? 0); "
                     + "\(over) significant over-buys and \(a.items.count - over) under-buys (adjusted p < 0.05, at least \(c.minSegmentSize) buyers)")
