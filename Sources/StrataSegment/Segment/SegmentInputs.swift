@@ -98,6 +98,9 @@ struct SegmentInputs {
         var counts = InputCounts(transactions: report.transactions, badTransactionRows: report.badRows,
                                  transactionCustomers: summaries.count, afterAsOf: report.afterAsOf, asOf: CivilDate.string(report.asOf))
         counts.excludedFutureTransactions = report.excludedFuture
+        if let first = summaries.map(\.firstDay).min(), let last = summaries.map(\.lastDay).max() {
+            counts.firstOrder = CivilDate.string(first); counts.lastOrder = CivilDate.string(last)
+        }
         counts.dateFormat = report.dateFormat
         if let b = report.firstBadRows.first { counts.firstBadTransactionRow = .init(line: b.line, column: b.column ?? "", message: b.message) }
         log("transactions: \(SegmentNaming.grouped(report.transactions)) rows (\(report.badRows) bad, skipped) for \(SegmentNaming.grouped(summaries.count)) customers from \(t.path); dates read as \(report.dateFormat)"
@@ -379,6 +382,9 @@ struct InputCounts: Encodable, Sendable {
     var transactionCustomers: Int? = nil
     var afterAsOf: Int? = nil
     var asOf: String? = nil
+    /// The data period: the first and last order day of the modelled order rows.
+    var firstOrder: String? = nil
+    var lastOrder: String? = nil
     var firstBadTransactionRow: BadRowRecord? = nil
     var customersWithoutTransactions: Int? = nil
     var transactionCustomersNotInTable: Int? = nil

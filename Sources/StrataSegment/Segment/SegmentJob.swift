@@ -136,7 +136,7 @@ public enum SegmentJob {
                                selection: selection, model: model, description: description)
         let outputs = SegmentOutputs.Inputs(config: c, features: features, selection: selection, model: model, description: description,
                                             migration: migration, clvModel: inputs.clvModel, ids: ids, campaign: campaign,
-                                            monitor: monitor)
+                                            monitor: monitor, counts: c.transactions == nil ? nil : inputs.counts, customersRead: inputs.raw.rows)
         try steps.run("write") { () -> (Void, String) in
             let files = try SegmentOutputs.write(outputs, record: &record, directory: directory)
             return ((), "\(files.count) files in \(c.out)/")

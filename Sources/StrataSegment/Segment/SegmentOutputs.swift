@@ -25,6 +25,9 @@ enum SegmentOutputs {
         var campaign: CampaignAnalysis? = nil
         /// With a `monitor` block: written to monitor.json and the report.
         var monitor: DriftAnalysis? = nil
+        /// Order-log counts (the report's data period) and customers read.
+        var counts: InputCounts? = nil
+        var customersRead: Int? = nil
     }
 
     /// Stages and commits the files; `record` is completed with the outputs and written as run.json.
@@ -77,7 +80,8 @@ enum SegmentOutputs {
                     profiles: d.profiles, roles: d.roles, sweep: x.selection.sweep, projection: d.projection, rules: d.rules, abc: d.abc,
                     migration: x.migration, clvModel: x.clvModel, preprocessReport: x.features.report, logColumns: x.features.logColumns,
                     pca: c.pca, modelDetail: x.model.detail, dendrogram: x.model.dendrogram(names: d.names), campaign: x.campaign,
-                    monitor: x.monitor))
+                    monitor: x.monitor, counts: x.counts, currency: c.currency ?? c.transactions?.currency, customersRead: x.customersRead,
+                    affinity: d.affinity))
                 try stage("report.html", Data(html.utf8))
             }
             record.outputs = files.merging(["run": out + "/run.json"]) { a, _ in a }

@@ -36,6 +36,11 @@ enum SegmentReport {
         var campaign: CampaignAnalysis? = nil
         /// With a `monitor` block: drift against the previous model's training profile.
         var monitor: DriftAnalysis? = nil
+        /// Order-log counts (data period, as-of date) and the currency code for money.
+        var counts: InputCounts? = nil
+        var currency: String? = nil
+        var customersRead: Int? = nil
+        var affinity: SegmentAffinity? = nil
     }
 
     /// Reportable groups: segments, then other.
@@ -92,8 +97,19 @@ enum SegmentReport {
             }
             add("Customer lifetime value", intro, [clv(groups)])
         }
+        if groups.contains(where: { $0.profileOnly != nil }) {
+            let rates = ProfileOnlySection.rateCharts(groups)
+            add("Outcomes and attributes (not modelled)", "Columns kept out of the model (profile_only) and profiled per segment: rates for yes/no columns "
+                + "(bar: the segment, line: all customers; * marks a Benjamini-Hochberg adjusted p < 0.05 against the rest), category shares and distributions.",
+                rates, extra: ProfileOnlySection.table(groups))
+        }
+        if let a = c.affinity {
+            add("Product affinity", "What each segment over-buys and under-buys: share of the segment's customers who bought an item against the share of all customers "
+                + "(lift), tested segment vs rest (two-proportion z-test, Benjamini-Hochberg, adjusted p < 0.05), items bought by at least \(a.minSupport) of the segment's customers.",
+                [AffinitySection.chart(a, groups: groups)], extra: AffinitySection.table(a, groups: groups))
+        }
         if let a = c.abc {
-            add("ABC product classes", "Products ranked by revenue: A make the first 80% of revenue, B the next 15%, C the rest. Per segment: share of the segment's revenue in its own A, B and C products.",
+            add("ABC product classes", "Products ranked by revenue over the whole order log: A make the first 80% of revenue, B the next 15%, C the rest. Per segment: the share of its spend on the A, B and C products.",
                 [abc(a, groups: groups)], extra: abcTable(a))
         }
         if let m = c.migration?.record {
@@ -117,6 +133,14 @@ enum SegmentReport {
         var notes = "\(SegmentNaming.grouped(c.rows)) customers from \(c.source); \(Self.algorithmName(c.algorithm))" + (c.modelDetail.isEmpty ? "" : " (\(c.modelDetail))") + " with k = \(c.k)" + how
         notes += "; log1p on \(logNote); \(imputed) values imputed, \(clipped) clipped, \(pre.droppedRows) rows dropped"
         notes += (c.pca.map { "; PCA to \($0) components" } ?? "") + "."
+        if let n = c.counts, let first = n.firstOrder, let last = n.lastOrder {
+            notes += " Data period: orders from \(first) to \(last)" + (n.asOf.map { ", as of \($0)" } ?? "")
+                + (n.transactions.map { "; \(SegmentNaming.grouped($0)) order rows in" } ?? "")
+                + (n.badTransactionRows.map { ", \(SegmentNaming.grouped($0)) bad rows skipped" } ?? "")
+                + (n.afterAsOf.map { $0 > 0 ? ", \(SegmentNaming.grouped($0)) after the as-of date left out" : "" } ?? "") + "."
+        }
+        if let read = c.customersRead { notes += " Customers: \(SegmentNaming.grouped(read)) read, \(SegmentNaming.grouped(c.rows)) modelled." }
+        if let cur = c.currency { notes += " Money in \(cur)." }
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
@@ -145,7 +169,7 @@ enum SegmentReport {
     // MARK: charts
 
     static func sizes(_ groups: [GroupProfile], total: Int) -> SVG {
-        let rowH = 24.0, left = 230.0, width = 900.0
+        let rowH = 24.0, left = labelMargin(groups.map(label)), width = left + 670
         var s = SVG(id: "chart-sizes", width: width, height: 20 + rowH * Double(groups.count), title: "Segment sizes")
         let maxSize = Double(groups.map(\.size).max() ?? 1)
         for (i, g) in groups.enumerated() {
@@ -161,13 +185,14 @@ enum SegmentReport {
     static func segmentTable(_ groups: [GroupProfile]) -> String {
         let modal = groups.contains { !($0.modalCategories ?? []).isEmpty }
         var t = "<table id=\"segment-table\"><tr><th>Segment</th><th>Customers</th><th>Share</th><th>Revenue share</th><th>Description</th><th>Over-represented categories</th>"
-            + (modal ? "<th>Modal categories (segment vs all)</th>" : "") + "</tr>"
+            + (modal ? "<th>Modal categories (segment vs all)</th>" : "") + "<th>Recommended action</th></tr>"
         for g in groups {
             t += "<tr><td>\(esc(label(g)))</td><td class=\"num\">\(SegmentNaming.grouped(g.size))</td><td class=\"num\">\(SegmentNaming.percent(g.share))</td>"
             let cats = g.overRepresentedCategories.prefix(3).map { "\($0.column) = \($0.category): \(SegmentNaming.percent($0.share)) vs \(SegmentNaming.percent($0.populationShare))" }
             t += "<td class=\"num\">\(g.revenueShare.map(SegmentNaming.percent) ?? "")</td><td>\(esc(g.description))</td><td>\(esc(cats.joined(separator: "; ")))</td>"
             let modes = (g.modalCategories ?? []).map { "\($0.column) = \($0.category): \(SegmentNaming.percent($0.share)) vs \(SegmentNaming.percent($0.populationShare))" }
-            t += (modal ? "<td>\(esc(modes.joined(separator: "; ")))</td>" : "") + "</tr>"
+            t += (modal ? "<td>\(esc(modes.joined(separator: "; ")))</td>" : "") + "<td>\(esc(g.action ?? ""))</td></tr>"
+            if let note = g.rfmNote { t += "<tr><td></td><td colspan=\"\(modal ? 7 : 6)\" class=\"intro\">Note: \(esc(note))</td></tr>" }
         }
         return t + "</table>"
     }
@@ -240,7 +265,7 @@ enum SegmentReport {
     }
 
     static func stackedBars(id: String, title: String, groups: [GroupProfile], categories: [String], shares: (GroupProfile) -> [String: Double]) -> SVG {
-        let left = 230.0, width = 900.0, rowH = 24.0, legendH = 22.0 * Double((categories.count + 4) / 5)
+        let left = labelMargin(groups.map(label)), width = left + 670, rowH = 24.0, legendH = 22.0 * Double((categories.count + 4) / 5)
         var s = SVG(id: id, width: width, height: 14 + rowH * Double(groups.count) + legendH + 10, title: title)
         let barW = width - left - 20
         for (i, g) in groups.enumerated() {
@@ -277,7 +302,7 @@ enum SegmentReport {
     }
 
     static func clv(_ groups: [GroupProfile]) -> SVG {
-        let rowH = 24.0, left = 230.0, width = 900.0
+        let rowH = 24.0, left = labelMargin(groups.map(label)), width = left + 670
         var s = SVG(id: "chart-clv", width: width, height: 20 + rowH * Double(groups.count), title: "Customer lifetime value by segment")
         let maxV = groups.compactMap(\.clvTotal).max() ?? 1
         for (i, g) in groups.enumerated() {
