@@ -212,6 +212,7 @@ func bytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path)
         let pr = try CLI.run(["predict", "--model", "\(dir)/out/model.json", "--input", "\(dir)/out/features.csv", "--labels-out", "\(dir)/pred.csv"])
         #expect(pr.code == 0, "\(pr.stderr)")
         #expect(try readCSVColumn("\(dir)/pred.csv", "segment") == (try readCSVColumn("\(dir)/out/assignments.csv", "segment_id")))
+        try expectNamesAgreeWithProfiles("\(dir)/out")
     }
 
     /// transactions.calibration_end: features and CLV as of the calibration end, the CLV fit checked
@@ -661,5 +662,50 @@ enum Browser {
         let outputs = try #require(run["outputs"] as? [String: String])
         #expect(outputs["profiles"]?.hasSuffix("profiles.json") == true && outputs["profiles_csv"]?.hasSuffix("profiles.csv") == true)
         #expect(outputs["affinity"] != nil && outputs["segments"] != nil)
+        try expectNamesAgreeWithProfiles("\(dir)/out")
     }
+}
+
+/// Recomputes each segment's lifts from features.csv and assignments.csv (independently of the
+/// profiler) and checks that the persona its name claims holds by the documented thresholds
+/// (SegmentPersona): no name contradicts its profile.
+func expectNamesAgreeWithProfiles(_ dir: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let rows = try String(contentsOfFile: "\(dir)/features.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    let header = rows[0]
+    let labels = Dictionary(uniqueKeysWithValues: zip(try readCSVColumn("\(dir)/assignments.csv", "customer_id"),
+                                                      try readCSVColumn("\(dir)/assignments.csv", "segment_id").map { Int($0)! }))
+    func lifts(_ column: String) -> [Int: Double] {
+        let j = header.firstIndex(of: column)!
+        var sum: [Int: Double] = [:], count: [Int: Int] = [:], all = 0.0, n = 0
+        for r in rows.dropFirst() { guard let v = Double(r[j]), let s = labels[r[0]] else { continue }; sum[s, default: 0] += v; count[s, default: 0] += 1; all += v; n += 1 }
+        return sum.mapValues { $0 }.reduce(into: [:]) { $0[$1.key] = ($1.value / Double(count[$1.key]!)) / (all / Double(n)) }
+    }
+    let recency = lifts("recency_days"), frequency = lifts("frequency"), tenure = lifts("tenure_days")
+    let value = header.contains("clv") ? lifts("clv") : lifts("monetary_total")
+    let segs = try #require(try jsonFile("\(dir)/profiles.json")["segments"] as? [[String: Any]], sourceLocation: sourceLocation)
+    for s in segs {
+        let id = s["id"] as! Int, persona = s["persona"] as! String
+        let r = recency[id]!, f = frequency[id]!, t = tenure[id]!, v = value[id]!
+        let alive = (s["probability_alive_mean"] as? Double) ?? 0
+        let holds: Bool
+        switch persona {
+        case "lapsed_high_value": holds = r >= 2.5 && alive < 0.5 && v >= 1.25
+        case "lapsed": holds = r >= 2.5 && alive < 0.5
+        case "at_risk_high_value": holds = r >= 1.5 && v >= 1.25
+        case "at_risk": holds = r >= 1.5 && v >= 1
+        case "inactive_low_value": holds = r >= 1.5 && v < 1
+        case "new_high_value": holds = t <= 0.5 && v >= 1.25
+        case "new": holds = t <= 0.5
+        case "high_value_loyal": holds = v >= 1.25 && f > 1 && t > 1
+        case "high_value": holds = v >= 1.25
+        case "loyal": holds = f > 1 && t > 1
+        case "frequent": holds = f >= 1.25
+        case "low_value_occasional": holds = v <= 0.75 && f <= 0.75
+        case "low_spenders": holds = v <= 0.75
+        case "occasional": holds = f <= 0.75
+        default: holds = true   // distinctive / typical: not a role claim
+        }
+        #expect(holds, "segment \(id) '\(s["name"]!)' (\(persona)): recency \(r), frequency \(f), tenure \(t), value \(v), P(alive) \(alive)", sourceLocation: sourceLocation)
+    }
+    #expect(Set(segs.map { $0["name"] as! String }).count == segs.count, "names are unique", sourceLocation: sourceLocation)
 }

@@ -178,7 +178,7 @@ import Testing
         #expect(r.record.counts.customersRead == 300 && r.record.counts.customersModelled == 300)
         let sizes = r.record.segmentSizes.compactMap { $0 }   // none below min_segment_size 10
         #expect(sizes.count == 2 && sizes.reduce(0, +) == 300 && sizes == sizes.sorted(by: >))
-        #expect(r.record.steps.map(\.step) == ["read", "preprocess", "fit", "profile", "abc", "project", "write"])
+        #expect(r.record.steps.map(\.step) == ["read", "preprocess", "fit", "profile", "affinity", "project", "write"])
         #expect(logged.count == r.record.steps.count + 2)    // plus the two input lines
         #expect(r.groups.count == 2 && r.migration == nil)
         // The ages split the customers exactly: every customer of a segment is on one side of 50.
@@ -194,7 +194,7 @@ import Testing
         let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: c.out + "/run.json"))) as! [String: Any]
         #expect(run["k"] as? Int == 2)
         #expect((run["steps"] as? [[String: Any]])?.count == r.record.steps.count - 1)
-        #expect((run["outputs"] as? [String: String])?.keys.sorted() == ["assignments", "features", "model", "profiles", "report", "run"])
+        #expect((run["outputs"] as? [String: String])?.keys.sorted() == ["affinity", "assignments", "features", "model", "profiles", "profiles_csv", "report", "run", "segments"])
     }
 }
 
@@ -202,12 +202,13 @@ import Testing
 /// config exactly, and flags must land where the job file's keys do.
 @Suite struct SegmentSettingsTests {
     @Test func everyJobKeyHasExactlyOneFlagAndEveryFlagAKey() {
-        let blocks: Set<String> = ["transactions", "campaign", "monitor"]
+        let blocks: Set<String> = ["transactions", "campaign", "monitor", "products"]
         let top: [String] = SegmentConfig.CodingKeys.allCases.map(\.rawValue).filter { !blocks.contains($0) }
         let transactions: [String] = SegmentConfig.Transactions.CodingKeys.allCases.map { "transactions." + $0.rawValue }
         let campaign: [String] = CampaignSettings.CodingKeys.allCases.map { "campaign." + $0.rawValue }
         let monitor: [String] = MonitorSettings.keys.map { "monitor." + $0 }
-        let configKeys = top + transactions + campaign + monitor
+        let products: [String] = ProductTableSettings.keys.map { "products." + $0 }
+        let configKeys = top + transactions + campaign + monitor + products
         let tableKeys = SegmentSettings.all.map(\.key)
         #expect(Set(tableKeys) == Set(configKeys))
         #expect(Set(tableKeys).count == tableKeys.count)
@@ -377,8 +378,8 @@ import Testing
                                           features: f, selection: KSelection(k: 3, sweep: nil), model: m, description: d)
         let files = try SegmentOutputs.write(.init(config: c, features: f, selection: KSelection(k: 3, sweep: nil), model: m, description: d,
                                                    migration: nil, clvModel: nil, ids: (0..<600).map { f.data.id($0) }), record: &record)
-        #expect(files.keys.sorted() == ["assignments", "model", "profiles", "report", "run"])
-        #expect(record.outputs.keys.sorted() == ["assignments", "model", "profiles", "report", "run"])
+        #expect(files.keys.sorted() == ["assignments", "model", "profiles", "profiles_csv", "report", "run", "segments"])
+        #expect(record.outputs.keys.sorted() == ["assignments", "model", "profiles", "profiles_csv", "report", "run", "segments"])
         let rows = try String(contentsOfFile: c.out + "/assignments.csv", encoding: .utf8).split(separator: "\n")
         #expect(rows.count == 601 && rows[0] == "customer_id,segment_id,segment_name,distance")
         #expect(rows.dropFirst().filter { $0.contains(",1,Northerners,") }.count == 200)
