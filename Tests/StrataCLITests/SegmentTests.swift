@@ -341,7 +341,7 @@ enum Browser {
         // Self-contained: no scripts, no remote resources.
         #expect(!html.contains("<script") && !html.contains("http://www.w3.org/1999/xhtml\" src") && !html.contains("src=\"http"))
         let expected = ["chart-sizes", "chart-heatmap", "chart-dist-0", "chart-projection", "chart-k-selection", "chart-rfm", "chart-clv",
-                        "chart-abc", "chart-migration"]
+                        "chart-clv-distribution", "chart-affinity", "chart-abc", "chart-migration"]
         // Rendered: a screenshot, no console messages at all (errors or otherwise).
         let shot = "\(dir)/report.png"
         let s = try Browser.run(["--enable-logging=stderr", "--v=0", "--hide-scrollbars", "--window-size=1200,6000", "--screenshot=\(shot)", "file://\(page)"])
@@ -360,6 +360,23 @@ enum Browser {
         }
         #expect(listed.count >= expected.count + 5, "one distribution chart per feature: \(listed)")
         #expect(dom.stdout.components(separatedBy: "<rect").count > 100)
+        // No text overflows its chart: a copy of the page with a checking script (the report
+        // itself has none) compares every text's rendered box with its SVG's.
+        let check = "\(dir)/check.html"
+        let script = """
+            <script>
+            const bad = [];
+            document.querySelectorAll('svg.chart').forEach(svg => { const r = svg.getBoundingClientRect();
+              svg.querySelectorAll('text').forEach(t => { const b = t.getBoundingClientRect();
+                if (b.width > 0 && (b.left < r.left - 1 || b.right > r.right + 1 || b.top < r.top - 1 || b.bottom > r.bottom + 1)) bad.push(svg.id + ': ' + t.textContent); }); });
+            document.body.setAttribute('data-overflow', bad.length + '|' + bad.slice(0, 5).join(' ; '));
+            </script>
+            """
+        try html.replacingOccurrences(of: "</body>", with: script + "</body>").write(toFile: check, atomically: true, encoding: .utf8)
+        let checked = try Browser.run(["--window-size=1200,6000", "--dump-dom", "file://\(check)"])
+        #expect(checked.code == 0)
+        let overflow = checked.stdout.range(of: "data-overflow=\"").map { checked.stdout[$0.upperBound...].prefix { $0 != "\"" } } ?? "missing"
+        #expect(overflow == "0|", "text outside its chart: \(overflow)")
     }
 }
 

@@ -73,7 +73,11 @@ func short(_ x: Double) -> String {
     if a >= 100 { return String(format: "%.0f", x) }
     if a >= 1 { return String(format: "%.2f", x) }
     if a == 0 { return "0" }
-    return String(format: "%.3g", x)
+    // Three significant digits in fixed notation (never scientific), trailing zeros dropped.
+    var s = String(format: "%.*f", min(12, 2 - Int(floor(log10(a)))), x)
+    while s.hasSuffix("0") { s.removeLast() }
+    if s.hasSuffix(".") { s.removeLast() }
+    return s
 }
 
 /// Diverging blue-white-red for standardized differences in [-2, 2].

@@ -81,6 +81,8 @@ public struct GroupProfile: Codable, Sendable, Equatable {
     /// read this as a conservative (wide) range for the total.
     public var clvP05Total: Double?
     public var clvP95Total: Double?
+    /// The distribution of the group's customers' CLV (mean, quartiles, 10th/90th percentiles).
+    public var clvDistribution: FeatureStats? = nil
     /// Mean BG/NBD probability alive of the group's customers (when CLV was fitted).
     public var probabilityAliveMean: Double? = nil
     /// RFM named segment -> customers.
@@ -103,6 +105,7 @@ public struct GroupProfile: Codable, Sendable, Equatable {
         case overRepresentedCategories = "over_represented_categories", modalCategories = "modal_categories", revenue, revenueShare = "revenue_share"
         case clvTotal = "clv_total", clvMean = "clv_mean", clvP05Total = "clv_p05_total", clvP95Total = "clv_p95_total", rfmMix = "rfm_mix"
         case probabilityAliveMean = "probability_alive_mean", rfmNote = "rfm_note", persona, action, profileOnly = "profile_only", affinity
+        case clvDistribution = "clv_distribution"
     }
 }
 
@@ -345,6 +348,8 @@ public enum SegmentProfiler {
                 let v = rows.reduce(0.0) { $0 + (c[$1].isNaN ? 0 : c[$1]) }
                 p.clvTotal = v
                 p.clvMean = size == 0 ? nil : v / Double(size)
+                let values = rows.map { Float(c[$0]) }.filter { !$0.isNaN }.sorted()
+                p.clvDistribution = describe("clv", values, popMean: nil)
             }
             if let lo = extras.clvP05, let hi = extras.clvP95 {
                 p.clvP05Total = rows.reduce(0.0) { $0 + (lo[$1].isNaN ? 0 : lo[$1]) }

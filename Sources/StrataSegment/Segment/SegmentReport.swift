@@ -95,7 +95,13 @@ enum SegmentReport {
                                     short(h.actualRevenue), short(h.predictedRevenue))
                 }
             }
-            add("Customer lifetime value", intro, [clv(groups)])
+            var charts = [clv(groups, currency: c.currency)]
+            if let pop = c.profiles.population.clvDistribution, groups.allSatisfy({ $0.clvDistribution != nil }) {
+                intro += " Below: each segment's distribution of customer CLV (median, interquartile box, 10th-90th percentiles)."
+                charts.append(boxes(id: "chart-clv-distribution", feature: "CLV per customer", labels: groups.map(label) + [c.profiles.population.name],
+                                    stats: groups.map { $0.clvDistribution! } + [pop]))
+            }
+            add("Customer lifetime value", intro, charts)
         }
         if groups.contains(where: { $0.profileOnly != nil }) {
             let rates = ProfileOnlySection.rateCharts(groups)
@@ -115,7 +121,7 @@ enum SegmentReport {
         if let m = c.migration?.record {
             add("Segment migration", "Where the previous run's customers are now (\(m.method)): \(m.stayed) stayed, \(m.moved) moved, \(m.churned) churned, \(m.new) new. "
                 + "Segments smaller than \(m.minCellSize) customers are merged into \"other\"; cells with fewer than \(m.minCellSize) customers, and the cells that would give them away, are not shown (-).",
-                [migration(m)])
+                [migration(m, beforeNames: c.migration!.beforeNames, afterNames: c.migration!.afterNames)])
         }
         if let a = c.campaign {
             add(CampaignReportSection.heading, CampaignReportSection.intro(a), [CampaignReportSection.chart(a)], extra: CampaignReportSection.table(a))
@@ -221,19 +227,25 @@ enum SegmentReport {
 
     static func distribution(_ index: Int, feature: String, groups: [GroupProfile], population: FeatureStats,
                              populationName: String = "All customers") -> SVG {
-        let left = 230.0, width = 900.0, rowH = 20.0, top = 26.0
-        var s = SVG(id: "chart-dist-\(index)", width: width, height: top + rowH * Double(groups.count + 1) + 24, title: "Distribution of \(feature)")
-        let stats = groups.map { $0.features[index] } + [population]
+        boxes(id: "chart-dist-\(index)", feature: feature, labels: groups.map(label) + [populationName],
+              stats: groups.map { $0.features[index] } + [population])
+    }
+
+    /// Box plots (median line, interquartile box, 10th-90th percentile whiskers), one row per
+    /// label; the last row is the population (grey).
+    static func boxes(id: String, feature: String, labels: [String], stats: [FeatureStats]) -> SVG {
+        let groupsCount = stats.count - 1
+        let left = labelMargin(labels), width = left + 670, rowH = 20.0, top = 26.0
+        var s = SVG(id: id, width: width, height: top + rowH * Double(stats.count) + 24, title: "Distribution of \(feature)")
         let lo = stats.compactMap(\.p10).min() ?? 0, hi = stats.compactMap(\.p90).max() ?? 1
         let span = hi > lo ? hi - lo : 1
         func x(_ v: Double) -> Double { left + (width - left - 20) * (v - lo) / span }
         s.text(8, 16, feature, weight: "bold")
-        let labels = groups.map(label) + [populationName]
         for (i, st) in stats.enumerated() {
             let y = top + rowH * Double(i)
             s.text(left - 8, y + 14, labels[i], anchor: "end", size: 10)
             guard let p10 = st.p10, let q1 = st.q1, let med = st.median, let q3 = st.q3, let p90 = st.p90 else { continue }
-            let color = i < groups.count ? SVG.color(i) : "#888"
+            let color = i < groupsCount ? SVG.color(i) : "#888"
             s.line(x(p10), y + 10, x(p90), y + 10, stroke: color)
             s.rect(x(q1), y + 4, max(1.5, x(q3) - x(q1)), 12, fill: color,
                    tip: "\(labels[i]): median \(short(med)), IQR \(short(q1))-\(short(q3)), p10-p90 \(short(p10))-\(short(p90))")
@@ -301,18 +313,24 @@ enum SegmentReport {
         }
     }
 
-    static func clv(_ groups: [GroupProfile]) -> SVG {
-        let rowH = 24.0, left = labelMargin(groups.map(label)), width = left + 670
+    static func clv(_ groups: [GroupProfile], currency: String? = nil) -> SVG {
+        let unit = currency.map { " " + $0 } ?? ""
+        let texts = groups.map { g -> String in
+            let range = g.clvP05Total.flatMap { lo in g.clvP95Total.map { " (\(short(lo))-\(short($0)))" } } ?? ""
+            return "total \(short(g.clvTotal ?? 0))\(range), mean \(short(g.clvMean ?? 0))\(unit)"
+        }
+        // Room after the longest bar for the longest value text.
+        let reserve = max(200, 12 + 6.2 * Double(texts.map(\.count).max() ?? 0))
+        let rowH = 24.0, left = labelMargin(groups.map(label)), width = left + max(670, reserve + 300)
         var s = SVG(id: "chart-clv", width: width, height: 20 + rowH * Double(groups.count), title: "Customer lifetime value by segment")
         let maxV = groups.compactMap(\.clvTotal).max() ?? 1
         for (i, g) in groups.enumerated() {
             let y = 10 + rowH * Double(i)
             s.text(left - 8, y + 15, label(g), anchor: "end")
             let v = g.clvTotal ?? 0
-            let w = (width - left - 200) * v / max(1e-12, maxV)
+            let w = (width - left - reserve) * v / max(1e-12, maxV)
             s.rect(left, y + 3, w, rowH - 6, fill: SVG.color(i), tip: "\(label(g)): total CLV \(short(v))")
-            let range = g.clvP05Total.flatMap { lo in g.clvP95Total.map { " (\(short(lo))-\(short($0)))" } } ?? ""
-            s.text(left + w + 6, y + 15, "total \(short(v))\(range), mean \(short(g.clvMean ?? 0))")
+            s.text(left + w + 6, y + 15, texts[i])
         }
         return s
     }
@@ -333,16 +351,27 @@ enum SegmentReport {
 
     /// The migration matrix as migration.json has it (`Migration.record`: small segments merged
     /// into other, cells below the threshold, and those that would give them away, hidden).
-    static func migration(_ m: MigrationRecord) -> SVG {
+    static func migration(_ m: MigrationRecord, beforeNames: [String] = [], afterNames: [String] = []) -> SVG {
         let rows = m.matrix.count, cols = m.matrix.first?.count ?? 0
-        let left = 170.0, top = 110.0, cell = 60.0, cellH = 26.0
-        var s = SVG(id: "chart-migration", width: left + cell * Double(cols) + 20, height: top + cellH * Double(rows) + 10, title: "Segment migration")
+        // "before 2" / "after 1" labelled with the segment names of each run.
+        func named(_ label: String, _ prefix: String, _ names: [String], shown: String) -> String {
+            guard label.hasPrefix(prefix), let i = Int(label.dropFirst(prefix.count)), i < names.count else {
+                return label.replacingOccurrences(of: prefix, with: shown)
+            }
+            return "\(shown)\(i) · \(names[i])"
+        }
+        let rowLabels = (0..<rows).map { named(m.rows[safe: $0] ?? "", "before ", beforeNames, shown: "before ") }
+        let colLabels = (0..<cols).map { named(m.columns[safe: $0] ?? "", "after ", afterNames, shown: "now ") }
+        // Rotated column labels (45 degrees) need about 0.72 x their length in height.
+        let left = labelMargin(rowLabels), top = max(110, 20 + 0.72 * 6.2 * Double(colLabels.map(\.count).max() ?? 0)), cell = 60.0, cellH = 26.0
+        var s = SVG(id: "chart-migration", width: left + cell * Double(cols) + 20 + 0.72 * 6.2 * Double(colLabels.last?.count ?? 0),
+                    height: top + cellH * Double(rows) + 10, title: "Segment migration")
         for j in 0..<cols {
-            s.body(rotatedLabel: m.columns[safe: j].map { $0.replacingOccurrences(of: "after ", with: "now ") } ?? "", x: left + cell * (Double(j) + 0.5), y: top - 6)
+            s.body(rotatedLabel: colLabels[j], x: left + cell * (Double(j) + 0.5), y: top - 6)
         }
         for i in 0..<rows {
             let y = top + cellH * Double(i)
-            s.text(left - 8, y + 17, m.rows[safe: i] ?? "", anchor: "end")
+            s.text(left - 8, y + 17, rowLabels[i], anchor: "end")
             for j in 0..<cols {
                 guard let n = m.matrix[i][j], let share = m.rowShares[i][j] else {
                     s.rect(left + cell * Double(j), y, cell - 1, cellH - 1, fill: "#eeeeee", tip: "hidden: fewer than \(m.minCellSize) customers, or would reveal such a cell")
