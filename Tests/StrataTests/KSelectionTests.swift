@@ -71,6 +71,9 @@ import Testing
         points[2] = point(5, silhouette: 0.7, stability: 0.9, smallest: 20)
         d = KSelectionRule.decide(points, gap: g, elbowK: 5, mixture: false, rows: 1000, minSegmentShare: 0.02, minStability: 0.75)
         #expect(d.k == 5 && d.reason.contains("gap statistic agrees"), "\(d.reason)")
+        // 2% of 1,000 customers is 20: below a report threshold of 25 customers it is not admissible.
+        d = KSelectionRule.decide(points, gap: g, elbowK: 5, mixture: false, rows: 1000, minSegmentShare: 0.02, minStability: 0.75, minSegmentSize: 25)
+        #expect(d.k == 4 && d.reason.contains("smallest segment >= 2.0% and 25 customers"), "\(d.reason)")
         // Stability just below 0.75 excludes it; exactly 0.75 does not.
         points[2] = point(5, silhouette: 0.7, stability: 0.749, smallest: 100)
         #expect(KSelectionRule.decide(points, gap: g, elbowK: 5, mixture: false, rows: 1000, minSegmentShare: 0.02, minStability: 0.75).k == 4)

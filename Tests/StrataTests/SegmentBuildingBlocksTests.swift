@@ -74,9 +74,12 @@ import Testing
         #expect(name(e(r: 3, f: 1, m: 1, t: 1, alive: 0.5)) == "At-risk customers")
         #expect(name(e(r: 3, m: 1.25, alive: 0.2)) == "Lapsed high-value")
         #expect(name(e(r: 3, m: 1.24, alive: 0.2)) == "Lapsed customers")
-        // At-risk: recency >= 1.5 and value >= 1 (monetary or CLV).
+        // At-risk: recency >= 1.5 and prior (historical) value >= 1; below, inactive.
         #expect(name(e(r: 1.5, m: 1.0, t: 1)) == "At-risk customers")
-        #expect(name(e(r: 1.5, m: 0.99, t: 1)) == "Inactive low-value")
+        #expect(name(e(r: 1.5, m: 0.99, t: 1)) == "Inactive customers")
+        #expect(name(e(r: 1.5, m: 0.76, t: 1)) == "Inactive customers")
+        #expect(name(e(r: 1.5, m: 0.75, t: 1)) == "Inactive low-value")
+        #expect(name(e(r: 1.5, m: 0.99, t: 1, clv: 1.1)) == "Inactive customers", "prior value is the historical spend, not the CLV")
         #expect(name(e(r: 1.5, m: 0.9, t: 1, clv: 1.3)) == "At-risk high-value")
         #expect(name(e(r: 1.49, m: 1.0, t: 1)) == "Typical customers")
         // New: tenure <= 0.5.

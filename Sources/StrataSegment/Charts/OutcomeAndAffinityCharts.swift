@@ -66,9 +66,11 @@ enum AffinitySection {
     static func chart(_ a: SegmentAffinity, groups: [GroupProfile]) -> SVG {
         let rows: [(String, SegmentAffinity.Item)] = groups.flatMap { g -> [(String, SegmentAffinity.Item)] in
             let id = g.id ?? -1
-            return a.levels.flatMap { level in a.highlights(segment: id, level: level, over: true).prefix(1) }.prefix(3).map { (SegmentReport.label(g), $0) }
+            // Category levels first (more readable than product ids), one item per level.
+            return (a.levels.dropFirst() + ["product"]).flatMap { level in a.highlights(segment: id, level: level, over: true).prefix(1) }.prefix(3)
+                .map { (SegmentReport.label(g), $0) }
         }
-        let labels = rows.map { "\($0.0): \($0.1.item)" }
+        let labels = rows.map { "\($0.0): " + ($0.1.level == "product" ? "" : "\($0.1.level) ") + $0.1.item }
         let left = labelMargin(labels), rowH = 22.0, width = left + 420
         var s = SVG(id: "chart-affinity", width: width, height: 20 + rowH * Double(max(1, rows.count)), title: "Strongest over-buys by segment (lift)")
         let top = max(1, rows.map(\.1.lift).max() ?? 1)
@@ -88,8 +90,11 @@ enum AffinitySection {
         for g in groups {
             let id = g.id ?? -1
             func items(_ over: Bool) -> String {
-                a.levels.flatMap { a.highlights(segment: id, level: $0, over: over) }.map {
-                    ($0.level == "product" ? "" : "\($0.level): ") + "\($0.item) \(SegmentNaming.ratio($0.lift)) (\(SegmentNaming.percent($0.segmentShare)) vs \(SegmentNaming.percent($0.populationShare)))"
+                a.levels.flatMap { a.highlights(segment: id, level: $0, over: over) }.map { (i: SegmentAffinity.Item) -> String in
+                    let level: String = i.level == "product" ? "" : "\(i.level): "
+                    let context: String = i.context.isEmpty ? "" : " [\(i.context)]"
+                    let shares: String = "(\(SegmentNaming.percent(i.segmentShare)) vs \(SegmentNaming.percent(i.populationShare)))"
+                    return level + i.item + context + " " + SegmentNaming.ratio(i.lift) + " " + shares
                 }.joined(separator: "; ")
             }
             t += "<tr><td>\(esc(SegmentReport.label(g)))</td><td>\(esc(items(true)))</td><td>\(esc(items(false)))</td></tr>"

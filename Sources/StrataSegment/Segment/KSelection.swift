@@ -66,8 +66,8 @@ struct KSelection {
             o.bootstrapSample = 10_000
             o.gapReferences = c.gapReferences
             var r = try Sweep.run(sample, options: o)
-            let d = KSelectionRule.decide(r.points, gap: r.gap, elbowK: r.elbowK, mixture: c.algorithm == .gmm, rows: sample.rows,
-                                          minSegmentShare: c.minSegmentShare, minStability: c.minStability)
+            let d = KSelectionRule.decide(r.points, gap: r.gap, elbowK: r.elbowK, mixture: c.algorithm == .gmm, rows: data.rows,
+                                          minSegmentShare: c.minSegmentShare, minStability: c.minStability, minSegmentSize: c.minSegmentSize)
             r.recommendedK = d.k
             r.reason = d.reason
             decision = d

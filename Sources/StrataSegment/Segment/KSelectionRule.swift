@@ -5,7 +5,8 @@ import StrataCore
 /// the metrics do on real customer data (README, "Choosing k").
 ///
 /// 1. **Admissible k**: the smallest segment holds at least `min_segment_share` of the customers
-///    (default 2%) and the bootstrap stability (mean pairwise adjusted Rand index of refits on
+///    (default 2%) and at least `min_segment_size` customers (else the report would hide it), and
+///    the bootstrap stability (mean pairwise adjusted Rand index of refits on
 ///    resamples) is at least `min_stability` (default 0.75). A k outside is never chosen while
 ///    an admissible one exists.
 /// 2. **Clear structure** when the best silhouette in the range is at least 0.5 (Kaufman &
@@ -37,13 +38,19 @@ enum KSelectionRule {
         var warnings: [String]
     }
 
+    /// - Parameters: `rows` the customers the model will be fitted on (the sweep may run on a
+    ///   sample); `minSegmentSize` the report threshold: a k whose smallest segment would hold
+    ///   fewer customers (its share times `rows`) would be hidden in the report, so it is not
+    ///   admissible either.
     static func decide(_ points: [SweepPoint], gap: GapStatistic?, elbowK: Int?, mixture: Bool, rows: Int,
-                       minSegmentShare: Double, minStability: Double) -> Decision {
+                       minSegmentShare: Double, minStability: Double, minSegmentSize: Int = 0) -> Decision {
         precondition(!points.isEmpty)
         let ks = points.map(\.k)
         let kLo = ks.first!, kHi = ks.last!
         func share(_ p: SweepPoint) -> Double { Double(p.sizes.min() ?? 0) / Double(max(1, p.sizes.reduce(0, +))) }
-        func isAdmissible(_ p: SweepPoint) -> Bool { share(p) >= minSegmentShare && (p.stability ?? 1) >= minStability }
+        func isAdmissible(_ p: SweepPoint) -> Bool {
+            share(p) >= minSegmentShare && share(p) * Double(rows) >= Double(minSegmentSize) && (p.stability ?? 1) >= minStability
+        }
         let admissible = points.filter(isAdmissible)
         var warnings: [String] = []
         let bestSil = points.filter { $0.silhouette != nil }.max { ($0.silhouette!, -$0.k) < ($1.silhouette!, -$1.k) }
@@ -54,7 +61,7 @@ enum KSelectionRule {
         let gapGain: Double? = bestSil.flatMap { b in gap.flatMap { g in g.point(b.k).flatMap { p in g.point(1).map { p.gap - $0.gap } } } }
         let gapSE = bestSil.flatMap { b in gap?.point(b.k)?.standardError } ?? 0
         let clear = (bestSil?.silhouette ?? 0) >= structureSilhouette && (gap == nil || (gapGain ?? -.infinity) > gapSE)
-        let criteria = "smallest segment >= \(pct(minSegmentShare))" + (points.contains { $0.stability != nil } ? String(format: ", stability >= %.2f", minStability) : "")
+        let criteria = "smallest segment >= \(pct(minSegmentShare))" + (minSegmentSize > 1 ? " and \(minSegmentSize) customers" : "") + (points.contains { $0.stability != nil } ? String(format: ", stability >= %.2f", minStability) : "")
         func facts(_ p: SweepPoint) -> String {
             var s = "smallest segment \(pct(share(p)))"
             if let st = p.stability { s += String(format: ", stability %.2f", st) }
@@ -70,7 +77,7 @@ enum KSelectionRule {
         var chosen: SweepPoint
         var reason: String
         if admissible.isEmpty {
-            let sharing = points.filter { share($0) >= minSegmentShare }
+            let sharing = points.filter { share($0) >= minSegmentShare && share($0) * Double(rows) >= Double(minSegmentSize) }
             chosen = sharing.max { (($0.stability ?? 0), -$0.k) < (($1.stability ?? 0), -$1.k) }
                 ?? points.max { (share($0), -$0.k) < (share($1), -$1.k) }!
             reason = "No k in \(kLo)...\(kHi) meets \(criteria): k = \(chosen.k) comes closest (\(facts(chosen)))"

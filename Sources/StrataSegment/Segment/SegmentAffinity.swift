@@ -14,8 +14,12 @@ import StrataIO
 /// (segment, item) pair of the level. An item is tested only when at least `minSupport`
 /// customers of the segment bought it (default `min_segment_size`: no figure rests on fewer
 /// customers than a reported segment) and it is listed when its adjusted p-value is below
-/// `alpha` (0.05): over-bought with lift > 1, under-bought with lift < 1, strongest first, at
-/// most `top` per direction in profiles.json and the report (affinity.csv has them all).
+/// `alpha` (0.05): over-bought with lift > 1, under-bought with lift < 1, strongest first.
+/// `spend_share_lift` (the item's share of the segment's spend over its share of all spend) is
+/// reported beside it; profiles.json and the report show at most `top` items per direction whose
+/// spend-share lift agrees (> 1 for over-buys, < 1 for under-buys), so a segment that simply buys
+/// more of everything is not shown as preferring everything; affinity.csv has every significant
+/// item.
 ///
 /// Global ABC: products classed once on the whole log's spend (A: the top 80% of spend, B: the
 /// next 15%, C: the rest, `ABC.classify`); per segment the share of its spend in each class.
@@ -34,6 +38,11 @@ public struct SegmentAffinity: Sendable {
         var lift: Double
         var pValue: Double
         var adjustedPValue: Double
+        /// The item's share of the segment's spend / its share of the population's spend: a
+        /// preference measure that heavy buying alone does not raise.
+        var spendShareLift: Double
+        /// For products with a product table: their categories ("department: SEASONAL").
+        var context: String = ""
     }
     /// Significant items (every level), segment order, then over before under, strongest first.
     var items: [Item]
@@ -64,6 +73,8 @@ public struct SegmentAffinity: Sendable {
         var customerIndex: [String: Int32] = [:]
         var productSpend: [String: Double] = [:]
         var spendByProductGroup: [String: [Double]] = [:]
+        // Spend per (level, item, group) for the spend-share lift.
+        var itemSpend = [[Double]](repeating: [], count: levels.count)
         _ = try TransactionReader.read(path: path, options: options) { t in
             guard let product = t.product else { return }
             let key = CustomerKey.normalized(t.customer)
@@ -79,11 +90,16 @@ public struct SegmentAffinity: Sendable {
                 if let i = itemIndex[l][value] { idx = i } else {
                     idx = itemNames[l].count; itemIndex[l][value] = idx; itemNames[l].append(value)
                     buyers[l] += [Int](repeating: 0, count: groups.count)
+                    itemSpend[l] += [Double](repeating: 0, count: groups.count)
                 }
+                itemSpend[l][idx * groups.count + gi] += t.amount
                 if seen[l].insert(Int64(c) << 32 | Int64(idx)).inserted { buyers[l][idx * groups.count + gi] += 1 }
             }
         }
         let total = customers.reduce(0, +)
+        var groupSpend = [Double](repeating: 0, count: groups.count)
+        for v in spendByProductGroup.values { for gi in groups.indices { groupSpend[gi] += v[gi] } }
+        let allSpend = groupSpend.reduce(0, +)
         var items: [Item] = []
         for (l, level) in levels.enumerated() {
             var tested: [Item] = []
@@ -96,8 +112,13 @@ public struct SegmentAffinity: Sendable {
                                                     control: Proportion(successes: all - b, trials: total - customers[gi]))
                     guard let p = test.pValue else { continue }
                     let share = Double(b) / Double(customers[gi]), popShare = Double(all) / Double(total)
+                    let spend = itemSpend[l][idx * groups.count + gi]
+                    let allItem = (0..<groups.count).reduce(0.0) { $0 + itemSpend[l][idx * groups.count + $1] }
+                    let spendLift = groupSpend[gi] > 0 && allItem > 0 && allSpend > 0 ? (spend / groupSpend[gi]) / (allItem / allSpend) : 0
+                    let context = l == 0 ? categoryLevels.compactMap { lv in categories[name]?[lv].map { "\(lv): \($0)" } }.joined(separator: ", ") : ""
                     tested.append(Item(segment: g, segmentName: names[g]!, level: level, item: name, buyers: b, segmentShare: share,
-                                       populationShare: popShare, lift: share / popShare, pValue: p, adjustedPValue: p))
+                                       populationShare: popShare, lift: share / popShare, pValue: p, adjustedPValue: p,
+                                       spendShareLift: spendLift, context: context))
                 }
             }
             let adjusted = MultipleTesting.benjaminiHochberg(tested.map(\.pValue))
@@ -123,19 +144,21 @@ public struct SegmentAffinity: Sendable {
                                levels: levels, minSupport: minSupport)
     }
 
-    /// The strongest `top` over- and under-bought items of a segment at a level.
+    /// The strongest `top` over- and under-bought items of a segment at a level whose share of
+    /// the segment's spend moves the same way (so heavy buying of everything is not shown as a
+    /// preference).
     func highlights(segment: Int, level: String, over: Bool) -> [Item] {
-        Array(items.filter { $0.segment == segment && $0.level == level && ($0.lift > 1) == over }.prefix(Self.top))
+        Array(items.filter { $0.segment == segment && $0.level == level && ($0.lift > 1) == over && ($0.spendShareLift > 1) == over }.prefix(Self.top))
     }
 
     /// affinity.csv: segment, segment_name, level, item, direction, buyers, segment_share,
-    /// population_share, lift, p_value, adjusted_p_value.
+    /// population_share, lift, p_value, adjusted_p_value, spend_share_lift, categories.
     func csv() -> Data {
-        var lines = ["segment,segment_name,level,item,direction,buyers,segment_share,population_share,lift,p_value,adjusted_p_value"]
+        var lines = ["segment,segment_name,level,item,direction,buyers,segment_share,population_share,lift,p_value,adjusted_p_value,spend_share_lift,categories"]
         for i in items {
             lines.append([i.segment < 0 ? "other" : String(i.segment), CSVOutput.field(i.segmentName), i.level, CSVOutput.field(i.item),
                           i.lift > 1 ? "over" : "under", String(i.buyers), "\(i.segmentShare)", "\(i.populationShare)", "\(i.lift)",
-                          "\(i.pValue)", "\(i.adjustedPValue)"].joined(separator: ","))
+                          "\(i.pValue)", "\(i.adjustedPValue)", "\(i.spendShareLift)", CSVOutput.field(i.context)].joined(separator: ","))
         }
         return Data((lines.joined(separator: "\n") + "\n").utf8)
     }
@@ -145,10 +168,11 @@ public struct SegmentAffinity: Sendable {
         public struct Entry: Codable, Sendable, Equatable {
             var level, item: String
             var buyers: Int
-            var segmentShare, populationShare, lift, pValue, adjustedPValue: Double
+            var segmentShare, populationShare, lift, pValue, adjustedPValue, spendShareLift: Double
+            var categories: String?
             enum CodingKeys: String, CodingKey {
                 case level, item, buyers, segmentShare = "segment_share", populationShare = "population_share", lift, pValue = "p_value"
-                case adjustedPValue = "adjusted_p_value"
+                case adjustedPValue = "adjusted_p_value", spendShareLift = "spend_share_lift", categories
             }
         }
         var overBuys: [Entry]
@@ -162,7 +186,8 @@ public struct SegmentAffinity: Sendable {
         func entries(_ over: Bool) -> [JSON.Entry] {
             levels.flatMap { level in highlights(segment: segment, level: level, over: over) }.map {
                 JSON.Entry(level: $0.level, item: $0.item, buyers: $0.buyers, segmentShare: $0.segmentShare, populationShare: $0.populationShare,
-                           lift: $0.lift, pValue: $0.pValue, adjustedPValue: $0.adjustedPValue)
+                           lift: $0.lift, pValue: $0.pValue, adjustedPValue: $0.adjustedPValue, spendShareLift: $0.spendShareLift,
+                           categories: $0.context.isEmpty ? nil : $0.context)
             }
         }
         return JSON(overBuys: entries(true), underBuys: entries(false), abcSpendShares: abcShares[segment] ?? [:])

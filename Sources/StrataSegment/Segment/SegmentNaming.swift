@@ -13,7 +13,7 @@ public struct SegmentRoles: Sendable, Equatable {
     static let keywords: [Role: [String]] = [
         .recency: ["recency", "days_since", "since_last"],
         .frequency: ["frequency", "orders", "purchases", "transactions", "visits"],
-        .monetary: ["clv", "monetary_total", "lifetime_value", "spend", "revenue", "order_value", "monetary", "amount", "sales"],
+        .monetary: ["monetary_total", "clv", "lifetime_value", "spend", "revenue", "order_value", "monetary", "amount", "sales"],
         .tenure: ["tenure", "customer_age", "since_first", "days_as_customer"],
     ]
 
@@ -56,6 +56,9 @@ public struct NamingEvidence: Sendable, Equatable {
         self.lift = lift; self.clvLift = clvLift; self.probabilityAlive = probabilityAlive; self.ranked = ranked; self.featureLift = featureLift
     }
 
+    /// Prior (historical) value: the monetary column's lift, else the CLV's.
+    public var priorValue: Double? { lift[.monetary] ?? clvLift }
+
     /// Value: the larger of the monetary and CLV lifts (nil when neither is known).
     public var value: Double? {
         switch (lift[.monetary], clvLift) {
@@ -76,14 +79,16 @@ public struct NamingEvidence: Sendable, Equatable {
 /// Every generated name is one persona (plus, for duplicates, the feature that tells it apart).
 ///
 /// Claims (lifts are segment mean / population mean in original units; "value" is the larger of
-/// the monetary and CLV lifts), checked in this order, the first that holds names the segment:
+/// the monetary and CLV lifts, "prior value" the monetary (historical spend) lift, else the CLV
+/// lift), checked in this order, the first that holds names the segment:
 /// | persona | name | claim |
 /// |---|---|---|
 /// | lapsedHighValue | Lapsed high-value | recency lift >= 2.5, mean P(alive) < 0.5 when CLV exists, value >= 1.25 |
 /// | lapsed | Lapsed customers | recency lift >= 2.5, mean P(alive) < 0.5 when CLV exists |
 /// | atRiskHighValue | At-risk high-value | recency lift >= 1.5, value >= 1.25 |
-/// | atRisk | At-risk customers | recency lift >= 1.5, value >= 1 |
-/// | inactiveLowValue | Inactive low-value | recency lift >= 1.5, value < 1 |
+/// | atRisk | At-risk customers | recency lift >= 1.5, prior value >= 1 |
+/// | inactive | Inactive customers | recency lift >= 1.5, prior value in (0.75, 1) |
+/// | inactiveLowValue | Inactive low-value | recency lift >= 1.5, prior value <= 0.75 |
 /// | newHighValue | New high-value | tenure lift <= 0.5, value >= 1.25 |
 /// | new | New customers | tenure lift <= 0.5 |
 /// | highValueLoyal | High-value loyal | value >= 1.25, frequency and tenure lifts > 1 |
@@ -97,7 +102,7 @@ public struct NamingEvidence: Sendable, Equatable {
 /// | typical | Typical customers | no feature differs by 0.5 sd |
 /// A role without a column (no tenure, say) makes every claim needing it fail.
 public enum SegmentPersona: String, CaseIterable, Sendable, Codable {
-    case lapsedHighValue = "lapsed_high_value", lapsed, atRiskHighValue = "at_risk_high_value", atRisk = "at_risk"
+    case lapsedHighValue = "lapsed_high_value", lapsed, atRiskHighValue = "at_risk_high_value", atRisk = "at_risk", inactive
     case inactiveLowValue = "inactive_low_value", newHighValue = "new_high_value", new
     case highValueLoyal = "high_value_loyal", highValue = "high_value", loyal, frequent
     case lowValueOccasional = "low_value_occasional", lowSpenders = "low_spenders", occasional, distinctive, typical, noise
@@ -113,6 +118,7 @@ public enum SegmentPersona: String, CaseIterable, Sendable, Codable {
         case .lapsed: return "Lapsed customers"
         case .atRiskHighValue: return "At-risk high-value"
         case .atRisk: return "At-risk customers"
+        case .inactive: return "Inactive customers"
         case .inactiveLowValue: return "Inactive low-value"
         case .newHighValue: return "New high-value"
         case .new: return "New customers"
@@ -137,6 +143,7 @@ public enum SegmentPersona: String, CaseIterable, Sendable, Codable {
         case .lapsed: return "Low-cost win-back (one e-mail with an offer); then stop spending on them."
         case .atRiskHighValue: return "Retention now: personal contact, a loyalty reward or a service check before they lapse."
         case .atRisk: return "Re-engagement series with a time-limited incentive."
+        case .inactive: return "Reactivation series with a modest incentive; stop if they do not respond."
         case .inactiveLowValue: return "Cheap reactivation only (automated reminders); do not discount heavily."
         case .newHighValue: return "Onboarding with early VIP treatment: secure the second and third purchase."
         case .new: return "Onboarding series: welcome, product guidance, a second-purchase incentive."
@@ -155,7 +162,7 @@ public enum SegmentPersona: String, CaseIterable, Sendable, Codable {
 
     /// Whether the evidence supports this persona's claim; `reason` says why not (with numbers).
     public func check(_ e: NamingEvidence) -> (holds: Bool, reason: String) {
-        let r = e.lift[.recency], f = e.lift[.frequency], t = e.lift[.tenure], v = e.value
+        let r = e.lift[.recency], f = e.lift[.frequency], t = e.lift[.tenure], v = e.value, prior = e.priorValue
         func fmt(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "unknown" }
         func need(_ ok: Bool, _ what: String) -> (Bool, String) { (ok, ok ? "" : what) }
         let alive = e.probabilityAlive.map { $0 < Self.lowAliveProbability } ?? true
@@ -170,9 +177,14 @@ public enum SegmentPersona: String, CaseIterable, Sendable, Codable {
             return need((r ?? 0) >= Self.recencyWellAbove && (v ?? 0) >= Self.highValueLift,
                         "needs recency lift >= 1.5 and value lift >= 1.25 (recency \(fmt(r)), value \(fmt(v)))")
         case .atRisk:
-            return need((r ?? 0) >= Self.recencyWellAbove && (v ?? 0) >= 1, "needs recency lift >= 1.5 and value lift >= 1 (recency \(fmt(r)), value \(fmt(v)))")
+            return need((r ?? 0) >= Self.recencyWellAbove && (prior ?? 0) >= 1,
+                        "needs recency lift >= 1.5 and prior value lift >= 1 (recency \(fmt(r)), prior value \(fmt(prior)))")
+        case .inactive:
+            return need((r ?? 0) >= Self.recencyWellAbove && prior.map { $0 > Self.lowLift && $0 < 1 } == true,
+                        "needs recency lift >= 1.5 and prior value lift in (0.75, 1) (recency \(fmt(r)), prior value \(fmt(prior)))")
         case .inactiveLowValue:
-            return need((r ?? 0) >= Self.recencyWellAbove && v.map { $0 < 1 } == true, "needs recency lift >= 1.5 and value lift < 1 (recency \(fmt(r)), value \(fmt(v)))")
+            return need((r ?? 0) >= Self.recencyWellAbove && prior.map { $0 <= Self.lowLift } == true,
+                        "needs recency lift >= 1.5 and prior value lift <= 0.75 (recency \(fmt(r)), prior value \(fmt(prior)))")
         case .newHighValue:
             return need(t.map { $0 <= Self.newTenureLift } == true && (v ?? 0) >= Self.highValueLift,
                         "needs tenure lift <= 0.5 and value lift >= 1.25 (tenure \(fmt(t)), value \(fmt(v)))")
@@ -236,20 +248,25 @@ public enum SegmentNaming {
         return (p, (top.z > 0 ? "High " : "Low ") + humanize(top.feature))
     }
 
-    /// Makes names unique: a later holder of a name gets the feature whose standardized
-    /// difference differs most from the first holder's, with its lift ("At-risk customers
-    /// (discount share 2.1x)"), then a number.
+    /// Makes names unique: a later holder of a name gets the feature whose lift differs most from
+    /// the first holder's (ratio of the two lifts; the standardized difference where a lift is
+    /// unknown), written with its real lift ("At-risk customers (discount share 2.1x)"), then a
+    /// number.
     public static func disambiguate(_ names: [String], evidence: [NamingEvidence]) -> [String] {
         var out = names
         var used: [String: Int] = [:]
         for i in names.indices {
             guard let first = used[out[i]] else { used[out[i]] = i; continue }
-            let mine = Dictionary(evidence[i].ranked.map { ($0.feature, $0.z) }, uniquingKeysWith: { a, _ in a })
-            let theirs = Dictionary(evidence[first].ranked.map { ($0.feature, $0.z) }, uniquingKeysWith: { a, _ in a })
+            let mine = evidence[i], theirs = evidence[first]
+            let zMine = Dictionary(mine.ranked.map { ($0.feature, $0.z) }, uniquingKeysWith: { a, _ in a })
+            let zTheirs = Dictionary(theirs.ranked.map { ($0.feature, $0.z) }, uniquingKeysWith: { a, _ in a })
+            func gap(_ f: String) -> Double {
+                if let a = mine.featureLift[f], let b = theirs.featureLift[f], a > 0, b > 0 { return abs(log(a / b)) }
+                return 0.25 * abs((zMine[f] ?? 0) - (zTheirs[f] ?? 0))
+            }
             var candidate = out[i]
-            let order = mine.keys.sorted { (abs(mine[$0]! - (theirs[$0] ?? 0)), $1) > (abs(mine[$1]! - (theirs[$1] ?? 0)), $0) }
-            for feature in order {
-                let tag = evidence[i].featureLift[feature].map { ratio($0) } ?? ((mine[feature]! > 0) ? "high" : "low")
+            for feature in zMine.keys.sorted(by: { (gap($0), $1) > (gap($1), $0) }) {
+                let tag = mine.featureLift[feature].map { ratio($0) } ?? ((zMine[feature]! > 0) ? "high" : "low")
                 let c = "\(names[i]) (\(humanize(feature)) \(tag))"
                 if used[c] == nil { candidate = c; break }
             }

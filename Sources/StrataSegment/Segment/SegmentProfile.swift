@@ -20,9 +20,11 @@ public struct FeatureStats: Codable, Sendable, Equatable {
     /// (segment mean - population mean) / population standard deviation on the modelling scale
     /// (after log1p and clipping), so a few extreme customers do not dominate it.
     public var standardizedDifference: Double?
+    /// True for a 0/1 column: `mean` is then the rate of 1s, and the report shows a rate, not a box.
+    public var binary: Bool? = nil
 
     enum CodingKeys: String, CodingKey {
-        case feature, count, mean, median, q1, q3, p10, p90, lift, standardizedDifference = "standardized_difference"
+        case feature, count, mean, median, q1, q3, p10, p90, lift, standardizedDifference = "standardized_difference", binary
     }
 }
 
@@ -258,7 +260,9 @@ public enum SegmentProfiler {
             let col = raw.numeric[j]
             let name = raw.numericNames[j]
             let all = reference.map { col[$0] }.filter { !$0.isNaN }.sorted()
-            let pop = describe(name, all, popMean: nil)
+            var pop = describe(name, all, popMean: nil)
+            let binary = !all.isEmpty && all.first! >= 0 && all.last! <= 1 && all.allSatisfy { $0 == 0 || $0 == 1 }
+            if binary { pop.binary = true }
             var out = [FeatureStats?](repeating: nil, count: groups + 1)
             out[groups] = pop
             for g in 0..<groups where groupCount[g] > 0 {
@@ -268,6 +272,7 @@ public enum SegmentProfiler {
                 values.sort()
                 var s = describe(name, values, popMean: pop.mean)
                 s.standardizedDifference = groupZ[g][j]
+                if binary { s.binary = true }
                 out[g] = s
             }
             return out
@@ -411,7 +416,13 @@ public enum SegmentProfiler {
         guard !sorted.isEmpty else { return FeatureStats(feature: name, count: 0) }
         let values = sorted.map(Double.init)
         let mean = values.reduce(0, +) / Double(values.count)
-        func q(_ p: Double) -> Double { FittedPipeline.quantile(values, p) }
+        // A quantile that is a stored (float32) value is written as that value (17.96, not
+        // 17.959999084472656); an interpolated one stays as computed.
+        func q(_ p: Double) -> Double {
+            let v = FittedPipeline.quantile(values, p)
+            let f = Float(v)
+            return Double(f) == v ? Double("\(f)") ?? v : v
+        }
         var lift: Double? = nil
         if let m = popMean, m != 0 { lift = mean / m }
         return FeatureStats(feature: name, count: values.count, mean: mean, median: q(0.5), q1: q(0.25), q3: q(0.75),

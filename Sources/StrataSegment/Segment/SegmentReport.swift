@@ -133,11 +133,11 @@ enum SegmentReport {
         let pre = c.preprocessReport
         let density = c.algorithm == "dbscan" || c.algorithm == "hdbscan"
         let how: String = density ? " (found by density, the noise segment included)" : c.sweep == nil ? " (fixed)" : " (chosen by sweep)"
-        let logNote: String = c.logColumns.isEmpty ? "no column" : c.logColumns.joined(separator: ", ")
+        let logNote: String = c.logColumns.isEmpty ? "no log1p" : "log1p on " + c.logColumns.joined(separator: ", ")
         let imputed: Int = pre.imputed.values.reduce(0, +)
         let clipped: Int = pre.clipped.values.reduce(0, +)
         var notes = "\(SegmentNaming.grouped(c.rows)) customers from \(c.source); \(Self.algorithmName(c.algorithm))" + (c.modelDetail.isEmpty ? "" : " (\(c.modelDetail))") + " with k = \(c.k)" + how
-        notes += "; log1p on \(logNote); \(imputed) values imputed, \(clipped) clipped, \(pre.droppedRows) rows dropped"
+        notes += "; \(logNote); \(SegmentNaming.grouped(imputed)) values imputed, \(SegmentNaming.grouped(clipped)) clipped, \(SegmentNaming.grouped(pre.droppedRows)) rows dropped"
         notes += (c.pca.map { "; PCA to \($0) components" } ?? "") + "."
         if let n = c.counts, let first = n.firstOrder, let last = n.lastOrder {
             notes += " Data period: orders from \(first) to \(last)" + (n.asOf.map { ", as of \($0)" } ?? "")
@@ -227,8 +227,30 @@ enum SegmentReport {
 
     static func distribution(_ index: Int, feature: String, groups: [GroupProfile], population: FeatureStats,
                              populationName: String = "All customers") -> SVG {
-        boxes(id: "chart-dist-\(index)", feature: feature, labels: groups.map(label) + [populationName],
+        if population.binary == true {
+            return rates(id: "chart-dist-\(index)", feature: feature, labels: groups.map(label), rates: groups.map { $0.features[index].mean ?? 0 },
+                         population: population.mean ?? 0)
+        }
+        return boxes(id: "chart-dist-\(index)", feature: feature, labels: groups.map(label) + [populationName],
               stats: groups.map { $0.features[index] } + [population])
+    }
+
+    /// A 0/1 column as rates: one bar per segment, the population's rate as a dashed line.
+    static func rates(id: String, feature: String, labels: [String], rates: [Double], population: Double) -> SVG {
+        let left = labelMargin(labels), rowH = 22.0, width = left + 520, top = 26.0
+        var s = SVG(id: id, width: width, height: top + rowH * Double(labels.count) + 24, title: "Rate of \(feature)")
+        s.text(8, 16, "\(feature) (share of customers with 1)", weight: "bold")
+        let hi = max(1e-9, (rates + [population]).max()!), barW = width - left - 90
+        for (i, r) in rates.enumerated() {
+            let y = top + rowH * Double(i)
+            s.text(left - 8, y + 14, labels[i], anchor: "end", size: 10)
+            s.rect(left, y + 3, barW * r / hi, rowH - 6, fill: SVG.color(i), tip: "\(labels[i]): \(SegmentNaming.percent(r))")
+            s.text(left + barW * r / hi + 6, y + 14, SegmentNaming.percent(r), size: 10)
+        }
+        let x = left + barW * population / hi, bottom = top + rowH * Double(labels.count)
+        s.line(x, top - 2, x, bottom, stroke: "#333", width: 1.5, dash: true)
+        s.text(x, bottom + 14, "all \(SegmentNaming.percent(population))", anchor: "middle", size: 10)
+        return s
     }
 
     /// Box plots (median line, interquartile box, 10th-90th percentile whiskers), one row per
