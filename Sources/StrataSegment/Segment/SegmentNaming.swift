@@ -283,7 +283,10 @@ public enum SegmentNaming {
     /// and the revenue share when known.
     public static func describe(size: Int, share: Double, top: [(feature: String, lift: Double?, z: Double)], revenueShare: Double?) -> String {
         var s = "\(grouped(size)) customers (\(percent(share)))"
-        let parts = top.prefix(3).map { item -> String in
+        // A feature whose mean is within 5% of the average ("1.0x") reads as no difference even
+        // when its spread differs (skewed columns): such features come after the others.
+        let shown = top.filter { !flat($0.lift) } + top.filter { flat($0.lift) }
+        let parts = shown.prefix(3).map { item -> String in
             if let l = item.lift, l.isFinite, l > 0 {
                 return "\(humanize(item.feature)) \(ratio(l)) the average"
             }
@@ -293,6 +296,8 @@ public enum SegmentNaming {
         if let r = revenueShare { s += "; \(percent(r)) of revenue" }
         return s + "."
     }
+
+    static func flat(_ lift: Double?) -> Bool { lift.map { $0 > 0.95 && $0 < 1.05 } ?? false }
 
     static func humanize(_ feature: String) -> String { feature.replacingOccurrences(of: "_", with: " ") }
 
