@@ -1,0 +1,103 @@
+/// Variable-length values (BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY) of one column: value `i` is
+/// `data[offsets[i]..<offsets[i+1]]`. Memory: the bytes plus one Int per value.
+public struct ByteArrays: Sendable, Equatable {
+    public var offsets: [Int] = [0]
+    public var data: [UInt8] = []
+
+    public init() {}
+
+    public var count: Int { offsets.count - 1 }
+
+    public mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+        data.append(contentsOf: bytes)
+        offsets.append(data.count)
+    }
+
+    public subscript(i: Int) -> ArraySlice<UInt8> { data[offsets[i]..<offsets[i + 1]] }
+
+    /// Value `i` as UTF-8 text (invalid sequences replaced).
+    public func string(_ i: Int) -> String { String(decoding: self[i], as: UTF8.self) }
+}
+
+/// The values of one column in one row group (or a whole file), one per row, in the column's
+/// physical type: INT96 is converted to nanoseconds since the epoch (`int64`), BYTE_ARRAY and
+/// FIXED_LEN_BYTE_ARRAY are `bytes`. A null row holds 0 / false / empty bytes (see `valid`).
+public enum ParquetValues: Sendable, Equatable {
+    case boolean([Bool])
+    case int32([Int32])
+    case int64([Int64])
+    case float([Float])
+    case double([Double])
+    case bytes(ByteArrays)
+
+    public var count: Int {
+        switch self {
+        case let .boolean(v): return v.count
+        case let .int32(v): return v.count
+        case let .int64(v): return v.count
+        case let .float(v): return v.count
+        case let .double(v): return v.count
+        case let .bytes(v): return v.count
+        }
+    }
+
+    /// An empty column of the storage type for `type`.
+    static func empty(_ type: PhysicalType) -> ParquetValues {
+        switch type {
+        case .boolean: return .boolean([])
+        case .int32: return .int32([])
+        case .int64, .int96: return .int64([])
+        case .float: return .float([])
+        case .double: return .double([])
+        case .byteArray, .fixedLenByteArray: return .bytes(ByteArrays())
+        }
+    }
+
+    /// Appends `other` (the same case), scattering it over the rows where `valid` is true when
+    /// `valid` is given (`valid.count` rows are appended; `other` holds one value per true).
+    mutating func append(_ other: ParquetValues, valid: ArraySlice<Bool>?) throws {
+        func scatter<T>(_ a: inout [T], _ b: [T], _ zero: T) {
+            guard let valid else { a.append(contentsOf: b); return }
+            a.reserveCapacity(a.count + valid.count)
+            var k = 0
+            for ok in valid { if ok { a.append(b[k]); k += 1 } else { a.append(zero) } }
+        }
+        switch (self, other) {
+        case (.boolean(var a), let .boolean(b)): self = .int32([]); scatter(&a, b, false); self = .boolean(a)
+        case (.int32(var a), let .int32(b)): self = .boolean([]); scatter(&a, b, 0); self = .int32(a)
+        case (.int64(var a), let .int64(b)): self = .boolean([]); scatter(&a, b, 0); self = .int64(a)
+        case (.float(var a), let .float(b)): self = .boolean([]); scatter(&a, b, 0); self = .float(a)
+        case (.double(var a), let .double(b)): self = .boolean([]); scatter(&a, b, 0); self = .double(a)
+        case (.bytes(var a), let .bytes(b)):
+            self = .boolean([])
+            if let valid {
+                var k = 0
+                for ok in valid { if ok { a.append(b[k]); k += 1 } else { a.offsets.append(a.data.count) } }
+            } else {
+                a.data.append(contentsOf: b.data)
+                let base = a.offsets[a.offsets.count - 1]
+                for o in b.offsets.dropFirst() { a.offsets.append(base + o) }
+            }
+            self = .bytes(a)
+        default: throw Corrupt("values of mismatched types")
+        }
+    }
+
+    /// Dictionary lookup: `indices` into `self` (a dictionary page's values).
+    func gather(_ indices: [UInt32]) throws -> ParquetValues {
+        let n = count
+        for i in indices where Int(i) >= n { throw Corrupt("dictionary index \(i) is beyond the dictionary's \(n) values") }
+        switch self {
+        case let .boolean(v): return .boolean(indices.map { v[Int($0)] })
+        case let .int32(v): return .int32(indices.map { v[Int($0)] })
+        case let .int64(v): return .int64(indices.map { v[Int($0)] })
+        case let .float(v): return .float(indices.map { v[Int($0)] })
+        case let .double(v): return .double(indices.map { v[Int($0)] })
+        case let .bytes(v):
+            var out = ByteArrays()
+            out.offsets.reserveCapacity(indices.count + 1)
+            for i in indices { out.append(v[Int(i)]) }
+            return .bytes(out)
+        }
+    }
+}
