@@ -70,7 +70,7 @@ enum Encodings {
         }
         guard total <= limit else { throw Corrupt("DELTA_BINARY_PACKED holds \(total) values, more than the page's \(limit)") }
         var out: [Int64] = []
-        out.reserveCapacity(total)
+        out.reserveCapacity(min(total, 1 << 20))
         if total == 0 { return out }
         out.append(last)
         let perMini = blockSize / miniblocks

@@ -19,7 +19,7 @@ struct ValueDecoder {
             if n == 0 { return ParquetValues.empty(type) }
             let width = Int(try c.byte())
             var idx: [UInt32] = []
-            idx.reserveCapacity(n)
+            idx.reserveCapacity(min(n, 1 << 20))
             try Encodings.rleHybrid(&c, width: width, count: n) { idx.append($0) }
             return try dictionary.gather(idx)
         case .rle:
@@ -27,7 +27,7 @@ struct ValueDecoder {
             let len = Int(try c.int32())
             var sub = ByteCursor(try c.take(len))
             var out: [Bool] = []
-            out.reserveCapacity(n)
+            out.reserveCapacity(min(n, 1 << 20))
             try Encodings.rleHybrid(&sub, width: 1, count: n) { out.append($0 != 0) }
             return .boolean(out)
         case .deltaBinaryPacked:
@@ -89,7 +89,7 @@ struct ValueDecoder {
         case .boolean:
             let b = try c.take((n + 7) / 8)
             var out: [Bool] = []
-            out.reserveCapacity(n)
+            out.reserveCapacity(min(n, 1 << 20))
             for i in 0..<n { out.append(b[i >> 3] >> UInt8(i & 7) & 1 == 1) }
             return .boolean(out)
         case .int32:
@@ -110,7 +110,7 @@ struct ValueDecoder {
             })
         case .byteArray:
             var out = ByteArrays()
-            out.offsets.reserveCapacity(n + 1)
+            out.offsets.reserveCapacity(min(n, 1 << 20) + 1)
             for _ in 0..<n {
                 let len = Int(UInt32(truncatingIfNeeded: try c.int32()))
                 out.append(try c.take(len))
@@ -133,7 +133,7 @@ struct ValueDecoder {
         let lengths = try Encodings.deltaBinaryPacked(&c, limit: n)
         guard lengths.count == n else { throw Corrupt("DELTA_LENGTH_BYTE_ARRAY holds \(lengths.count) lengths, the page \(n) values") }
         var out = ByteArrays()
-        out.offsets.reserveCapacity(n + 1)
+        out.offsets.reserveCapacity(min(n, 1 << 20) + 1)
         for len in lengths {
             guard len >= 0, len <= Int64(c.remaining) else { throw Corrupt("a byte-array length \(len) runs past the end of the page") }
             out.append(try c.take(Int(len)))
