@@ -83,7 +83,7 @@ let package = Package(
         ),
         .target(
             name: "StrataCustomers",
-            dependencies: ["StrataCore", "StrataIO", "StrataKernels", "StrataLinalg"]
+            dependencies: ["StrataCore", "StrataIO", "StrataParquet", "StrataKernels", "StrataLinalg"]
         ),
         .target(
             name: "StrataSegment",

@@ -53,6 +53,11 @@ public enum ParquetValues: Sendable, Equatable {
         }
     }
 
+    /// Appends `other`'s values (the same case). Throws `ParquetError` for another case.
+    public mutating func appendValues(_ other: ParquetValues) throws {
+        do { try append(other, valid: nil) } catch let e as Corrupt { throw ParquetError(file: "(values)", message: e.message) }
+    }
+
     /// Appends `other` (the same case), scattering it over the rows where `valid` is true when
     /// `valid` is given (`valid.count` rows are appended; `other` holds one value per true).
     mutating func append(_ other: ParquetValues, valid: ArraySlice<Bool>?) throws {

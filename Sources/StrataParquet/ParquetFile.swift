@@ -36,6 +36,12 @@ public struct ParquetColumn: Sendable {
     /// nil: no nulls possible (a required column).
     public var valid: [Bool]?
 
+    public init(info: ParquetColumnInfo, values: ParquetValues, valid: [Bool]?) {
+        self.info = info
+        self.values = values
+        self.valid = valid
+    }
+
     public var count: Int { values.count }
     public func isNull(_ i: Int) -> Bool { valid.map { !$0[i] } ?? false }
 }

@@ -1,0 +1,188 @@
+import Foundation
+import StrataCore
+import StrataParquet
+
+extension ParquetTable {
+    /// Numeric feature columns of a Parquet input straight to float32 rows (`TableReader.read`
+    /// for `.parquet` files, directories and globs): the same options, inference and errors as
+    /// the CSV reader. Features: `options.columns`, else every numeric column (integers,
+    /// decimals, floats, booleans, dates as days, timestamps as epoch seconds) but the id and
+    /// weights columns. A null in a feature is an error naming file, row group, row and column
+    /// (impute with `strata segment`, or `--impute` where offered).
+    /// - Complexity: one pass over the selected columns' chunks; memory: one row group of them
+    ///   plus the Float table.
+    public func dataset(options: TableReadOptions) throws -> Dataset {
+        let idIndex: Int? = try options.idColumn.map { try index(of: $0, option: "--id-column") }
+            ?? columns.firstIndex { TableReadOptions.inferredIdNames.contains($0.name.lowercased()) && $0.unsupported == nil }
+        let weightIndex: Int? = try options.weightsColumn.map { try index(of: $0, option: "--weights-column") }
+        if let w = weightIndex, w == idIndex { throw StrataError.invalidArgument("\(path): the weights column cannot also be the id column") }
+        var notes: [String] = []
+        let featureIdx: [Int]
+        if let cols = options.columns {
+            featureIdx = try cols.map { try index(of: $0, option: "--columns entry") }
+            for (c, i) in zip(cols, featureIdx) where i == idIndex || i == weightIndex {
+                throw StrataError.invalidArgument("\(path): column '\(c)' is the id or weights column and cannot be a feature")
+            }
+            for i in featureIdx where !columns[i].isNumeric {
+                throw StrataError.badData(file: path, line: nil, column: columns[i].name, message: "the column holds text (\(columns[i].physicalType)), not numbers; feature columns are numeric")
+            }
+        } else {
+            let rest = columns.indices.filter { $0 != idIndex && $0 != weightIndex }
+            featureIdx = rest.filter { columns[$0].isNumeric }
+            let text = rest.filter { !columns[$0].isNumeric && columns[$0].unsupported == nil }
+            let nested = rest.filter { columns[$0].unsupported != nil }
+            if !text.isEmpty { notes.append("text columns ignored (not features): \(Excerpt.list(text.map { columns[$0].name })); choose features with --columns") }
+            if !nested.isEmpty { notes.append("nested columns ignored: \(Excerpt.list(nested.map { columns[$0].name }))") }
+            if featureIdx.isEmpty {
+                throw StrataError.badData(file: path, line: nil, column: nil, message: "no numeric feature columns found (columns: \(Excerpt.list(names))); choose them with --columns")
+            }
+        }
+        let d = featureIdx.count
+        let selected = featureIdx + [idIndex, weightIndex].compactMap { $0 }
+        var values: [Float] = []
+        values.reserveCapacity(min(rowCount * d, 1 << 28))
+        var ids: [String]? = idIndex == nil ? nil : []
+        var weights: [Float]? = weightIndex == nil ? nil : []
+        try forEachRowGroup(columns: selected) { file, g, _, cols in
+            let rows = cols.first?.count ?? 0
+            func bad(_ row: Int, _ c: ParquetColumn, _ m: String) -> StrataError {
+                .badData(file: "\(file), row group \(g)", line: nil, column: c.info.name, message: "row \(row + 1) of the group: " + m)
+            }
+            let base = values.count
+            values.append(contentsOf: repeatElement(0, count: rows * d))
+            for s in 0..<d {
+                let c = cols[s]
+                for i in 0..<rows {
+                    guard let v = c.double(i) else { throw bad(i, c, "missing value (null); fill or drop it before clustering") }
+                    let f = Float(v)
+                    guard f.isFinite else { throw bad(i, c, "value \(v) is NaN, infinite or outside the Float range") }
+                    values[base + i * d + s] = f
+                }
+            }
+            if idIndex != nil {
+                let c = cols[d]
+                for i in 0..<rows { ids!.append(c.text(i) ?? "") }
+            }
+            if weightIndex != nil {
+                let c = cols[selected.count - 1]
+                for i in 0..<rows {
+                    guard let v = c.double(i), v >= 0, Float(v).isFinite else { throw bad(i, c, "weight is missing, negative or not finite; weights must be >= 0") }
+                    weights!.append(Float(v))
+                }
+            }
+        }
+        let n = values.count / max(d, 1)
+        if n == 0 { throw StrataError.badData(file: path, line: nil, column: nil, message: "the file has no rows") }
+        if let w = weights, !(w.reduce(0.0) { $0 + Double($1) } > 0) {
+            throw StrataError.badData(file: path, line: nil, column: columns[weightIndex!].name, message: "all weights are zero")
+        }
+        let names = featureIdx.map { columns[$0].name }
+        let counters = names.indices.filter { looksLikeRowNumber(StrideColumn(values: values, column: $0, stride: d)) }.map { names[$0] }
+        if !counters.isEmpty {
+            notes.append("\(counters.count == 1 ? "column" : "columns") \(Excerpt.list(counters)) \(counters.count == 1 ? "holds" : "hold") unique increasing integers (a row number or sequential id?) and \(counters.count == 1 ? "is" : "are") used as features; exclude or name the id with --id-column")
+        }
+        var data = Dataset(rows: n, cols: d, values: values, columns: names, idColumn: idIndex.map { columns[$0].name }, ids: ids,
+                           weightsColumn: weightIndex.map { columns[$0].name }, weights: weights, source: path)
+        data.warnings = notes.map { "\(path): " + $0 }
+        return data
+    }
+
+    /// A raw table of numeric and categorical columns (`RawTable.read` for Parquet inputs):
+    /// nulls and NaN in numeric columns are missing values (NaN), the preprocessing pipeline's
+    /// imputation applies; categorical cells are the values' text (`ParquetColumn.text`), a null
+    /// is the empty cell. `lines` holds 1-based row numbers (over all files).
+    /// - Parameter wanted: numeric columns; nil: every numeric column but the id, weights and
+    ///   categorical ones.
+    public func rawTable(numeric wanted: [String]?, categorical: [String], idColumn: String?, weightsColumn: String? = nil) throws -> RawTable {
+        let idIndex = try idColumn.map { try index(of: $0, option: "--id-column") }
+            ?? columns.firstIndex { TableReadOptions.inferredIdNames.contains($0.name.lowercased()) && $0.unsupported == nil }
+        let catIdx = try categorical.map { try index(of: $0, option: "--categorical") }
+        let weightIndex = try weightsColumn.map { try index(of: $0, option: "--weights-column") }
+        let numIdx: [Int]
+        if let wanted {
+            numIdx = try wanted.map { try index(of: $0, option: "--columns") }
+            if let w = weightIndex, numIdx.contains(w) {
+                throw StrataError.invalidArgument("\(path): column '\(columns[w].name)' is the weights column and cannot be a feature")
+            }
+            for i in numIdx where !columns[i].isNumeric {
+                throw StrataError.badData(file: path, line: nil, column: columns[i].name, message: "the column holds text, not numbers; list it as categorical")
+            }
+        } else {
+            numIdx = columns.indices.filter { columns[$0].isNumeric && $0 != idIndex && $0 != weightIndex && !catIdx.contains($0) }
+        }
+        var t = RawTable(source: path, rows: 0, numericNames: numIdx.map { columns[$0].name }, numeric: numIdx.map { _ in [] },
+                         categoricalNames: catIdx.map { columns[$0].name }, categorical: catIdx.map { _ in [] },
+                         idColumn: idIndex.map { columns[$0].name }, ids: idIndex == nil ? nil : [], lines: [])
+        if let w = weightIndex { t.weightsColumn = columns[w].name; t.weights = [] }
+        let selected = numIdx + catIdx + [idIndex, weightIndex].compactMap { $0 }
+        try forEachRowGroup(columns: selected) { file, g, offset, cols in
+            let rows = cols.first?.count ?? 0
+            for s in numIdx.indices {
+                let c = cols[s]
+                for i in 0..<rows {
+                    guard let v = c.double(i), !v.isNaN else { t.numeric[s].append(.nan); continue }
+                    let f = Float(v)
+                    guard f.isFinite else {
+                        throw StrataError.badData(file: "\(file), row group \(g)", line: nil, column: c.info.name, message: "row \(i + 1) of the group: value \(v) is infinite or outside the Float range")
+                    }
+                    t.numeric[s].append(f)
+                }
+            }
+            for s in catIdx.indices {
+                let c = cols[numIdx.count + s]
+                for i in 0..<rows { t.categorical[s].append(trimmedCell(c.text(i) ?? "")) }
+            }
+            var k = numIdx.count + catIdx.count
+            if idIndex != nil { let c = cols[k]; k += 1; for i in 0..<rows { t.ids!.append(c.text(i) ?? "") } }
+            if weightIndex != nil {
+                let c = cols[k]
+                for i in 0..<rows {
+                    guard let v = c.double(i), v >= 0, Float(v).isFinite else {
+                        throw StrataError.badData(file: "\(file), row group \(g)", line: nil, column: c.info.name, message: "row \(i + 1) of the group: weight is not a non-negative number")
+                    }
+                    t.weights!.append(Float(v))
+                }
+            }
+            t.lines.append(contentsOf: (offset + 1)...(offset + max(rows, 1)))
+            if rows == 0 { t.lines.removeLast() }
+            t.rows += rows
+        }
+        if t.rows == 0 { throw StrataError.badData(file: path, line: nil, column: nil, message: "the file has no rows") }
+        if let w = t.weights, !(w.reduce(0.0) { $0 + Double($1) } > 0) {
+            throw StrataError.badData(file: path, line: nil, column: t.weightsColumn, message: "all weights are zero")
+        }
+        let counters = t.numericNames.indices.filter { looksLikeRowNumber(t.numeric[$0]) }.map { t.numericNames[$0] }
+        if !counters.isEmpty {
+            t.warnings.append("\(path): \(counters.count == 1 ? "column" : "columns") \(Excerpt.list(counters)) \(counters.count == 1 ? "holds" : "hold") unique increasing integers (a row number or sequential id?) and \(counters.count == 1 ? "is" : "are") used as features; exclude or make it the id column")
+        }
+        return t
+    }
+}
+
+extension ColumnSniff {
+    /// What the first `sampleRows` rows of a Parquet input say about each column, as for a CSV:
+    /// numeric-typed columns count their non-null values as numbers, text columns as text (with
+    /// their distinct values); nested columns count as empty.
+    package init(parquet t: ParquetTable) throws {
+        header = t.names
+        let n = header.count
+        numbers = [Int](repeating: 0, count: n)
+        texts = [Int](repeating: 0, count: n)
+        distinct = [Set<String>](repeating: [], count: n)
+        firstText = [(line: Int, value: String)?](repeating: nil, count: n)
+        let readable = t.columns.indices.filter { t.columns[$0].unsupported == nil }
+        let head = try t.head(columns: readable, limit: Self.sampleRows)
+        sampledRows = min(head.first?.count ?? 0, Self.sampleRows)
+        for (k, j) in readable.enumerated() {
+            let c = head[k]
+            for i in 0..<min(c.count, Self.sampleRows) {
+                guard let s = c.text(i) else { continue }
+                if t.columns[j].isNumeric { numbers[j] += 1 } else {
+                    texts[j] += 1
+                    if firstText[j] == nil { firstText[j] = (i + 1, s) }
+                }
+                if distinct[j].count <= 50 { distinct[j].insert(s.trimmingCharacters(in: .whitespaces)) }
+            }
+        }
+    }
+}
