@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+@testable import Strata
+@testable import StrataCore
+@testable import StrataCustomers
+@testable import StrataIO
+@testable import StrataParquet
+@testable import StrataSegment
+
+/// The same customers and orders as CSV and as Parquet (written by our writer; the order log as a
+/// two-file dataset directory) give the same tables, RFM summaries and segment assignments.
+@Suite struct ParquetIntegrationTests {
+    struct Inputs { var customersCSV, ordersCSV, customersParquet, ordersParquet: String }
+
+    func writeParquet(_ path: String, _ columns: [ParquetWriteColumn], rowGroupRows: Int = 128) throws {
+        var bytes: [UInt8] = []
+        let w = try ParquetWriter(schema: columns.map { ($0.name, $0.type) }, options: .init(codec: .snappy, rowGroupRows: rowGroupRows)) { bytes += $0 }
+        try w.write(columns)
+        try w.close()
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    func inputs(_ dir: String) throws -> Inputs {
+        var ids: [String?] = [], ages: [Int64?] = [], income: [Double?] = [], region: [String?] = []
+        var customers = "customer_id,age,income,region\n"
+        for i in 0..<300 {
+            let age = Int64(i % 2 == 0 ? 20 + i % 7 : 70 + i % 5)
+            let inc: Double? = i % 17 == 5 ? nil : Double(1000 + (i * 37) % 500) + 0.25
+            let reg = i % 3 == 0 ? "north" : (i % 3 == 1 ? "south" : "east")
+            ids.append("c\(i)"); ages.append(age); income.append(inc); region.append(reg)
+            customers += "c\(i),\(age),\(inc.map { "\($0)" } ?? ""),\(reg)\n"
+        }
+        var oc: [String?] = [], od: [Int32] = [], oa: [Double?] = [], op: [String?] = []
+        var orders = "customer_id,date,amount,product\n"
+        for i in 0..<300 {
+            for o in 0...(i % 4) {
+                let day = Int32(CivilDate.days(year: 2024, month: 1 + (i + o) % 12, day: 1 + (i * 7 + o) % 28))
+                let amount = Double(10 + (i * 13 + o * 5) % 90) + 0.5
+                oc.append("c\(i)"); od.append(day); oa.append(amount); op.append("p\((i + o) % 6)")
+                orders += "c\(i),\(CivilDate.string(Int(day))),\(amount),p\((i + o) % 6)\n"
+            }
+        }
+        let r = Inputs(customersCSV: dir + "/customers.csv", ordersCSV: dir + "/orders.csv",
+                       customersParquet: dir + "/customers.parquet", ordersParquet: dir + "/orders")
+        try customers.write(toFile: r.customersCSV, atomically: true, encoding: .utf8)
+        try orders.write(toFile: r.ordersCSV, atomically: true, encoding: .utf8)
+        try writeParquet(r.customersParquet, [.strings("customer_id", ids), .int64s("age", ages), .doubles("income", income), .strings("region", region)])
+        try FileManager.default.createDirectory(atPath: r.ordersParquet, withIntermediateDirectories: true)
+        let half = oc.count / 2
+        func part(_ range: Range<Int>) -> [ParquetWriteColumn] {
+            [.strings("customer_id", Array(oc[range])), ParquetWriteColumn(name: "date", type: .date, values: .int32(Array(od[range]))),
+             .doubles("amount", Array(oa[range])), .strings("product", Array(op[range]))]
+        }
+        try writeParquet(r.ordersParquet + "/part-00000.parquet", part(0..<half))
+        try writeParquet(r.ordersParquet + "/part-00001.parquet", part(half..<oc.count))
+        return r
+    }
+
+    @Test func tablesAreTheSame() throws {
+        let dir = temporaryDirectory()
+        let p = try inputs(dir)
+        let o = TableReadOptions(columns: ["age"], idColumn: "customer_id")
+        let a = try TableReader.read(path: p.customersCSV, options: o), b = try TableReader.read(path: p.customersParquet, options: o)
+        #expect(a.values == b.values && a.ids == b.ids && a.columns == b.columns)
+        // A null feature is an error naming file, row group and column.
+        let e = #expect(throws: StrataError.self) { try TableReader.read(path: p.customersParquet, options: TableReadOptions(idColumn: "customer_id")) }
+        #expect(e?.description.contains("customers.parquet, row group 0, column 'income': row 6 of the group: missing value") == true)
+        let ra = try RawTable.read(path: p.customersCSV, numeric: nil, categorical: ["region"], idColumn: nil)
+        let rb = try RawTable.read(path: p.customersParquet, numeric: nil, categorical: ["region"], idColumn: nil)
+        #expect(ra.numericNames == rb.numericNames && ra.categorical == rb.categorical && ra.ids == rb.ids)
+        #expect(zip(ra.numeric, rb.numeric).allSatisfy { x, y in zip(x, y).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) } })
+        #expect(try CSVHeader.read(path: p.customersParquet) == ["customer_id", "age", "income", "region"])
+        // A glob reads the same files as the directory.
+        #expect(try ParquetInput.files(p.ordersParquet + "/part-*.parquet") == ParquetInput.files(p.ordersParquet))
+    }
+
+    @Test func rfmIsTheSame() throws {
+        let dir = temporaryDirectory()
+        let p = try inputs(dir)
+        var t = TransactionOptions()
+        t.product = .name("product")
+        let today = CivilDate.days(year: 2025, month: 6, day: 1)
+        let (a, ra) = try RFM.summarize(path: p.ordersCSV, transactions: t, options: RFMOptions(), today: today)
+        let (b, rb) = try RFM.summarize(path: p.ordersParquet, transactions: t, options: RFMOptions(), today: today)
+        #expect(a == b && a.count == 300)
+        #expect(ra.transactions == rb.transactions && rb.badRows == 0)
+    }
+
+    @Test func segmentAssignmentsAreTheSame() throws {
+        let dir = temporaryDirectory()
+        let p = try inputs(dir)
+        func run(_ customers: String, _ orders: String, _ out: String) throws -> String {
+            var c = SegmentConfig()
+            c.customers = customers
+            var t = SegmentConfig.Transactions(path: orders)
+            t.clv = false
+            t.productColumn = "product"
+            c.transactions = t
+            c.k = 3
+            c.minSegmentSize = 10
+            c.report = false
+            c.out = out
+            _ = try SegmentJob.run(c, log: { _ in })
+            return try String(contentsOfFile: out + "/assignments.csv", encoding: .utf8)
+        }
+        let csv = try run(p.customersCSV, p.ordersCSV, dir + "/out-csv")
+        let parquet = try run(p.customersParquet, p.ordersParquet, dir + "/out-parquet")
+        #expect(csv.split(separator: "\n").count == 301)
+        #expect(csv == parquet)
+    }
+
+    /// Typed dates give the day the CSV date parser gives for the same instant written as text.
+    @Test func timestampDaysMatchTheTextParser() throws {
+        for name in ["v1_dict_snappy", "v1_int96", "v2_delta"] {
+            let f = try ParquetFile(path: ParquetReaderTests.dir + "/\(name).parquet")
+            let cols = try ParquetReaderTests.readAll(f, columns: ["ts_ms", "ts_us", "ts_ns", "day"].map { f.columnIndex(named: $0)! })
+            for c in cols {
+                for i in 0..<c.count where !c.isNull(i) {
+                    let text = try #require(c.text(i))
+                    #expect(c.day(i) == CivilDate.parse(Substring(text), format: nil), "\(name) \(c.info.name) \(text)")
+                }
+            }
+        }
+    }
+}
