@@ -12,6 +12,45 @@ extension ParquetTable {
     /// - Complexity: one pass over the selected columns' chunks; memory: one row group of them
     ///   plus the Float table.
     public func dataset(options: TableReadOptions) throws -> Dataset {
+        var values: [Float] = []
+        var ids: [String]? = nil
+        var weights: [Float]? = nil
+        let plan = try datasetBlocks(options: options) { block in
+            values.append(contentsOf: block.values)
+            if let b = block.ids { if ids == nil { ids = b } else { ids!.append(contentsOf: b) } }
+            if let w = block.weights { if weights == nil { weights = w } else { weights!.append(contentsOf: w) } }
+        }
+        let d = plan.columns.count
+        let n = values.count / max(d, 1)
+        if n == 0 { throw StrataError.badData(file: path, line: nil, column: nil, message: "the file has no rows") }
+        if plan.idColumn != nil && ids == nil { ids = [] }
+        if let w = weights, !(w.reduce(0.0) { $0 + Double($1) } > 0) {
+            throw StrataError.badData(file: path, line: nil, column: plan.weightsColumn, message: "all weights are zero")
+        }
+        var notes = plan.notes
+        let counters = plan.columns.indices.filter { looksLikeRowNumber(StrideColumn(values: values, column: $0, stride: d)) }.map { plan.columns[$0] }
+        if !counters.isEmpty {
+            notes.append("\(counters.count == 1 ? "column" : "columns") \(Excerpt.list(counters)) \(counters.count == 1 ? "holds" : "hold") unique increasing integers (a row number or sequential id?) and \(counters.count == 1 ? "is" : "are") used as features; exclude or name the id with --id-column")
+        }
+        var data = Dataset(rows: n, cols: d, values: values, columns: plan.columns, idColumn: plan.idColumn, ids: ids,
+                           weightsColumn: plan.weightsColumn, weights: weights, source: path)
+        data.warnings = notes.map { "\(path): " + $0 }
+        return data
+    }
+
+    /// The columns `dataset(options:)` reads and what it noticed (text or nested columns ignored).
+    public struct DatasetPlan: Sendable {
+        public var columns: [String]
+        public var idColumn: String?
+        public var weightsColumn: String?
+        public var notes: [String]
+    }
+
+    /// As `dataset(options:)`, one row group at a time: `body` gets each non-empty row group as a
+    /// `Dataset` (float32 rows, ids, weights), in order; memory is one row group (for
+    /// `strata convert` and other streaming readers).
+    @discardableResult
+    public func datasetBlocks(options: TableReadOptions, _ body: (Dataset) throws -> Void) throws -> DatasetPlan {
         let idIndex: Int? = try options.idColumn.map { try index(of: $0, option: "--id-column") }
             ?? columns.firstIndex { TableReadOptions.inferredIdNames.contains($0.name.lowercased()) && $0.unsupported == nil }
         let weightIndex: Int? = try options.weightsColumn.map { try index(of: $0, option: "--weights-column") }
@@ -38,53 +77,38 @@ extension ParquetTable {
             }
         }
         let d = featureIdx.count
+        let names = featureIdx.map { columns[$0].name }
         let selected = featureIdx + [idIndex, weightIndex].compactMap { $0 }
-        var values: [Float] = []
-        values.reserveCapacity(min(rowCount * d, 1 << 28))
-        var ids: [String]? = idIndex == nil ? nil : []
-        var weights: [Float]? = weightIndex == nil ? nil : []
         try forEachRowGroup(columns: selected) { file, g, _, cols in
             let rows = cols.first?.count ?? 0
+            if rows == 0 { return }
             func bad(_ row: Int, _ c: ParquetColumn, _ m: String) -> StrataError {
                 .badData(file: "\(file), row group \(g)", line: nil, column: c.info.name, message: "row \(row + 1) of the group: " + m)
             }
-            let base = values.count
-            values.append(contentsOf: repeatElement(0, count: rows * d))
+            var values = [Float](repeating: 0, count: rows * d)
             for s in 0..<d {
                 let c = cols[s]
                 for i in 0..<rows {
                     guard let v = c.double(i) else { throw bad(i, c, "missing value (null); fill or drop it before clustering") }
                     let f = Float(v)
                     guard f.isFinite else { throw bad(i, c, "value \(v) is NaN, infinite or outside the Float range") }
-                    values[base + i * d + s] = f
+                    values[i * d + s] = f
                 }
             }
-            if idIndex != nil {
-                let c = cols[d]
-                for i in 0..<rows { ids!.append(c.text(i) ?? "") }
-            }
+            var ids: [String]? = nil
+            if idIndex != nil { let c = cols[d]; ids = (0..<rows).map { c.text($0) ?? "" } }
+            var weights: [Float]? = nil
             if weightIndex != nil {
                 let c = cols[selected.count - 1]
-                for i in 0..<rows {
+                weights = try (0..<rows).map { i in
                     guard let v = c.double(i), v >= 0, Float(v).isFinite else { throw bad(i, c, "weight is missing, negative or not finite; weights must be >= 0") }
-                    weights!.append(Float(v))
+                    return Float(v)
                 }
             }
+            try body(Dataset(rows: rows, cols: d, values: values, columns: names, idColumn: idIndex.map { columns[$0].name }, ids: ids,
+                             weightsColumn: weightIndex.map { columns[$0].name }, weights: weights, source: path))
         }
-        let n = values.count / max(d, 1)
-        if n == 0 { throw StrataError.badData(file: path, line: nil, column: nil, message: "the file has no rows") }
-        if let w = weights, !(w.reduce(0.0) { $0 + Double($1) } > 0) {
-            throw StrataError.badData(file: path, line: nil, column: columns[weightIndex!].name, message: "all weights are zero")
-        }
-        let names = featureIdx.map { columns[$0].name }
-        let counters = names.indices.filter { looksLikeRowNumber(StrideColumn(values: values, column: $0, stride: d)) }.map { names[$0] }
-        if !counters.isEmpty {
-            notes.append("\(counters.count == 1 ? "column" : "columns") \(Excerpt.list(counters)) \(counters.count == 1 ? "holds" : "hold") unique increasing integers (a row number or sequential id?) and \(counters.count == 1 ? "is" : "are") used as features; exclude or name the id with --id-column")
-        }
-        var data = Dataset(rows: n, cols: d, values: values, columns: names, idColumn: idIndex.map { columns[$0].name }, ids: ids,
-                           weightsColumn: weightIndex.map { columns[$0].name }, weights: weights, source: path)
-        data.warnings = notes.map { "\(path): " + $0 }
-        return data
+        return DatasetPlan(columns: names, idColumn: idIndex.map { columns[$0].name }, weightsColumn: weightIndex.map { columns[$0].name }, notes: notes)
     }
 
     /// A raw table of numeric and categorical columns (`RawTable.read` for Parquet inputs):
