@@ -110,6 +110,7 @@ public enum SegmentSettings {
         .init(section: .outputs, key: "out", flag: "out", kind: .value, help: "Output directory (default strata-out)."),
         .init(section: .outputs, key: "previous", flag: "previous", kind: .value, help: "Previous run's output directory: adds segment migration."),
         .init(section: .outputs, key: "report", flag: "no-report", kind: .set(false), help: "Skip report.html."),
+        .init(section: .outputs, key: "format", flag: "format", kind: .value, help: "Table outputs: csv (default) or parquet (assignments.parquet, features.parquet)."),
         .init(section: .campaign, key: "campaign.path", flag: "campaign", kind: .value, help: "Campaign results CSV (id, group, 0/1 response and/or revenue): uplift per segment in campaign.json and the report."),
         .init(section: .campaign, key: "campaign.id_column", flag: "campaign-id-column", kind: .value, help: "Campaign file: customer id column (default customer_id)."),
         .init(section: .campaign, key: "campaign.group_column", flag: "campaign-group-column", kind: .value, help: "Campaign file: treatment/control column (default group)."),
