@@ -109,6 +109,75 @@ import Testing
         #expect(csv == parquet)
     }
 
+    /// `format: parquet` writes assignments.parquet and features.parquet holding the CSV run's
+    /// rows, typed; the next run reads them back for migration.
+    @Test func segmentWritesParquetOutputs() throws {
+        let dir = temporaryDirectory()
+        let p = try inputs(dir)
+        func config(_ out: String, _ format: TableFormat?) -> SegmentConfig {
+            var c = SegmentConfig()
+            c.customers = p.customersParquet
+            var t = SegmentConfig.Transactions(path: p.ordersParquet)
+            t.clv = false
+            c.transactions = t
+            c.k = 3
+            c.report = false
+            c.out = out
+            c.format = format
+            return c
+        }
+        _ = try SegmentJob.run(config(dir + "/csv", nil), log: { _ in })
+        let r = try SegmentJob.run(config(dir + "/pq", .parquet), log: { _ in })
+        #expect(r.record.k == 3)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/pq/assignments.csv"))
+        for name in ["assignments", "features"] {
+            let csv = try String(contentsOfFile: dir + "/csv/\(name).csv", encoding: .utf8)
+            let header = csv.split(separator: "\n").first!.split(separator: ",").map(String.init)
+            let rows = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            let f = try ParquetFile(path: dir + "/pq/\(name).parquet")
+            let cols = try ParquetReaderTests.readAll(f)
+            #expect(cols.map(\.info.name) == header)
+            #expect(f.rowCount == rows.count && rows.count == 300)
+            for (j, c) in cols.enumerated() {
+                for (i, row) in rows.enumerated() {
+                    if let v = c.double(i), c.info.isNumeric { #expect(v == Double(row[j]), "\(name) \(c.info.name) \(i)") }
+                    else { #expect((c.text(i) ?? "") == row[j], "\(name) \(c.info.name) \(i)") }
+                }
+            }
+            #expect(cols[0].info.kind == .string)
+        }
+        var next = config(dir + "/pq2", .parquet)
+        next.previous = dir + "/pq"
+        let again = try SegmentJob.run(next, log: { _ in })
+        #expect(again.migration != nil)
+    }
+
+    /// `rfm --out x.parquet`: the CSV table's rows as typed Parquet columns (dates as DATE, ids as text).
+    @Test func tableOutputsAsParquet() throws {
+        let dir = temporaryDirectory()
+        let p = try inputs(dir)
+        let (summaries, _) = try RFM.summarize(path: p.ordersParquet, transactions: TransactionOptions(), options: RFMOptions(),
+                                               today: CivilDate.days(year: 2025, month: 6, day: 1))
+        let csv = RFM.csv(summaries)
+        var batch = OutputBatch()
+        try batch.stageTable(csv: csv, to: dir + "/rfm.parquet")
+        try batch.stageTable(csv: csv, to: dir + "/rfm.csv")
+        try batch.commit()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/rfm.csv")) == csv)
+        let f = try ParquetFile(path: dir + "/rfm.parquet")
+        let kinds = Dictionary(uniqueKeysWithValues: f.columns.map { ($0.name, ($0.physicalType, $0.kind)) })
+        #expect(kinds["customer_id"]! == (.byteArray, .string) && kinds["first_purchase"]! == (.int32, .date))
+        #expect(kinds["frequency"]! == (.int64, .none) && kinds["monetary_total"]! == (.double, .none))
+        let cols = try ParquetReaderTests.readAll(f)
+        let text = String(decoding: csv, as: UTF8.self).split(separator: "\n").dropFirst()
+        for (i, line) in text.enumerated() {
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            for (j, c) in cols.enumerated() {
+                if c.info.physicalType == .double { #expect(c.double(i) == Double(cells[j])) } else { #expect(c.text(i) == cells[j], "\(c.info.name)") }
+            }
+        }
+    }
+
     /// Typed dates give the day the CSV date parser gives for the same instant written as text.
     @Test func timestampDaysMatchTheTextParser() throws {
         for name in ["v1_dict_snappy", "v1_int96", "v2_delta"] {
