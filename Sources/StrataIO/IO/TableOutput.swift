@@ -27,7 +27,7 @@ public enum TableFormat: String, SettingChoice, CaseIterable {
 /// cell is a null.
 public enum TableOutput {
     /// Columns that stay text in Parquet whatever they hold.
-    public static let textColumns: Set<String> = ["customer_id", "id", "product", "segment", "segment_name", "rfm_segment", "class", "label"]
+    public static let textColumns: Set<String> = ["customer_id", "id", "product", "segment_name", "rfm_segment", "class"]
 
     /// Options of the Parquet writer for outputs (ZSTD, 1M-row groups unless `rowGroupRows`).
     public static func writerOptions(rowGroupRows: Int? = nil) -> ParquetWriter.Options {
