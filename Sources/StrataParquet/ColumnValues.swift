@@ -63,17 +63,30 @@ public enum ParquetValues: Sendable, Equatable {
     mutating func append(_ other: ParquetValues, valid: ArraySlice<Bool>?) throws {
         func scatter<T>(_ a: inout [T], _ b: [T], _ zero: T) {
             guard let valid else { a.append(contentsOf: b); return }
-            a.reserveCapacity(a.count + valid.count)
             var k = 0
             for ok in valid { if ok { a.append(b[k]); k += 1 } else { a.append(zero) } }
         }
-        switch (self, other) {
-        case (.boolean(var a), let .boolean(b)): self = .int32([]); scatter(&a, b, false); self = .boolean(a)
-        case (.int32(var a), let .int32(b)): self = .boolean([]); scatter(&a, b, 0); self = .int32(a)
-        case (.int64(var a), let .int64(b)): self = .boolean([]); scatter(&a, b, 0); self = .int64(a)
-        case (.float(var a), let .float(b)): self = .boolean([]); scatter(&a, b, 0); self = .float(a)
-        case (.double(var a), let .double(b)): self = .boolean([]); scatter(&a, b, 0); self = .double(a)
-        case (.bytes(var a), let .bytes(b)):
+        // `other` is matched alone and `self` emptied before appending, so the accumulated array
+        // stays uniquely referenced (appending in place, not copying it for every page).
+        let mismatch = Corrupt("values of mismatched types")
+        switch other {
+        case let .boolean(b):
+            guard case var .boolean(a) = self else { throw mismatch }
+            self = .int32([]); scatter(&a, b, false); self = .boolean(a)
+        case let .int32(b):
+            guard case var .int32(a) = self else { throw mismatch }
+            self = .boolean([]); scatter(&a, b, 0); self = .int32(a)
+        case let .int64(b):
+            guard case var .int64(a) = self else { throw mismatch }
+            self = .boolean([]); scatter(&a, b, 0); self = .int64(a)
+        case let .float(b):
+            guard case var .float(a) = self else { throw mismatch }
+            self = .boolean([]); scatter(&a, b, 0); self = .float(a)
+        case let .double(b):
+            guard case var .double(a) = self else { throw mismatch }
+            self = .boolean([]); scatter(&a, b, 0); self = .double(a)
+        case let .bytes(b):
+            guard case var .bytes(a) = self else { throw mismatch }
             self = .boolean([])
             if let valid {
                 var k = 0
@@ -84,7 +97,6 @@ public enum ParquetValues: Sendable, Equatable {
                 for o in b.offsets.dropFirst() { a.offsets.append(base + o) }
             }
             self = .bytes(a)
-        default: throw Corrupt("values of mismatched types")
         }
     }
 

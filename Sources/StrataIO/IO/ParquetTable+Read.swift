@@ -88,10 +88,13 @@ extension ParquetTable {
             var values = [Float](repeating: 0, count: rows * d)
             for s in 0..<d {
                 let c = cols[s]
+                let column = c.doubles()
                 for i in 0..<rows {
-                    guard let v = c.double(i) else { throw bad(i, c, "missing value (null); fill or drop it before clustering") }
-                    let f = Float(v)
-                    guard f.isFinite else { throw bad(i, c, "value \(v) is NaN, infinite or outside the Float range") }
+                    let f = Float(column[i])
+                    guard f.isFinite else {
+                        if c.isNull(i) { throw bad(i, c, "missing value (null); fill or drop it before clustering") }
+                        throw bad(i, c, "value \(column[i]) is NaN, infinite or outside the Float range")
+                    }
                     values[i * d + s] = f
                 }
             }
@@ -143,8 +146,10 @@ extension ParquetTable {
             let rows = cols.first?.count ?? 0
             for s in numIdx.indices {
                 let c = cols[s]
+                let column = c.doubles()
                 for i in 0..<rows {
-                    guard let v = c.double(i), !v.isNaN else { t.numeric[s].append(.nan); continue }
+                    let v = column[i]
+                    guard !v.isNaN else { t.numeric[s].append(.nan); continue }
                     let f = Float(v)
                     guard f.isFinite else {
                         throw StrataError.badData(file: "\(file), row group \(g)", line: nil, column: c.info.name, message: "row \(i + 1) of the group: value \(v) is infinite or outside the Float range")
