@@ -35,7 +35,10 @@ enum ParquetTransactions {
         let qi = try o.quantity.map { try index($0, "--quantity-column") }
         let pi = try o.product.map { try index($0, "--product-column") }
         let mi = try o.margin.map { try index($0, "--margin-column") }
-        let selected = [ci, di] + [ai, qi, ui, mi, pi].map { $0 ?? ci }
+        // Each optional column is read only when asked for: its place in `selected`, else nil.
+        var selected = [ci, di]
+        func slot(_ i: Int?) -> Int? { i.map { selected.append($0); return selected.count - 1 } }
+        let (aSlot, qSlot, uSlot, mSlot, pSlot) = (slot(ai), slot(qi), slot(ui), slot(mi), slot(pi))
         var summary = TransactionReadSummary()
         let typedDates = table.columns[di].kind == .date || table.columns[di].physicalType == .int96 || {
             if case .timestamp = table.columns[di].kind { return true } else { return false }
@@ -61,11 +64,8 @@ enum ParquetTransactions {
         }
         try table.forEachRowGroup(columns: selected) { _, _, offset, cols in
             let (cust, date) = (cols[0], cols[1])
-            let amountCol: ParquetColumn? = ai == nil ? nil : cols[2]
-            let qCol: ParquetColumn? = qi == nil ? nil : cols[3]
-            let uCol: ParquetColumn? = ui == nil ? nil : cols[4]
-            let mCol: ParquetColumn? = mi == nil ? nil : cols[5]
-            let pCol: ParquetColumn? = pi == nil ? nil : cols[6]
+            let amountCol = aSlot.map { cols[$0] }, qCol = qSlot.map { cols[$0] }, uCol = uSlot.map { cols[$0] }
+            let mCol = mSlot.map { cols[$0] }, pCol = pSlot.map { cols[$0] }
             func shown(_ c: ParquetColumn, _ i: Int) -> String { o.quoteValues ? " '\(Excerpt.of(c.text(i) ?? ""))'" : "" }
             func number(_ c: ParquetColumn, _ i: Int, _ k: Int, _ what: String, _ row: Int) throws -> Double? {
                 var v: Double?
