@@ -21,13 +21,18 @@ public enum TableFormat: String, SettingChoice, CaseIterable {
 
 /// Tables Strata writes, as CSV or as Parquet from the same rows: the CSV text every command
 /// already produces is the single source, so both formats hold the same values. In Parquet each
-/// column gets a type from its cells: `int64` when every non-empty cell is an integer, `double`
-/// when every one is a number, `date` when every one is `YYYY-MM-DD`, else `string`; the columns
-/// named in `textColumns` (ids, names) always stay strings ("007" keeps its zeros). An empty
+/// column gets a type from its name and cells, the same on every run (a nightly dataset keeps one
+/// schema): the columns named in `textColumns` (ids, names) are strings ("007" keeps its zeros);
+/// those in `integerColumns` (counts, segment ids, scores) `int64`; other columns whose
+/// non-empty cells are all numbers `double`, all `YYYY-MM-DD` `date`, else `string`. An empty
 /// cell is a null.
 public enum TableOutput {
     /// Columns that stay text in Parquet whatever they hold.
     public static let textColumns: Set<String> = ["customer_id", "id", "product", "segment_name", "rfm_segment", "class"]
+
+    /// Columns written as int64 (when every cell is an integer; else double).
+    public static let integerColumns: Set<String> = ["segment_id", "segment", "frequency", "btyd_frequency", "r_score", "f_score", "m_score",
+                                                      "purchase_days", "orders", "customers", "products"]
 
     /// Options of the Parquet writer for outputs (ZSTD, 1M-row groups unless `rowGroupRows`).
     public static func writerOptions(rowGroupRows: Int? = nil) -> ParquetWriter.Options {
@@ -59,7 +64,7 @@ public enum TableOutput {
     static func column(_ name: String, _ cells: [String], text: Bool) -> ParquetWriteColumn {
         let present = cells.filter { !$0.isEmpty }
         if !text && !present.isEmpty {
-            if present.allSatisfy({ Int64($0) != nil }) { return .int64s(name, cells.map { Int64($0) }) }
+            if integerColumns.contains(name) && present.allSatisfy({ Int64($0) != nil }) { return .int64s(name, cells.map { Int64($0) }) }
             if present.allSatisfy({ Double($0) != nil }) { return .doubles(name, cells.map { Double($0) }) }
             let days = cells.map(isoDay)
             if zip(cells, days).allSatisfy({ $0.isEmpty || $1 != nil }) {
