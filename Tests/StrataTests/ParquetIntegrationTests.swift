@@ -192,3 +192,18 @@ import Testing
         }
     }
 }
+
+extension ParquetIntegrationTests {
+    /// Beyond --memory-budget a Parquet input goes through a temporary .npy (row group by row
+    /// group) and is mapped, as a large CSV: the same rows, ids and columns.
+    @Test func parquetBeyondTheMemoryBudgetIsStreamed() throws {
+        let dir = temporaryDirectory()
+        let p = try inputs(dir)
+        var o = TableReadOptions(columns: ["age"], idColumn: "customer_id")
+        let inMemory = try TableReader.read(path: p.customersParquet, options: o)
+        o.memoryBudget = 1000
+        let streamed = try TableReader.read(path: p.customersParquet, options: o).materialized()
+        #expect(streamed.values == inMemory.values && streamed.ids == inMemory.ids && streamed.columns == ["age"])
+        #expect(streamed.source == p.customersParquet)
+    }
+}

@@ -40,14 +40,20 @@ public struct TableReadOptions: Sendable {
 public enum TableReader {
     public static func read(path: String, options: TableReadOptions = TableReadOptions()) throws -> Dataset {
         if path.lowercased().hasSuffix(".npy") { return try NPYReader.read(path: path, options: options) }
-        if ParquetInput.isParquet(path) { return try ParquetTable(path: path).dataset(options: options) }
+        if ParquetInput.isParquet(path) {
+            // Beyond the memory budget (float32 rows of every column, an upper bound): row group by
+            // row group to a temporary .npy, then mapped, as a large CSV.
+            let table = try ParquetTable(path: path)
+            if table.rowCount * max(1, table.columns.count) * 4 > options.memoryBudget { return try streamCSV(path: path, options: options) }
+            return try table.dataset(options: options)
+        }
         if let size = try? fileSizeOf(path), size > options.memoryBudget {
             return try streamCSV(path: path, options: options)
         }
         return try readCSV(path: path, options: options)
     }
 
-    /// A CSV larger than the memory budget: converted block by block to a temporary float32
+    /// A CSV (or Parquet input) larger than the memory budget: converted block by block to a temporary float32
     /// `.npy` (in $STRATA_TMPDIR, else the system temporary directory), which is then mapped and
     /// unlinked at once (the mapping keeps it readable; the space is freed at exit).
     static func streamCSV(path: String, options: TableReadOptions) throws -> Dataset {
