@@ -101,12 +101,7 @@ struct ColumnChunkReader {
 
     /// Definition levels of a flat optional column (bit width 1): true where a value is present.
     private func definitionLevels(_ c: inout ByteCursor, count n: Int) throws -> [Bool] {
-        var levels: [Bool] = []
-        levels.reserveCapacity(min(n, 1 << 20))
-        try Encodings.rleHybrid(&c, width: 1, count: n) { v in
-            guard v <= 1 else { throw Corrupt("definition level \(v) is above the column's maximum 1") }
-            levels.append(v == 1)
-        }
-        return levels
+        let raw = try Encodings.rleHybridArray(&c, width: 1, count: n)
+        return raw.map { $0 == 1 }
     }
 }

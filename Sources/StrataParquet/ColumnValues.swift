@@ -103,13 +103,15 @@ public enum ParquetValues: Sendable, Equatable {
     /// Dictionary lookup: `indices` into `self` (a dictionary page's values).
     func gather(_ indices: [UInt32]) throws -> ParquetValues {
         let n = count
-        for i in indices where Int(i) >= n { throw Corrupt("dictionary index \(i) is beyond the dictionary's \(n) values") }
+        if let top = indices.max(), Int(top) >= n { throw Corrupt("dictionary index \(top) is beyond the dictionary's \(n) values") }
+        // Every index is checked above: the lookups need no further bounds checks.
+        func look<T>(_ v: [T]) -> [T] { v.withUnsafeBufferPointer { d in indices.map { d[Int($0)] } } }
         switch self {
-        case let .boolean(v): return .boolean(indices.map { v[Int($0)] })
-        case let .int32(v): return .int32(indices.map { v[Int($0)] })
-        case let .int64(v): return .int64(indices.map { v[Int($0)] })
-        case let .float(v): return .float(indices.map { v[Int($0)] })
-        case let .double(v): return .double(indices.map { v[Int($0)] })
+        case let .boolean(v): return .boolean(look(v))
+        case let .int32(v): return .int32(look(v))
+        case let .int64(v): return .int64(look(v))
+        case let .float(v): return .float(look(v))
+        case let .double(v): return .double(look(v))
         case let .bytes(v):
             var out = ByteArrays()
             out.offsets.reserveCapacity(indices.count + 1)

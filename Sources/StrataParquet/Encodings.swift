@@ -58,6 +58,57 @@ enum Encodings {
         }
     }
 
+    /// The RLE/bit-packing hybrid into an array: exactly `count` values of `width` bits (0...32).
+    /// The fast path of `rleHybrid` (dictionary indices, definition levels): runs are filled and
+    /// unpacked straight into the array. Throws `Corrupt` as `rleHybrid`.
+    static func rleHybridArray(_ c: inout ByteCursor, width: Int, count: Int) throws -> [UInt32] {
+        guard width >= 0 && width <= 32 else { throw Corrupt("RLE bit width \(width) is out of range") }
+        guard count >= 0 else { throw Corrupt("negative value count") }
+        // Every run takes at least one byte and yields at most 8 x 2^31 values; a count beyond
+        // what the bytes can hold is corrupt before anything is allocated.
+        let valueBytes = (width + 7) / 8
+        return try [UInt32](unsafeUninitializedCapacity: count) { out, initialized in
+            var n = 0
+            defer { initialized = n }
+            while n < count {
+                let header = try c.uvarint()
+                if header & 1 == 1 {
+                    let groups = Int(clamping: header >> 1)
+                    guard groups > 0, width == 0 || groups <= c.remaining else { throw Corrupt("a bit-packed run is empty or runs past the end of the data") }
+                    let take = groups > (count - n) / 8 ? count - n : groups * 8
+                    let need = (take * width + 7) / 8
+                    guard need <= c.remaining else { throw Corrupt("a bit-packed run runs past the end of the data") }
+                    // The run's bytes (the last run of a page may be cut short).
+                    let b = try c.take(max(need, min(groups * width, c.remaining)))
+                    if width == 0 {
+                        (out.baseAddress! + n).initialize(repeating: 0, count: take)
+                    } else {
+                        let mask: UInt64 = (1 << UInt64(width)) - 1
+                        var bit = 0
+                        for k in 0..<take {
+                            var i = bit >> 3
+                            var v = UInt64(b[i]) >> UInt64(bit & 7)
+                            var got = 8 - (bit & 7)
+                            i += 1
+                            while got < width { v |= UInt64(b[i]) << UInt64(got); got += 8; i += 1 }
+                            (out.baseAddress! + n + k).initialize(to: UInt32(truncatingIfNeeded: v & mask))
+                            bit += width
+                        }
+                    }
+                    n += take
+                } else {
+                    let run = Int(clamping: header >> 1)
+                    guard run > 0 else { throw Corrupt("an empty RLE run") }
+                    let v = UInt32(truncatingIfNeeded: valueBytes == 0 ? 0 : try c.littleEndian(valueBytes))
+                    if width < 32 && v >> UInt32(width) != 0 { throw Corrupt("an RLE value is wider than \(width) bits") }
+                    let take = min(run, count - n)
+                    (out.baseAddress! + n).initialize(repeating: v, count: take)
+                    n += take
+                }
+            }
+        }
+    }
+
     /// DELTA_BINARY_PACKED: all values of the block stream (the header's total count); leaves the
     /// cursor after the last miniblock holding a value (where DELTA_LENGTH_BYTE_ARRAY's bytes start).
     static func deltaBinaryPacked(_ c: inout ByteCursor, limit: Int) throws -> [Int64] {

@@ -18,10 +18,7 @@ struct ValueDecoder {
             guard let dictionary else { throw Corrupt("a dictionary-encoded page has no dictionary page before it") }
             if n == 0 { return ParquetValues.empty(type) }
             let width = Int(try c.byte())
-            var idx: [UInt32] = []
-            idx.reserveCapacity(min(n, 1 << 20))
-            try Encodings.rleHybrid(&c, width: width, count: n) { idx.append($0) }
-            return try dictionary.gather(idx)
+            return try dictionary.gather(try Encodings.rleHybridArray(&c, width: width, count: n))
         case .rle:
             guard type == .boolean else { throw Corrupt("RLE encoding is only valid for booleans here") }
             let len = Int(try c.int32())
