@@ -207,3 +207,23 @@ extension ParquetIntegrationTests {
         #expect(streamed.source == p.customersParquet)
     }
 }
+
+extension ParquetIntegrationTests {
+    /// A text column of mostly numbers ("1", "2", "5+") is numeric as in a CSV: its non-numbers
+    /// are missing values with imputation, an error without.
+    @Test func textColumnsOfNumbersAreReadAsInCSV() throws {
+        let dir = temporaryDirectory()
+        let sizes: [String?] = (0..<60).map { $0 % 10 == 9 ? "5+" : ($0 % 7 == 3 ? nil : String(1 + $0 % 4)) }
+        var csv = "id,size,plan\n"
+        for (i, s) in sizes.enumerated() { csv += "c\(i),\(s ?? ""),\(i % 2 == 0 ? "basic" : "pro")\n" }
+        try csv.write(toFile: dir + "/t.csv", atomically: true, encoding: .utf8)
+        try writeParquet(dir + "/t.parquet", [.strings("id", (0..<60).map { "c\($0)" }), .strings("size", sizes),
+                                              .strings("plan", (0..<60).map { $0 % 2 == 0 ? "basic" : "pro" })])
+        let a = try RawTable.read(path: dir + "/t.csv", numeric: nil, categorical: ["plan"], idColumn: nil, unparsable: .missing)
+        let b = try RawTable.read(path: dir + "/t.parquet", numeric: nil, categorical: ["plan"], idColumn: nil, unparsable: .missing)
+        #expect(a.numericNames == ["size"] && b.numericNames == ["size"])
+        #expect(zip(a.numeric[0], b.numeric[0]).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        #expect(b.warnings.contains { $0.contains("6 cells are not a number and read as missing") })
+        #expect(throws: StrataError.self) { try RawTable.read(path: dir + "/t.parquet", numeric: ["size"], categorical: [], idColumn: nil) }
+    }
+}

@@ -118,9 +118,13 @@ extension ParquetTable {
     /// nulls and NaN in numeric columns are missing values (NaN), the preprocessing pipeline's
     /// imputation applies; categorical cells are the values' text (`ParquetColumn.text`), a null
     /// is the empty cell. `lines` holds 1-based row numbers (over all files).
-    /// - Parameter wanted: numeric columns; nil: every numeric column but the id, weights and
-    ///   categorical ones.
-    public func rawTable(numeric wanted: [String]?, categorical: [String], idColumn: String?, weightsColumn: String? = nil) throws -> RawTable {
+    /// - Parameter wanted: numeric columns; nil: every column whose first 1,000 values are mostly
+    ///   numbers (`ColumnSniff`, typed or text) but the id, weights and categorical ones.
+    ///   A numeric column stored as text (BYTE_ARRAY) is parsed as the CSV reader parses its
+    ///   cells: a non-number is an error naming file, row group, row and column, or with
+    ///   `unparsable: .missing` a missing value counted in `warnings`.
+    public func rawTable(numeric wanted: [String]?, categorical: [String], idColumn: String?, weightsColumn: String? = nil,
+                         unparsable: RawTable.UnparsableCells = .error) throws -> RawTable {
         let idIndex = try idColumn.map { try index(of: $0, option: "--id-column") }
             ?? columns.firstIndex { TableReadOptions.inferredIdNames.contains($0.name.lowercased()) && $0.unsupported == nil }
         let catIdx = try categorical.map { try index(of: $0, option: "--categorical") }
@@ -131,22 +135,43 @@ extension ParquetTable {
             if let w = weightIndex, numIdx.contains(w) {
                 throw StrataError.invalidArgument("\(path): column '\(columns[w].name)' is the weights column and cannot be a feature")
             }
-            for i in numIdx where !columns[i].isNumeric {
-                throw StrataError.badData(file: path, line: nil, column: columns[i].name, message: "the column holds text, not numbers; list it as categorical")
-            }
         } else {
-            numIdx = columns.indices.filter { columns[$0].isNumeric && $0 != idIndex && $0 != weightIndex && !catIdx.contains($0) }
+            // As for a CSV: the columns whose first 1,000 values are mostly numbers (typed or text).
+            let sniff = try ColumnSniff(parquet: self)
+            numIdx = columns.indices.filter { sniff.isNumeric($0) && $0 != idIndex && $0 != weightIndex && !catIdx.contains($0) }
         }
         var t = RawTable(source: path, rows: 0, numericNames: numIdx.map { columns[$0].name }, numeric: numIdx.map { _ in [] },
                          categoricalNames: catIdx.map { columns[$0].name }, categorical: catIdx.map { _ in [] },
                          idColumn: idIndex.map { columns[$0].name }, ids: idIndex == nil ? nil : [], lines: [])
         if let w = weightIndex { t.weightsColumn = columns[w].name; t.weights = [] }
         let selected = numIdx + catIdx + [idIndex, weightIndex].compactMap { $0 }
+        var unparsed = [Int](repeating: 0, count: numIdx.count)
+        var firstUnparsed = [(Int, String)?](repeating: nil, count: numIdx.count)
         try forEachRowGroup(columns: selected) { file, g, offset, cols in
             let rows = cols.first?.count ?? 0
             for s in numIdx.indices {
                 let c = cols[s]
-                let column = c.doubles()
+                let column: [Double]
+                if c.info.isNumeric { column = c.doubles() } else {
+                    column = try (0..<rows).map { i in
+                        guard let text = c.text(i) else { return .nan }
+                        switch parsedText(text) {
+                        case let .value(v): return Double(v)
+                        case .empty: return .nan
+                        case .nonFinite:
+                            throw StrataError.badData(file: "\(file), row group \(g)", line: nil, column: c.info.name,
+                                                      message: "row \(i + 1) of the group: value '\(Excerpt.of(text))' is NaN, infinite or outside the Float range")
+                        case .notANumber:
+                            guard unparsable == .missing else {
+                                throw StrataError.badData(file: "\(file), row group \(g)", line: nil, column: c.info.name,
+                                                          message: "row \(i + 1) of the group: value '\(Excerpt.of(text))' is not a number; fix the cell, or set an imputation to read it as missing")
+                            }
+                            unparsed[s] += 1
+                            if firstUnparsed[s] == nil { firstUnparsed[s] = (offset + i + 1, text) }
+                            return .nan
+                        }
+                    }
+                }
                 for i in 0..<rows {
                     let v = column[i]
                     guard !v.isNaN else { t.numeric[s].append(.nan); continue }
@@ -180,12 +205,22 @@ extension ParquetTable {
         if let w = t.weights, !(w.reduce(0.0) { $0 + Double($1) } > 0) {
             throw StrataError.badData(file: path, line: nil, column: t.weightsColumn, message: "all weights are zero")
         }
+        for (s, n) in unparsed.enumerated() where n > 0 {
+            let (row, value) = firstUnparsed[s]!
+            t.warnings.append("\(path): column '\(t.numericNames[s])': \(n) cell\(n == 1 ? " is" : "s are") not a number and read as missing (first: row \(row), '\(Excerpt.of(value))')")
+        }
         let counters = t.numericNames.indices.filter { looksLikeRowNumber(t.numeric[$0]) }.map { t.numericNames[$0] }
         if !counters.isEmpty {
             t.warnings.append("\(path): \(counters.count == 1 ? "column" : "columns") \(Excerpt.list(counters)) \(counters.count == 1 ? "holds" : "hold") unique increasing integers (a row number or sequential id?) and \(counters.count == 1 ? "is" : "are") used as features; exclude or make it the id column")
         }
         return t
     }
+}
+
+/// A text cell read as the CSV reader reads it (the same number parser).
+func parsedText(_ s: String) -> ParsedNumber {
+    var s = s
+    return s.withUTF8 { b in b.count == 0 ? .empty : NumberParser.parse(b.baseAddress!, b.count) }
 }
 
 extension ColumnSniff {
@@ -207,8 +242,14 @@ extension ColumnSniff {
             for i in 0..<min(c.count, Self.sampleRows) {
                 guard let s = c.text(i) else { continue }
                 if t.columns[j].isNumeric { numbers[j] += 1 } else {
-                    texts[j] += 1
-                    if firstText[j] == nil { firstText[j] = (i + 1, s) }
+                    // A text column is classified by its values, as a CSV column is ("12" is a number).
+                    switch parsedText(s) {
+                    case .value, .nonFinite: numbers[j] += 1
+                    case .empty: continue
+                    case .notANumber:
+                        texts[j] += 1
+                        if firstText[j] == nil { firstText[j] = (i + 1, s) }
+                    }
                 }
                 if distinct[j].count <= 50 { distinct[j].insert(s.trimmingCharacters(in: .whitespaces)) }
             }

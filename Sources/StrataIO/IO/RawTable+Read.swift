@@ -20,7 +20,8 @@ extension RawTable {
                             delimiter: UInt8 = UInt8(ascii: ","), unparsable: UnparsableCells = .error,
                             weightsColumn: String? = nil) throws -> RawTable {
         if ParquetInput.isParquet(path) {
-            return try ParquetTable(path: path).rawTable(numeric: wanted, categorical: categorical, idColumn: idColumn, weightsColumn: weightsColumn)
+            return try ParquetTable(path: path).rawTable(numeric: wanted, categorical: categorical, idColumn: idColumn, weightsColumn: weightsColumn,
+                                                         unparsable: unparsable)
         }
         let bytes = try readFileBytes(path)
         return try bytes.withUnsafeBufferPointer { buf in

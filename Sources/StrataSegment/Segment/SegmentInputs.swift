@@ -249,7 +249,7 @@ struct SegmentInputs {
         if ParquetInput.isParquet(path) {
             let table = try ParquetTable(path: path)
             let t = try readCustomers(header: table.names, sniff: try ColumnSniff(parquet: table), path: path, config: c) { numeric, categorical, idColumn in
-                try table.rawTable(numeric: numeric, categorical: categorical, idColumn: idColumn)
+                try table.rawTable(numeric: numeric, categorical: categorical, idColumn: idColumn, unparsable: c.impute == .none ? .error : .missing)
             }
             let sum = try FileChecksum.sha256(paths: table.files.map(\.path))
             return (t, InputFile(path: path, bytes: sum.bytes, sha256: sum.hex))
