@@ -9,6 +9,9 @@
 //   StrataKernels   hot loops over row blocks: distances, nearest centroid, Lloyd accumulation,
 //                   the memory-budget chunker and the deterministic parallel-for.
 //   StrataCore      algorithms, metrics, preprocessing: in-memory only, no file APIs.
+//   CSnappy, CZstd, CZlib, CLZ4  C shims over the Parquet codecs' Debian libraries; no logic.
+//   StrataParquet   Parquet files: Thrift compact metadata, page decoding/encoding, reader and writer
+//                   (no dependency on the rest of Strata).
 //   StrataIO        readers and writers (CSV, .npy, labels), model files, atomic outputs.
 //   StrataCustomers order logs: RFM, CLV (BG/NBD, Gamma-Gamma), ABC.
 //   StrataSegment   the `strata segment` job: stages, profiles, names, rules, report, migration.
@@ -19,7 +22,7 @@ import PackageDescription
 let package = Package(
     name: "strata",
     products: [
-        .library(name: "Strata", targets: ["Strata", "StrataCore", "StrataIO", "StrataCustomers", "StrataSegment", "StrataKernels", "StrataLinalg"]),
+        .library(name: "Strata", targets: ["Strata", "StrataCore", "StrataIO", "StrataParquet", "StrataCustomers", "StrataSegment", "StrataKernels", "StrataLinalg"]),
         .executable(name: "strata", targets: ["StrataCLI"]),
     ],
     // MPI (off by default; `swift build --traits MPI`): `strata kmeans --distributed` under mpirun.
@@ -47,6 +50,15 @@ let package = Package(
             pkgConfig: "ompi-c",
             providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
         ),
+        // Parquet page codecs (Debian libraries; headers only, no logic).
+        .systemLibrary(name: "CSnappy", path: "CSupport/CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CZstd", path: "CSupport/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", path: "CSupport/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLZ4", path: "CSupport/CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .target(
+            name: "StrataParquet",
+            dependencies: ["CSnappy", "CZstd", "CZlib", "CLZ4"]
+        ),
         .target(
             name: "CStrataKernels",
             path: "CSupport/CStrataKernels",
@@ -67,11 +79,11 @@ let package = Package(
         ),
         .target(
             name: "StrataIO",
-            dependencies: ["StrataCore", "StrataKernels", "StrataLinalg"]
+            dependencies: ["StrataCore", "StrataKernels", "StrataLinalg", "StrataParquet"]
         ),
         .target(
             name: "StrataCustomers",
-            dependencies: ["StrataCore", "StrataIO", "StrataKernels", "StrataLinalg"]
+            dependencies: ["StrataCore", "StrataIO", "StrataParquet", "StrataKernels", "StrataLinalg"]
         ),
         .target(
             name: "StrataSegment",
@@ -93,7 +105,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StrataTests",
-            dependencies: ["Strata", "StrataCore", "StrataIO", "StrataCustomers", "StrataSegment", "StrataKernels", "StrataLinalg"],
+            dependencies: ["Strata", "StrataCore", "StrataIO", "StrataParquet", "StrataCustomers", "StrataSegment", "StrataKernels", "StrataLinalg"],
             exclude: ["Fixtures"]
         ),
         .testTarget(

@@ -29,7 +29,7 @@ struct ABCCommand: ParsableCommand {
     @Option(name: .long, help: "A labels file (id,segment) mapping customers to segments: adds per-segment ABC.")
     var segments: String?
 
-    @Option(name: .long, help: "Write the product table here.")
+    @Option(name: .long, help: "Write the product table here (CSV; Parquet when the path ends in .parquet).")
     var out: String?
 
     @OptionGroup var runOptions: RunOptions
@@ -51,7 +51,7 @@ struct ABCCommand: ParsableCommand {
             }
             if let path = out {
                 var batch = OutputBatch()
-                try batch.stage(Self.csv(overall: r.overall, bySegment: r.bySegment), to: path)
+                try batch.stageTable(csv: Self.csv(overall: r.overall, bySegment: r.bySegment), to: path)
                 try batch.commit()
             }
             let result = Result(overall: r.overall, classes: r.classes, bySegment: r.bySegment, report: r.report, rowsWithoutSegment: r.join.unmatchedRows, by: by, out: out)

@@ -56,7 +56,7 @@ struct CLVCommand: ParsableCommand {
     /// The per-step rate in effect.
     var stepDiscount: Double { discount ?? CLVDiscount.perStep(annual: annualDiscount, stepDays: unit == .weeks ? 7 : 1) }
 
-    @Option(name: .long, help: "Write per-customer values here.")
+    @Option(name: .long, help: "Write per-customer values here (CSV; Parquet when the path ends in .parquet).")
     var out: String?
 
     @OptionGroup var runOptions: RunOptions
@@ -122,7 +122,7 @@ struct CLVCommand: ParsableCommand {
         }
         let seconds = Date().timeIntervalSince(t0)
         var batch = OutputBatch()
-        if let path = out { try batch.stage(Self.csv(customers, r.results, intervals), to: path) }
+        if let path = out { try batch.stageTable(csv: Self.csv(customers, r.results, intervals), to: path) }
         if let dir = charts, let holdout {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             for f in HoldoutCharts.files(holdout, unit: unit.rawValue) { try batch.stage(f.svg, to: (dir as NSString).appendingPathComponent(f.name)) }

@@ -5,7 +5,7 @@ import Strata
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Convert a CSV table to float32 .npy for fast repeated passes (memory-mapped, never copied).",
+        abstract: "Convert a CSV or Parquet table to float32 .npy for fast repeated passes (memory-mapped, never copied).",
         discussion: """
             Writes OUT (float32, C order), OUT.json (sidecar: column names, id column, rows, source) and, \
             with an id column, OUT.ids (one id per line). Every strata command reading OUT takes its \
@@ -14,7 +14,7 @@ struct ConvertCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "CSV with a header row.") var input: String
+    @Option(name: .long, help: "CSV with a header row, or Parquet (a .parquet file, a directory of them, or a glob).") var input: String
     @Option(name: .long, help: "Output .npy path.") var out: String
     @Option(name: .long, help: "Feature columns (comma-separated; default every numeric column but the id).") var columns: String?
     @OptionGroup var id: IDColumnOption

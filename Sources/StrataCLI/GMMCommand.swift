@@ -146,8 +146,8 @@ struct GMMCommand: ParsableCommand {
         }
         if labelsOut != nil || probaOut != nil {
             let p = try r.model.predict(data, threads: runOptions.threads)
-            if let path = labelsOut { try batch.stage(CSVOutput.mixtureLabels(ids: data.id, labels: p.labels, probabilities: p.probabilities, k: k), to: path) }
-            if let path = probaOut { try batch.stage(CSVOutput.probabilities(ids: data.id, probabilities: p.probabilities, rows: data.rows, k: k), to: path) }
+            if let path = labelsOut { try batch.stageTable(csv: CSVOutput.mixtureLabels(ids: data.id, labels: p.labels, probabilities: p.probabilities, k: k), to: path) }
+            if let path = probaOut { try batch.stageTable(csv: CSVOutput.probabilities(ids: data.id, probabilities: p.probabilities, rows: data.rows, k: k), to: path) }
         }
         try batch.commit()
     }

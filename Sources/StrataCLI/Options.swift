@@ -6,7 +6,7 @@ import StrataLinalg
 
 /// Input selection shared by every command that reads a feature table.
 struct InputOptions: ParsableArguments {
-    @Option(name: .long, help: "Input table: CSV with a header row, or NumPy .npy (2-D float32/float64, C order).")
+    @Option(name: .long, help: "Input table: CSV with a header row, NumPy .npy (2-D float32/float64, C order), or Parquet (a .parquet file, a directory of them, or a glob).")
     var input: String
 
     @Option(name: .long, help: "Feature columns, comma-separated (default: every numeric column except the id and weights columns).")

@@ -4,7 +4,7 @@ import Strata
 
 /// Options to read an order log, shared by the customer-analytics commands.
 struct TransactionArguments: ParsableArguments {
-    @Option(name: .long, help: "Transactions file (CSV, or whitespace-separated with --delimiter whitespace).")
+    @Option(name: .long, help: "Transactions file (CSV, or whitespace-separated with --delimiter whitespace), or Parquet: a .parquet file, a directory of them, or a glob.")
     var transactions: String
 
     @Option(name: .customLong("customer-column"), help: "Customer id column: a header name, or a 1-based position.")
@@ -101,7 +101,7 @@ struct RFMCommand: ParsableCommand {
     @Option(name: .long, help: "Quantile bins for the R, F and M scores.")
     var bins: Int = 5
 
-    @Option(name: .long, help: "Write the customer feature CSV here.")
+    @Option(name: .long, help: "Write the customer feature table here (CSV; Parquet when the path ends in .parquet).")
     var out: String?
 
     @OptionGroup var runOptions: RunOptions
@@ -120,7 +120,7 @@ struct RFMCommand: ParsableCommand {
             Report.warnAboutRead(report, path: input.transactions)
             let seconds = Date().timeIntervalSince(t0)
             var batch = OutputBatch()
-            if let path = out { try batch.stage(RFM.csv(customers), to: path) }
+            if let path = out { try batch.stageTable(csv: RFM.csv(customers), to: path) }
             try batch.commit()
             let result = Result(customers: customers, report: report, unit: unit, out: out, seconds: seconds)
             if runOptions.json { Report.json(result) } else if out != "-" { printSummary(result, report: report) }

@@ -27,6 +27,9 @@ public enum DateFormat: Sendable, Equatable, CustomStringConvertible {
     case epochSeconds
     case epochMilliseconds
     case pattern(String)
+    /// Typed dates of a Parquet input (DATE, TIMESTAMP, INT96): no text to parse; the day is the
+    /// value's UTC calendar day (a timestamp without time zone: its wall-clock day).
+    case typed
 
     /// A forced format as users write it: `iso8601`, `epoch`, `epoch_ms`, or an strftime pattern.
     /// Throws `.invalidArgument` for a pattern with an unsupported directive.
@@ -62,6 +65,7 @@ public enum DateFormat: Sendable, Equatable, CustomStringConvertible {
         case .epochSeconds: return "Unix epoch seconds (UTC)"
         case .epochMilliseconds: return "Unix epoch milliseconds (UTC)"
         case let .pattern(p): return p
+        case .typed: return "Parquet DATE/TIMESTAMP values (UTC day)"
         }
     }
 
@@ -95,6 +99,8 @@ public enum DateFormat: Sendable, Equatable, CustomStringConvertible {
             return Int(d)
         case let .pattern(p):
             return s.pattern(Array(p.utf8))
+        case .typed:
+            return nil
         }
     }
 

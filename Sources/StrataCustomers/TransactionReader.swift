@@ -36,6 +36,9 @@ public struct TransactionReadSummary: Sendable {
 /// Memory: one 4 MiB read buffer and the first 1,000 records (for date detection); nothing per
 /// row is kept (the caller keeps what it aggregates), so 10M transactions cost what their
 /// customers cost. Only the customer and product ids become Strings.
+///
+/// A Parquet input (`.parquet` file, directory, glob) is read by `ParquetTransactions` with the
+/// same options and rules (typed dates give their UTC day; lines are row numbers).
 public enum TransactionReader {
     static let chunkBytes = 4 << 20
     /// Data rows sampled to detect the date format.
@@ -54,6 +57,9 @@ public enum TransactionReader {
     public static func read(path: String, options o: TransactionOptions, maxBadRowsKept: Int = 100,
                             observe: ((UnsafeRawBufferPointer) -> Void)? = nil,
                             _ body: (Transaction) throws -> Void) throws -> TransactionReadSummary {
+        if ParquetInput.isParquet(path) {
+            return try ParquetTransactions.read(path: path, options: o, maxBadRowsKept: maxBadRowsKept, observe: observe, body)
+        }
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw StrataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }

@@ -40,8 +40,12 @@ public enum CSVOutput {
 
 extension CSVOutput {
     /// The labels file (as `labels`) staged in pieces of 65,536 rows: memory stays one piece
-    /// however many rows there are.
+    /// however many rows there are. A path ending in `.parquet` gets the same rows as Parquet
+    /// (`OutputBatch.stageTable`; built in memory).
     public static func stageLabels(_ batch: inout OutputBatch, to path: String, ids: (Int) -> String, labels: [Int32], distances: [Float]) throws {
+        if TableFormat.of(path: path) == .parquet {
+            return try batch.stageTable(csv: Self.labels(ids: ids, labels: labels, distances: distances), to: path)
+        }
         try batch.stageStreaming(to: path) { write in
             try write(Data("id,segment,distance\n".utf8))
             var lo = 0
@@ -148,6 +152,9 @@ extension CSVOutput {
     /// `scoredLabels` staged into `batch`.
     public static func stageScoredLabels(_ batch: inout OutputBatch, to path: String, ids: (Int) -> String, labels: [Int32],
                                          scoreColumn: String, scores: [Double]) throws {
+        if TableFormat.of(path: path) == .parquet {
+            return try batch.stageTable(csv: scoredLabels(ids: ids, labels: labels, scoreColumn: scoreColumn, scores: scores), to: path)
+        }
         try batch.stageStreaming(to: path) { write in
             try scoredLabels(ids: ids, labels: labels, scoreColumn: scoreColumn, scores: scores, write: write)
         }

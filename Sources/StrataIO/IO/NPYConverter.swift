@@ -1,7 +1,7 @@
 import StrataCore
 import Foundation
 
-/// Streams a CSV table into a float32 `.npy` (C order) plus a sidecar JSON (`FILE.npy.json`:
+/// Streams a CSV table (or a Parquet input, row group by row group) into a float32 `.npy` (C order) plus a sidecar JSON (`FILE.npy.json`:
 /// columns, id column, rows, source) and, when there is an id column, the ids one per line
 /// (`FILE.npy.ids`). Memory: one block of the CSV (64 MiB by default) and its parsed rows,
 /// whatever the file size. Errors name the CSV file, line and column, as the in-memory reader.
@@ -93,9 +93,10 @@ public enum NPYConverter {
             free(real)
         }
         let t0 = Date()
-        let fd = open(csv, O_RDONLY)
-        guard fd >= 0 else { throw StrataError.unreadable(path: csv, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
+        let parquet = ParquetInput.isParquet(csv)
+        let fd = parquet ? -1 : open(csv, O_RDONLY)
+        guard parquet || fd >= 0 else { throw StrataError.unreadable(path: csv, reason: String(cString: strerror(errno))) }
+        defer { if fd >= 0 { close(fd) } }
         let dir = URL(fileURLWithPath: out).deletingLastPathComponent().path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
@@ -129,6 +130,38 @@ public enum NPYConverter {
         var lineBase = 0          // data lines (after the header) before the current block
         var warnings: [String] = []
         var eof = false
+        /// Appends a block of rows to the outputs (the first block fixes columns and id column).
+        func emit(_ block: Dataset) throws {
+            if columns.isEmpty {
+                warnings = block.warnings
+                columns = block.columns
+                idColumn = block.idColumn
+                opts.columns = columns
+                opts.idColumn = idColumn
+                if idColumn != nil {
+                    let path = create(tmp + ".ids")
+                    cleanup.append(path)
+                    idsHandle = FileHandle(forWritingAtPath: path)
+                }
+            }
+            try writing(out) { try block.values.withUnsafeBytes { try data.write(contentsOf: Data($0)) } }
+            if let h = idsHandle, let ids = block.ids {
+                var text = ""
+                text.reserveCapacity(ids.count * 12)
+                for id in ids { text += id; text += "\n" }
+                try writing(out) { try h.write(contentsOf: Data(text.utf8)) }
+            }
+            rows += block.rows
+            progress?(rows)
+        }
+        if parquet {
+            // Row group by row group: memory is one row group of the selected columns.
+            let table = try ParquetTable(path: csv)
+            let plan = try table.datasetBlocks(options: options) { try emit($0) }
+            warnings = plan.notes.map { "\(csv): " + $0 }
+            if rows == 0 { (columns, idColumn) = (plan.columns, plan.idColumn) }
+            eof = true
+        }
         while !eof {
             let got = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, blockBytes) }
             if got < 0 { throw StrataError.unreadable(path: csv, reason: String(cString: strerror(errno))) }
@@ -166,28 +199,8 @@ public enum NPYConverter {
                 // Block line L (the header is line 1) is file line lineBase + L.
                 throw StrataError.badData(file: file, line: line.map { $0 <= 1 ? $0 : lineBase + $0 }, column: column, message: message)
             }
-            if columns.isEmpty {
-                warnings = block.warnings
-                columns = block.columns
-                idColumn = block.idColumn
-                opts.columns = columns
-                opts.idColumn = idColumn
-                if idColumn != nil {
-                    let path = create(tmp + ".ids")
-                    cleanup.append(path)
-                    idsHandle = FileHandle(forWritingAtPath: path)
-                }
-            }
-            try writing(out) { try block.values.withUnsafeBytes { try data.write(contentsOf: Data($0)) } }
-            if let h = idsHandle, let ids = block.ids {
-                var text = ""
-                text.reserveCapacity(ids.count * 12)
-                for id in ids { text += id; text += "\n" }
-                try writing(out) { try h.write(contentsOf: Data(text.utf8)) }
-            }
-            rows += block.rows
+            try emit(block)
             lineBase += bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) } - 1
-            progress?(rows)
         }
         guard rows > 0 else { throw StrataError.badData(file: csv, line: nil, column: nil, message: "the file has a header but no data rows") }
         // The real header, padded to the reserved 128 bytes (numpy format 1.0).

@@ -31,13 +31,20 @@ public struct FileChecksum {
     /// SHA-256 of a whole file, streamed in 4 MB reads (for inputs that are memory-mapped, not read).
     /// Throws `StrataError.unreadable`. O(file size) time, 4 MB memory.
     public static func sha256(path: String) throws -> (bytes: Int, hex: String) {
-        guard let h = FileHandle(forReadingAtPath: path) else { throw StrataError.unreadable(path: path, reason: "cannot open") }
-        defer { try? h.close() }
+        try sha256(paths: [path])
+    }
+
+    /// SHA-256 of files one after the other (a Parquet dataset's part files in reading order).
+    public static func sha256(paths: [String]) throws -> (bytes: Int, hex: String) {
         var sum = FileChecksum()
-        while true {
-            let chunk = h.readData(ofLength: 4 << 20)
-            if chunk.isEmpty { break }
-            chunk.withUnsafeBytes { sum.update($0) }
+        for path in paths {
+            guard let h = FileHandle(forReadingAtPath: path) else { throw StrataError.unreadable(path: path, reason: "cannot open") }
+            defer { try? h.close() }
+            while true {
+                let chunk = h.readData(ofLength: 4 << 20)
+                if chunk.isEmpty { break }
+                chunk.withUnsafeBytes { sum.update($0) }
+            }
         }
         return (sum.bytes, sum.finalize())
     }

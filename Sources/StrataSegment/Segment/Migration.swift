@@ -44,7 +44,8 @@ public struct SegmentRunFiles: Sendable {
         // One run's files: `current` resolved once, so a run published meanwhile is not mixed in.
         let source = path
         let path = RunDirectory.currentFiles(of: path)
-        var run = try loadAssignments(path + "/assignments.csv")
+        let parquet = path + "/assignments.parquet"
+        var run = try loadAssignments(FileManager.default.fileExists(atPath: parquet) ? parquet : path + "/assignments.csv")
         run.source = source
         let modelPath = path + "/model.json"
         if FileManager.default.fileExists(atPath: modelPath) {

@@ -192,6 +192,9 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     public var previous: String? = nil
     /// Write report.html (off: every other output still written).
     public var report: Bool = true
+    /// Format of the table outputs (assignments, features): nil is CSV (`assignments.csv`);
+    /// `.parquet` writes `assignments.parquet` and `features.parquet` instead.
+    public var format: TableFormat? = nil
     /// A campaign's results file (`CampaignSettings`): its uplift per segment goes to
     /// campaign.json and the report's "Campaign results".
     public var campaign: CampaignSettings? = nil
@@ -211,7 +214,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         case profileOnly = "profile_only", actions, currency, products
         case maxIter = "max_iter", seed, threads
         case minSegmentSize = "min_segment_size", pseudonymize, salt, saltEnv = "salt_env", names, roles
-        case treeDepth = "tree_depth", scatterSample = "scatter_sample", out, previous, report
+        case treeDepth = "tree_depth", scatterSample = "scatter_sample", out, previous, report, format
         case campaign, monitor
     }
 
@@ -233,6 +236,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         try get(.minSegmentSize, &s.minSegmentSize); try get(.pseudonymize, &s.pseudonymize); try opt(.salt, &s.salt)
         try opt(.saltEnv, &s.saltEnv); try get(.names, &s.names); try get(.roles, &s.roles); try get(.treeDepth, &s.treeDepth)
         try get(.scatterSample, &s.scatterSample); try get(.out, &s.out); try opt(.previous, &s.previous); try get(.report, &s.report)
+        try opt(.format, &s.format)
         try opt(.campaign, &s.campaign)
         try get(.minSegmentShare, &s.minSegmentShare); try get(.minStability, &s.minStability); try get(.bootstrap, &s.bootstrap)
         try get(.gapReferences, &s.gapReferences); try get(.profileOnly, &s.profileOnly); try get(.actions, &s.actions); try opt(.currency, &s.currency)

@@ -264,6 +264,14 @@ struct SegmentInputs {
             let sum = try? FileChecksum.sha256(path: path)
             return (t, InputFile(path: path, bytes: sum?.bytes, sha256: sum?.hex))
         }
+        if ParquetInput.isParquet(path) {
+            let table = try ParquetTable(path: path)
+            let t = try readCustomers(header: table.names, sniff: try ColumnSniff(parquet: table), path: path, config: c) { numeric, categorical, idColumn in
+                try table.rawTable(numeric: numeric, categorical: categorical, idColumn: idColumn, unparsable: c.impute == .none ? .error : .missing)
+            }
+            let sum = try FileChecksum.sha256(paths: table.files.map(\.path))
+            return (t, InputFile(path: path, bytes: sum.bytes, sha256: sum.hex))
+        }
         let bytes = try readFileBytes(path)
         var checksum = FileChecksum()
         bytes.withUnsafeBytes { checksum.update($0) }
@@ -286,6 +294,16 @@ struct SegmentInputs {
         }
         let header = try CSVHeader.names(fields, tokenizer: tok, file: path)
         let sniff = try ColumnSniff(header: header, from: tok)
+        return try readCustomers(header: header, sniff: sniff, path: path, config: c) { numeric, categorical, idColumn in
+            try RawTable.read(bytes: bytes, path: path, numeric: numeric, categorical: categorical, idColumn: idColumn,
+                              unparsable: c.impute == .none ? .error : .missing)
+        }
+    }
+
+    /// The column choices and checks of `readCustomers` from a header and its sniffed first
+    /// rows; `read` reads the table (CSV bytes or a Parquet input) with the chosen columns.
+    static func readCustomers(header: [String], sniff: ColumnSniff, path: String, config c: SegmentConfig,
+                              read: (_ numeric: [String]?, _ categorical: [String], _ idColumn: String?) throws -> RawTable) throws -> RawTable {
         let idColumn = c.idColumn ?? header.first { TableReadOptions.inferredIdNames.contains($0.lowercased()) }
         try checkPIIColumns(c, header: header, path: path)
         try checkProfileOnlyColumns(c, header: header, idColumn: idColumn, path: path)
@@ -296,8 +314,7 @@ struct SegmentInputs {
         if c.transactions == nil, let cols = c.columns { numeric = cols }
         else { numeric = candidates.filter { sniff.isNumeric($0) && !categorical.contains(header[$0]) }.map { header[$0] } }
         // Profile-only columns are read as text beside the features (split out by the caller).
-        var t = try RawTable.read(bytes: bytes, path: path, numeric: numeric, categorical: categorical + c.profileOnly, idColumn: idColumn,
-                                  unparsable: c.impute == .none ? .error : .missing)
+        var t = try read(numeric, categorical + c.profileOnly, idColumn)
         if let ids = t.ids {
             // Every output (assignments, migration, the next run's --previous) is keyed by the
             // customer id: two rows of one customer are a data error, not two customers.

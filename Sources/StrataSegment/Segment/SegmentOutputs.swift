@@ -6,7 +6,7 @@ import StrataIO
 ///
 /// Files (in `out`): assignments.csv, model.json (for `strata predict`), profiles.json,
 /// report.html (unless `report: false`), run.json; migration.json with a previous run;
-/// features.csv with an order log; campaign.json with a campaign; monitor.json with a monitor block. They are written into a staging directory and published as one
+/// features.csv with an order log (`format: parquet`: assignments.parquet, features.parquet); campaign.json with a campaign; monitor.json with a monitor block. They are written into a staging directory and published as one
 /// unit by `RunDirectory` (one rename(2) of `out/current`), so a failed or killed run leaves the
 /// previous outputs intact, and the output set is exactly what the run wrote.
 enum SegmentOutputs {
@@ -51,8 +51,16 @@ enum SegmentOutputs {
             files[kind] = out + "/" + name
             names.append(name)
         }
+        /// A table output (`assignments`, `features`) in the run's format.
+        let format = c.format ?? .csv
+        func stageTable(_ base: String, _ csv: Data) throws {
+            let name = format.fileName(base)
+            try batch.stageTable(csv: csv, to: staging + "/" + name, format: format)
+            files[base] = out + "/" + name
+            names.append(name)
+        }
         do {
-            try stage("assignments.csv", assignmentsCSV(ids: x.ids, labels: x.model.labels, names: x.description.names, model: x.model))
+            try stageTable("assignments", assignmentsCSV(ids: x.ids, labels: x.model.labels, names: x.description.names, model: x.model))
             try stage("model.json", try x.model.encoded(data: x.features.data, stages: x.features.stages, names: x.description.names,
                                                          profile: x.model.trainingProfile(x.features, seed: c.seed)))
             try stage("profiles.json", try x.description.profilesFile(k: k, minSegmentSize: c.minSegmentSize).encoded())
@@ -61,14 +69,17 @@ enum SegmentOutputs {
             if let a = x.monitor { try stage("monitor.json", try JSONOutput.pretty(MonitorFile(record: MonitorRecord(a), warnings: a.warnings))) }
             // With an order log, the joined feature table: `strata predict --model model.json
             // --input features.csv` scores customers exactly as this run did.
-            if c.transactions != nil { try stage("features.csv", featuresCSV(x.features.raw, ids: x.ids)) }
+            if c.transactions != nil { try stageTable("features", featuresCSV(x.features.raw, ids: x.ids)) }
             try stage("profiles.csv", profilesCSV(x.description.profiles))
             if let a = x.description.affinity { try stage("affinity.csv", a.csv()) }
             // One customer list per reported segment (and other), for CRM imports.
             let lists = segmentLists(ids: x.ids, labels: x.model.labels, profiles: x.description.profiles)
             if !lists.isEmpty {
                 try FileManager.default.createDirectory(atPath: staging + "/segments", withIntermediateDirectories: true)
-                for (file, data) in lists { try batch.stage(data, to: staging + "/segments/" + file) }
+                for (file, data) in lists {
+                    let name = format == .csv ? file : format.fileName(String(file.dropLast(4)))
+                    try batch.stageTable(csv: data, to: staging + "/segments/" + name, format: format)
+                }
                 files["segments"] = out + "/segments"
                 names.append("segments")
             }
@@ -100,7 +111,7 @@ enum SegmentOutputs {
 
     /// Every file a segment run may write (links to those a run did not write are removed).
     static let knownNames = ["assignments.csv", "model.json", "profiles.json", "report.html", "run.json", "migration.json", "features.csv", "campaign.json",
-                             "monitor.json", "profiles.csv", "affinity.csv", "segments"]
+                             "monitor.json", "profiles.csv", "affinity.csv", "segments", "assignments.parquet", "features.parquet"]
 
     /// A file-name slug of a segment name: lower-case ASCII letters and digits, other runs as
     /// one '-', at most 40 characters ("At-risk customers (discount share 2.1x)" ->

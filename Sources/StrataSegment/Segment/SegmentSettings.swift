@@ -48,14 +48,14 @@ public struct SegmentSetting: Sendable {
 /// and the node is decoded once into `SegmentConfig`.
 public enum SegmentSettings {
     public static let all: [SegmentSetting] = [
-        .init(section: .inputs, key: "customers", flag: "customers", kind: .value, help: "Customer feature table (CSV or .npy)."),
+        .init(section: .inputs, key: "customers", flag: "customers", kind: .value, help: "Customer feature table (CSV, .npy or Parquet: a file, a directory of .parquet files or a glob)."),
         .init(section: .inputs, key: "id_column", flag: "id-column", kind: .value, help: "Customer id column (default: id or customer_id)."),
         .init(section: .inputs, key: "columns", flag: "columns", kind: .list, help: "Numeric feature columns (comma-separated; default all)."),
         .init(section: .inputs, key: "categorical", flag: "categorical", kind: .list, help: "Categorical columns (default: inferred text columns)."),
         .init(section: .inputs, key: "exclude", flag: "exclude", kind: .list, help: "Columns never used as features."),
         .init(section: .inputs, key: "pii_columns", flag: "pii-columns", kind: .list, help: "Personal-data columns: never features, never in any output."),
         .init(section: .inputs, key: "profile_only", flag: "profile-only", kind: .list, help: "Columns kept out of the model but profiled per segment (outcomes such as churned, attributes such as region)."),
-        .init(section: .transactions, key: "transactions.path", flag: "transactions", kind: .value, help: "Order log (CSV) to derive RFM and CLV features from."),
+        .init(section: .transactions, key: "transactions.path", flag: "transactions", kind: .value, help: "Order log (CSV or Parquet) to derive RFM and CLV features from."),
         .init(section: .transactions, key: "transactions.customer_column", flag: "customer-column", kind: .value, help: "Order log: customer id column."),
         .init(section: .transactions, key: "transactions.date_column", flag: "date-column", kind: .value, help: "Order log: date column."),
         .init(section: .transactions, key: "transactions.amount_column", flag: "amount-column", kind: .value, help: "Order log: amount column."),
@@ -120,6 +120,7 @@ public enum SegmentSettings {
         .init(section: .outputs, key: "out", flag: "out", kind: .value, help: "Output directory (default strata-out)."),
         .init(section: .outputs, key: "previous", flag: "previous", kind: .value, help: "Previous run's output directory: adds segment migration."),
         .init(section: .outputs, key: "report", flag: "no-report", kind: .set(false), help: "Skip report.html."),
+        .init(section: .outputs, key: "format", flag: "format", kind: .value, help: "Table outputs: csv (default) or parquet (assignments.parquet, features.parquet)."),
         .init(section: .campaign, key: "campaign.path", flag: "campaign", kind: .value, help: "Campaign results CSV (id, group, 0/1 response and/or revenue): uplift per segment in campaign.json and the report."),
         .init(section: .campaign, key: "campaign.id_column", flag: "campaign-id-column", kind: .value, help: "Campaign file: customer id column (default customer_id)."),
         .init(section: .campaign, key: "campaign.group_column", flag: "campaign-group-column", kind: .value, help: "Campaign file: treatment/control column (default group)."),
