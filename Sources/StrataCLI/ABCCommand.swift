@@ -26,8 +26,11 @@ struct ABCCommand: ParsableCommand {
     @Option(name: .customLong("b-cut"), help: "Cumulative share closing class B.")
     var bCut: Double = 0.95
 
-    @Option(name: .long, help: "A labels file (id,segment) mapping customers to segments: adds per-segment ABC.")
+    @Option(name: .long, help: "A labels file mapping customers to segments (id,segment; or strata segment's assignments.csv: customer_id,segment_id,segment_name): adds per-segment ABC.")
     var segments: String?
+
+    @Option(name: .long, help: "The --segments column naming the segment (default: segment, else segment_name, else segment_id).")
+    var segmentsColumn: String?
 
     @Option(name: .long, help: "Write the product table here (CSV; Parquet when the path ends in .parquet).")
     var out: String?
@@ -43,7 +46,7 @@ struct ABCCommand: ParsableCommand {
         try Report.run(json: runOptions.json) {
             var t = input.options
             t.margin = marginColumn.map(ColumnRef.init)
-            let map = try segments.map(Self.segmentMap)
+            let map = try segments.map { try Self.segmentMap(path: $0, column: segmentsColumn) }
             let r = try ABC.run(path: input.transactions, transactions: t, measure: by, segments: map, a: aCut, b: bCut)
             if r.report.bad > 0 { Report.warn("\(input.transactions): " + r.report.badRowsText()) }
             if map != nil && r.join.unmatchedRows > 0 {
@@ -60,9 +63,9 @@ struct ABCCommand: ParsableCommand {
     }
 
     /// Customer id -> segment, from a labels file (id,segment); the first row of an id wins.
-    static func segmentMap(path: String) throws -> [String: String] {
-        let f = try LabelsFile.read(path: path)
-        guard let ids = f.ids else { throw StrataError.badData(file: path, line: 1, column: "id", message: "the segments file needs an id column") }
+    static func segmentMap(path: String, column: String? = nil) throws -> [String: String] {
+        let f = try LabelsFile.read(path: path, column: column)
+        guard let ids = f.ids else { throw StrataError.badData(file: path, line: 1, column: "id", message: "the segments file needs an id (or customer_id) column") }
         return Dictionary(zip(ids, f.labels), uniquingKeysWith: { first, _ in first })
     }
 

@@ -9,7 +9,7 @@ struct PredictCommand: ParsableCommand {
         discussion: """
             The input must hold the model's feature columns (by name for CSV). Labels file: \
             id,segment,distance for K-Means, id,segment,probability for a Gaussian mixture, \
-            id,segment,cost for K-Prototypes/K-Modes. \
+            id,segment,cost for K-Prototypes/K-Modes; a model written by strata segment adds segment_name. \
             --proba-out (Gaussian mixtures): id,p0,...,p{k-1}.
             """
     )
@@ -51,8 +51,10 @@ struct PredictCommand: ParsableCommand {
                                              memoryBudget: memory.bytes)
             data.warnings.forEach(Report.warn)
             var batch = OutputBatch()
-            let (scores, labels, labelsData) = try predict(file, data, staging: &batch)
-            if let path = labelsOut, path != "-", let d = labelsData { try batch.stage(d, to: path) }
+            var (scores, labels, labelsData) = try predict(file, data, staging: &batch)
+            // A model from `strata segment` names its segments: the labels say them too.
+            if let names = file.segmentNames, let d = labelsData { labelsData = CSVOutput.withSegmentNames(d, labels: labels.values, names: names) }
+            if let path = labelsOut, path != "-", let d = labelsData { try batch.stageTable(csv: d, to: path) }
             try batch.commit()
             if labelsOut == "-", let d = labelsData { Report.writeStdout(d); OutputBatch.divertLaterPrintsToStderr(); return }
             let result = Result(scores: scores, data: data, columns: file.columns, labels: labels,
@@ -70,7 +72,7 @@ struct PredictCommand: ParsableCommand {
             if probaOut != nil { throw StrataError.invalidArgument("--proba-out needs a Gaussian-mixture model; \(model) is K-Means") }
             let r = try m.predict(data, threads: runOptions.threads)
             var labelsData: Data? = nil
-            if let path = labelsOut, path != "-" {
+            if let path = labelsOut, path != "-", m.segmentNames == nil {
                 try CSVOutput.stageLabels(&batch, to: path, ids: data.id, labels: r.labels, distances: r.distances)
             } else {
                 labelsData = labelsOut.map { _ in CSVOutput.labels(ids: data.id, labels: r.labels, distances: r.distances) }
@@ -90,7 +92,7 @@ struct PredictCommand: ParsableCommand {
             let noise = r.labels.lazy.filter { $0 < 0 || $0 == noiseID }.count
             if noise > 0 { Report.warn("\(noise) of \(data.rows) rows are not near any \(m.model) cluster: labelled \(noiseID) (noise)") }
             var labelsData: Data? = nil
-            if let path = labelsOut, path != "-" {
+            if let path = labelsOut, path != "-", m.segmentNames == nil {
                 try CSVOutput.stageScoredLabels(&batch, to: path, ids: data.id, labels: r.labels, scoreColumn: m.scoreColumn, scores: r.scores)
             } else {
                 labelsData = labelsOut.map { _ in CSVOutput.scoredLabels(ids: data.id, labels: r.labels, scoreColumn: m.scoreColumn, scores: r.scores) }

@@ -212,6 +212,15 @@ func bytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path)
         let pr = try CLI.run(["predict", "--model", "\(dir)/out/model.json", "--input", "\(dir)/out/features.csv", "--labels-out", "\(dir)/pred.csv"])
         #expect(pr.code == 0, "\(pr.stderr)")
         #expect(try readCSVColumn("\(dir)/pred.csv", "segment") == (try readCSVColumn("\(dir)/out/assignments.csv", "segment_id")))
+        // predict names the segments of a segment model; abc --segments takes assignments.csv as written
+        // (CDNOW has no product column: the CD count stands in for one, to test the join).
+        #expect(try readCSVColumn("\(dir)/pred.csv", "segment_name") == (try readCSVColumn("\(dir)/out/assignments.csv", "segment_name")))
+        let abc = try CLI.run(["abc", "--transactions", "\(fixtures)/cdnow/CDNOW_sample.txt", "--delimiter", "whitespace", "--no-header",
+                               "--customer-column", "1", "--product-column", "4", "--date-column", "3", "--amount-column", "5", "--date-format", "%Y%m%d",
+                               "--segments", "\(dir)/out/assignments.csv", "--json"])
+        #expect(abc.code == 0, "\(abc.stderr)")
+        let bySegment = try #require((abc.json?["segments"] as? [String: Any])?.keys.sorted())
+        #expect(Set(bySegment) == Set(try readCSVColumn("\(dir)/out/assignments.csv", "segment_name")), "\(bySegment)")
         try expectNamesAgreeWithProfiles("\(dir)/out")
     }
 

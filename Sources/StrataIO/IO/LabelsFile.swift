@@ -7,8 +7,10 @@ public struct LabelsFile: Sendable {
     public var ids: [String]?
     public var labels: [String]
 
-    /// Reads `column` (default `segment`) and, when present, the `id` column.
-    public static func read(path: String, column: String = "segment") throws -> LabelsFile {
+    /// Reads `column` (default `segment`; nil: the first of `segment`, `segment_name`,
+    /// `segment_id` in the header, so `strata segment`'s assignments.csv works as it is) and,
+    /// when present, the `id` (else `customer_id`) column.
+    public static func read(path: String, column wanted: String? = "segment") throws -> LabelsFile {
         let bytes = try readFileBytes(path)
         return try bytes.withUnsafeBufferPointer { buf in
             var tok = CSVTokenizer(bytes: buf, file: path)
@@ -17,11 +19,12 @@ public struct LabelsFile: Sendable {
                 throw StrataError.badData(file: path, line: nil, column: nil, message: "the labels file is empty")
             }
             let header = fields.map { tok.string($0).trimmingCharacters(in: .whitespaces) }
+            let column = wanted ?? ["segment", "segment_name", "segment_id"].first { header.contains($0) } ?? "segment"
             guard let li = header.firstIndex(of: column) else {
                 throw StrataError.badData(file: path, line: 1, column: column,
                                           message: "no column '\(column)' (columns: \(Excerpt.list(header))); choose it with --labels-column")
             }
-            let idi = header.firstIndex(of: "id")
+            let idi = header.firstIndex(of: "id") ?? header.firstIndex(of: "customer_id")
             var labels: [String] = [], ids: [String] = []
             while let line = try tok.next(into: &fields) {
                 guard fields.count == header.count else {

@@ -12,6 +12,27 @@ public enum CSVOutput {
         return s
     }
 
+    /// A labels CSV (header first) with a `segment_name` column appended: the name of each row's
+    /// segment (empty for a label without one, e.g. noise -1). Records are split on line ends
+    /// outside quotes, so quoted ids with line breaks stay whole. O(bytes).
+    public static func withSegmentNames(_ csv: Data, labels: [Int32], names: [String]) -> Data {
+        let quoted = names.map { Array(("," + field($0)).utf8) }
+        var out = [UInt8]()
+        out.reserveCapacity(csv.count + labels.count * 16)
+        var inQuotes = false, record = -1   // -1: the header
+        for byte in csv {
+            if byte == UInt8(ascii: "\"") { inQuotes.toggle() }
+            if byte == UInt8(ascii: "\n") && !inQuotes {
+                if record < 0 { out += Array(",segment_name".utf8) }
+                else if record < labels.count, labels[record] >= 0, Int(labels[record]) < names.count { out += quoted[Int(labels[record])] }
+                else { out.append(UInt8(ascii: ",")) }
+                record += 1
+            }
+            out.append(byte)
+        }
+        return Data(out)
+    }
+
     /// A Double in an output table: integers without a decimal point; anything else with 15
     /// significant digits (the most a Double carries exactly), so cents survive up to 1e13 and
     /// the last-bit noise of a sum (74.02000000000001) is not shown. Non-finite: empty (missing).

@@ -79,3 +79,15 @@ public enum AnyModelFile {
         switch self { case let .kmeans(m): return m.idColumn; case let .gmm(m): return m.idColumn; case let .cluster(m): return m.idColumn; case let .kprototypes(m): return m.idColumn }
     }
 }
+
+extension AnyModelFile {
+    /// The segment names the model carries (`strata segment` writes them), nil when it has none.
+    public var segmentNames: [String]? {
+        switch self {
+        case let .kmeans(m): return m.segmentNames
+        case let .gmm(m): return m.segmentNames
+        case let .cluster(m): return m.segmentNames
+        case let .kprototypes(m): return m.segmentNames
+        }
+    }
+}
