@@ -743,3 +743,19 @@ func expectNamesAgreeWithProfiles(_ dir: String, sourceLocation: SourceLocation 
     }
     #expect(Set(segs.map { $0["name"] as! String }).count == segs.count, "names are unique", sourceLocation: sourceLocation)
 }
+
+@Suite struct PlantedPersonaNamingTests {
+    /// The demo customer table plants five personas (loyal high spenders 15%, bargain hunters 25%,
+    /// lapsed 20%, new 15%, occasional 25%); with k = 5 the names match them and their sizes.
+    @Test func namesMatchThePlantedPersonas() throws {
+        let dir = tempDir()
+        try DemoData.csv(DemoData.generate(rows: 4000, seed: 7)).write(to: URL(fileURLWithPath: "\(dir)/c.csv"))
+        let r = try CLI.run(["segment", "--customers", "\(dir)/c.csv", "--k", "5", "--out", "\(dir)/out", "--quiet"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let segs = try #require(try jsonFile("\(dir)/out/profiles.json")["segments"] as? [[String: Any]])
+        let share = Dictionary(uniqueKeysWithValues: segs.map { ($0["name"] as! String, $0["share"] as! Double) })
+        let planted = ["High-value loyal": 0.15, "Frequent buyers": 0.25, "Lapsed customers": 0.20, "New customers": 0.15, "Occasional buyers": 0.25]
+        #expect(Set(share.keys) == Set(planted.keys), "\(share)")
+        for (name, expected) in planted { #expect(abs((share[name] ?? 0) - expected) < 0.03, "\(name): \(share[name] ?? 0) vs planted \(expected)") }
+    }
+}
