@@ -108,6 +108,26 @@ func bytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path)
         }
     }
 
+    /// The order-log job (k by the sweep with gap statistic and bootstrap, affinity, exports):
+    /// every output byte-identical at 1 and 2 threads, in two separate processes (so Dictionary
+    /// order, which changes per process, cannot reach an output either).
+    @Test func orderLogOutputsDoNotDependOnThreads() throws {
+        let dir = tempDir()
+        for (name, threads) in [("a", "1"), ("b", "2")] {
+            let r = try CLI.run(["segment", "--demo", "--demo-customers", "1500", "--out", "\(dir)/\(name)", "--threads", threads, "--quiet"])
+            #expect(r.code == 0, "\(r.stderr)")
+        }
+        let lists = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/a/segments").sorted()
+        let listsB = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/b/segments").sorted()
+        #expect(!lists.isEmpty && lists == listsB)
+        for f in ["assignments.csv", "model.json", "profiles.json", "profiles.csv", "affinity.csv", "features.csv"] + lists.map({ "segments/" + $0 }) {
+            #expect(bytes("\(dir)/a/\(f)") == bytes("\(dir)/b/\(f)"), "\(f) differs between 1 and 2 threads")
+        }
+        // The report names its input files, which the demo writes inside each output directory.
+        let reportA = try String(contentsOfFile: "\(dir)/a/report.html", encoding: .utf8).replacingOccurrences(of: "\(dir)/a/", with: "\(dir)/b/")
+        #expect(reportA == (try String(contentsOfFile: "\(dir)/b/report.html", encoding: .utf8)))
+    }
+
     @Test func aFailedRunLeavesThePreviousOutputsIntact() throws {
         let dir = tempDir()
         write(plantedCustomers(rows: 800).csv, "\(dir)/c.csv")

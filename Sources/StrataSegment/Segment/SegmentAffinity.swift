@@ -73,6 +73,7 @@ public struct SegmentAffinity: Sendable {
         var customerIndex: [String: Int32] = [:]
         var productSpend: [String: Double] = [:]
         var spendByProductGroup: [String: [Double]] = [:]
+        var groupSpend = [Double](repeating: 0, count: groups.count)
         // Spend per (level, item, group) for the spend-share lift.
         var itemSpend = [[Double]](repeating: [], count: levels.count)
         _ = try TransactionReader.read(path: path, options: options) { t in
@@ -81,6 +82,7 @@ public struct SegmentAffinity: Sendable {
             productSpend[product, default: 0] += t.amount
             guard let g = segmentOf[key], let gi = groupIndex[g] else { return }
             spendByProductGroup[product, default: [Double](repeating: 0, count: groups.count)][gi] += t.amount
+            groupSpend[gi] += t.amount   // in file order: the same sums on every run
             let c: Int32
             if let existing = customerIndex[key] { c = existing } else { c = Int32(customerIndex.count); customerIndex[key] = c }
             for (l, level) in levels.enumerated() {
@@ -97,8 +99,6 @@ public struct SegmentAffinity: Sendable {
             }
         }
         let total = customers.reduce(0, +)
-        var groupSpend = [Double](repeating: 0, count: groups.count)
-        for v in spendByProductGroup.values { for gi in groups.indices { groupSpend[gi] += v[gi] } }
         let allSpend = groupSpend.reduce(0, +)
         var items: [Item] = []
         for (l, level) in levels.enumerated() {
@@ -137,7 +137,11 @@ public struct SegmentAffinity: Sendable {
         for (gi, g) in groups.enumerated() {
             var spend: [String: Double] = [:]
             var sum = 0.0
-            for (product, v) in spendByProductGroup { spend[classOf[product] ?? "C", default: 0] += v[gi]; sum += v[gi] }
+            // Products in id order: Dictionary order differs between runs, and so would the sums' last bits.
+            for product in spendByProductGroup.keys.sorted() {
+                let v = spendByProductGroup[product]!
+                spend[classOf[product] ?? "C", default: 0] += v[gi]; sum += v[gi]
+            }
             abcShares[g] = sum > 0 ? spend.mapValues { $0 / sum } : [:]
         }
         return SegmentAffinity(items: items, abcShares: abcShares, abcClasses: classified.classes, products: productSpend.count,
