@@ -739,7 +739,8 @@ func expectNamesAgreeWithProfiles(_ dir: String, sourceLocation: SourceLocation 
     for s in segs {
         let id = s["id"] as! Int, persona = s["persona"] as! String
         let r = recency[id]!, f = frequency[id]!, t = tenure[id]!, v = value[id]!, pv = prior[id]!
-        let alive = (s["probability_alive_mean"] as? Double) ?? 0
+        // Both runs fit CLV, so P(alive) exists: a missing one fails the lapsed claims.
+        let alive = (s["probability_alive_mean"] as? Double) ?? 1
         let holds: Bool
         switch persona {
         case "lapsed_high_value": holds = r >= 2.5 && alive < 0.5 && v >= 1.25
@@ -757,7 +758,13 @@ func expectNamesAgreeWithProfiles(_ dir: String, sourceLocation: SourceLocation 
         case "low_value_occasional": holds = v <= 0.75 && f <= 0.75
         case "low_spenders": holds = v <= 0.75
         case "occasional": holds = f <= 0.75
-        default: holds = true   // distinctive / typical: not a role claim
+        case "distinctive":
+            // "High <feature>" / "Low <feature>": the feature's recomputed lift on that side.
+            let name = s["name"] as! String, high = name.hasPrefix("High ")
+            let column = header.first { $0.replacingOccurrences(of: "_", with: " ") == String(name.dropFirst(high ? 5 : 4)).components(separatedBy: " (")[0] }!
+            let l = lifts(column)[id]!
+            holds = high ? l > 1 : l < 1
+        default: holds = true   // typical: no claim
         }
         #expect(holds, "segment \(id) '\(s["name"]!)' (\(persona)): recency \(r), frequency \(f), tenure \(t), value \(v), P(alive) \(alive)", sourceLocation: sourceLocation)
     }

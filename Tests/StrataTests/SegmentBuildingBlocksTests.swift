@@ -102,7 +102,17 @@ import Testing
         // Names round-trip to their persona; a claim that fails says why, with numbers.
         #expect(SegmentPersona.of(name: "At-risk customers (discount share 2.1x)") == .atRisk)
         #expect(SegmentPersona.of(name: "High discount") == .distinctive && SegmentPersona.of(name: "VIP") == nil)
-        #expect(SegmentPersona.highValue.check(e(m: 1.1)).reason == "needs value lift >= 1.25 (value 1.10)")
+        #expect(SegmentPersona.highValue.check(e(m: 1.1)).reason == "needs value lift >= 1.25 and recency lift < 1.5 (value 1.10, recency unknown)")
+        // Active names never go to customers who stopped buying; without a monetary column the
+        // recency claim alone names them inactive.
+        #expect(name(e(r: 1.6, f: 1.2, t: 1.5)) == "Inactive customers")
+        #expect(name(e(r: 1.49, f: 1.2, t: 1.5)) == "Loyal customers")
+        // A High/Low name follows the feature's lift when z (log scale) and the mean disagree.
+        var skew = e(top: ("basket_items", 0.58))
+        skew.featureLift = ["basket_items": 0.18]
+        #expect(name(skew) == "Typical customers")
+        skew.ranked.append((feature: "visits", z: -0.7)); skew.featureLift["visits"] = 0.6
+        #expect(name(skew) == "Low visits")
         // Duplicates: told apart by the feature differing most from the first holder, with its lift.
         var a = e(r: 1.6, m: 1.1, t: 1), b = e(r: 1.7, m: 1.2, t: 1)
         a.ranked = [(feature: "recency_days", z: 0.8), (feature: "discount_share", z: -0.2)]

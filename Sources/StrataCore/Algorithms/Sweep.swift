@@ -224,8 +224,12 @@ public enum Sweep {
             let sample = rows.map { train.subset(rows: $0) } ?? train
             var ko = o.kmeans
             ko.nInit = min(ko.effectiveNInit, 3)
-            let top = min(ks.last! + 1, sample.rows)
-            result.gap = try GapStatistic.compute(sample, ks: Array(1...top), references: o.gapReferences, kmeans: ko, seed: o.kmeans.seed)
+            // Up to the distinct rows (beyond them W_k is 0 and log W_k meaningless), and only
+            // with more rows than columns (the principal axes need them).
+            let top = min(ks.last! + 1, sample.rows, distinctRowCount(sample, atMost: ks.last! + 2))
+            if sample.rows > sample.cols && top >= 2 {
+                result.gap = try GapStatistic.compute(sample, ks: Array(1...top), references: o.gapReferences, kmeans: ko, seed: o.kmeans.seed)
+            }
         }
         return result
     }

@@ -18,7 +18,9 @@ import StrataCore
 /// 3. **No clear structure** (real customer data usually: a continuum, where silhouette peaks at
 ///    the smallest k because two blobs always separate best): k is the inertia elbow (Kneedle)
 ///    of the range when admissible, else the admissible k nearest to it (the more stable on a
-///    tie); without an elbow, the most stable admissible k. Never the smallest k by default.
+///    tie); without an elbow, the most stable admissible k (the larger on a tie). Never the
+///    smallest k by default.
+///    Structure is judged on the admissible k only (all k when none is admissible).
 /// 4. **Mixtures** (`gmm`): the admissible k with the lowest BIC when that minimum is inside the
 ///    range; a BIC still falling at `k_max` says the mixture keeps adding components to fit the
 ///    data's shape, and the rule of 2-3 applies instead.
@@ -53,7 +55,9 @@ enum KSelectionRule {
         }
         let admissible = points.filter(isAdmissible)
         var warnings: [String] = []
-        let bestSil = points.filter { $0.silhouette != nil }.max { ($0.silhouette!, -$0.k) < ($1.silhouette!, -$1.k) }
+        // Structure is judged on the k the rule may choose (all of them when none is admissible).
+        let judged = admissible.isEmpty ? points : admissible
+        let bestSil = judged.filter { $0.silhouette != nil }.max { ($0.silhouette!, -$0.k) < ($1.silhouette!, -$1.k) }
         let gapK = gap?.tibshiraniK
         // The gap at the best-silhouette k must beat no partition (k = 1) by more than its error:
         // Tibshirani's own rule stops at k = 1 on some multi-group data (groups spread along
@@ -98,7 +102,8 @@ enum KSelectionRule {
                 reason += chosen.k == e ? ": k = \(e), the inertia elbow of \(kLo)...\(kHi) (\(facts(chosen)))"
                                         : ": k = \(chosen.k), the admissible k nearest the inertia elbow at k = \(e) (\(facts(chosen)))"
             } else {
-                chosen = admissible.max { (($0.stability ?? 0), -$0.k) < (($1.stability ?? 0), -$1.k) }!
+                // Ties go to the larger k: without structure, more segments are more actionable.
+                chosen = admissible.max { (($0.stability ?? 0), $0.k) < (($1.stability ?? 0), $1.k) }!
                 reason += " and no inertia elbow: k = \(chosen.k), the most stable admissible k (\(facts(chosen)))"
             }
         }

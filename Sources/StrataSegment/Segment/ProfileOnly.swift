@@ -20,13 +20,19 @@ public enum ProfileOnlyKind: String, Codable, Sendable {
     /// Anything else: the share of each category.
     case categories
 
+    /// Cells read as missing besides empty ones (any case, spaces trimmed).
+    static let missingTokens: Set<String> = ["na", "n/a", "nan", "null", "none", "?", "-", "unknown"]
+    static func isMissing(_ v: String) -> Bool {
+        v.isEmpty || missingTokens.contains(v.trimmingCharacters(in: .whitespaces).lowercased())
+    }
+
     static let positives: Set<String> = ["1", "true", "yes", "y", "t"]
     static let negatives: Set<String> = ["0", "false", "no", "n", "f"]
 
     static func of(_ values: [String]) -> ProfileOnlyKind {
         var distinct = Set<String>()
         var numeric = true
-        for v in values where !v.isEmpty {
+        for v in values where !isMissing(v) {
             if distinct.count <= 2 { distinct.insert(v.lowercased()) }
             if numeric && Double(v) == nil { numeric = false }
             if distinct.count > 2 && !numeric { break }
@@ -83,12 +89,15 @@ public struct ProfileOnlyStats: Codable, Sendable, Equatable {
     static func compute(_ column: ProfileOnlyColumn, kind: ProfileOnlyKind, rows: ArraySlice<Int>, reference: ArraySlice<Int>,
                         isGroup: Bool, minSize: Int) -> ProfileOnlyStats {
         let v = column.values
-        let present = rows.filter { !v[$0].isEmpty }
+        let present = rows.filter { !ProfileOnlyKind.isMissing(v[$0]) }
         var s = ProfileOnlyStats(column: column.name, kind: kind, count: present.count, missing: rows.count - present.count)
+        // A rate or a distribution over fewer than `minSize` customers with a value would describe
+        // a group below the privacy threshold: left out (the count and missing still show).
+        if present.count < minSize && kind != .categories { return s }
         switch kind {
         case .rate:
             let pos = present.filter { ProfileOnlyKind.isPositive(v[$0]) }.count
-            let popPresent = reference.filter { !v[$0].isEmpty }
+            let popPresent = reference.filter { !ProfileOnlyKind.isMissing(v[$0]) }
             let popPos = popPresent.filter { ProfileOnlyKind.isPositive(v[$0]) }.count
             s.rate = present.isEmpty ? nil : Double(pos) / Double(present.count)
             s.populationRate = popPresent.isEmpty ? nil : Double(popPos) / Double(popPresent.count)
@@ -102,14 +111,14 @@ public struct ProfileOnlyStats: Codable, Sendable, Equatable {
             }
         case .number:
             func sorted(_ idx: [Int]) -> [Float] { idx.compactMap { Float(v[$0]) }.filter { !$0.isNaN }.sorted() }
-            let pop = SegmentProfiler.describe(column.name, sorted(reference.filter { !v[$0].isEmpty }), popMean: nil)
+            let pop = SegmentProfiler.describe(column.name, sorted(reference.filter { !ProfileOnlyKind.isMissing(v[$0]) }), popMean: nil)
             s.stats = SegmentProfiler.describe(column.name, sorted(present), popMean: isGroup ? pop.mean : nil)
             s.lift = s.stats?.lift
         case .categories:
             var seg: [String: Int] = [:], pop: [String: Int] = [:]
             for i in present { seg[v[i], default: 0] += 1 }
             var popTotal = 0
-            for i in reference where !v[i].isEmpty { pop[v[i], default: 0] += 1; popTotal += 1 }
+            for i in reference where !ProfileOnlyKind.isMissing(v[i]) { pop[v[i], default: 0] += 1; popTotal += 1 }
             s.categories = seg.filter { $0.value >= minSize }
                 .map { c -> Category in
                     let share = Double(c.value) / Double(max(1, present.count)), popShare = Double(pop[c.key] ?? 0) / Double(max(1, popTotal))

@@ -55,11 +55,13 @@ public struct SegmentAffinity: Sendable {
     static let alpha = 0.05
     static let top = 5
 
-    /// - Parameters: `segmentOf` customer key (normalized) -> reported group id (a segment id,
+    /// - Parameters: `lastDay` the as-of day (days since 1970; orders after it are left out, as
+    ///   in RFM); `segmentOf` customer key (normalized) -> reported group id (a segment id,
     ///   or -1 for "other"); `names` group id -> name; `categories` product id -> (level ->
     ///   value) from a product table.
     static func compute(path: String, options: TransactionOptions, segmentOf: [String: Int], names: [Int: String],
-                        categories: [String: [String: String]] = [:], categoryLevels: [String] = [], minSupport: Int) throws -> SegmentAffinity {
+                        categories: [String: [String: String]] = [:], categoryLevels: [String] = [], minSupport: Int,
+                        lastDay: Int? = nil) throws -> SegmentAffinity {
         let groups = names.keys.sorted()
         let groupIndex = Dictionary(uniqueKeysWithValues: groups.enumerated().map { ($1, $0) })
         var customers = [Int](repeating: 0, count: groups.count)
@@ -78,6 +80,8 @@ public struct SegmentAffinity: Sendable {
         var itemSpend = [[Double]](repeating: [], count: levels.count)
         _ = try TransactionReader.read(path: path, options: options) { t in
             guard let product = t.product else { return }
+            // Orders after the as-of day (or calibration end) are not in the profiles either.
+            if let lastDay, t.day > lastDay { return }
             let key = CustomerKey.normalized(t.customer)
             productSpend[product, default: 0] += t.amount
             guard let g = segmentOf[key], let gi = groupIndex[g] else { return }

@@ -314,7 +314,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
             if transactions?.productColumn == nil { throw bad("products", "needs an order log with a product column (transactions.product_column)") }
             if p.columns.isEmpty { throw bad("products.columns", "name at least one category column of \(p.path)") }
         }
-        for key in actions.keys where Int(key) == nil { throw bad("actions", "key '\(key)' is not a segment id (0, 1, ...)") }
+        for key in actions.keys where Int(key) == nil || String(Int(key)!) != key { throw bad("actions", "key '\(key)' is not a segment id (0, 1, ...)") }
         if sweepSample < 100 { throw bad("sweep_sample", "must be at least 100") }
         if nInit < 1 { throw bad("n_init", "must be at least 1") }
         if let m = microClusters, m < 2 { throw bad("micro_clusters", "must be at least 2") }
@@ -346,7 +346,8 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         for key in roles.keys where !SegmentRoles.Role.allCases.map(\.rawValue).contains(key) {
             throw bad("roles", "'\(key)' is not a role; roles are recency, frequency, monetary, tenure")
         }
-        for key in names.keys where Int(key) == nil { throw bad("names", "key '\(key)' is not a segment id (0, 1, ...)") }
+        for key in names.keys where Int(key) == nil || String(Int(key)!) != key { throw bad("names", "key '\(key)' is not a segment id (0, 1, ...)") }
+        if Set(names.values).count != names.count { throw bad("names", "two segments cannot be given the same name") }
         if pseudonymize && resolvedSalt == nil {
             throw bad("pseudonymize", "needs a salt: set salt_env to an environment variable holding it (or salt / --salt)")
         }

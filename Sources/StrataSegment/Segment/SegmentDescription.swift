@@ -31,7 +31,8 @@ struct SegmentDescription {
     /// - Parameter previousNames: with `--previous`, a function from this run's profiles to the
     ///   previous run's name of each matched segment (segment id -> name).
     static func describe(_ features: SegmentFeatures, labels: [Int32], k: Int, noiseSegment: Int? = nil, config c: SegmentConfig, threads: Int,
-                         steps: SegmentSteps, previousNames: ((SegmentProfiler.Output) throws -> [Int: String])? = nil) throws -> SegmentDescription {
+                         steps: SegmentSteps, previousNames: ((SegmentProfiler.Output) throws -> [Int: String])? = nil,
+                         asOfDay: Int? = nil) throws -> SegmentDescription {
         let raw = features.raw
         let roles = try SegmentRoles.infer(features: raw.numericNames, explicit: c.roles)
         var naming = Naming(names: [], personas: [], changes: [])
@@ -82,7 +83,8 @@ struct SegmentDescription {
                 }
                 let table = try c.products?.load()
                 let a = try SegmentAffinity.compute(path: t.path, options: c.orderLogOptions, segmentOf: segmentOf, names: groupNames,
-                                                    categories: table?.categories ?? [:], categoryLevels: table?.levels ?? [], minSupport: c.minSegmentSize)
+                                                    categories: table?.categories ?? [:], categoryLevels: table?.levels ?? [], minSupport: c.minSegmentSize,
+                                                    lastDay: asOfDay)
                 let over = a.items.filter { $0.lift > 1 }.count
                 return (a, "\(a.products) products: A \(a.abcClasses["A"]?.products ?? 0), B \(a.abcClasses["B"]?.products ?? 0), C \(a.abcClasses["C"]?.products ?? 0); "
                     + "\(over) significant over-buys and \(a.items.count - over) under-buys (adjusted p < 0.05, at least \(c.minSegmentSize) buyers)")
@@ -131,39 +133,40 @@ struct SegmentDescription {
         var names = SegmentNaming.disambiguate(generated.map(\.name), evidence: ev)
         var changes: [NameChange] = []
         if !previous.isEmpty {
-            var kept = Set<Int>()
+            // A kept name is its base ("At-risk customers"): a tag telling duplicates apart is
+            // rebuilt from this run's lifts, so no stale figure survives.
+            var bases = generated.map(\.name)
             for s in (0..<k) where s != noiseSegment {
                 guard let before = previous[s] else { continue }
+                let base = before.components(separatedBy: " (").first ?? before
                 if let persona = SegmentPersona.of(name: before) {
-                    let claim = persona.check(ev[s])
-                    if claim.holds || before == names[s] {
-                        kept.insert(s); names[s] = before; personas[s] = persona; generated[s] = (persona, before)
+                    let claim = SegmentNaming.supports(base, persona: persona, evidence: ev[s], features: features)
+                    if claim.holds {
+                        bases[s] = base; personas[s] = persona
                     } else {
                         changes.append(NameChange(segment: s, previousName: before, name: "", reason: "no longer '\(before)': " + claim.reason))
                     }
                 } else {
-                    kept.insert(s); names[s] = before; personas[s] = nil
+                    bases[s] = before; personas[s] = nil   // a name given by hand: kept as it is
                 }
             }
-            // The others are made unique against the kept names.
-            var taken = Set(kept.map { names[$0] })
-            let fresh = SegmentNaming.disambiguate((0..<k).map { kept.contains($0) ? names[$0] : generated[$0].name }, evidence: ev)
-            for s in 0..<k where !kept.contains(s) {
-                var n = fresh[s], i = 2
-                while taken.contains(n) { n = "\(fresh[s]) \(i)"; i += 1 }
-                names[s] = n; taken.insert(n)
-            }
+            names = SegmentNaming.disambiguate(bases, evidence: ev)
             for i in changes.indices { changes[i].name = names[changes[i].segment] }
         }
         if let z = noiseSegment, z < k { names[z] = SegmentNaming.noiseName; personas[z] = .noise }
         for (key, name) in overrides { if let i = Int(key), i >= 0, i < k { names[i] = name; personas[i] = nil } }
+        // A generated name equal to an override is told apart by its segment id.
+        let overridden = Set(overrides.keys.compactMap(Int.init))
+        let given = Set(overridden.filter { $0 < k }.map { names[$0] })
+        for i in 0..<k where !overridden.contains(i) && given.contains(names[i]) { names[i] += " (segment \(i))" }
         return Naming(names: names, personas: personas, changes: changes)
     }
 
     /// A note when most of a segment's customers (over half) carry RFM labels that read
     /// against its name: active, valuable names against "At risk"/"Hibernating"/"Lost"/"About
-    /// to sleep"/"Can't lose them"; lapsed and at-risk names against "Champions"/"Loyal"/
-    /// "Potential loyalists"/"New"/"Promising".
+    /// to sleep"/"Can't lose them"; lapsed, at-risk and inactive names against "Champions"/
+    /// "Loyal"/"Potential loyalists"/"New"/"Promising"; low-value and occasional names against
+    /// "Champions".
     static func rfmNote(name: String, persona: SegmentPersona?, mix: [String: Int]?, size: Int) -> String? {
         guard let persona, let mix, size > 0 else { return nil }
         let inactive: Set<String> = ["At risk", "Hibernating", "Lost", "About to sleep", "Can't lose them"]
@@ -171,7 +174,8 @@ struct SegmentDescription {
         let against: Set<String>
         switch persona {
         case .highValueLoyal, .highValue, .loyal, .frequent, .new, .newHighValue: against = inactive
-        case .lapsed, .lapsedHighValue, .atRisk, .atRiskHighValue, .inactiveLowValue: against = active
+        case .lapsed, .lapsedHighValue, .atRisk, .atRiskHighValue, .inactive, .inactiveLowValue: against = active
+        case .lowValueOccasional, .lowSpenders, .occasional: against = ["Champions"]
         default: return nil
         }
         let n = mix.filter { against.contains($0.key) }.values.reduce(0, +)

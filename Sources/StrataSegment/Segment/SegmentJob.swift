@@ -1,6 +1,7 @@
 import Foundation
 import StrataCore
 import StrataIO
+import StrataCustomers
 import StrataKernels
 
 /// `strata segment`: from raw customer data to named, profiled segments and a report.
@@ -97,7 +98,8 @@ public enum SegmentJob {
             }
         }
         let description = try SegmentDescription.describe(features, labels: model.labels, k: k, noiseSegment: model.noiseSegment,
-                                                          config: c, threads: threads, steps: steps, previousNames: previousNames)
+                                                          config: c, threads: threads, steps: steps, previousNames: previousNames,
+                                                          asOfDay: inputs.counts.asOf.flatMap { CivilDate.parse(Substring($0), format: nil) })
         for change in description.nameChanges {
             steps.log("warning: segment \(change.segment) renamed from '\(change.previousName)' to '\(change.name)': \(change.reason)")
         }

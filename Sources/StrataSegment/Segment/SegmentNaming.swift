@@ -14,7 +14,7 @@ public struct SegmentRoles: Sendable, Equatable {
         .recency: ["recency", "days_since", "since_last"],
         .frequency: ["frequency", "orders", "purchases", "transactions", "visits"],
         .monetary: ["monetary_total", "clv", "lifetime_value", "spend", "revenue", "order_value", "monetary", "amount", "sales"],
-        .tenure: ["tenure", "customer_age", "since_first", "days_as_customer"],
+        .tenure: ["tenure", "since_first", "days_as_customer"],
     ]
 
     /// Explicit roles from the config, the rest inferred from `features`' names.
@@ -69,6 +69,17 @@ public struct NamingEvidence: Sendable, Equatable {
         }
     }
 
+    /// The most distinguishing feature (|z| >= 0.5) whose lift, when known, points the same way
+    /// as its standardized difference (on skewed columns the log-scale z and the raw-unit mean
+    /// can disagree; a name must agree with the "x the average" the description shows).
+    public var distinctive: (feature: String, high: Bool)? {
+        for (feature, z) in ranked where abs(z) >= 0.5 {
+            if let l = featureLift[feature], (l > 1) != (z > 0) { continue }
+            return (feature, z > 0)
+        }
+        return nil
+    }
+
     public static func == (a: NamingEvidence, b: NamingEvidence) -> Bool {
         a.lift == b.lift && a.clvLift == b.clvLift && a.probabilityAlive == b.probabilityAlive
             && a.ranked.map(\.feature) == b.ranked.map(\.feature) && a.ranked.map(\.z) == b.ranked.map(\.z) && a.featureLift == b.featureLift
@@ -87,18 +98,18 @@ public struct NamingEvidence: Sendable, Equatable {
 /// | lapsed | Lapsed customers | recency lift >= 2.5, mean P(alive) < 0.5 when CLV exists |
 /// | atRiskHighValue | At-risk high-value | recency lift >= 1.5, value >= 1.25 |
 /// | atRisk | At-risk customers | recency lift >= 1.5, prior value >= 1 |
-/// | inactive | Inactive customers | recency lift >= 1.5, prior value in (0.75, 1) |
+/// | inactive | Inactive customers | recency lift >= 1.5, prior value in (0.75, 1) or unknown |
 /// | inactiveLowValue | Inactive low-value | recency lift >= 1.5, prior value <= 0.75 |
 /// | newHighValue | New high-value | tenure lift <= 0.5, value >= 1.25 |
 /// | new | New customers | tenure lift <= 0.5 |
-/// | highValueLoyal | High-value loyal | value >= 1.25, frequency and tenure lifts > 1 |
-/// | highValue | High-value customers | value >= 1.25 |
-/// | loyal | Loyal customers | frequency and tenure lifts > 1 |
-/// | frequent | Frequent buyers | frequency lift >= 1.25 |
+/// | highValueLoyal | High-value loyal | value >= 1.25, frequency and tenure lifts > 1, recency lift < 1.5 |
+/// | highValue | High-value customers | value >= 1.25, recency lift < 1.5 |
+/// | loyal | Loyal customers | frequency and tenure lifts > 1, recency lift < 1.5 |
+/// | frequent | Frequent buyers | frequency lift >= 1.25, recency lift < 1.5 |
 /// | lowValueOccasional | Low-value occasional | value <= 0.75, frequency lift <= 0.75 |
 /// | lowSpenders | Low spenders | value <= 0.75 |
 /// | occasional | Occasional buyers | frequency lift <= 0.75 |
-/// | distinctive | High/Low <feature> | the most distinguishing feature differs by >= 0.5 sd |
+/// | distinctive | High/Low <feature> | the most distinguishing feature differs by >= 0.5 sd, its mean on the same side |
 /// | typical | Typical customers | no feature differs by 0.5 sd |
 /// A role without a column (no tenure, say) makes every claim needing it fail.
 public enum SegmentPersona: String, CaseIterable, Sendable, Codable {
@@ -166,6 +177,8 @@ public enum SegmentPersona: String, CaseIterable, Sendable, Codable {
         func fmt(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "unknown" }
         func need(_ ok: Bool, _ what: String) -> (Bool, String) { (ok, ok ? "" : what) }
         let alive = e.probabilityAlive.map { $0 < Self.lowAliveProbability } ?? true
+        // Active names (value, loyalty, frequency) never go to customers who have stopped buying.
+        let active = (r ?? 0) < Self.recencyWellAbove
         switch self {
         case .lapsedHighValue:
             return need((r ?? 0) >= Self.recencyFarAbove && alive && (v ?? 0) >= Self.highValueLift,
@@ -180,8 +193,8 @@ public enum SegmentPersona: String, CaseIterable, Sendable, Codable {
             return need((r ?? 0) >= Self.recencyWellAbove && (prior ?? 0) >= 1,
                         "needs recency lift >= 1.5 and prior value lift >= 1 (recency \(fmt(r)), prior value \(fmt(prior)))")
         case .inactive:
-            return need((r ?? 0) >= Self.recencyWellAbove && prior.map { $0 > Self.lowLift && $0 < 1 } == true,
-                        "needs recency lift >= 1.5 and prior value lift in (0.75, 1) (recency \(fmt(r)), prior value \(fmt(prior)))")
+            return need((r ?? 0) >= Self.recencyWellAbove && (prior.map { $0 > Self.lowLift && $0 < 1 } ?? true),
+                        "needs recency lift >= 1.5 and prior value lift in (0.75, 1) or unknown (recency \(fmt(r)), prior value \(fmt(prior)))")
         case .inactiveLowValue:
             return need((r ?? 0) >= Self.recencyWellAbove && prior.map { $0 <= Self.lowLift } == true,
                         "needs recency lift >= 1.5 and prior value lift <= 0.75 (recency \(fmt(r)), prior value \(fmt(prior)))")
@@ -191,14 +204,15 @@ public enum SegmentPersona: String, CaseIterable, Sendable, Codable {
         case .new:
             return need(t.map { $0 <= Self.newTenureLift } == true, "needs tenure lift <= 0.5 (tenure \(fmt(t)))")
         case .highValueLoyal:
-            return need((v ?? 0) >= Self.highValueLift && (f ?? 0) > 1 && (t ?? 0) > 1,
+            return need((v ?? 0) >= Self.highValueLift && (f ?? 0) > 1 && (t ?? 0) > 1 && active,
                         "needs value lift >= 1.25 and frequency and tenure lifts > 1 (value \(fmt(v)), frequency \(fmt(f)), tenure \(fmt(t)))")
         case .highValue:
-            return need((v ?? 0) >= Self.highValueLift, "needs value lift >= 1.25 (value \(fmt(v)))")
+            return need((v ?? 0) >= Self.highValueLift && active, "needs value lift >= 1.25 and recency lift < 1.5 (value \(fmt(v)), recency \(fmt(r)))")
         case .loyal:
-            return need((f ?? 0) > 1 && (t ?? 0) > 1, "needs frequency and tenure lifts > 1 (frequency \(fmt(f)), tenure \(fmt(t)))")
+            return need((f ?? 0) > 1 && (t ?? 0) > 1 && active,
+                        "needs frequency and tenure lifts > 1 and recency lift < 1.5 (frequency \(fmt(f)), tenure \(fmt(t)), recency \(fmt(r)))")
         case .frequent:
-            return need((f ?? 0) >= Self.frequentLift, "needs frequency lift >= 1.25 (frequency \(fmt(f)))")
+            return need((f ?? 0) >= Self.frequentLift && active, "needs frequency lift >= 1.25 and recency lift < 1.5 (frequency \(fmt(f)), recency \(fmt(r)))")
         case .lowValueOccasional:
             return need(v.map { $0 <= Self.lowLift } == true && f.map { $0 <= Self.lowLift } == true,
                         "needs value and frequency lifts <= 0.75 (value \(fmt(v)), frequency \(fmt(f)))")
@@ -207,9 +221,9 @@ public enum SegmentPersona: String, CaseIterable, Sendable, Codable {
         case .occasional:
             return need(f.map { $0 <= Self.lowLift } == true, "needs frequency lift <= 0.75 (frequency \(fmt(f)))")
         case .distinctive:
-            return need(abs(e.ranked.first?.z ?? 0) >= 0.5, "needs a feature 0.5 standard deviations from the average")
+            return need(e.distinctive != nil, "needs a feature 0.5 standard deviations from the average, its mean on the same side")
         case .typical:
-            return need(abs(e.ranked.first?.z ?? 0) < 0.5, "needs no feature 0.5 standard deviations from the average")
+            return need(e.distinctive == nil, "needs no feature 0.5 standard deviations from the average")
         case .noise:
             return (false, "only density-clustering noise is named so")
         }
@@ -241,11 +255,25 @@ public enum SegmentNaming {
         SegmentPersona.allCases.first { $0 != .noise && $0.check(e).holds } ?? .typical
     }
 
+    /// Whether a name of `persona` still holds: the persona's claim, and for "High/Low
+    /// <feature>" that very feature (|z| >= 0.5 on that side, its lift agreeing).
+    public static func supports(_ base: String, persona: SegmentPersona, evidence e: NamingEvidence, features: [String]) -> (holds: Bool, reason: String) {
+        guard persona == .distinctive else { return persona.check(e) }
+        let high = base.hasPrefix("High ")
+        let words = String(base.dropFirst(high ? 5 : 4))
+        guard let feature = features.first(where: { humanize($0) == words }) else { return (false, "'\(words)' is no longer a feature") }
+        let z = e.ranked.first { $0.feature == feature }?.z ?? 0
+        let liftAgrees = e.featureLift[feature].map { ($0 > 1) == high } ?? true
+        if (high ? z >= 0.5 : z <= -0.5) && liftAgrees { return (true, "") }
+        return (false, String(format: "needs %@ %@ the average by 0.5 standard deviations (now %+.2f sd, %@ the average)", words, high ? "above" : "below", z,
+                              e.featureLift[feature].map { ratio($0) } ?? "n/a"))
+    }
+
     /// The persona's name; distinctive ones from their most distinguishing feature.
     public static func name(_ e: NamingEvidence) -> (persona: SegmentPersona, name: String) {
         let p = persona(e)
-        guard p == .distinctive, let top = e.ranked.first else { return (p, p.title) }
-        return (p, (top.z > 0 ? "High " : "Low ") + humanize(top.feature))
+        guard p == .distinctive, let top = e.distinctive else { return (p, p.title) }
+        return (p, (top.high ? "High " : "Low ") + humanize(top.feature))
     }
 
     /// Makes names unique: a later holder of a name gets the feature whose lift differs most from
