@@ -47,7 +47,7 @@ public enum TransactionReader {
     /// realistic log can then overflow a Double, and 1e15 is far above any single order.
     public static let maxAmount = 1e15
 
-    /// Streams the usable transactions of `path` to `body`; `observe` (optional) sees every byte
+    /// Streams the usable transactions of `path` (`-`: standard input) to `body`; `observe` (optional) sees every byte
     /// of the file once, in order, as it is read (the segment job hashes the input with it, so
     /// the file is not read again for its checksum).
     ///
@@ -60,10 +60,11 @@ public enum TransactionReader {
         if ParquetInput.isParquet(path) {
             return try ParquetTransactions.read(path: path, options: o, maxBadRowsKept: maxBadRowsKept, observe: observe, body)
         }
-        let fd = open(path, O_RDONLY)
+        // "-" is standard input, streamed like a file (never buffered whole); it can be read once.
+        let fd = path == "-" ? dup(STDIN_FILENO) : open(path, O_RDONLY)
         guard fd >= 0 else { throw StrataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
-        var parser = try RowParser(path: path, options: o, maxBadRowsKept: maxBadRowsKept)
+        var parser = try RowParser(path: path == "-" ? "stdin" : path, options: o, maxBadRowsKept: maxBadRowsKept)
         var splitter = RecordSplitter(delimiter: parser.delimiter, quotes: o.delimiter != .whitespace)
         var buffer = [UInt8](repeating: 0, count: chunkBytes)
         var skipBOM = true

@@ -786,3 +786,29 @@ func expectNamesAgreeWithProfiles(_ dir: String, sourceLocation: SourceLocation 
         for (name, expected) in planted { #expect(abs((share[name] ?? 0) - expected) < 0.03, "\(name): \(share[name] ?? 0) vs planted \(expected)") }
     }
 }
+
+@Suite struct StdinTransactionsTests {
+    /// `--transactions -` streams the order log from standard input: the same RFM table as from
+    /// the file; the segment job refuses it where it would read the log twice (affinity).
+    @Test func orderLogFromStandardInput() throws {
+        let dir = tempDir()
+        let file = "\(fixtures)/cdnow/CDNOW_sample.txt"
+        let args = ["--delimiter", "whitespace", "--no-header", "--customer-column", "2", "--date-column", "3", "--amount-column", "5", "--date-format", "%Y%m%d"]
+        let direct = try CLI.run(["rfm", "--transactions", file] + args + ["--out", "\(dir)/file.csv"])
+        #expect(direct.code == 0, "\(direct.stderr)")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["rfm", "--transactions", "-"] + args + ["--out", "\(dir)/stdin.csv"]
+        let inPipe = Pipe()
+        p.standardInput = inPipe
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let payload = try Data(contentsOf: URL(fileURLWithPath: file))
+        DispatchQueue.global().async { inPipe.fileHandleForWriting.write(payload); try? inPipe.fileHandleForWriting.close() }
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(FileManager.default.contents(atPath: "\(dir)/file.csv") == FileManager.default.contents(atPath: "\(dir)/stdin.csv"))
+        let twice = try CLI.run(["segment", "--transactions", "-", "--product-column", "4"] + args + ["--out", "\(dir)/seg"])
+        #expect(twice.code == 64 && twice.stderr.contains("can be read once"), "\(twice.stderr)")
+    }
+}

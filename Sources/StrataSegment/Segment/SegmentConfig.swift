@@ -356,6 +356,9 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
             if m.model == nil && previous == nil { throw bad("monitor.model", "give the model to compare with (a model.json or a previous output directory), or set previous") }
         }
         if let t = transactions {
+            if t.path == "-" && t.productColumn != nil {
+                throw bad("transactions.path", "'-' (standard input) can be read once, and product affinity reads the order log a second time: give a file")
+            }
             if t.clvHorizonWeeks < 1 { throw bad("transactions.clv_horizon_weeks", "must be at least 1") }
             if let d = t.clvDiscount, !(d >= 0) { throw bad("transactions.clv_discount", "must be >= 0") }
             if !(t.clvAnnualDiscount >= 0) || !t.clvAnnualDiscount.isFinite { throw bad("transactions.clv_annual_discount", "must be >= 0") }
