@@ -144,21 +144,14 @@ public struct DecisionTree: Sendable {
     static func number(_ v: Float) -> String {
         let d = Double(v)
         guard d.isFinite else { return "\(d)" }
-        if d == d.rounded() && abs(d) < 1e15 { return grouped(Int64(d)) }
+        if d == d.rounded() && abs(d) < 1e15 { return NumberText.grouped(Int64(d)) }
         let magnitude = d == 0 ? 0 : Int(floor(log10(abs(d))))
         if magnitude >= 2 {
             let unit = pow(10, Double(magnitude - 2))
-            return grouped(Int64((d / unit).rounded() * unit))
+            return NumberText.grouped(Int64((d / unit).rounded() * unit))
         }
         var s = String(format: "%.*f", max(0, 2 - magnitude), d)
         if s.contains(".") { while s.hasSuffix("0") { s.removeLast() }; if s.hasSuffix(".") { s.removeLast() } }
         return s
-    }
-
-    static func grouped(_ n: Int64) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, ch) in digits.reversed().enumerated() { if i > 0 && i % 3 == 0 { out.append(",") }; out.append(ch) }
-        return (n < 0 ? "-" : "") + String(out.reversed())
     }
 }

@@ -52,8 +52,8 @@ public struct GapStatistic: Sendable, Equatable {
     ///   via the gap statistic", JRSS B 63 (2001), section 3 (reference (b)) and 4 (the rule).
     public static func compute(_ data: Dataset, ks: [Int], references: Int = 10, kmeans: KMeansOptions, seed: UInt64) throws -> GapStatistic {
         let ks = Array(Set(ks)).sorted()
-        let base = data.weights == nil ? data.materialized() : data.subset(rows: (0..<data.rows).filter { data.weights![$0] > 0 })
-        let x = Dataset(rows: base.rows, cols: base.cols, values: base.materialized().values, source: data.source)
+        var x = (data.weights == nil ? data : data.subset(rows: (0..<data.rows).filter { data.weights![$0] > 0 })).materialized()
+        x.weights = nil   // the paper's statistic is unweighted
         guard let first = ks.first, first >= 1, ks.last! <= x.rows else {
             throw StrataError.invalidArgument("gap statistic: k values must be in 1...\(x.rows)")
         }

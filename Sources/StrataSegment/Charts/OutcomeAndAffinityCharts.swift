@@ -113,13 +113,4 @@ enum Fmt {
         if s.hasSuffix(".") { s.removeLast() }
         return s
     }
-
-    /// Money: two decimals, thousands separated, with the currency code when known.
-    static func money(_ x: Double, currency: String?) -> String {
-        guard x.isFinite else { return "n/a" }
-        let cents = (abs(x) * 100).rounded()
-        let whole = SegmentNaming.grouped(Int(cents / 100))
-        let s = (x < 0 ? "-" : "") + whole + "." + String(format: "%02d", Int(cents.truncatingRemainder(dividingBy: 100)))
-        return currency.map { "\(s) \($0)" } ?? s
-    }
 }

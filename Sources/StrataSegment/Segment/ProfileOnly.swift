@@ -83,12 +83,36 @@ public struct ProfileOnlyStats: Codable, Sendable, Equatable {
         case adjustedPValue = "adjusted_p_value", stats, categories
     }
 
-    /// - Parameters: `rows` the group's customers, `reference` the population's (both indices
-    ///   into `column.values`), `minSize` the privacy threshold.
-    /// - Complexity: O(|rows| + |reference|) (numbers: plus a sort of each).
-    static func compute(_ column: ProfileOnlyColumn, kind: ProfileOnlyKind, rows: ArraySlice<Int>, reference: ArraySlice<Int>,
-                        isGroup: Bool, minSize: Int) -> ProfileOnlyStats {
-        let v = column.values
+    /// The population's side of a column, computed once for every group: the kind, the
+    /// customers with a value and the positives (rates), the distribution (numbers), the
+    /// category counts (categories).
+    struct Population {
+        var kind: ProfileOnlyKind
+        var present = 0, positives = 0
+        var stats: FeatureStats? = nil
+        var categories: [String: Int] = [:]
+
+        /// O(|reference|) (numbers: plus a sort).
+        init(_ column: ProfileOnlyColumn, reference: ArraySlice<Int>) {
+            let v = column.values
+            kind = ProfileOnlyKind.of(v)
+            let present = reference.filter { !ProfileOnlyKind.isMissing(v[$0]) }
+            self.present = present.count
+            switch kind {
+            case .rate: positives = present.filter { ProfileOnlyKind.isPositive(v[$0]) }.count
+            case .number: stats = SegmentProfiler.describe(column.name, ProfileOnlyStats.sortedNumbers(v, present), popMean: nil)
+            case .categories: for i in present { categories[v[i], default: 0] += 1 }
+            }
+        }
+    }
+
+    static func sortedNumbers(_ v: [String], _ rows: [Int]) -> [Float] { rows.compactMap { Float(v[$0]) }.filter { !$0.isNaN }.sorted() }
+
+    /// - Parameters: `rows` the group's customers (indices into `column.values`), `population`
+    ///   the reference customers' figures, `minSize` the privacy threshold.
+    /// - Complexity: O(|rows|) (numbers: plus a sort).
+    static func compute(_ column: ProfileOnlyColumn, population pop: Population, rows: ArraySlice<Int>, isGroup: Bool, minSize: Int) -> ProfileOnlyStats {
+        let v = column.values, kind = pop.kind
         let present = rows.filter { !ProfileOnlyKind.isMissing(v[$0]) }
         var s = ProfileOnlyStats(column: column.name, kind: kind, count: present.count, missing: rows.count - present.count)
         // A rate or a distribution over fewer than `minSize` customers with a value would describe
@@ -97,31 +121,27 @@ public struct ProfileOnlyStats: Codable, Sendable, Equatable {
         switch kind {
         case .rate:
             let pos = present.filter { ProfileOnlyKind.isPositive(v[$0]) }.count
-            let popPresent = reference.filter { !ProfileOnlyKind.isMissing(v[$0]) }
-            let popPos = popPresent.filter { ProfileOnlyKind.isPositive(v[$0]) }.count
+            let popPos = pop.positives
             s.rate = present.isEmpty ? nil : Double(pos) / Double(present.count)
-            s.populationRate = popPresent.isEmpty ? nil : Double(popPos) / Double(popPresent.count)
+            s.populationRate = pop.present == 0 ? nil : Double(popPos) / Double(pop.present)
             if let r = s.rate, let p = s.populationRate, p > 0 { s.lift = r / p }
             if isGroup {
                 // The group against the rest of the population.
-                let rest = Proportion(successes: popPos - pos, trials: popPresent.count - present.count)
+                let rest = Proportion(successes: popPos - pos, trials: pop.present - present.count)
                 if rest.trials > 0 && !present.isEmpty {
                     s.pValue = ProportionDifference(treatment: Proportion(successes: pos, trials: present.count), control: rest).pValue
                 }
             }
         case .number:
-            func sorted(_ idx: [Int]) -> [Float] { idx.compactMap { Float(v[$0]) }.filter { !$0.isNaN }.sorted() }
-            let pop = SegmentProfiler.describe(column.name, sorted(reference.filter { !ProfileOnlyKind.isMissing(v[$0]) }), popMean: nil)
-            s.stats = SegmentProfiler.describe(column.name, sorted(present), popMean: isGroup ? pop.mean : nil)
+            s.stats = SegmentProfiler.describe(column.name, Self.sortedNumbers(v, present), popMean: isGroup ? pop.stats?.mean : nil)
             s.lift = s.stats?.lift
         case .categories:
-            var seg: [String: Int] = [:], pop: [String: Int] = [:]
+            var seg: [String: Int] = [:]
             for i in present { seg[v[i], default: 0] += 1 }
-            var popTotal = 0
-            for i in reference where !ProfileOnlyKind.isMissing(v[i]) { pop[v[i], default: 0] += 1; popTotal += 1 }
+            let popTotal = pop.present
             s.categories = seg.filter { $0.value >= minSize }
                 .map { c -> Category in
-                    let share = Double(c.value) / Double(max(1, present.count)), popShare = Double(pop[c.key] ?? 0) / Double(max(1, popTotal))
+                    let share = Double(c.value) / Double(max(1, present.count)), popShare = Double(pop.categories[c.key] ?? 0) / Double(max(1, popTotal))
                     return Category(category: c.key, share: share, populationShare: popShare, lift: popShare > 0 ? share / popShare : 0)
                 }
                 .sorted { ($0.share, $1.category) > ($1.share, $0.category) }

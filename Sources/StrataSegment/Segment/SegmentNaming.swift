@@ -335,12 +335,7 @@ public enum SegmentNaming {
 
     static func percent(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
 
-    static func grouped(_ n: Int) -> String {
-        let s = String(n)
-        var out = ""
-        for (i, ch) in s.reversed().enumerated() { if i > 0 && i % 3 == 0 { out.append(",") }; out.append(ch) }
-        return String(out.reversed())
-    }
+    static func grouped(_ n: Int) -> String { NumberText.grouped(Int64(n)) }
 
     static func list(_ parts: [String]) -> String {
         switch parts.count {

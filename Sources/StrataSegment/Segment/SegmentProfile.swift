@@ -329,7 +329,7 @@ public enum SegmentProfiler {
             return out
         }
 
-        let profileOnlyKinds = extras.profileOnly.map { ProfileOnlyKind.of($0.values) }
+        let profileOnlyPopulations = extras.profileOnly.map { ProfileOnlyStats.Population($0, reference: reference) }
         let totalRevenue = extras.revenue.map { r in reference.reduce(0.0) { $0 + r[$1] } }
         func build(_ g: Int?) -> GroupProfile {
             let rows: ArraySlice<Int> = g.map { order[offsets[$0]..<offsets[$0 + 1]] } ?? reference
@@ -361,8 +361,8 @@ public enum SegmentProfiler {
                 p.clvP95Total = rows.reduce(0.0) { $0 + (hi[$1].isNaN ? 0 : hi[$1]) }
             }
             if !extras.profileOnly.isEmpty {
-                p.profileOnly = zip(extras.profileOnly, profileOnlyKinds).map { column, kind in
-                    ProfileOnlyStats.compute(column, kind: kind, rows: rows, reference: reference, isGroup: g != nil, minSize: minSize)
+                p.profileOnly = zip(extras.profileOnly, profileOnlyPopulations).map { column, population in
+                    ProfileOnlyStats.compute(column, population: population, rows: rows, isGroup: g != nil, minSize: minSize)
                 }
             }
             if let a = extras.probabilityAlive {
