@@ -128,7 +128,7 @@ struct SegmentDescription {
     static func segmentNames(_ p: SegmentProfiler.Output, roles: SegmentRoles, features: [String], overrides: [String: String], k: Int,
                              noiseSegment: Int? = nil, previous: [Int: String] = [:]) -> Naming {
         let ev = evidence(p, roles: roles, features: features)
-        var generated = ev.map { SegmentNaming.name($0) }
+        let generated = ev.map { SegmentNaming.name($0) }
         var personas: [SegmentPersona?] = generated.map(\.persona)
         var names = SegmentNaming.disambiguate(generated.map(\.name), evidence: ev)
         var changes: [NameChange] = []
