@@ -12,6 +12,9 @@
 //   CSnappy, CZstd, CZlib, CLZ4  C shims over the Parquet codecs' Debian libraries; no logic.
 //   StrataParquet   Parquet files: Thrift compact metadata, page decoding/encoding, reader and writer
 //                   (no dependency on the rest of Strata).
+//   CLibPQ          C shim over libpq (PostgreSQL's client library); no logic.
+//   StrataPostgres  PostgreSQL connections: COPY in and out, URLs, quoted names (no dependency on
+//                   the rest of Strata).
 //   StrataIO        readers and writers (CSV, .npy, labels), model files, atomic outputs.
 //   StrataCustomers order logs: RFM, CLV (BG/NBD, Gamma-Gamma), ABC.
 //   StrataSegment   the `strata segment` job: stages, profiles, names, rules, report, migration.
@@ -22,7 +25,7 @@ import PackageDescription
 let package = Package(
     name: "strata",
     products: [
-        .library(name: "Strata", targets: ["Strata", "StrataCore", "StrataIO", "StrataParquet", "StrataCustomers", "StrataSegment", "StrataKernels", "StrataLinalg"]),
+        .library(name: "Strata", targets: ["Strata", "StrataCore", "StrataIO", "StrataParquet", "StrataPostgres", "StrataCustomers", "StrataSegment", "StrataKernels", "StrataLinalg"]),
         .executable(name: "strata", targets: ["StrataCLI"]),
     ],
     // MPI (off by default; `swift build --traits MPI`): `strata kmeans --distributed` under mpirun.
@@ -59,6 +62,11 @@ let package = Package(
             name: "StrataParquet",
             dependencies: ["CSnappy", "CZstd", "CZlib", "CLZ4"]
         ),
+        .systemLibrary(name: "CLibPQ", path: "CSupport/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .target(
+            name: "StrataPostgres",
+            dependencies: ["CLibPQ"]
+        ),
         .target(
             name: "CStrataKernels",
             path: "CSupport/CStrataKernels",
@@ -79,21 +87,21 @@ let package = Package(
         ),
         .target(
             name: "StrataIO",
-            dependencies: ["StrataCore", "StrataKernels", "StrataLinalg", "StrataParquet"]
+            dependencies: ["StrataCore", "StrataKernels", "StrataLinalg", "StrataParquet", "StrataPostgres"]
         ),
         .target(
             name: "StrataCustomers",
-            dependencies: ["StrataCore", "StrataIO", "StrataParquet", "StrataKernels", "StrataLinalg"]
+            dependencies: ["StrataCore", "StrataIO", "StrataParquet", "StrataPostgres", "StrataKernels", "StrataLinalg"]
         ),
         .target(
             name: "StrataSegment",
-            dependencies: ["StrataCore", "StrataIO", "StrataCustomers", "StrataKernels", "StrataLinalg",
+            dependencies: ["StrataCore", "StrataIO", "StrataCustomers", "StrataKernels", "StrataLinalg", "StrataPostgres", "StrataParquet",
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "Strata",
-            dependencies: ["StrataCore", "StrataIO", "StrataCustomers", "StrataSegment", "StrataKernels", "StrataLinalg"]
+            dependencies: ["StrataCore", "StrataIO", "StrataPostgres", "StrataCustomers", "StrataSegment", "StrataKernels", "StrataLinalg"]
         ),
         .executableTarget(
             name: "StrataCLI",
@@ -105,7 +113,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StrataTests",
-            dependencies: ["Strata", "StrataCore", "StrataIO", "StrataParquet", "StrataCustomers", "StrataSegment", "StrataKernels", "StrataLinalg"],
+            dependencies: ["Strata", "StrataCore", "StrataIO", "StrataParquet", "StrataPostgres", "StrataCustomers", "StrataSegment", "StrataKernels", "StrataLinalg"],
             exclude: ["Fixtures"]
         ),
         .testTarget(

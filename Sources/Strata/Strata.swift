@@ -6,4 +6,5 @@
 @_exported import StrataIO
 @_exported import StrataKernels
 @_exported import StrataLinalg
+@_exported import StrataPostgres
 @_exported import StrataSegment

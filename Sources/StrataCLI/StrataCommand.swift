@@ -22,7 +22,8 @@ struct StrataCommand: ParsableCommand {
     /// option) also gives the `--json` error object on stdout when `--json` was asked for.
     static func main() {
         do {
-            var command = try parseAsRoot()
+            // Passwords written in postgresql:// URLs go to the environment before anything else.
+            var command = try parseAsRoot(CommandLine.arguments.dropFirst().map(PostgresURL.hidingPassword))
             try command.run()
         } catch {
             let code = exitCode(for: error).rawValue

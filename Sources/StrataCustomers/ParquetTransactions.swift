@@ -3,7 +3,8 @@ import StrataCore
 import StrataIO
 import StrataParquet
 
-/// Order logs in Parquet (a file, a directory of part files read in name order, or a glob):
+/// Order logs in Parquet (a file, a directory of part files read in name order, or a glob) or
+/// in PostgreSQL (a `postgresql://` URL naming a table or query; `PostgresTable`):
 /// the same columns, options, bad-row rules and `Transaction`s as the CSV reader.
 ///
 /// Columns by name or 1-based position in the schema. Dates: DATE, TIMESTAMP (any unit, with or
@@ -17,7 +18,7 @@ import StrataParquet
 enum ParquetTransactions {
     static func read(path: String, options o: TransactionOptions, maxBadRowsKept: Int,
                      observe: ((UnsafeRawBufferPointer) -> Void)?, _ body: (Transaction) throws -> Void) throws -> TransactionReadSummary {
-        let table = try ParquetTable(path: path)
+        guard let table = try ColumnarInput.open(path) else { throw StrataError.unreadable(path: path, reason: "not a Parquet or PostgreSQL input") }
         func index(_ ref: ColumnRef, _ option: String) throws -> Int {
             switch ref {
             case let .position(p):
@@ -62,6 +63,7 @@ enum ParquetTransactions {
             summary.bad += 1
             if summary.badRows.count < maxBadRowsKept { summary.badRows.append(r) }
         }
+        if let observe { try table.observeInput(observe) }
         try table.forEachRowGroup(columns: selected) { _, _, offset, cols in
             let (cust, date) = (cols[0], cols[1])
             let amountCol = aSlot.map { cols[$0] }, qCol = qSlot.map { cols[$0] }, uCol = uSlot.map { cols[$0] }
@@ -101,17 +103,6 @@ enum ParquetTransactions {
                 if let pCol { guard let p = pCol.text(i), !p.isEmpty else { try fail(row, pi, "missing product id"); continue }; product = p }
                 summary.rows += 1
                 try body(Transaction(customer: id, day: day, amount: amount, quantity: quantity, product: product, margin: margin, line: row))
-            }
-        }
-        if let observe {
-            for f in table.files {
-                guard let h = FileHandle(forReadingAtPath: f.path) else { throw StrataError.unreadable(path: f.path, reason: "cannot open") }
-                defer { try? h.close() }
-                while true {
-                    let chunk = h.readData(ofLength: 4 << 20)
-                    if chunk.isEmpty { break }
-                    chunk.withUnsafeBytes { observe($0) }
-                }
             }
         }
         return summary

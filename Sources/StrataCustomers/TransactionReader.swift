@@ -57,7 +57,7 @@ public enum TransactionReader {
     public static func read(path: String, options o: TransactionOptions, maxBadRowsKept: Int = 100,
                             observe: ((UnsafeRawBufferPointer) -> Void)? = nil,
                             _ body: (Transaction) throws -> Void) throws -> TransactionReadSummary {
-        if ParquetInput.isParquet(path) {
+        if ColumnarInput.isColumnar(path) {
             return try ParquetTransactions.read(path: path, options: o, maxBadRowsKept: maxBadRowsKept, observe: observe, body)
         }
         // "-" is standard input, streamed like a file (never buffered whole); it can be read once.

@@ -42,7 +42,7 @@ public enum ParquetValues: Sendable, Equatable {
     }
 
     /// An empty column of the storage type for `type`.
-    static func empty(_ type: PhysicalType) -> ParquetValues {
+    public static func empty(_ type: PhysicalType) -> ParquetValues {
         switch type {
         case .boolean: return .boolean([])
         case .int32: return .int32([])

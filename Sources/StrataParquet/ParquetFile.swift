@@ -28,6 +28,19 @@ public struct ParquetColumnInfo: Sendable, Equatable {
     }
 }
 
+extension ParquetColumnInfo {
+    /// A column of another columnar source (a PostgreSQL result) described in Parquet's types.
+    public init(name: String, physicalType: PhysicalType, kind: LogicalKind, optional: Bool = true, unsupported: String? = nil) {
+        self.name = name
+        self.physicalType = physicalType
+        self.kind = kind
+        self.typeLength = 0
+        self.optional = optional
+        self.unsupported = unsupported
+        self.leaf = -1
+    }
+}
+
 /// One column of one row group (or of a whole file): its schema entry, a value per row and,
 /// for an optional column, which rows hold a value.
 public struct ParquetColumn: Sendable {

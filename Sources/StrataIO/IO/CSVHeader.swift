@@ -5,9 +5,10 @@ import StrataCore
 /// CRLF handled as everywhere else). Reads at most the first `limit` bytes.
 public enum CSVHeader {
     /// Column names, trimmed of spaces. Throws `StrataError.unreadable` / `.badData`; an empty
-    /// file has no columns. For a Parquet input (file, directory, glob): its schema's column names.
+    /// file has no columns. For a Parquet input (file, directory, glob) or a PostgreSQL URL: its
+    /// columns' names.
     public static func read(path: String, delimiter: UInt8 = UInt8(ascii: ","), limit: Int = 1 << 20) throws -> [String] {
-        if ParquetInput.isParquet(path) { return try ParquetTable(path: path).names }
+        if let t = try ColumnarInput.open(path) { return t.names }
         let bytes = try readFileBytes(path, limit: limit)
         return try bytes.withUnsafeBufferPointer { buf in
             var tok = CSVTokenizer(bytes: buf, delimiter: delimiter, file: path)

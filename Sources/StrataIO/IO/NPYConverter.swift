@@ -93,7 +93,7 @@ public enum NPYConverter {
             free(real)
         }
         let t0 = Date()
-        let parquet = ParquetInput.isParquet(csv)
+        let parquet = ColumnarInput.isColumnar(csv)
         let fd = parquet ? -1 : open(csv, O_RDONLY)
         guard parquet || fd >= 0 else { throw StrataError.unreadable(path: csv, reason: String(cString: strerror(errno))) }
         defer { if fd >= 0 { close(fd) } }
@@ -156,7 +156,7 @@ public enum NPYConverter {
         }
         if parquet {
             // Row group by row group: memory is one row group of the selected columns.
-            let table = try ParquetTable(path: csv)
+            guard let table = try ColumnarInput.open(csv) else { return try convert(csv: csv, to: given, options: options, blockBytes: blockBytes, progress: progress) }
             let plan = try table.datasetBlocks(options: options) { try emit($0) }
             warnings = plan.notes.map { "\(csv): " + $0 }
             if rows == 0 { (columns, idColumn) = (plan.columns, plan.idColumn) }

@@ -2,7 +2,7 @@ import Foundation
 import StrataCore
 import StrataParquet
 
-extension ParquetTable {
+extension ColumnarTable {
     /// Numeric feature columns of a Parquet input straight to float32 rows (`TableReader.read`
     /// for `.parquet` files, directories and globs): the same options, inference and errors as
     /// the CSV reader. Features: `options.columns`, else every numeric column (integers,
@@ -36,14 +36,6 @@ extension ParquetTable {
                            weightsColumn: plan.weightsColumn, weights: weights, source: path)
         data.warnings = notes.map { "\(path): " + $0 }
         return data
-    }
-
-    /// The columns `dataset(options:)` reads and what it noticed (text or nested columns ignored).
-    public struct DatasetPlan: Sendable {
-        public var columns: [String]
-        public var idColumn: String?
-        public var weightsColumn: String?
-        public var notes: [String]
     }
 
     /// As `dataset(options:)`, one row group at a time: `body` gets each non-empty row group as a
@@ -217,6 +209,14 @@ extension ParquetTable {
     }
 }
 
+/// The columns `dataset(options:)` reads and what it noticed (text or nested columns ignored).
+public struct DatasetPlan: Sendable {
+    public var columns: [String]
+    public var idColumn: String?
+    public var weightsColumn: String?
+    public var notes: [String]
+}
+
 /// A text cell read as the CSV reader reads it (the same number parser).
 func parsedText(_ s: String) -> ParsedNumber {
     var s = s
@@ -227,7 +227,7 @@ extension ColumnSniff {
     /// What the first `sampleRows` rows of a Parquet input say about each column, as for a CSV:
     /// numeric-typed columns count their non-null values as numbers, text columns as text (with
     /// their distinct values); nested columns count as empty.
-    package init(parquet t: ParquetTable) throws {
+    package init(parquet t: ColumnarTable) throws {
         header = t.names
         let n = header.count
         numbers = [Int](repeating: 0, count: n)

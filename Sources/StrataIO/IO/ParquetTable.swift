@@ -41,13 +41,12 @@ public enum ParquetInput {
 /// A Parquet file or dataset (a directory or glob of files with one schema) opened for reading:
 /// footers only; row groups are read on demand, only the selected columns, so memory is one
 /// row group of those columns at a time plus what the caller keeps.
-public final class ParquetTable {
+public final class ParquetTable: ColumnarTable {
     /// The input as given (file, directory or glob).
     public let path: String
     public let files: [ParquetFile]
     /// The top-level columns (of the first file; every file must have the same names and types).
     public let columns: [ParquetColumnInfo]
-    public var names: [String] { columns.map(\.name) }
     public var rowCount: Int { files.reduce(0) { $0 + $1.rowCount } }
 
     /// - Throws: `StrataError.unreadable` / `.badData` (one line naming file, row group and
@@ -67,15 +66,6 @@ public final class ParquetTable {
         for c in columns where !seen.insert(c.name).inserted {
             throw StrataError.badData(file: path, line: nil, column: c.name, message: "column name appears twice in the schema; rename one")
         }
-    }
-
-    /// Column `name`'s index, or an error naming `option` and listing the columns.
-    public func index(of name: String, option: String) throws -> Int {
-        guard let i = columns.firstIndex(where: { $0.name == name }) else {
-            throw StrataError.invalidArgument("\(path): \(option) '\(name)' is not a column; columns are: \(Excerpt.list(names))")
-        }
-        if let why = columns[i].unsupported { throw StrataError.badData(file: path, line: nil, column: name, message: why) }
-        return i
     }
 
     /// Calls `body` for every row group of every file, in order, with the columns at `indices`
@@ -107,6 +97,18 @@ public final class ParquetTable {
             }
         }
         return out
+    }
+
+    public func observeInput(_ observe: @escaping (UnsafeRawBufferPointer) -> Void) throws {
+        for f in files {
+            guard let h = FileHandle(forReadingAtPath: f.path) else { throw StrataError.unreadable(path: f.path, reason: "cannot open") }
+            defer { try? h.close() }
+            while true {
+                let chunk = h.readData(ofLength: 4 << 20)
+                if chunk.isEmpty { break }
+                chunk.withUnsafeBytes { observe($0) }
+            }
+        }
     }
 
     /// Runs `body`, turning a `ParquetError` into the one-line `StrataError.badData` (file, row

@@ -14,13 +14,13 @@ extension RawTable {
     /// than id and categorical ones) that is numeric by `ColumnSniff` (at least half of its
     /// sampled values are numbers). Empty fields are missing values; a non-numeric value in a
     /// numeric column is an error naming line and column, or with `.missing` a missing value.
-    /// A Parquet input (file, directory, glob) is read by `ParquetTable.rawTable` (nulls are
-    /// missing values).
+    /// A Parquet input (file, directory, glob) or a PostgreSQL URL is read by
+    /// `ColumnarTable.rawTable` (nulls are missing values).
     public static func read(path: String, numeric wanted: [String]?, categorical: [String], idColumn: String?,
                             delimiter: UInt8 = UInt8(ascii: ","), unparsable: UnparsableCells = .error,
                             weightsColumn: String? = nil) throws -> RawTable {
-        if ParquetInput.isParquet(path) {
-            return try ParquetTable(path: path).rawTable(numeric: wanted, categorical: categorical, idColumn: idColumn, weightsColumn: weightsColumn,
+        if let table = try ColumnarInput.open(path) {
+            return try table.rawTable(numeric: wanted, categorical: categorical, idColumn: idColumn, weightsColumn: weightsColumn,
                                                          unparsable: unparsable)
         }
         let bytes = try readFileBytes(path)

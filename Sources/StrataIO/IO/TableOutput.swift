@@ -1,6 +1,7 @@
 import Foundation
 import StrataCore
 import StrataParquet
+import StrataPostgres
 
 /// How a command writes a table (a closed choice): CSV, or Parquet (`ParquetWriter`: ZSTD,
 /// dictionary-encoded strings, typed columns).
@@ -102,9 +103,17 @@ public enum TableOutput {
 extension OutputBatch {
     /// Stages a table given as CSV text at `path`: as it is for CSV, or converted to typed
     /// Parquet columns (`TableOutput`) for `format` `.parquet` (nil: chosen by `path`'s
-    /// extension). Atomic like every staged output.
+    /// extension). Atomic like every staged output. A `postgresql://...?table=schema.name` path
+    /// replaces that table on `commit()` (`PostgresTableWriter`; the same typed columns).
     public mutating func stageTable(csv: Data, to path: String, format: TableFormat? = nil,
                                     textColumns: Set<String> = TableOutput.textColumns, rowGroupRows: Int? = nil) throws {
+        if PostgresURL.isURL(path) {
+            let url: PostgresURL
+            do { url = try PostgresURL(path) } catch let e as PostgresError { discard(); throw StrataError.invalidArgument(e.message) }
+            guard url.table != nil, url.query == nil else { discard(); throw StrataError.invalidArgument("\(url): an output names its table with ?table=schema.name") }
+            stageDatabaseTable(PostgresTableOutput(url: url, columns: try TableOutput.parquetColumns(csv: csv, textColumns: textColumns, file: url.description)))
+            return
+        }
         switch TableFormat.of(path: path, explicit: format) {
         case .csv:
             try stage(csv, to: path)

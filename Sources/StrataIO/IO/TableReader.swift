@@ -1,5 +1,6 @@
 import StrataCore
 import Foundation
+import StrataPostgres
 
 /// Which columns of an input file to read, and how.
 public struct TableReadOptions: Sendable {
@@ -40,6 +41,7 @@ public struct TableReadOptions: Sendable {
 public enum TableReader {
     public static func read(path: String, options: TableReadOptions = TableReadOptions()) throws -> Dataset {
         if path.lowercased().hasSuffix(".npy") { return try NPYReader.read(path: path, options: options) }
+        if PostgresURL.isURL(path) { return try PostgresTable(url: path).dataset(options: options) }
         if ParquetInput.isParquet(path) {
             // Beyond the memory budget (float32 rows of every column, an upper bound): row group by
             // row group to a temporary .npy, then mapped, as a large CSV.

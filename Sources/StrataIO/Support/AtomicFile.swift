@@ -27,6 +27,8 @@ public struct OutputBatch {
         case stdout
     }
     private var staged: [(tmp: String, destination: Destination, shown: String)] = []
+    /// Tables bound for PostgreSQL (`stageTable` to a `postgresql://` URL), written on `commit()`.
+    private var databaseTables: [PostgresTableOutput] = []
 
     public init() {}
 
@@ -82,8 +84,21 @@ public struct OutputBatch {
     /// from their backups (or removed when they did not exist before), so the directory holds
     /// either every new output or every old one. Then writes the outputs that go through special
     /// files or to standard output.
+    ///
+    /// PostgreSQL tables staged with `stageDatabaseTable` are replaced first
+    /// (`PostgresTableWriter`, one transaction per server): if that fails, no file is renamed.
     public mutating func commit() throws {
+        if !databaseTables.isEmpty {
+            let tables = databaseTables
+            databaseTables = []
+            do { try PostgresTableWriter.replace(tables) } catch { discard(); throw error }
+        }
         try TemporaryFiles.shared.critical { try commitRenames() }
+    }
+
+    /// Adds a table to replace in PostgreSQL on `commit()` (nothing is sent before).
+    public mutating func stageDatabaseTable(_ table: PostgresTableOutput) {
+        databaseTables.append(table)
     }
 
     private mutating func commitRenames() throws {
@@ -132,6 +147,7 @@ public struct OutputBatch {
 
     /// Removes every staged temporary.
     public mutating func discard() {
+        databaseTables = []
         for s in staged { unlink(s.tmp); TemporaryFiles.shared.unregister(s.tmp) }
         staged = []
     }

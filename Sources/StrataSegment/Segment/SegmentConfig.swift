@@ -198,6 +198,13 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     /// A campaign's results file (`CampaignSettings`): its uplift per segment goes to
     /// campaign.json and the report's "Campaign results".
     public var campaign: CampaignSettings? = nil
+    /// PostgreSQL sinks (`postgresql://...?table=schema.name`), each replaced atomically with the
+    /// run's outputs (`PostgresTableWriter`): the assignments (same columns as assignments.csv),
+    /// the feature table (features.csv's columns) and the profiles (one row per segment:
+    /// `segment_id`, `segment_name`, `customers`, `share`, `profile` as jsonb).
+    public var assignmentsTable: String? = nil
+    public var featuresTable: String? = nil
+    public var profilesTable: String? = nil
     /// Drift monitoring (`MonitorSettings`): this run's customers against a previous model's
     /// training profile, in monitor.json and the report's "Drift monitoring".
     public var monitor: MonitorSettings? = nil
@@ -216,6 +223,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         case minSegmentSize = "min_segment_size", pseudonymize, salt, saltEnv = "salt_env", names, roles
         case treeDepth = "tree_depth", scatterSample = "scatter_sample", out, previous, report, format
         case campaign, monitor
+        case assignmentsTable = "assignments_table", featuresTable = "features_table", profilesTable = "profiles_table"
     }
 
     /// Decodes with defaults for absent keys (Swift's synthesized decoding has no defaults).
@@ -242,6 +250,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         try get(.gapReferences, &s.gapReferences); try get(.profileOnly, &s.profileOnly); try get(.actions, &s.actions); try opt(.currency, &s.currency)
         try opt(.products, &s.products)
         try opt(.monitor, &s.monitor)
+        try opt(.assignmentsTable, &s.assignmentsTable); try opt(.featuresTable, &s.featuresTable); try opt(.profilesTable, &s.profilesTable)
         self = s
     }
 

@@ -264,13 +264,14 @@ struct SegmentInputs {
             let sum = try? FileChecksum.sha256(path: path)
             return (t, InputFile(path: path, bytes: sum?.bytes, sha256: sum?.hex))
         }
-        if ParquetInput.isParquet(path) {
-            let table = try ParquetTable(path: path)
-            let t = try readCustomers(header: table.names, sniff: try ColumnSniff(parquet: table), path: path, config: c) { numeric, categorical, idColumn in
+        if let table = try ColumnarInput.open(path) {
+            // Parquet: the files' bytes; PostgreSQL: the COPY text of the rows read.
+            var checksum = FileChecksum()
+            try table.observeInput { checksum.update($0) }
+            let t = try readCustomers(header: table.names, sniff: try ColumnSniff(parquet: table), path: table.path, config: c) { numeric, categorical, idColumn in
                 try table.rawTable(numeric: numeric, categorical: categorical, idColumn: idColumn, unparsable: c.impute == .none ? .error : .missing)
             }
-            let sum = try FileChecksum.sha256(paths: table.files.map(\.path))
-            return (t, InputFile(path: path, bytes: sum.bytes, sha256: sum.hex))
+            return (t, checksum.record(path: table.path))
         }
         let bytes = try readFileBytes(path)
         var checksum = FileChecksum()

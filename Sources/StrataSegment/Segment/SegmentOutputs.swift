@@ -1,6 +1,8 @@
 import Foundation
 import StrataCore
 import StrataIO
+import StrataPostgres
+import StrataParquet
 
 /// Stage 6 of `strata segment`: renders every output file and commits them together.
 ///
@@ -60,7 +62,8 @@ enum SegmentOutputs {
             names.append(name)
         }
         do {
-            try stageTable("assignments", assignmentsCSV(ids: x.ids, labels: x.model.labels, names: x.description.names, model: x.model))
+            let assignments = assignmentsCSV(ids: x.ids, labels: x.model.labels, names: x.description.names, model: x.model)
+            try stageTable("assignments", assignments)
             try stage("model.json", try x.model.encoded(data: x.features.data, stages: x.features.stages, names: x.description.names,
                                                          profile: x.model.trainingProfile(x.features, seed: c.seed)))
             try stage("profiles.json", try x.description.profilesFile(k: k, minSegmentSize: c.minSegmentSize).encoded())
@@ -69,7 +72,8 @@ enum SegmentOutputs {
             if let a = x.monitor { try stage("monitor.json", try JSONOutput.pretty(MonitorFile(record: MonitorRecord(a), warnings: a.warnings))) }
             // With an order log, the joined feature table: `strata predict --model model.json
             // --input features.csv` scores customers exactly as this run did.
-            if c.transactions != nil { try stageTable("features", featuresCSV(x.features.raw, ids: x.ids)) }
+            let features = c.transactions != nil || c.featuresTable != nil ? featuresCSV(x.features.raw, ids: x.ids) : nil
+            if c.transactions != nil, let features { try stageTable("features", features) }
             try stage("profiles.csv", profilesCSV(x.description.profiles))
             if let a = x.description.affinity { try stage("affinity.csv", a.csv()) }
             // One customer list per reported segment (and other), for CRM imports.
@@ -95,6 +99,13 @@ enum SegmentOutputs {
                     affinity: d.affinity))
                 try stage("report.html", Data(html.utf8))
             }
+            // PostgreSQL sinks: replaced in one transaction per server on commit, before any file.
+            if let t = c.assignmentsTable { try batch.stageTable(csv: assignments, to: t); files["assignments_table"] = shownTable(t) }
+            if let t = c.featuresTable, let features { try batch.stageTable(csv: features, to: t); files["features_table"] = shownTable(t) }
+            if let t = c.profilesTable {
+                batch.stageDatabaseTable(try profilesTable(x.description.profilesFile(k: k, minSegmentSize: c.minSegmentSize), url: t))
+                files["profiles_table"] = shownTable(t)
+            }
             record.outputs = files.merging(["run": out + "/run.json"]) { a, _ in a }
             try stage("run.json", try JSONOutput.pretty(record))
             FailurePoint.hit("outputs:written")
@@ -107,6 +118,25 @@ enum SegmentOutputs {
             throw error
         }
         return files
+    }
+
+    /// A database sink as recorded and printed (password masked; the table named).
+    static func shownTable(_ url: String) -> String { (try? PostgresURL(url).description) ?? PostgresURL.mask(url) }
+
+    /// profiles_table: one row per reported segment (and other): `segment_id` (null for other),
+    /// `segment_name`, `customers`, `share`, and `profile`, the segment's profiles.json entry as jsonb.
+    static func profilesTable(_ file: ProfilesFile, url text: String) throws -> PostgresTableOutput {
+        let url: PostgresURL
+        do { url = try PostgresURL(text) } catch let e as PostgresError { throw StrataError.invalidArgument(e.message) }
+        let groups = file.segments + (file.other.map { [$0] } ?? [])
+        let json = try groups.map { String(decoding: try JSONOutput.line($0), as: UTF8.self).trimmingCharacters(in: .newlines) }
+        return PostgresTableOutput(url: url, columns: [
+            .int64s("segment_id", groups.map { $0.id.map(Int64.init) }),
+            .strings("segment_name", groups.map(\.name)),
+            .int64s("customers", groups.map { Int64($0.size) }),
+            .doubles("share", groups.map(\.share)),
+            .strings("profile", json),
+        ], jsonColumns: ["profile"])
     }
 
     /// Every file a segment run may write (links to those a run did not write are removed).

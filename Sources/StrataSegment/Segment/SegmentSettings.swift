@@ -2,6 +2,7 @@ import Foundation
 import StrataCore
 import Yams
 import StrataIO
+import StrataPostgres
 
 /// Every `strata segment` setting, defined once: its job-file key, its command-line flag, how the
 /// flag takes its value, and its help. The CLI's flags are generated from this table, and a flag's
@@ -48,14 +49,14 @@ public struct SegmentSetting: Sendable {
 /// and the node is decoded once into `SegmentConfig`.
 public enum SegmentSettings {
     public static let all: [SegmentSetting] = [
-        .init(section: .inputs, key: "customers", flag: "customers", kind: .value, help: "Customer feature table (CSV, .npy or Parquet: a file, a directory of .parquet files or a glob)."),
+        .init(section: .inputs, key: "customers", flag: "customers", kind: .value, help: "Customer feature table (CSV, .npy or Parquet: a file, a directory of .parquet files or a glob; or postgresql://...?table=schema.name)."),
         .init(section: .inputs, key: "id_column", flag: "id-column", kind: .value, help: "Customer id column (default: id or customer_id)."),
         .init(section: .inputs, key: "columns", flag: "columns", kind: .list, help: "Numeric feature columns (comma-separated; default all)."),
         .init(section: .inputs, key: "categorical", flag: "categorical", kind: .list, help: "Categorical columns (default: inferred text columns)."),
         .init(section: .inputs, key: "exclude", flag: "exclude", kind: .list, help: "Columns never used as features."),
         .init(section: .inputs, key: "pii_columns", flag: "pii-columns", kind: .list, help: "Personal-data columns: never features, never in any output."),
         .init(section: .inputs, key: "profile_only", flag: "profile-only", kind: .list, help: "Columns kept out of the model but profiled per segment (outcomes such as churned, attributes such as region)."),
-        .init(section: .transactions, key: "transactions.path", flag: "transactions", kind: .value, help: "Order log (CSV or Parquet) to derive RFM and CLV features from."),
+        .init(section: .transactions, key: "transactions.path", flag: "transactions", kind: .value, help: "Order log (CSV, Parquet, postgresql://...?table=schema.name, or - for stdin) to derive RFM and CLV features from."),
         .init(section: .transactions, key: "transactions.customer_column", flag: "customer-column", kind: .value, help: "Order log: customer id column."),
         .init(section: .transactions, key: "transactions.date_column", flag: "date-column", kind: .value, help: "Order log: date column."),
         .init(section: .transactions, key: "transactions.amount_column", flag: "amount-column", kind: .value, help: "Order log: amount column."),
@@ -120,6 +121,9 @@ public enum SegmentSettings {
         .init(section: .outputs, key: "out", flag: "out", kind: .value, help: "Output directory (default strata-out)."),
         .init(section: .outputs, key: "previous", flag: "previous", kind: .value, help: "Previous run's output directory: adds segment migration."),
         .init(section: .outputs, key: "report", flag: "no-report", kind: .set(false), help: "Skip report.html."),
+        .init(section: .outputs, key: "assignments_table", flag: "assignments-table", kind: .value, help: "PostgreSQL table replaced atomically with the assignments: postgresql://user@host/db?table=schema.name."),
+        .init(section: .outputs, key: "features_table", flag: "features-table", kind: .value, help: "PostgreSQL table replaced with the feature table (features.csv's columns)."),
+        .init(section: .outputs, key: "profiles_table", flag: "profiles-table", kind: .value, help: "PostgreSQL table replaced with one row per segment, its profile as jsonb."),
         .init(section: .outputs, key: "format", flag: "format", kind: .value, help: "Table outputs: csv (default) or parquet (assignments.parquet, features.parquet)."),
         .init(section: .campaign, key: "campaign.path", flag: "campaign", kind: .value, help: "Campaign results CSV (id, group, 0/1 response and/or revenue): uplift per segment in campaign.json and the report."),
         .init(section: .campaign, key: "campaign.id_column", flag: "campaign-id-column", kind: .value, help: "Campaign file: customer id column (default customer_id)."),
@@ -185,7 +189,7 @@ public enum SegmentSettings {
     ///   file and key (an invalid choice or number), `.unreadable`.
     public static func resolve(jobFile: String?, flags: [String]) throws -> Resolved {
         var root = mapping([])
-        if let path = jobFile { root = try parse(path) }
+        if let path = jobFile { root = try databaseSources(parse(path), file: path) }
         // An empty or null `transactions:` means no order log, as it always has.
         if let t = root["transactions"], t.mapping?.isEmpty == true || t.null != nil { remove(&root, "transactions") }
         if let t = root["campaign"], t.mapping?.isEmpty == true || t.null != nil { remove(&root, "campaign") }
@@ -259,6 +263,39 @@ public enum SegmentSettings {
             if case .dataCorrupted = e, let jobFile { throw StrataError.invalidArgument("\(jobFile): \(key): " + e.reason) }
             throw SegmentConfig.describe(e, file: jobFile ?? "command line")
         }
+    }
+
+    /// PostgreSQL sources written as mappings become one URL string (`PostgresURL.compose`):
+    /// `customers: {url, query | table, password_env}` and `transactions: {url, query | table,
+    /// password_env, ...columns}` (then `transactions.path`). A password written in any URL
+    /// (these, and `assignments_table`, `features_table`, `profiles_table`) moves to the
+    /// environment (`PostgresURL.hidingPassword`), so no output can show it.
+    static func databaseSources(_ node: Node, file: String) throws -> Node {
+        var root = node
+        func url(_ m: Node, _ key: String) throws -> String {
+            guard let u = m["url"]?.string, PostgresURL.isURL(u) else {
+                throw StrataError.invalidArgument("\(file): \(key).url must be a postgresql:// URL")
+            }
+            return PostgresURL.hidingPassword(PostgresURL.compose(url: u, query: m["query"]?.string, table: m["table"]?.string, passwordEnv: m["password_env"]?.string))
+        }
+        if let c = root["customers"], c.mapping != nil {
+            if let extra = c.mapping!.keys.compactMap(\.string).first(where: { !["url", "query", "table", "password_env"].contains($0) }) {
+                throw StrataError.invalidArgument("\(file): unknown option 'customers.\(extra)'; a database source has url, query or table, and password_env")
+            }
+            set(&root, path: ["customers"], scalar(try url(c, "customers")))
+        }
+        if let t = root["transactions"], let m = t.mapping, m["url"] != nil {
+            if m["path"] != nil { throw StrataError.invalidArgument("\(file): transactions has both path and url; give one") }
+            var pairs = m.filter { !["url", "query", "table", "password_env"].contains($0.key.string ?? "") }.map { ($0.key, $0.value) }
+            pairs.insert((scalar("path"), scalar(try url(t, "transactions"))), at: 0)
+            set(&root, path: ["transactions"], mapping(pairs))
+        }
+        for path in [["customers"], ["transactions", "path"], ["assignments_table"], ["features_table"], ["profiles_table"]] {
+            var n: Node? = root
+            for k in path { n = n?[k] }
+            if let s = n?.string, PostgresURL.isURL(s) { set(&root, path: path, scalar(PostgresURL.hidingPassword(s))) }
+        }
+        return root
     }
 
     /// The resolver YAMLDecoder itself uses: scalars stay text until decoded as their key's type.
