@@ -86,10 +86,11 @@ public enum PostgresTableWriter {
                 if buf.count >= 1 << 20 {
                     try buf.withUnsafeBytes { try send($0) }
                     buf.removeAll(keepingCapacity: true)
-                    FailurePoint.hit("postgres:copy")
                 }
             }
             try buf.withUnsafeBytes { try send($0) }
+            // Tests kill the process here: rows sent, COPY not ended, transaction open.
+            FailurePoint.hit("postgres:copy")
         }
         try c.execute("DROP TABLE IF EXISTS \(target.sql); ALTER TABLE \(staging.sql) RENAME TO \(QualifiedName.quote(target.name))")
     }
