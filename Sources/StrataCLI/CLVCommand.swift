@@ -60,6 +60,7 @@ struct CLVCommand: ParsableCommand {
     var out: String?
 
     @OptionGroup var runOptions: RunOptions
+    @OptionGroup var scheduler: SchedulerOptions
 
     func validate() throws {
         try Report.checkStdout([out], json: runOptions.json)
@@ -73,7 +74,7 @@ struct CLVCommand: ParsableCommand {
     }
 
     func run() throws {
-        try Report.run(json: runOptions.json) {
+        try JobLog(job: "clv", options: scheduler).run(json: runOptions.json) {
             var o = try input.summaryOptions(asOf: nil, calibrationEnd: calibrationEnd, unit: unit)
             do { o.holdoutEnd = try input.day(holdoutEnd, option: "--holdout-end") } catch let e as ValidationError { throw StrataError.invalidArgument(e.message) }
             if let h = o.holdoutEnd, let c = o.calibrationEnd, h <= c {
@@ -87,7 +88,10 @@ struct CLVCommand: ParsableCommand {
             case .bgnbd: result = try evaluate(BGNBD.self, customers: customers, report: report, options: o, started: t0)
             case .pnbd: result = try evaluate(ParetoNBD.self, customers: customers, report: report, options: o, started: t0)
             }
-            if runOptions.json { Report.json(result) } else if out != "-" { printSummary(result) }
+            if runOptions.json { Report.json(result) } else if out != "-" && !scheduler.quiet { printSummary(result) }
+            var gauges = JobLog.orderLogGauges(job: "clv", customers: result.customers, transactions: result.transactions, badRows: report.badRows)
+            gauges.gauge("strata_clv_total", "Total customer lifetime value over the horizon (discounted).", result.totalCLV.value.map { [([("job", "clv")], $0)] } ?? [])
+            return gauges
         }
     }
 

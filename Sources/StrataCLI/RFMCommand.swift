@@ -105,6 +105,7 @@ struct RFMCommand: ParsableCommand {
     var out: String?
 
     @OptionGroup var runOptions: RunOptions
+    @OptionGroup var scheduler: SchedulerOptions
 
     func validate() throws {
         try Report.checkStdout([out], json: runOptions.json)
@@ -112,7 +113,7 @@ struct RFMCommand: ParsableCommand {
     }
 
     func run() throws {
-        try Report.run(json: runOptions.json) {
+        try JobLog(job: "rfm", options: scheduler).run(json: runOptions.json) {
             var o = try input.summaryOptions(asOf: asOf, calibrationEnd: calibrationEnd, unit: unit)
             o.bins = bins
             let t0 = Date()
@@ -123,7 +124,8 @@ struct RFMCommand: ParsableCommand {
             if let path = out { try batch.stageTable(csv: RFM.csv(customers), to: path) }
             try batch.commit()
             let result = Result(customers: customers, report: report, unit: unit, out: out, seconds: seconds)
-            if runOptions.json { Report.json(result) } else if out != "-" { printSummary(result, report: report) }
+            if runOptions.json { Report.json(result) } else if out != "-" && !scheduler.quiet { printSummary(result, report: report) }
+            return JobLog.orderLogGauges(job: "rfm", customers: result.customers, transactions: result.transactions, badRows: result.badRows)
         }
     }
 

@@ -5,8 +5,55 @@ import StrataLinalg
 
 /// Messages, progress and errors on stderr; results on stdout.
 enum Report {
+    private static let stderrLock = NSLock()
+    nonisolated(unsafe) private static var progressOpen = false
+
+    /// One line on stderr (a progress line on the terminal is cleared first).
     static func stderr(_ s: String) {
+        stderrLock.lock(); defer { stderrLock.unlock() }
+        if progressOpen { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); progressOpen = false }
         FileHandle.standardError.write(Data((s + "\n").utf8))
+    }
+
+    /// Redraws the terminal's progress line (no newline).
+    static func progressLine(_ s: String) {
+        stderrLock.lock(); defer { stderrLock.unlock() }
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + s).utf8))
+        progressOpen = true
+    }
+
+    static func clearProgressLine() {
+        stderrLock.lock(); defer { stderrLock.unlock() }
+        if progressOpen { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); progressOpen = false }
+    }
+
+    /// `--log-format` of the running job (`JobLog`): with json, warnings and errors are events too.
+    nonisolated(unsafe) static var logFormat = LogFormat.text
+    nonisolated(unsafe) static var jobName = ""
+    /// Called with the exit code just before `fail` exits (the job's metrics file).
+    nonisolated(unsafe) static var beforeExit: ((Int32) -> Void)? = nil
+
+    /// A value of a JSON log event.
+    enum EventValue: Encodable {
+        case string(String), number(Double), null
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case let .string(s): try c.encode(s)
+            case let .number(x): if x.isFinite { try c.encode(x) } else { try c.encodeNil() }
+            case .null: try c.encodeNil()
+            }
+        }
+    }
+
+    /// One JSON object on one stderr line: `time` (UTC, ISO 8601), `job`, then `fields`.
+    static func event(_ fields: [String: EventValue]) {
+        var all = fields
+        all["time"] = .string(ISO8601DateFormatter().string(from: Date()))
+        all["job"] = .string(jobName)
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if let d = try? e.encode(all) { stderr(String(decoding: d, as: UTF8.self)) }
     }
 
     /// The warnings of this run, in order: each is printed on stderr when it happens and listed
@@ -60,7 +107,8 @@ enum Report {
     /// Prints `strata: warning: MESSAGE` on stderr (unless `quiet`) and records it for the JSON result.
     static func warn(_ message: String) {
         warnings.add(message)
-        if !quiet { stderr("strata: warning: " + message) }
+        guard !quiet else { return }
+        if logFormat == .json { event(["event": .string("warning"), "message": .string(message)]) } else { stderr("strata: warning: " + message) }
     }
 
     /// Warnings about an order log: bad rows skipped (with the first reasons and lines), rows
@@ -150,7 +198,12 @@ enum Report {
     /// exits with `code`; with `--json` also `{"error": {"message", "exit_code"}}` on stdout.
     static func fail(_ message: String, code: Int32, json: Bool) -> Never {
         let message = Excerpt.of(message, limit: 2000)
-        stderr("strata: error: \(message)")
+        beforeExit?(code)
+        if logFormat == .json {
+            event(["event": .string("error"), "message": .string(message), "exit_code": .number(Double(code))])
+        } else {
+            stderr("strata: error: \(message)")
+        }
         if json { self.json(ErrorResult(error: .init(message: message, exitCode: Int(code)))) }
         exit(code)
     }

@@ -23,7 +23,7 @@ struct SegmentCommand: ParsableCommand {
     @Flag(name: .long, help: "Run on built-in demo data (customers + orders), written to OUT/demo-data/.") var demo = false
     @Option(name: .customLong("demo-customers"), help: "Customers in the demo data.") var demoCustomers: Int = 20_000
     @Flag(name: .long, help: "Print exactly one JSON object (the run summary) on stdout.") var json = false
-    @Flag(name: .long, help: "Print nothing but errors (no step log, no warnings on stderr, no summary); --json still prints its result, warnings included.") var quiet = false
+    @OptionGroup var scheduler: SchedulerOptions
     @Argument(parsing: .allUnrecognized, help: "Job settings as flags (listed below), e.g. --k-max 8 --transactions orders.csv.")
     var settings: [String] = []
 
@@ -32,22 +32,24 @@ struct SegmentCommand: ParsableCommand {
     }
 
     func run() throws {
-        try Report.run(json: json) {
+        let jobLog = JobLog(job: "segment", options: scheduler)
+        try jobLog.run(json: json) {
             let job = try SegmentSettings.resolve(jobFile: config, flags: settings)
             var c = job.config
             BLASThreads.set(c.threads ?? defaultThreadCount)
-            let quiet = self.quiet
             // Warnings are listed in the JSON result; with --quiet they are not printed.
-            Report.quiet = quiet
             let log: (String) -> Void = { line in
-                if line.hasPrefix("warning: ") { Report.warn(String(line.dropFirst(9))) } else if !quiet { Report.stderr("[segment] " + line) }
+                if line.hasPrefix("warning: ") { Report.warn(String(line.dropFirst(9))) } else { jobLog.line(line) }
             }
             if demo { try DemoData.writeSegmentDemo(into: &c, customers: demoCustomers, log: log) }
             let result: SegmentRunResult
-            do { result = try SegmentJob.run(c, log: log) } catch let StrataError.invalidSetting(key, message) {
+            do {
+                result = try SegmentJob.run(c, log: log) { jobLog.step($0.step, seconds: $0.seconds, detail: $0.detail) }
+            } catch let StrataError.invalidSetting(key, message) {
                 throw job.settingError(key, message)
             }
-            if json { Report.json(result) } else if !quiet { printSummary(result, config: c) }
+            if json { Report.json(result) } else if !scheduler.quiet { printSummary(result, config: c) }
+            return SegmentMetrics.gauges(result.record)
         }
     }
 

@@ -68,10 +68,15 @@ public enum TransactionReader {
         var splitter = RecordSplitter(delimiter: parser.delimiter, quotes: o.delimiter != .whitespace)
         var buffer = [UInt8](repeating: 0, count: chunkBytes)
         var skipBOM = true
+        var st = stat()
+        let size: Int? = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : nil
+        var bytesRead = 0
         while true {
             let got = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, chunkBytes) }
             if got < 0 { throw StrataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
             if got == 0 { break }
+            bytesRead += got
+            JobProgress.shared.update(done: bytesRead, total: size, unit: "bytes")
             if let observe { buffer.withUnsafeBytes { observe(UnsafeRawBufferPointer(rebasing: $0[0..<got])) } }
             try buffer.withUnsafeBufferPointer { all in
                 var start = 0

@@ -151,7 +151,8 @@ public enum Sweep {
             tree = try Agglomerative.fit(train, options: ao)
         }
         var points: [SweepPoint] = []
-        for k in ks {
+        for (i, k) in ks.enumerated() {
+            JobProgress.shared.update(done: i, total: ks.count, unit: "k")
             var ko = o.kmeans
             ko.k = k
             ko.onIteration = nil

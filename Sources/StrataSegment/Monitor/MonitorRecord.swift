@@ -129,15 +129,8 @@ public struct MonitorFile: Encodable, Sendable {
 /// quote, line feed). Suppressed segments have no sample.
 public enum MonitorMetrics {
     public static func text(_ a: DriftAnalysis) -> String {
-        var out = ""
-        func family(_ name: String, _ help: String, _ samples: [(labels: [(String, String)], value: Double)]) {
-            guard !samples.isEmpty else { return }
-            out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
-            for s in samples {
-                let labels = s.labels.isEmpty ? "" : "{" + s.labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
-                out += "\(name)\(labels) \(number(s.value))\n"
-            }
-        }
+        var p = PrometheusText()
+        func family(_ name: String, _ help: String, _ samples: [PrometheusText.Sample]) { p.gauge(name, help, samples) }
         let shown = a.segments.filter { !$0.suppressed }
         family("strata_monitor_rows", "Rows compared with the model's training profile.", [([], Double(a.rows))])
         family("strata_monitor_psi", "Population stability index of an input feature against its training distribution.",
@@ -163,19 +156,6 @@ public enum MonitorMetrics {
         family("strata_monitor_alert", "1 for each alert that fired, by kind and feature or segment.",
                a.alerts.map { x in ([("kind", x.kind.rawValue)] + (x.feature.map { [("feature", $0)] } ?? []) + (x.segment.map { [("segment", String($0))] } ?? []), 1) })
         family("strata_monitor_alerts_total", "Alerts that fired in this run.", [([], Double(a.alerts.count))])
-        return out
-    }
-
-    /// A label value escaped as the exposition format asks.
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
-    }
-
-    /// A sample value: shortest round-trip decimal, NaN / +Inf / -Inf spelled as Prometheus does.
-    static func number(_ v: Double) -> String {
-        if v.isNaN { return "NaN" }
-        if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
-        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-        return "\(v)"
+        return p.text
     }
 }

@@ -134,6 +134,7 @@ struct SegmentInputs {
                 return w
             }
             do {
+                JobProgress.shared.phase("fitting CLV")
                 let r = try CLV.fit(weekly, model: BGNBD.self, horizon: t.clvHorizonWeeks, discount: t.weeklyDiscount, threads: threads)
                 clv = r.results.map(\.clv)
                 alive = r.results.map(\.probabilityAlive)

@@ -26,11 +26,11 @@ public enum SegmentJob {
     /// - Determinism: for a config and seed, outputs are identical whatever `threads` (seeded
     ///   sampling, thread-count independent fits, segments renumbered by size, names a pure
     ///   function of the profiles).
-    public static func run(_ c: SegmentConfig, log: @escaping (String) -> Void) throws -> SegmentRunResult {
+    public static func run(_ c: SegmentConfig, log: @escaping (String) -> Void, onStep: ((SegmentStep) -> Void)? = nil) throws -> SegmentRunResult {
         try c.validate()
         let started = Date()
         let threads = c.threads ?? defaultThreadCount
-        let steps = SegmentSteps(log: log)
+        let steps = SegmentSteps(log: log, onStep: onStep)
         // Fail fast on an unusable output directory or previous run, before any work (without
         // creating anything: a failed run leaves nothing new behind).
         try checkWritable(directory: c.out)

@@ -24,7 +24,7 @@ public struct SegmentRunRecord: Encodable, Sendable {
         var inputs: InputCounts
         public var customersRead: Int
         public var customersModelled: Int
-        var droppedRows: Int
+        public var droppedRows: Int
         var missing: [String: Int]
         var imputed: [String: Int]
         var clipped: [String: Int]

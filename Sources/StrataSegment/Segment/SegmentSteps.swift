@@ -1,4 +1,5 @@
 import Foundation
+import StrataCore
 
 /// One timed step of a segment run (run.json `steps`).
 public struct SegmentStep: Encodable, Sendable {
@@ -12,16 +13,22 @@ public struct SegmentStep: Encodable, Sendable {
 final class SegmentSteps {
     private(set) var steps: [SegmentStep] = []
     let log: (String) -> Void
+    /// Called after each step instead of logging its line (the CLI's text or JSON log).
+    let onStep: ((SegmentStep) -> Void)?
 
-    init(log: @escaping (String) -> Void) { self.log = log }
+    init(log: @escaping (String) -> Void, onStep: ((SegmentStep) -> Void)? = nil) { self.log = log; self.onStep = onStep }
 
     /// Runs `body`, which returns its value and a one-line detail ("20,000 customers, ...").
     func run<T>(_ name: String, _ body: () throws -> (T, String)) throws -> T {
         let t0 = Date()
+        JobProgress.shared.begin(name)
+        defer { JobProgress.shared.end() }
         let (value, detail) = try body()
         let s = Date().timeIntervalSince(t0)
-        steps.append(SegmentStep(step: name, seconds: s, detail: detail))
-        log(String(format: "%@: %@ (%.2f s)", name, detail, s))
+        let step = SegmentStep(step: name, seconds: s, detail: detail)
+        steps.append(step)
+        JobProgress.shared.end()
+        if let onStep { onStep(step) } else { log(String(format: "%@: %@ (%.2f s)", name, detail, s)) }
         return value
     }
 }
