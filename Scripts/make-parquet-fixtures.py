@@ -104,7 +104,33 @@ FILES = {
 }
 
 
+def write_hive():
+    """A Hive-partitioned dataset (pyarrow's write_to_dataset: year=YYYY/region=NAME/<uuid>.parquet,
+    region null -> __HIVE_DEFAULT_PARTITION__) and hive.csv: its rows in the order Strata reads them
+    (directories sorted by path, each file's rows in order) with the partition values last."""
+    root = os.path.join(OUT, "hive")
+    shutil.rmtree(root, ignore_errors=True)
+    ids = list(range(1, 61))
+    year = [2023 + (i % 2) for i in ids]
+    region = [None if i % 7 == 0 else ["north", "south", "east west"][i % 3] for i in ids]
+    x = [round(i * 1.25 - 20, 2) for i in ids]
+    t = pa.table({"id": pa.array(ids, pa.int64()), "x": pa.array(x, pa.float64()), "year": pa.array(year, pa.int64()),
+                  "region": pa.array(region, pa.string())})
+    pq.write_to_dataset(t, root, partition_cols=["year", "region"])
+    from urllib.parse import quote
+    def key(i):
+        r = region[i - 1]
+        return (f"year={year[i - 1]}", "region=" + (quote(r) if r is not None else "__HIVE_DEFAULT_PARTITION__"), i)
+    with open(os.path.join(OUT, "hive.csv"), "w") as f:
+        f.write("id,x,year,region\n")
+        for i in sorted(ids, key=key):
+            f.write(f"{i},{x[i - 1]!r},{year[i - 1]},{region[i - 1] or ''}\n")
+    print("dirs:", sorted(os.listdir(os.path.join(root, "year=2023"))))
+
+
 def main():
+    if sys.argv[1:] == ["hive"]:
+        return write_hive()
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
         p = os.path.join(OUT, f)
@@ -127,6 +153,7 @@ def main():
     os.makedirs(os.path.join(OUT, "dataset"))
     for k, (a, b) in enumerate([(0, 90), (90, 200), (200, N)]):
         pq.write_table(table.slice(a, b - a), os.path.join(OUT, "dataset", f"part-{k}.parquet"), compression="snappy")
+    write_hive()
     # DuckDB, when installed: the same table as DuckDB writes it (its own writer, ZSTD).
     try:
         import duckdb

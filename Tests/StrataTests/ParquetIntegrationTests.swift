@@ -227,3 +227,34 @@ extension ParquetIntegrationTests {
         #expect(throws: StrataError.self) { try RawTable.read(path: dir + "/t.parquet", numeric: ["size"], categorical: [], idColumn: nil) }
     }
 }
+
+/// A Hive-partitioned dataset written by pyarrow (`write_to_dataset`, partition_cols year and
+/// region, a null region as `__HIVE_DEFAULT_PARTITION__`, a value with a space percent-encoded):
+/// the partition keys become columns (year int64, region string), files are read in path order,
+/// and every row matches hive.csv (written by the same script).
+@Suite struct HivePartitionTests {
+    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures/parquet"
+
+    @Test func partitionDirectoriesBecomeColumns() throws {
+        let t = try ParquetTable(path: Self.dir + "/hive")
+        #expect(t.names == ["id", "x", "year", "region"])
+        #expect(t.columns[2].physicalType == .int64 && t.columns[3].physicalType == .byteArray)
+        #expect(t.files.count == 8)
+        let csv = try String(contentsOfFile: Self.dir + "/hive.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        var rows: [[String]] = []
+        try t.forEachRowGroup(columns: [0, 1, 2, 3]) { _, _, offset, cols in
+            #expect(offset == rows.count)
+            for i in 0..<cols[0].count { rows.append(cols.map { $0.text(i) ?? "" }) }
+        }
+        #expect(rows.count == 60)
+        #expect(rows.map { [$0[0], $0[2], $0[3]] } == csv.map { [$0[0], $0[2], $0[3]] })
+        #expect(zip(rows, csv).allSatisfy { Double($0.0[1]) == Double($0.1[1]) })
+        // Only the partition columns selected: values without reading the stored ones.
+        let head = try t.head(columns: [3, 2], limit: 5)
+        #expect(head[0].isNull(0) && head[1].double(0) == 2023)
+        // As a feature table: the numeric partition key is a feature like any numeric column.
+        let data = try TableReader.read(path: Self.dir + "/hive", options: TableReadOptions(columns: ["x", "year"], idColumn: "id"))
+        #expect(data.rows == 60 && data.cols == 2 && data.ids?.first == "14")
+    }
+}

@@ -10,7 +10,7 @@ public enum ParquetInput {
         if path.lowercased().hasSuffix(".parquet") && !isGlob(path) { return true }
         var dir: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &dir), dir.boolValue {
-            return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).contains { $0.lowercased().hasSuffix(".parquet") }
+            return !((try? datasetFiles(path)) ?? []).isEmpty
         }
         return isGlob(path) && ((try? files(path)) ?? []).first.map { $0.lowercased().hasSuffix(".parquet") } == true
     }
@@ -18,23 +18,56 @@ public enum ParquetInput {
     static func isGlob(_ path: String) -> Bool { path.contains { $0 == "*" || $0 == "?" || $0 == "[" } && !FileManager.default.fileExists(atPath: path) }
 
     /// The files of a Parquet input in reading order: the file itself; a directory's `.parquet`
-    /// files (not hidden, not recursive: a Spark/pandas/pyarrow dataset's part files) sorted by
-    /// name; a glob's matches sorted by name.
+    /// files (not hidden, not `_`-prefixed: a Spark/pandas/pyarrow dataset's part files), also
+    /// those in Hive-style partition directories (`country=DE/part-0.parquet`, any depth), sorted
+    /// by path; a glob's matches sorted by name.
     /// - Throws: `StrataError.unreadable` when nothing matches.
     public static func files(_ path: String) throws -> [String] {
         var dir: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &dir) {
             guard dir.boolValue else { return [path] }
-            let names = try FileManager.default.contentsOfDirectory(atPath: path)
-                .filter { $0.lowercased().hasSuffix(".parquet") && !$0.hasPrefix(".") && !$0.hasPrefix("_") }.sorted()
-            guard !names.isEmpty else { throw StrataError.unreadable(path: path, reason: "the directory holds no .parquet files") }
-            return names.map { (path as NSString).appendingPathComponent($0) }
+            let found = try datasetFiles(path)
+            guard !found.isEmpty else { throw StrataError.unreadable(path: path, reason: "the directory holds no .parquet files") }
+            return found
         }
         guard isGlob(path) else { throw StrataError.unreadable(path: path, reason: "no such file or directory") }
         var g = glob_t()
         defer { globfree(&g) }
         guard Glibc.glob(path, 0, nil, &g) == 0, g.gl_pathc > 0 else { throw StrataError.unreadable(path: path, reason: "the pattern matches no file") }
         return (0..<Int(g.gl_pathc)).compactMap { g.gl_pathv[$0].map { String(cString: $0) } }.filter { $0.lowercased().hasSuffix(".parquet") }.sorted()
+    }
+
+    /// A directory's part files and those of its `key=value` subdirectories, sorted by path.
+    static func datasetFiles(_ dir: String) throws -> [String] {
+        var out: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir).sorted() where !name.hasPrefix(".") && !name.hasPrefix("_") {
+            let full = (dir as NSString).appendingPathComponent(name)
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir) else { continue }
+            if isDir.boolValue {
+                if partition(name) != nil { out += try datasetFiles(full) }
+            } else if name.lowercased().hasSuffix(".parquet") {
+                out.append(full)
+            }
+        }
+        return out
+    }
+
+    /// `(key, value)` of a Hive-style partition directory name (`country=DE`; the value
+    /// percent-decoded; `__HIVE_DEFAULT_PARTITION__` is a null), nil otherwise.
+    static func partition(_ name: String) -> (key: String, value: String?)? {
+        guard let eq = name.firstIndex(of: "="), eq != name.startIndex else { return nil }
+        let key = String(name[..<eq]), raw = String(name[name.index(after: eq)...])
+        let value = raw.removingPercentEncoding ?? raw
+        return (key, value == "__HIVE_DEFAULT_PARTITION__" ? nil : value)
+    }
+
+    /// The partition values of `file` below the dataset directory `root` (outermost first).
+    static func partitions(of file: String, root: String) -> [(key: String, value: String?)] {
+        let rootParts = URL(fileURLWithPath: root).standardizedFileURL.pathComponents
+        let parts = URL(fileURLWithPath: file).standardizedFileURL.pathComponents
+        guard parts.count > rootParts.count + 1 else { return [] }
+        return parts[rootParts.count..<(parts.count - 1)].compactMap(partition)
     }
 }
 
@@ -45,18 +78,40 @@ public final class ParquetTable: ColumnarTable {
     /// The input as given (file, directory or glob).
     public let path: String
     public let files: [ParquetFile]
-    /// The top-level columns (of the first file; every file must have the same names and types).
+    /// The top-level columns (of the first file; every file must have the same names and types),
+    /// then a Hive-style dataset's partition keys (`country=DE/...`): int64 when every value is
+    /// an integer, double when every value is a number, else strings; null for
+    /// `__HIVE_DEFAULT_PARTITION__`.
     public let columns: [ParquetColumnInfo]
     public var rowCount: Int { files.reduce(0) { $0 + $1.rowCount } }
+    /// Columns stored in the files (the first `fileColumns` of `columns`).
+    let fileColumns: Int
+    /// Per file, its partition values (aligned with the partition columns).
+    let partitionValues: [[String?]]
 
     /// - Throws: `StrataError.unreadable` / `.badData` (one line naming file, row group and
     ///   column) for a missing or corrupt file, or files whose schemas differ.
     public init(path: String) throws {
         self.path = path
         files = try Self.map { try ParquetInput.files(path).map { try ParquetFile(path: $0) } }
-        columns = files.first?.columns ?? []
+        let stored = files.first?.columns ?? []
+        fileColumns = stored.count
+        var isDir: ObjCBool = false
+        let partitioned = FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+        let parts = files.map { partitioned ? ParquetInput.partitions(of: $0.path, root: path) : [] }
+        let keys = parts.first?.map(\.key) ?? []
+        for (f, p) in zip(files, parts) where p.map(\.key) != keys {
+            throw StrataError.badData(file: f.path, line: nil, column: nil,
+                                      message: "its partition directories (\(Excerpt.list(p.map(\.key)))) differ from \(files[0].path)'s (\(Excerpt.list(keys)))")
+        }
+        partitionValues = parts.map { $0.map(\.value) }
+        columns = stored + keys.indices.map { j in
+            let values = parts.compactMap { $0[j].value }
+            let type: PhysicalType = values.allSatisfy({ Int64($0) != nil }) ? .int64 : values.allSatisfy({ Double($0) != nil }) ? .double : .byteArray
+            return ParquetColumnInfo(name: keys[j], physicalType: type, kind: type == .int64 ? .integer(bits: 64, signed: true) : type == .byteArray ? .string : .none)
+        }
         for f in files.dropFirst() {
-            let a = f.columns.map { "\($0.name) \($0.physicalType) \($0.kind)" }, b = columns.map { "\($0.name) \($0.physicalType) \($0.kind)" }
+            let a = f.columns.map { "\($0.name) \($0.physicalType) \($0.kind)" }, b = stored.map { "\($0.name) \($0.physicalType) \($0.kind)" }
             if a != b {
                 throw StrataError.badData(file: f.path, line: nil, column: nil,
                                           message: "its schema differs from \(files[0].path)'s (\(Excerpt.list(a)) vs \(Excerpt.list(b))); a dataset's files must share one schema")
@@ -64,7 +119,31 @@ public final class ParquetTable: ColumnarTable {
         }
         var seen = Set<String>()
         for c in columns where !seen.insert(c.name).inserted {
-            throw StrataError.badData(file: path, line: nil, column: c.name, message: "column name appears twice in the schema; rename one")
+            throw StrataError.badData(file: path, line: nil, column: c.name, message: "column name appears twice in the schema (or as a partition directory); rename one")
+        }
+    }
+
+    /// Row group `g` of file `fi`: the stored columns read, the partition columns filled with the
+    /// file's values, in the order of `indices`.
+    func readRowGroup(file fi: Int, _ g: Int, columns indices: [Int]) throws -> [ParquetColumn] {
+        let f = files[fi]
+        let stored = indices.filter { $0 < fileColumns }
+        let read = try Self.map { try f.readRowGroup(g, columns: stored) }
+        guard stored.count < indices.count else { return read }
+        let rows = f.rowCount(ofRowGroup: g)
+        var next = 0
+        return indices.map { i in
+            if i < fileColumns { next += 1; return read[next - 1] }
+            let value = partitionValues[fi][i - fileColumns], info = columns[i]
+            let valid: [Bool]? = value == nil ? [Bool](repeating: false, count: rows) : nil
+            switch info.physicalType {
+            case .int64: return ParquetColumn(info: info, values: .int64([Int64](repeating: value.flatMap { Int64($0) } ?? 0, count: rows)), valid: valid)
+            case .double: return ParquetColumn(info: info, values: .double([Double](repeating: value.flatMap { Double($0) } ?? 0, count: rows)), valid: valid)
+            default:
+                var b = ByteArrays()
+                for _ in 0..<rows { b.append((value ?? "").utf8) }
+                return ParquetColumn(info: info, values: .bytes(b), valid: valid)
+            }
         }
     }
 
@@ -72,9 +151,9 @@ public final class ParquetTable: ColumnarTable {
     /// (`rowOffset`: rows before this group). O(bytes of the selected column chunks).
     public func forEachRowGroup(columns indices: [Int], _ body: (_ file: String, _ group: Int, _ rowOffset: Int, [ParquetColumn]) throws -> Void) throws {
         var offset = 0
-        for f in files {
+        for (fi, f) in files.enumerated() {
             for g in 0..<f.rowGroupCount {
-                let cols = try Self.map { try f.readRowGroup(g, columns: indices) }
+                let cols = try readRowGroup(file: fi, g, columns: indices)
                 try body(f.path, g, offset, cols)
                 offset += f.rowCount(ofRowGroup: g)
             }
@@ -84,10 +163,10 @@ public final class ParquetTable: ColumnarTable {
     /// The first `limit` rows of the columns at `indices` (for sniffing).
     public func head(columns indices: [Int], limit: Int) throws -> [ParquetColumn] {
         var out: [ParquetColumn] = indices.map { ParquetColumn(info: columns[$0], values: .int32([]), valid: nil) }
-        for f in files {
+        for (fi, f) in files.enumerated() {
             for g in 0..<f.rowGroupCount {
                 if (out.first?.count ?? limit) >= limit { return out }
-                let cols = try Self.map { try f.readRowGroup(g, columns: indices) }
+                let cols = try readRowGroup(file: fi, g, columns: indices)
                 for k in cols.indices {
                     if out[k].count == 0 { out[k] = cols[k] } else {
                         try Self.map { try out[k].values.appendValues(cols[k].values) }
