@@ -1,0 +1,111 @@
+// Strata's device kernels, in the portable dialect of strata_device.h. Each kernel states the
+// CPU function it must reproduce bit for bit; see CSupport/CStrataKernels/kernels.c.
+//
+// Layout as on the CPU: X row-major n x d floats, C row-major k x d floats, labels i32.
+// Partials: one row of `width` = k*d + k + 3 doubles per chunk, laid out as the flat form of
+// ClusterStatistics: k*d sums, k weights, inertia, changed rows, fully assigned rows.
+
+// Nearest centroid, one work-item per row (strata_nearest_rows): a = sum over features in
+// feature order of (x_j - c_j)^2, fused (a = fma(t, t, a)) when `fuse` is 1, as the CPU clone
+// in use does; the first centroid with the strictly smallest a wins (label 0 and +inf when none
+// is smaller than +inf). changed[i] = 1 when the label differs from labels[i] on entry.
+// Cost O(k*d) per row; reads the row once and the centers k times (cached).
+KERNEL strata_assign(const GLOBAL float *X, const i64 n, const i64 d, const GLOBAL float *C, const i64 k,
+                     GLOBAL i32 *labels, GLOBAL float *dist, GLOBAL u8 *changed, const i32 fuse)
+{
+    const i64 i = GID;
+    if (i >= n) return;
+    const GLOBAL float *x = X + i * d;
+    float best = STRATA_INF;
+    i32 bl = 0;
+    for (i64 c = 0; c < k; c++) {
+        const GLOBAL float *cc = C + c * d;
+        float a = 0.0f;
+        if (fuse) {
+            for (i64 j = 0; j < d; j++) { const float t = x[j] - cc[j]; a = FMAF(t, t, a); }
+        } else {
+            for (i64 j = 0; j < d; j++) { const float t = x[j] - cc[j]; const float s = t * t; a = a + s; }
+        }
+        if (a < best) { best = a; bl = (i32)c; }
+    }
+    changed[i] = (u8)(labels[i] != bl);
+    labels[i] = bl;
+    dist[i] = best;
+}
+
+// Per-chunk sufficient statistics (strata_accumulate_rows over one chunk of the fixed
+// partition, blocks of `block_rows` rows), one work-item per (chunk, column), columns
+// 0..d+1: column j < d sums feature j per cluster in row order (w_i * x_ij, fused when
+// `fuse` is 1); column d sums the weights per cluster and counts changed rows; column d + 1
+// sums w_i * dist_i in row order within each block and the blocks in order (the inertia).
+// With `accumulate` 0 only the inertia column runs (unfused, as lloydPass's Swift loop) and
+// the other entries are zeros. No atomics: each work-item owns its outputs.
+KERNEL strata_chunk_sums(const GLOBAL float *X, const i64 n, const i64 d, const i64 k,
+                         const GLOBAL float *W, const i32 weighted,
+                         const GLOBAL i32 *labels, const GLOBAL float *dist, const GLOBAL u8 *changed,
+                         const i64 chunk_rows, const i64 block_rows, const i64 chunks,
+                         GLOBAL double *P, const i32 fuse, const i32 accumulate)
+{
+    const i64 g = GID;
+    const i64 chunk = g / (d + 2), col = g % (d + 2);
+    if (chunk >= chunks) return;
+    const i64 lo = chunk * chunk_rows;
+    const i64 hi = lo + chunk_rows < n ? lo + chunk_rows : n;
+    const i64 width = k * d + k + 3;
+    GLOBAL double *p = P + chunk * width;
+    if (col < d) {
+        for (i64 c = 0; c < k; c++) p[c * d + col] = 0.0;
+        if (!accumulate) return;
+        for (i64 i = lo; i < hi; i++) {
+            GLOBAL double *s = p + (i64)labels[i] * d + col;
+            const double xv = (double)X[i * d + col];
+            if (!weighted) {
+                *s = *s + xv;
+            } else if (fuse) {
+                *s = FMAD((double)W[i], xv, *s);
+            } else {
+                const double t = (double)W[i] * xv;
+                *s = *s + t;
+            }
+        }
+    } else if (col == d) {
+        for (i64 c = 0; c < k; c++) p[k * d + c] = 0.0;
+        i64 ch = 0;
+        for (i64 i = lo; i < hi; i++) {
+            if (accumulate) p[k * d + labels[i]] += weighted ? (double)W[i] : 1.0;
+            ch += changed[i];
+        }
+        p[k * d + k + 1] = (double)ch;
+        p[k * d + k + 2] = (double)(hi - lo);
+    } else {
+        double total = 0.0;
+        for (i64 b = lo; b < hi; b += block_rows) {
+            const i64 e = b + block_rows < hi ? b + block_rows : hi;
+            double in = 0.0;
+            for (i64 i = b; i < e; i++) {
+                const double di = (double)dist[i];
+                if (!weighted) {
+                    in = in + di;
+                } else if (fuse && accumulate) {
+                    in = FMAD((double)W[i], di, in);
+                } else {
+                    const double t = (double)W[i] * di;
+                    in = in + t;
+                }
+            }
+            total = total + in;
+        }
+        p[k * d + k] = total;
+    }
+}
+
+// The chunk partials added in chunk order (ChunkedReduction.sum): out[e] = 0 + P[0][e] +
+// P[1][e] + ..., one work-item per entry of the `width`-double rows.
+KERNEL strata_reduce_chunks(const GLOBAL double *P, const i64 chunks, const i64 width, GLOBAL double *out)
+{
+    const i64 e = GID;
+    if (e >= width) return;
+    double t = 0.0;
+    for (i64 c = 0; c < chunks; c++) t = t + P[c * width + e];
+    out[e] = t;
+}
