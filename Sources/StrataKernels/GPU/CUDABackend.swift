@@ -5,7 +5,7 @@ import Foundation
 /// needed to build or run), device 0's primary context, and the embedded fatbin
 /// (`Scripts/build-gpu-kernels`: sm_80 and sm_90 cubins, compute_90 PTX for newer GPUs, built
 /// with --fmad=false) loaded as a module. Launches use 256-thread blocks on the default stream.
-public final class CUDABackend: GPUBackend {
+public final class CUDABackend: GPUBackend, @unchecked Sendable {
     public let info: GPUDeviceInfo
     private var api = strata_cuda_api()
     private let device: CUdevice

@@ -72,7 +72,7 @@ public enum GPUKernel: String, CaseIterable, Sendable {
 /// The few operations Strata's device passes need, implemented once per API (CUDA, OpenCL).
 /// Every call is synchronous (returns when the device is done), so host wall-clock times around
 /// calls are the device's step times. Not thread-safe: one fit drives one backend.
-public protocol GPUBackend: AnyObject {
+public protocol GPUBackend: AnyObject, Sendable {
     var info: GPUDeviceInfo { get }
     /// Allocates `bytes` (at least 1) of device memory.
     func allocate(bytes: Int) throws -> GPUBuffer

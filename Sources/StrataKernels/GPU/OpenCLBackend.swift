@@ -5,7 +5,7 @@ import Foundation
 /// the first platform that has one, the kernels compiled from the embedded source
 /// (`strata_gpu_opencl_source`, contraction off) when the backend opens. Under PoCL it runs on
 /// the CPU, which is how CI tests every kernel. Needs `cl_khr_fp64` (double sums).
-public final class OpenCLBackend: GPUBackend {
+public final class OpenCLBackend: GPUBackend, @unchecked Sendable {
     public let info: GPUDeviceInfo
     private var api = strata_opencl_api()
     private let context: cl_context
