@@ -23,3 +23,7 @@ void strata_ref_chunk_sums(const float *X, int64_t n, int64_t d, int64_t k, cons
 void strata_ref_reduce_chunks(const double *P, int64_t chunks, int64_t width, double *out) {
     for (strata_ref_gid = 0; strata_ref_gid < width; strata_ref_gid++) strata_reduce_chunks(P, chunks, width, out);
 }
+
+void strata_ref_silhouette_sums(const float *Y, int64_t n, int64_t d, const int64_t *starts, int64_t k, double *S, int32_t fuse) {
+    for (strata_ref_gid = 0; strata_ref_gid < n; strata_ref_gid++) strata_silhouette_sums(Y, n, d, starts, k, S, fuse);
+}

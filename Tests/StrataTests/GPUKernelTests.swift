@@ -143,6 +143,33 @@ import StrataLinalg
         }
     }
 
+    /// The exact silhouette's distance sums: OpenCL and the plain-C reference against
+    /// `ClusterDistanceSums`, bit for bit (clusters of 1, 3, 128 + 5 and 300 rows; d 1..100).
+    @Test func silhouetteSumsAreBitIdenticalToCPU() throws {
+        let backend = try Self.openCL()
+        for (sizes, d) in [([1, 3, 133, 300], 1), ([7, 129, 4], 17), ([50, 50], 100), ([5, 1, 260, 2, 9], 5)] {
+            let n = sizes.reduce(0, +)
+            let (x, _, _) = Self.data(n: n, d: d, k: 1, seed: UInt64(n + d))
+            let cpuRef = ClusterDistanceSums(sortedRows: x, d: d, clusterSizes: sizes)
+            let k = sizes.count
+            var cpu = [Double](repeating: 0, count: n * k)
+            var scratch = cpuRef.makeScratch()
+            var block: [Double] = []
+            var p0 = 0
+            while p0 < n {
+                let m = min(ClusterDistanceSums.blockRows, n - p0)
+                cpuRef.sums(ofRows: p0..<(p0 + m), into: &block, scratch: &scratch)
+                for l in 0..<m { for c in 0..<k { cpu[(p0 + l) * k + c] = block[l * k + c] } }
+                p0 += m
+            }
+            let gpu = try deviceClusterDistanceSums(backend: backend, sortedRows: x, d: d, clusterStarts: cpuRef.clusterStarts).sums
+            #expect(cpu.map(\.bitPattern) == gpu.map(\.bitPattern), "sizes \(sizes) d \(d)")
+            var ref = [Double](repeating: 0, count: n * k)
+            strata_ref_silhouette_sums(x, Int64(n), Int64(d), cpuRef.clusterStarts.map(Int64.init), Int64(k), &ref, strata_kernels_fuse_multiply_add())
+            #expect(cpu.map(\.bitPattern) == ref.map(\.bitPattern), "reference: sizes \(sizes) d \(d)")
+        }
+    }
+
     /// The contraction flag matters: the other rounding gives other distances (so the tests above
     /// would see a backend that contracted differently from the CPU clone in use).
     @Test func contractionFlagChangesDistances() {

@@ -9,7 +9,9 @@
 //
 // Floating point: contraction is off on every backend (OpenCL pragma, nvcc --fmad=false, C
 // pragma); a fused multiply-add is written explicitly with FMAF/FMAD where the CPU kernel it
-// must match is fused, so each backend rounds exactly as the CPU path does.
+// must match is fused, so each backend rounds exactly as the CPU path does. SQRTF is the
+// correctly rounded square root everywhere (OpenCL builds with
+// -cl-fp32-correctly-rounded-divide-sqrt).
 #ifndef STRATA_DEVICE_H
 #define STRATA_DEVICE_H
 
@@ -25,6 +27,7 @@
 #define LSIZE ((i64)get_local_size(0))
 #define FMAF(a, b, c) fma((float)(a), (float)(b), (float)(c))
 #define FMAD(a, b, c) fma((double)(a), (double)(b), (double)(c))
+#define SQRTF(a) sqrt((float)(a))
 #define STRATA_INF INFINITY
 typedef int i32;
 typedef long i64;
@@ -40,6 +43,7 @@ typedef uchar u8;
 #define LSIZE ((i64)blockDim.x)
 #define FMAF(a, b, c) __fmaf_rn((a), (b), (c))
 #define FMAD(a, b, c) __fma_rn((a), (b), (c))
+#define SQRTF(a) __fsqrt_rn(a)
 #define STRATA_INF __int_as_float(0x7f800000)
 typedef int i32;
 typedef long long i64;
@@ -59,6 +63,7 @@ extern _Thread_local int64_t strata_ref_gid;
 #define LSIZE ((i64)1)
 #define FMAF(a, b, c) fmaf((a), (b), (c))
 #define FMAD(a, b, c) fma((a), (b), (c))
+#define SQRTF(a) sqrtf(a)
 #define STRATA_INF INFINITY
 typedef int32_t i32;
 typedef int64_t i64;

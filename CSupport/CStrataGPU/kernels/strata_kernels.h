@@ -109,3 +109,53 @@ KERNEL strata_reduce_chunks(const GLOBAL double *P, const i64 chunks, const i64 
     for (i64 c = 0; c < chunks; c++) t = t + P[c * width + e];
     out[e] = t;
 }
+
+// Sums of Euclidean distances from each row to every cluster (strata_silhouette_sums, the
+// exact silhouette's pass), one work-item per row p of Y, the n x d rows sorted by cluster
+// (cluster c is rows starts[c]..starts[c + 1]). As on the CPU: per block of 128 rows of a
+// cluster, a float accumulator adds (sqrt(a0) + sqrt(a1)) + (sqrt(a2) + sqrt(a3)) per group of 4
+// rows, then single rows; the blocks' floats are added in Double in order. a_j is the squared
+// distance summed in feature order (fused as `fuse` says); sqrt is correctly rounded on every
+// backend. S[p * k + c] = the sum over the rows of cluster c. Cost O(n * d) per row.
+KERNEL strata_silhouette_sums(const GLOBAL float *Y, const i64 n, const i64 d, const GLOBAL i64 *starts, const i64 k,
+                              GLOBAL double *S, const i32 fuse)
+{
+    const i64 p = GID;
+    if (p >= n) return;
+    const GLOBAL float *x = Y + p * d;
+    for (i64 c = 0; c < k; c++) {
+        double s = 0.0;
+        const i64 end = starts[c + 1];
+        for (i64 j0 = starts[c]; j0 < end; j0 += 128) {
+            const i64 j1 = j0 + 128 < end ? j0 + 128 : end;
+            float acc = 0.0f;
+            i64 j = j0;
+            for (; j + 4 <= j1; j += 4) {
+                const GLOBAL float *y0 = Y + j * d;
+                float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+                for (i64 t = 0; t < d; t++) {
+                    const float t0 = x[t] - y0[t], t1 = x[t] - y0[d + t], t2 = x[t] - y0[2 * d + t], t3 = x[t] - y0[3 * d + t];
+                    if (fuse) {
+                        a0 = FMAF(t0, t0, a0); a1 = FMAF(t1, t1, a1); a2 = FMAF(t2, t2, a2); a3 = FMAF(t3, t3, a3);
+                    } else {
+                        const float s0 = t0 * t0, s1 = t1 * t1, s2 = t2 * t2, s3 = t3 * t3;
+                        a0 = a0 + s0; a1 = a1 + s1; a2 = a2 + s2; a3 = a3 + s3;
+                    }
+                }
+                const float r01 = SQRTF(a0) + SQRTF(a1), r23 = SQRTF(a2) + SQRTF(a3);
+                acc = acc + (r01 + r23);
+            }
+            for (; j < j1; j++) {
+                const GLOBAL float *y0 = Y + j * d;
+                float a0 = 0.0f;
+                for (i64 t = 0; t < d; t++) {
+                    const float t0 = x[t] - y0[t];
+                    if (fuse) { a0 = FMAF(t0, t0, a0); } else { const float s0 = t0 * t0; a0 = a0 + s0; }
+                }
+                acc = acc + SQRTF(a0);
+            }
+            s = s + (double)acc;
+        }
+        S[p * k + c] = s;
+    }
+}

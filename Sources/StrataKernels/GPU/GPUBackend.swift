@@ -67,6 +67,7 @@ public enum GPUKernel: String, CaseIterable, Sendable {
     case assign = "strata_assign"
     case chunkSums = "strata_chunk_sums"
     case reduceChunks = "strata_reduce_chunks"
+    case silhouetteSums = "strata_silhouette_sums"
 }
 
 /// The few operations Strata's device passes need, implemented once per API (CUDA, OpenCL).

@@ -74,7 +74,7 @@ public final class OpenCLBackend: GPUBackend, @unchecked Sendable {
         }
         program = prog
         self.api = api
-        if api.BuildProgram(prog, 1, &device, "-cl-std=CL1.2", nil, nil) != 0 {
+        if api.BuildProgram(prog, 1, &device, "-cl-std=CL1.2 -cl-fp32-correctly-rounded-divide-sqrt", nil, nil) != 0 {
             var size = 0
             _ = api.GetProgramBuildInfo(prog, device, Self.programBuildLog, 0, nil, &size)
             var log = [CChar](repeating: 0, count: size + 1)
