@@ -7,11 +7,11 @@ import Testing
 @Suite struct DeviceCLITests {
     /// Six overlapping blobs in 5 columns, 20,000 rows (two chunks of the fixed partition), with
     /// an id and a weights column.
-    static func data(_ dir: String) throws -> String {
+    static func data(_ dir: String, rows: Int = 20_000) throws -> String {
         var s: UInt64 = 0x2545F4914F6CDD1D
         func next() -> Double { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return Double(s >> 11) / Double(1 << 53) }
         var text = "id,a,b,c,d,e,w\n"
-        for i in 0..<20_000 {
+        for i in 0..<rows {
             let blob = Double(i % 6)
             let f = (0..<5).map { j in String(format: "%.5f", blob * 1.5 + (next() - 0.5) * 4 + Double(j) * 0.01) }
             text += "\(i),\(f.joined(separator: ",")),\(String(format: "%.3f", 0.5 + next()))\n"
@@ -44,6 +44,24 @@ import Testing
             #expect((device["steps"] as? [[String: Any]])?.map { $0["step"] as? String } == ["upload", "assign", "chunk_sums", "reduce", "download"])
             #expect((cpu["device"] as? [String: Any])?["kind"] as? String == "cpu")
         }
+    }
+
+    /// The exact silhouette on OpenCL: the same per-row coefficients, mean and per-cluster means.
+    @Test func scoreSilhouetteOnOpenCLIsIdenticalToCPU() throws {
+        let dir = tempDir()
+        let input = try Self.data(dir, rows: 2_000)
+        let fit = try CLI.run(["kmeans", "--input", input, "--id-column", "id", "--k", "4", "--labels-out", "\(dir)/l.csv"])
+        #expect(fit.code == 0, "\(fit.stderr)")
+        var json: [String: [String: Any]] = [:]
+        for device in ["cpu", "opencl"] {
+            let r = try CLI.run(["score", "--input", input, "--id-column", "id", "--labels", "\(dir)/l.csv", "--metrics", "silhouette",
+                                 "--device", device, "--per-sample-out", "\(dir)/s-\(device).csv", "--json"])
+            #expect(r.code == 0, "\(device): \(r.stderr)")
+            json[device] = try #require(r.json)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/s-cpu.csv")) == Data(contentsOf: URL(fileURLWithPath: "\(dir)/s-opencl.csv")))
+        #expect("\(json["cpu"]!["silhouette"]!)" == "\(json["opencl"]!["silhouette"]!)")
+        #expect((json["opencl"]!["device"] as? [String: Any])?["kind"] as? String == "opencl")
     }
 
     @Test func cudaWithoutADeviceIsExit69() throws {
