@@ -43,6 +43,13 @@ import Testing
             #expect(device["kind"] as? String == "opencl" && (device["memory_bytes"] as? Int ?? 0) > 0)
             #expect((device["steps"] as? [[String: Any]])?.map { $0["step"] as? String } == ["upload", "assign", "chunk_sums", "reduce", "download"])
             #expect((cpu["device"] as? [String: Any])?["kind"] as? String == "cpu")
+            // predict with the model on the device: the same labels file.
+            for device in ["cpu", "opencl"] {
+                let p = try CLI.run(["predict", "--model", "\(dir)/\(name)-cpu.json", "--input", input, "--device", device,
+                                     "--labels-out", "\(dir)/\(name)-predict-\(device).csv"])
+                #expect(p.code == 0, "\(p.stderr)")
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(name)-predict-cpu.csv")) == Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(name)-predict-opencl.csv")))
         }
     }
 
