@@ -71,6 +71,27 @@ import Testing
         #expect((json["opencl"]!["device"] as? [String: Any])?["kind"] as? String == "opencl")
     }
 
+    /// `strata segment --device opencl` (job key `device`): the sweep's and the model's fits on
+    /// the device give the same published files; run.json records the device.
+    @Test func segmentOnOpenCLIsIdenticalToCPU() throws {
+        let dir = tempDir()
+        let input = try Self.data(dir, rows: 3_000)
+        for device in ["cpu", "opencl"] {
+            let r = try CLI.run(["segment", "--customers", input, "--k-min", "2", "--k-max", "4", "--bootstrap", "2", "--gap-references", "0",
+                                 "--device", device, "--out", "\(dir)/\(device)", "--no-report"])
+            #expect(r.code == 0, "\(device): \(r.stderr)")
+        }
+        for file in ["assignments.csv", "model.json", "profiles.json"] {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/cpu/\(file)")) == Data(contentsOf: URL(fileURLWithPath: "\(dir)/opencl/\(file)")), "\(file)")
+        }
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/opencl/run.json"))) as! [String: Any]
+        let device = try #require(run["device"] as? [String: Any])
+        #expect(device["kind"] as? String == "opencl" && device["name"] is String && device["memory_bytes"] is Int && device["steps"] is [Any])
+        #expect((run["config"] as? [String: Any])?["device"] as? String == "opencl")
+        let cpuRun = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/cpu/run.json"))) as! [String: Any]
+        #expect(cpuRun["device"] == nil)
+    }
+
     @Test func cudaWithoutADeviceIsExit69() throws {
         guard dlopen("libcuda.so.1", RTLD_NOW) == nil else { return }  // a machine with the NVIDIA driver
         let dir = tempDir()
@@ -85,5 +106,7 @@ import Testing
         #expect(h.code == 64, "\(h.stderr)")
         let bad = try CLI.run(["kmeans", "--input", input, "--k", "3", "--device", "tpu"])
         #expect(bad.code == 64 && bad.stderr.contains("auto"))
+        let seg = try CLI.run(["segment", "--customers", input, "--k", "3", "--device", "cuda", "--out", "\(dir)/seg", "--no-report"])
+        #expect(seg.code == 69, "\(seg.stderr)")
     }
 }

@@ -14,6 +14,10 @@ public struct GPUStepTimes: Sendable, Codable, Equatable {
     public var steps: [Step] = []
     public init() {}
 
+    /// Encoded as the plain list of steps.
+    public func encode(to encoder: Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(steps) }
+    public init(from decoder: Decoder) throws { steps = try decoder.singleValueContainer().decode([Step].self) }
+
     mutating func add(_ step: String, since start: Date) {
         let s = Date().timeIntervalSince(start)
         if let i = steps.firstIndex(where: { $0.step == step }) { steps[i].calls += 1; steps[i].seconds += s }
@@ -21,11 +25,21 @@ public struct GPUStepTimes: Sendable, Codable, Equatable {
     }
 }
 
-/// What a run records about its device: the device and the time of each step.
-public struct GPURunRecord: Sendable, Codable, Equatable {
+/// What a run records about its device: the device and the time of each step. Encoded flat,
+/// as every JSON output and run.json show it: `{"kind", "name", "memory_bytes", "steps"}`.
+public struct GPURunRecord: Sendable, Encodable, Equatable {
     public var device: GPUDeviceInfo
     public var steps: GPUStepTimes
     public init(device: GPUDeviceInfo, steps: GPUStepTimes) { self.device = device; self.steps = steps }
+
+    enum CodingKeys: String, CodingKey { case kind, name, steps; case memoryBytes = "memory_bytes" }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(device.backend, forKey: .kind)
+        try c.encode(device.name, forKey: .name)
+        try c.encode(device.memoryBytes, forKey: .memoryBytes)
+        try c.encode(steps, forKey: .steps)
+    }
 }
 
 /// The fused Lloyd pass on a device, bit-identical to `lloydPass` with a `SIMDAssigner`
