@@ -2,6 +2,7 @@ import CStrataGPU
 import CStrataKernels
 import Foundation
 import Testing
+import StrataCore
 import StrataKernels
 import StrataLinalg
 
@@ -119,6 +120,34 @@ import StrataLinalg
         let cpu = Self.cpuPass(x: x, n: n, d: d, centers: [c], w: w, partition: partition, accumulate: true)
         let gpu = try Self.devicePass(backend, x: x, n: n, d: d, centers: [c], w: w, partition: partition, accumulate: true)
         #expect(cpu == gpu)
+    }
+
+    /// Whole fits: `KMeans.fit` with an OpenCL device equals the CPU's plain SIMD Lloyd bit for
+    /// bit, including empty-cluster relocation (a far-away starting center), weights and restarts.
+    @Test func kmeansFitOnOpenCLEqualsCPU() throws {
+        let backend = try Self.openCL()
+        let (n, d, k) = (3_001, 3, 5)
+        let (x, c, w) = Self.data(n: n, d: d, k: k, seed: 11)
+        var far = c
+        for j in 0..<d { far[4 * d + j] = 1e4 }   // empty at the first pass: relocated
+        for (weights, init_) in [(nil, KMeansInit.centers(Matrix(rows: k, cols: d, storage: far))), (w, .random)] as [([Float]?, KMeansInit)] {
+            var o = KMeansOptions(k: k)
+            o.initialization = init_
+            o.nInit = 3
+            o.algorithm = .lloyd
+            o.route = .simd
+            let data = Dataset(rows: n, cols: d, values: x, weights: weights)
+            let cpu = try KMeans.fit(data, options: o)
+            o.gpu = backend
+            let gpu = try KMeans.fit(data, options: o)
+            #expect(cpu.labels == gpu.labels)
+            #expect(cpu.distances.map(\.bitPattern) == gpu.distances.map(\.bitPattern))
+            #expect(cpu.centroids.storage.map(\.bitPattern) == gpu.centroids.storage.map(\.bitPattern))
+            #expect(cpu.inertia.bitPattern == gpu.inertia.bitPattern && cpu.nIter == gpu.nIter)
+            #expect(cpu.iterations.map { [$0.inertia, Double($0.changed), Double($0.relocated)] } == gpu.iterations.map { [$0.inertia, Double($0.changed), Double($0.relocated)] })
+            #expect(gpu.gpu?.device.backend == "opencl" && cpu.gpu == nil)
+            if weights == nil { #expect(cpu.iterations.contains { $0.relocated > 0 }) }
+        }
     }
 
     /// The plain-C build of the same kernel source, against the CPU kernels.

@@ -22,12 +22,7 @@ public final class CUDABackend: GPUBackend, @unchecked Sendable {
         }
         let api = loaded
         self.api = loaded
-        func check(_ r: CUresult, _ what: String) throws {
-            guard r != 0 else { return }
-            var text: UnsafePointer<CChar>? = nil
-            _ = api.GetErrorString(r, &text)
-            throw GPUError("CUDA \(what) failed: \(text.map { String(cString: $0) } ?? "error \(r)")")
-        }
+        func check(_ r: CUresult, _ what: String) throws { try Self.check(api, r, what) }
         guard api.Init(0) == 0 else { throw GPUError("no CUDA device: the driver did not initialize (cuInit)") }
         var count: Int32 = 0
         guard api.DeviceGetCount(&count) == 0, count > 0 else { throw GPUError("no CUDA device: the driver reports none") }
@@ -58,7 +53,10 @@ public final class CUDABackend: GPUBackend, @unchecked Sendable {
         _ = api.DevicePrimaryCtxRelease(device)
     }
 
-    private func check(_ r: CUresult, _ what: String) throws {
+    private func check(_ r: CUresult, _ what: String) throws { try Self.check(api, r, what) }
+
+    /// Throws "CUDA <what> failed: <the driver's text>" unless `r` is CUDA_SUCCESS.
+    private static func check(_ api: strata_cuda_api, _ r: CUresult, _ what: String) throws {
         guard r != 0 else { return }
         var text: UnsafePointer<CChar>? = nil
         _ = api.GetErrorString(r, &text)
