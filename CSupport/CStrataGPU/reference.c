@@ -27,3 +27,8 @@ void strata_ref_reduce_chunks(const double *P, int64_t chunks, int64_t width, do
 void strata_ref_silhouette_sums(const float *Y, int64_t n, int64_t d, const int64_t *starts, int64_t k, double *S, int32_t fuse) {
     for (strata_ref_gid = 0; strata_ref_gid < n; strata_ref_gid++) strata_silhouette_sums(Y, n, d, starts, k, S, fuse);
 }
+
+void strata_ref_gmm_estep_diag(const float *X, int64_t n, int64_t d, int64_t k, const float *mu, const float *prec,
+                               const float *cst, float *resp, int32_t *labels, float *lse, int32_t fuse) {
+    for (strata_ref_gid = 0; strata_ref_gid < n; strata_ref_gid++) strata_gmm_estep_diag(X, n, d, k, mu, prec, cst, resp, labels, lse, fuse);
+}

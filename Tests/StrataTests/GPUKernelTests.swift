@@ -199,6 +199,37 @@ import StrataLinalg
         }
     }
 
+    /// The diagonal GMM E-step: OpenCL and the C reference against `strata_gmm_estep_diag`:
+    /// responsibilities, labels and the log-likelihood (per-tile Double sums) bit for bit.
+    @Test func gmmDiagEStepIsBitIdenticalToCPU() throws {
+        let backend = try Self.openCL()
+        for (n, d, k) in [(1, 1, 1), (37, 3, 4), (300, 16, 8), (129, 7, 30), (65, 100, 3)] {
+            let (x, _, _) = Self.data(n: n, d: d, k: 1, seed: UInt64(n * d + k))
+            var s: UInt64 = UInt64(k * 977 + d)
+            func next() -> Float { s = s &* 6364136223846793005 &+ 1442695040888963407; return Float(s >> 40) / Float(1 << 24) }
+            let mu = (0..<(k * d)).map { _ in next() * 8 - 2 }
+            let prec = (0..<(k * d)).map { _ in 0.2 + next() }
+            let cst = (0..<k).map { _ in -next() * 10 }
+            var resp = [Float](repeating: 0, count: n * k), labels = [Int32](repeating: 0, count: n), loglik = 0.0
+            var scratch = [Float](repeating: 0, count: Int(strata_gmm_scratch_floats(Int64(d), Int64(k))))
+            strata_gmm_estep_diag(x, Int64(n), Int64(d), Int64(k), mu, prec, cst, &resp, Int64(n), &labels, &loglik, &scratch)
+            let gpu = try deviceGMMEStepDiag(backend: backend, centered: x, n: n, d: d, k: k, mu: mu, prec: prec, cst: cst)
+            var ref = (resp: [Float](repeating: 0, count: n * k), labels: [Int32](repeating: 0, count: n), lse: [Float](repeating: 0, count: n))
+            strata_ref_gmm_estep_diag(x, Int64(n), Int64(d), Int64(k), mu, prec, cst, &ref.resp, &ref.labels, &ref.lse, strata_kernels_fuse_multiply_add())
+            for (name, r) in [("opencl", gpu), ("reference", ref)] {
+                var total = 0.0
+                for t0 in stride(from: 0, to: n, by: 16) {
+                    var tile = 0.0
+                    for i in t0..<min(n, t0 + 16) { tile += Double(r.lse[i]) }
+                    total += tile
+                }
+                #expect(resp.map(\.bitPattern) == r.resp.map(\.bitPattern), "\(name) resp n \(n) d \(d) k \(k)")
+                #expect(labels == r.labels, "\(name) labels n \(n) d \(d) k \(k)")
+                #expect(loglik.bitPattern == total.bitPattern, "\(name) loglik n \(n) d \(d) k \(k): \(loglik) vs \(total)")
+            }
+        }
+    }
+
     /// The contraction flag matters: the other rounding gives other distances (so the tests above
     /// would see a backend that contracted differently from the CPU clone in use).
     @Test func contractionFlagChangesDistances() {

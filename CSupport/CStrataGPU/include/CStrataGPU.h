@@ -114,6 +114,8 @@ void strata_ref_chunk_sums(const float *X, int64_t n, int64_t d, int64_t k, cons
                            const int32_t *labels, const float *dist, const uint8_t *changed,
                            int64_t chunk_rows, int64_t block_rows, int64_t chunks, double *P, int32_t fuse, int32_t accumulate);
 void strata_ref_reduce_chunks(const double *P, int64_t chunks, int64_t width, double *out);
+void strata_ref_gmm_estep_diag(const float *X, int64_t n, int64_t d, int64_t k, const float *mu, const float *prec,
+                               const float *cst, float *resp, int32_t *labels, float *lse, int32_t fuse);
 void strata_ref_silhouette_sums(const float *Y, int64_t n, int64_t d, const int64_t *starts, int64_t k, double *S, int32_t fuse);
 
 #ifdef __cplusplus

@@ -19,6 +19,7 @@
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #pragma OPENCL FP_CONTRACT OFF
 #define KERNEL __kernel void
+#define DEVICE_FN static inline
 #define GLOBAL __global
 #define LOCAL __local
 #define BARRIER barrier(CLK_LOCAL_MEM_FENCE)
@@ -28,6 +29,8 @@
 #define FMAF(a, b, c) fma((float)(a), (float)(b), (float)(c))
 #define FMAD(a, b, c) fma((double)(a), (double)(b), (double)(c))
 #define SQRTF(a) sqrt((float)(a))
+#define AS_FLOAT(i) as_float((int)(i))
+#define AS_INT(f) as_int((float)(f))
 #define STRATA_INF INFINITY
 typedef int i32;
 typedef long i64;
@@ -35,6 +38,7 @@ typedef uchar u8;
 
 #elif defined(__CUDACC__)
 #define KERNEL extern "C" __global__ void
+#define DEVICE_FN static __device__ inline
 #define GLOBAL
 #define LOCAL __shared__
 #define BARRIER __syncthreads()
@@ -44,6 +48,8 @@ typedef uchar u8;
 #define FMAF(a, b, c) __fmaf_rn((a), (b), (c))
 #define FMAD(a, b, c) __fma_rn((a), (b), (c))
 #define SQRTF(a) __fsqrt_rn(a)
+#define AS_FLOAT(i) __int_as_float((int)(i))
+#define AS_INT(f) __float_as_int((float)(f))
 #define STRATA_INF __int_as_float(0x7f800000)
 typedef int i32;
 typedef long long i64;
@@ -55,6 +61,7 @@ typedef unsigned char u8;
 #pragma STDC FP_CONTRACT OFF
 extern _Thread_local int64_t strata_ref_gid;
 #define KERNEL static void
+#define DEVICE_FN static inline
 #define GLOBAL
 #define LOCAL static
 #define BARRIER ((void)0)
@@ -64,6 +71,10 @@ extern _Thread_local int64_t strata_ref_gid;
 #define FMAF(a, b, c) fmaf((a), (b), (c))
 #define FMAD(a, b, c) fma((a), (b), (c))
 #define SQRTF(a) sqrtf(a)
+#define AS_FLOAT(i) strata_as_float((int32_t)(i))
+#define AS_INT(f) strata_as_int((float)(f))
+static inline float strata_as_float(int32_t i) { union { int32_t i; float f; } u; u.i = i; return u.f; }
+static inline int32_t strata_as_int(float f) { union { int32_t i; float f; } u; u.f = f; return u.i; }
 #define STRATA_INF INFINITY
 typedef int32_t i32;
 typedef int64_t i64;

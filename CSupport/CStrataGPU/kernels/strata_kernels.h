@@ -159,3 +159,102 @@ KERNEL strata_silhouette_sums(const GLOBAL float *Y, const i64 n, const i64 d, c
         S[p * k + c] = s;
     }
 }
+
+// ---- Gaussian mixtures: the diagonal E-step (strata_gmm_estep_diag) -----------------------
+
+// exp(x) for x <= 0 as the CPU's vexp_neg: below -87 gives 0; 2^n * p(r), degree-6 Taylor
+// polynomial in Horner form, each step fused when `fuse` is 1 (as clang contracts them).
+DEVICE_FN float strata_exp_neg(float x, const i32 fuse)
+{
+    const i32 tiny = x < -87.0f;
+    if (tiny) x = -87.0f;
+    float t;
+    if (fuse) { t = FMAF(x, 1.44269504088896341f, 0.5f); } else { const float u = x * 1.44269504088896341f; t = u + 0.5f; }
+    i32 ni = (i32)t;
+    if ((float)ni > t) ni -= 1;
+    const float n = (float)ni;
+    float r;
+    if (fuse) {
+        r = FMAF(-n, 0.693145751953125f, x);
+        r = FMAF(-n, 1.428606765330187e-06f, r);
+    } else {
+        const float u = n * 0.693145751953125f, v = n * 1.428606765330187e-06f;
+        r = x - u; r = r - v;
+    }
+    const float cs[6] = {1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f, 1.0f, 1.0f};
+    float p = 1.0f / 720.0f;
+    for (i32 q = 0; q < 6; q++) {
+        if (fuse) { p = FMAF(p, r, cs[q]); } else { const float u = p * r; p = u + cs[q]; }
+    }
+    const float res = p * AS_FLOAT((ni + 127) << 23);
+    return tiny ? 0.0f : res;
+}
+
+// log(x) for normal positive x as the CPU's vlog_pos (atanh series in t = (m-1)/(m+1)).
+DEVICE_FN float strata_log_pos(const float x, const i32 fuse)
+{
+    const i32 bits = AS_INT(x);
+    i32 e = ((bits >> 23) & 0xff) - 127;
+    float m = AS_FLOAT((bits & 0x7fffff) | 0x3f800000);
+    if (m > 1.41421356f) { m = m * 0.5f; e += 1; }
+    const float t = (m - 1.0f) / (m + 1.0f);
+    const float t2 = t * t;
+    const float cs[4] = {1.0f / 7.0f, 1.0f / 5.0f, 1.0f / 3.0f, 1.0f};
+    float s = 1.0f / 9.0f;
+    for (i32 q = 0; q < 4; q++) {
+        if (fuse) { s = FMAF(s, t2, cs[q]); } else { const float u = s * t2; s = u + cs[q]; }
+    }
+    const float ts = (2.0f * t) * s;
+    if (fuse) return FMAF((float)e, 0.693147180559945f, ts);
+    const float u = (float)e * 0.693147180559945f;
+    return u + ts;
+}
+
+// One work-item per row of the centered rows X (n x d): log-densities of the k diagonal
+// components, L_c = cst_c - 0.5 * (a0 + a1), a0 / a1 summing ((x_j - mu_cj) * prec_cj)^2 over
+// even / odd j; then the most probable component (first strict maximum), the responsibilities
+// exp(L_c - max) / sum (sum in component order) and lse = max + log(sum). Writes resp[c * n + i],
+// labels[i] and lse[i] (float; the CPU adds them in Double per 16-row tile). Scratch: L is kept
+// in resp itself. Cost O(k * d) per row.
+KERNEL strata_gmm_estep_diag(const GLOBAL float *X, const i64 n, const i64 d, const i64 k, const GLOBAL float *mu,
+                             const GLOBAL float *prec, const GLOBAL float *cst, GLOBAL float *resp, GLOBAL i32 *labels,
+                             GLOBAL float *lse, const i32 fuse)
+{
+    const i64 i = GID;
+    if (i >= n) return;
+    const GLOBAL float *x = X + i * d;
+    float mx = 0.0f;
+    i32 arg = 0;
+    for (i64 c = 0; c < k; c++) {
+        const GLOBAL float *mc = mu + c * d;
+        const GLOBAL float *pc = prec + c * d;
+        float a0 = 0.0f, a1 = 0.0f;
+        i64 j = 0;
+        for (; j + 2 <= d; j += 2) {
+            const float u0 = x[j] - mc[j], u1 = x[j + 1] - mc[j + 1];
+            const float t0 = u0 * pc[j], t1 = u1 * pc[j + 1];
+            if (fuse) { a0 = FMAF(t0, t0, a0); a1 = FMAF(t1, t1, a1); }
+            else { const float s0 = t0 * t0, s1 = t1 * t1; a0 = a0 + s0; a1 = a1 + s1; }
+        }
+        for (; j < d; j++) {
+            const float u0 = x[j] - mc[j];
+            const float t0 = u0 * pc[j];
+            if (fuse) { a0 = FMAF(t0, t0, a0); } else { const float s0 = t0 * t0; a0 = a0 + s0; }
+        }
+        const float a = a0 + a1;
+        float l;
+        if (fuse) { l = FMAF(-0.5f, a, cst[c]); } else { const float h = 0.5f * a; l = cst[c] - h; }
+        resp[c * n + i] = l;
+        if (c == 0 || l > mx) { mx = l; arg = (i32)c; }
+    }
+    float s = 0.0f;
+    for (i64 c = 0; c < k; c++) {
+        const float e = strata_exp_neg(resp[c * n + i] - mx, fuse);
+        resp[c * n + i] = e;
+        s = s + e;
+    }
+    const float inv = 1.0f / s;
+    for (i64 c = 0; c < k; c++) resp[c * n + i] = resp[c * n + i] * inv;
+    labels[i] = arg;
+    lse[i] = mx + strata_log_pos(s, fuse);
+}

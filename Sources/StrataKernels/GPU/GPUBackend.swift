@@ -68,6 +68,7 @@ public enum GPUKernel: String, CaseIterable, Sendable {
     case chunkSums = "strata_chunk_sums"
     case reduceChunks = "strata_reduce_chunks"
     case silhouetteSums = "strata_silhouette_sums"
+    case gmmEStepDiag = "strata_gmm_estep_diag"
 }
 
 /// The few operations Strata's device passes need, implemented once per API (CUDA, OpenCL).
