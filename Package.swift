@@ -5,9 +5,12 @@
 // Layers (each its own target), bottom to top:
 //   CBLAS           C shim over OpenBLAS (cblas) and LAPACKE; headers only, no logic.
 //   CStrataKernels  hand-written SIMD kernels in C, multiversioned with target_clones.
+//   CStrataGPU      dlopen bindings of OpenCL and the CUDA driver, the portable device kernels
+//                   (compiled as OpenCL C, CUDA fatbin and plain C) and their embedded builds.
 //   StrataLinalg    the only Swift code that calls BLAS/LAPACK; maps LAPACK `info` to errors.
 //   StrataKernels   hot loops over row blocks: distances, nearest centroid, Lloyd accumulation,
-//                   the memory-budget chunker and the deterministic parallel-for.
+//                   the memory-budget chunker and the deterministic parallel-for; the GPU
+//                   backends (CUDA, OpenCL) and the device Lloyd pass.
 //   StrataCore      algorithms, metrics, preprocessing: in-memory only, no file APIs.
 //   CSnappy, CZstd, CZlib, CLZ4  C shims over the Parquet codecs' Debian libraries; no logic.
 //   StrataParquet   Parquet files: Thrift compact metadata, page decoding/encoding, reader and writer
@@ -72,6 +75,14 @@ let package = Package(
             path: "CSupport/CStrataKernels",
             cSettings: [.define("NDEBUG")]
         ),
+        // GPU backends' C side: dlopen bindings of OpenCL and the CUDA driver (no link-time
+        // dependency), the embedded kernels (generated.c) and their plain-C reference build.
+        .target(
+            name: "CStrataGPU",
+            path: "CSupport/CStrataGPU",
+            cSettings: [.define("NDEBUG")],
+            linkerSettings: [.linkedLibrary("dl")]
+        ),
         .target(
             name: "StrataLinalg",
             dependencies: ["CBLAS"],
@@ -79,7 +90,7 @@ let package = Package(
         ),
         .target(
             name: "StrataKernels",
-            dependencies: ["StrataLinalg", "CStrataKernels"]
+            dependencies: ["StrataLinalg", "CStrataKernels", "CStrataGPU"]
         ),
         .target(
             name: "StrataCore",

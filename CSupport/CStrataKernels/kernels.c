@@ -524,3 +524,19 @@ void strata_gmm_weighted_rows(const double *rd, int64_t ld, const double *xd, in
         }
     }
 }
+
+// ---- Contraction probe --------------------------------------------------------------------
+
+// Compiled like every kernel above (same clones, same -ffp-contract), so it answers for the clone
+// the loader picked: a += t * t fused into one FMA or rounded twice. t = 1 + 2^-12: t * t =
+// 1 + 2^-11 + 2^-24 rounds to 1 + 2^-11, so the unfused sum is 0 and the fused one 2^-24.
+STRATA_CLONES
+int32_t strata_kernels_fuse_multiply_add(void) {
+    volatile float vt = 1.0f + 0x1p-12f, va = -(1.0f + 0x1p-11f);
+    float t = vt, a = va;
+    a += t * t;
+    volatile double wt = 1.0 + 0x1p-27, wa = -(1.0 + 0x1p-26);
+    double s = wa, w = wt;
+    s += w * w;
+    return (a != 0.0f) && (s != 0.0);
+}

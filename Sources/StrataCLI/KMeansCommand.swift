@@ -44,6 +44,8 @@ struct KMeansCommand: ParsableCommand {
 
     @OptionGroup var preprocess: PreprocessArguments
 
+    @OptionGroup var device: DeviceOptions
+
     @OptionGroup var cluster: DistributedOptions
 
     @OptionGroup var runOptions: RunOptions
@@ -108,6 +110,10 @@ struct KMeansCommand: ParsableCommand {
         options.minibatch.maxEpochs = fit.maxIter
         options.minibatch.maxNoImprovement = maxNoImprovement
         options.minibatch.reassignmentRatio = reassignmentRatio
+        // auto stays on the CPU where the device could not run the asked variant.
+        if device.device != .auto || (algorithm == .auto || algorithm == .lloyd) && route != .gemm && !cluster.distributed {
+            options.gpu = try device.open()
+        }
         let maxIter = fit.maxIter
         options.onIteration = { r, it in
             progress.report("restart \(r + 1): iteration \(it.iteration)/\(maxIter), inertia \(fmt(it.inertia)), shift \(fmt(it.centerShift)), \(it.changed) labels changed")
@@ -157,6 +163,7 @@ struct KMeansCommand: ParsableCommand {
         print(segmentTable(result: result, columns: data.columns))
         if let m = modelOut { print("model:  \(m)") }
         if let l = labelsOut { print("labels: \(l)") }
+        if let gpu = result.gpu { print(DeviceSummary(gpu).line) }
         print(String(format: "time: read %.2fs, fit %.2fs, write %.2fs", seconds.read, seconds.fit, seconds.write))
     }
 
@@ -190,8 +197,9 @@ struct KMeansCommand: ParsableCommand {
         var preprocessing: OrNull<PreprocessingSummary>
         /// The centroids back in the input's units when there are stages to undo, else null.
         var centroidsOriginalUnits: OrNull<[[Double]]>
+        var device: DeviceSummary
         enum CodingKeys: String, CodingKey {
-            case k, rows, columns, inertia, converged, centroids, iterations, runs, seed, threads, route, algorithm, outputs, ranks, seconds, preprocessing
+            case k, rows, columns, inertia, converged, centroids, iterations, runs, seed, threads, route, algorithm, outputs, ranks, seconds, preprocessing, device
             case nIter = "n_iter"
             case clusterSizes = "cluster_sizes"
             case clusterWeights = "cluster_weights"
@@ -225,6 +233,7 @@ struct KMeansCommand: ParsableCommand {
             outputs = Outputs(model: c.modelOut, labels: c.labelsOut)
             self.ranks = ranks
             self.seconds = seconds
+            device = DeviceSummary(r.gpu)
             preprocessing = PreprocessingSummary.orNull(stages)
             centroidsOriginalUnits = OrNull(stages.isEmpty ? nil
                 : (0..<r.centroids.rows).map { i in stages.originalUnits(r.centroids.row(i).map(Double.init)) ?? [] })

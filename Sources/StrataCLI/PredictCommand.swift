@@ -30,6 +30,8 @@ struct PredictCommand: ParsableCommand {
 
     @OptionGroup var memory: MemoryBudgetOption
 
+    @OptionGroup var device: DeviceOptions
+
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
@@ -45,7 +47,7 @@ struct PredictCommand: ParsableCommand {
             if idColumn == nil, !input.lowercased().hasSuffix(".npy"), let mid = file.idColumn, try CSVHeader.read(path: input).contains(mid) {
                 idColumn = mid
             }
-            if case let .kprototypes(m) = file { try predictPrototypes(m, idColumn: idColumn); return }   // KPrototypesCommand.swift
+            if case let .kprototypes(m) = file { try refuseDevice("K-Prototypes"); try predictPrototypes(m, idColumn: idColumn); return }   // KPrototypesCommand.swift
             // Replays the model's preprocessing and PCA, if any, exactly as fitted.
             let data = try file.stages.apply(path: input, idColumn: idColumn, modelColumns: file.columns, threads: runOptions.threads,
                                              memoryBudget: memory.bytes)
@@ -63,6 +65,13 @@ struct PredictCommand: ParsableCommand {
         }
     }
 
+    /// --device cuda/opencl with a model whose prediction has no device kernel: a usage error.
+    func refuseDevice(_ kind: String) throws {
+        if device.device == .cuda || device.device == .opencl {
+            throw StrataError.invalidArgument("--device \(device.device.rawValue) predicts with K-Means models only; \(model) is \(kind) (use --device cpu)")
+        }
+    }
+
     /// Labels every row with the model; stages the K-Means labels file and the probabilities,
     /// and returns the labels file for the caller to write (or print) when it is not staged.
     func predict(_ file: AnyModelFile, _ data: Dataset, staging batch: inout OutputBatch) throws
@@ -70,7 +79,8 @@ struct PredictCommand: ParsableCommand {
         switch file {
         case let .kmeans(m):
             if probaOut != nil { throw StrataError.invalidArgument("--proba-out needs a Gaussian-mixture model; \(model) is K-Means") }
-            let r = try m.predict(data, threads: runOptions.threads)
+            let r = try m.predict(data, threads: runOptions.threads, gpu: try device.open())
+            if let g = r.device, !runOptions.json { Report.stderr(DeviceSummary(g).line) }
             var labelsData: Data? = nil
             if let path = labelsOut, path != "-", m.segmentNames == nil {
                 try CSVOutput.stageLabels(&batch, to: path, ids: data.id, labels: r.labels, distances: r.distances)
@@ -79,6 +89,7 @@ struct PredictCommand: ParsableCommand {
             }
             return (.init(inertia: r.inertia), (r.labels, m.k), labelsData)
         case let .gmm(m):
+            try refuseDevice("Gaussian-mixture")
             let r = try m.mixture.predict(data, threads: runOptions.threads)
             let labelsData = labelsOut.map { _ in CSVOutput.mixtureLabels(ids: data.id, labels: r.labels, probabilities: r.probabilities, k: m.k) }
             if let path = probaOut {
@@ -86,6 +97,7 @@ struct PredictCommand: ParsableCommand {
             }
             return (.init(meanLogLikelihood: r.meanLogLikelihood), (r.labels, m.k), labelsData)
         case let .cluster(m):
+            try refuseDevice(m.model)
             if probaOut != nil { throw StrataError.invalidArgument("--proba-out needs a Gaussian-mixture model; \(model) is \(m.model)") }
             let r = m.predict(data, threads: runOptions.threads)
             let noiseID = Int32(m.noiseSegment ?? -1)

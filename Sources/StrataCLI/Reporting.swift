@@ -178,6 +178,8 @@ enum Report {
             fail("--\(key.replacingOccurrences(of: "_", with: "-")): \(message)", code: 64, json: json)
         } catch let e as StrataError {
             fail(e.description, code: e.exitCode, json: json)
+        } catch let e as GPUError {
+            fail(e.description, code: GPUError.exitCode, json: json)
         } catch let e as LinalgError {
             fail(e.description, code: 70, json: json)
         } catch let e as EncodingError {

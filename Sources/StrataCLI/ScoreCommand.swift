@@ -53,6 +53,8 @@ struct ScoreCommand: ParsableCommand {
         if input.weightsColumn != nil { throw ValidationError("score's metrics are unweighted (scikit-learn's definitions); leave out --weights-column") }
     }
 
+    @OptionGroup var device: DeviceOptions
+
     @OptionGroup var cluster: DistributedOptions
 
     func run() throws {
@@ -108,7 +110,10 @@ struct ScoreCommand: ParsableCommand {
         }
         if wanted.contains("silhouette") {
             let sampleSize: Int? = sample.map { $0 == 0 ? nil : $0 } ?? (data.rows > Silhouette.exactLimit ? Silhouette.defaultSample : nil)
-            let s = try timed("silhouette") { try Silhouette.compute(data, labels: cl, sample: sampleSize, seed: seedOption.seed, threads: threads) }
+            // The exact silhouette's O(n^2) distance sums run on --device (bit-identical).
+            let gpu = try device.open()
+            let s = try timed("silhouette") { try Silhouette.compute(data, labels: cl, sample: sampleSize, seed: seedOption.seed, threads: threads, gpu: gpu) }
+            r.device = DeviceSummary(s.gpu)
             let sampled = s.rows.count < data.rows
             r.silhouette = FiniteOrNull(s.mean)
             r.silhouetteMethod = sampled ? "sampled" : "exact"
@@ -184,6 +189,8 @@ struct ScoreCommand: ParsableCommand {
         var outputs: Outputs?
         /// Seconds per computation (dispersion, silhouette, simplified_silhouette).
         var seconds: [String: Double] = [:]
+        /// Where the silhouette's distance sums ran (present when the silhouette was asked for).
+        var device: DeviceSummary?
 
         init(rows: Int, k: Int, columns: [String], labels: [String], ranks: Int) {
             self.rows = rows; self.k = k; self.columns = columns; self.labels = labels; self.ranks = ranks

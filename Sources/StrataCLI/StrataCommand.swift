@@ -8,7 +8,7 @@ struct StrataCommand: ParsableCommand {
         abstract: "Customer segmentation and profiling engine.",
         discussion: """
             Exit codes: 0 success, 3 drift alerts with `monitor --fail-on-drift`, 64 bad usage or option, 65 bad input data (the message names \
-            file, line and column), 66 unreadable input, 70 numerical failure, 73 output not \
+            file, line and column), 66 unreadable input, 69 --device cuda or opencl without a usable device, 70 numerical failure, 73 output not \
             writable, 74 an input changed while it was read (a memory-mapped .npy that shrank), \
             75 the output directory is locked by another run, 130/143 stopped by SIGINT/SIGTERM. \
             Outputs are written to temporary files and renamed into place (segment publishes a \

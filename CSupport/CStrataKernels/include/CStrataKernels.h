@@ -122,6 +122,12 @@ void strata_gmm_weighted_rows(const double *rd, int64_t ld, const double *xd, in
 int32_t strata_mapguard_register(const void *base, int64_t length, const char *message);
 void strata_mapguard_unregister(int32_t slot);
 
+/// 1 when the kernels in use (the target clone picked at load time) fuse `a += t * t` and
+/// `s += w * x` into one fused multiply-add (x86-64-v3 and v4 clones: clang contracts within a
+/// statement), 0 when they round the product first (baseline). Device kernels that must match
+/// the CPU path bit for bit take this as their `fuse` flag.
+int32_t strata_kernels_fuse_multiply_add(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -45,27 +45,35 @@ extension KMeans {
     /// same pass; empty clusters are relocated to the rows farthest from their centers; the run
     /// stops when no label changes ("strict convergence") or the total squared center shift is
     /// <= `absTol`. A final assignment pass makes labels, distances and inertia match the
-    /// returned centers.
+    /// returned centers. With `device`, its passes replace `lloydPass` (bit-identical to the
+    /// plain SIMD stepper's); labels and distances come back to the host only for empty-cluster
+    /// relocation and after the final pass.
     static func lloyd<S: LloydStepper>(
         _ rows: DenseRows, weights: UnsafePointer<Float>?, initial: Matrix<Double>, options o: KMeansOptions,
         run: Int, absTol: Double, partition: RowPartition,
-        labels: inout [Int32], dist: inout [Float], stepper: inout S
-    ) -> LloydRun {
+        labels: inout [Int32], dist: inout [Float], stepper: inout S, device: GPULloyd? = nil
+    ) throws -> LloydRun {
         let k = initial.rows, d = initial.cols
         var centers = initial
         var iterations: [KMeansIteration] = []
         var converged = false
         var nIter = 0
         var weightsPerCluster = [Double](repeating: 0, count: k)
-        for it in 1...o.maxIterations {
-            let t0 = Date()
-            let assigner = stepper.assigner(for: toFloat(centers))
-            let stats = labels.withUnsafeMutableBufferPointer { l in
+        try device?.setLabels(labels)
+        func pass(_ c: Matrix<Float>, _ stepper: inout S) throws -> ClusterStatistics {
+            if let device { return try device.pass(centroids: c) }
+            let assigner = stepper.assigner(for: c)
+            return labels.withUnsafeMutableBufferPointer { l in
                 dist.withUnsafeMutableBufferPointer { dp in
                     lloydPass(source: rows, weights: weights, assigner: assigner, labels: l.baseAddress!, dist: dp.baseAddress!,
                               partition: partition, threads: o.threads, group: o.group)
                 }
             }
+        }
+        for it in 1...o.maxIterations {
+            let t0 = Date()
+            let stats = try pass(toFloat(centers), &stepper)
+            if let device, stats.weights.contains(0) { try device.download(labels: &labels, dist: &dist) }
             var sums = stats.sums
             var w = stats.weights
             let relocated = relocateEmptyClusters(rows, weights: weights, labels: labels, dist: dist, sums: &sums, clusterWeights: &w,
@@ -92,13 +100,8 @@ extension KMeans {
         }
         // Final assignment so labels and inertia belong to the returned centers.
         let final = toFloat(centers)
-        let assigner = stepper.assigner(for: final)
-        let stats = labels.withUnsafeMutableBufferPointer { l in
-            dist.withUnsafeMutableBufferPointer { dp in
-                lloydPass(source: rows, weights: weights, assigner: assigner, labels: l.baseAddress!, dist: dp.baseAddress!,
-                          partition: partition, threads: o.threads, group: o.group)
-            }
-        }
+        let stats = try pass(final, &stepper)
+        try device?.download(labels: &labels, dist: &dist)
         return LloydRun(centers: final, inertia: stats.inertia, nIter: nIter, converged: converged, iterations: iterations,
                         clusterWeights: stats.weights.isEmpty ? weightsPerCluster : stats.weights)
     }

@@ -80,6 +80,11 @@ public struct KMeansOptions: Sendable {
     public var group: any ChunkGroup = SingleProcess()
     /// Mini-batch settings, used when `algorithm` is `.minibatch`.
     public var minibatch = MiniBatchOptions()
+    /// The device for the Lloyd passes (`ComputeDevice.open()`); nil: the CPU. With a device
+    /// the fit is plain Lloyd on the SIMD route (the only variant the device kernels compute),
+    /// bit-identical to the CPU fit with `algorithm: .lloyd, route: .simd`; the seeding stays on
+    /// the CPU. Not with mini-batch, Hamerly, the GEMM route or distributed runs.
+    public var gpu: (any GPUBackend)? = nil
 
     public init(k: Int) { self.k = k }
 
@@ -159,6 +164,8 @@ public struct KMeansResult: Sendable {
     public var algorithm: KMeansAlgorithm
     /// What the caller should tell the user (k above the distinct rows...); empty when none.
     public var warnings: [String] = []
+    /// The device that ran the Lloyd passes and its step times; nil on the CPU.
+    public var gpu: GPURunRecord? = nil
 }
 
 /// Exact K-Means by Lloyd's algorithm, scikit-learn compatible (same init rules, convergence
@@ -194,6 +201,12 @@ public enum KMeans {
     /// - Source: Lloyd 1982; Arthur & Vassilvitskii 2007; Bahmani et al. 2012; Hamerly 2010;
     ///   scikit-learn `sklearn/cluster/_kmeans.py` for initialization, tolerance and relocation.
     public static func fit(_ data: Dataset, options: KMeansOptions) throws -> KMeansResult {
+        if let gpu = options.gpu {
+            if options.algorithm == .hamerly || options.algorithm == .minibatch || options.route == .gemm {
+                throw StrataError.invalidArgument("--device \(gpu.info.backend) runs plain Lloyd on the SIMD route: leave --algorithm and --route at auto (or give lloyd and simd)")
+            }
+            if options.group.isDistributed { throw StrataError.invalidArgument("--device \(gpu.info.backend) is not supported in --distributed runs") }
+        }
         if options.algorithm == .minibatch { return try MiniBatchKMeans.fit(data, options: options, minibatch: options.minibatch) }
         try validate(data, options)
         if options.group.isDistributed && data.weights != nil {
@@ -203,6 +216,9 @@ public enum KMeans {
         let algorithm: KMeansAlgorithm = options.algorithm == .auto
             ? (route == .simd && options.k >= hamerlyMinimumK ? .hamerly : .lloyd) : options.algorithm
         var result = try data.withRows { rows, weights in
+            if options.gpu != nil {
+                return try fit(rows, weights: weights, options: options, route: .simd, algorithm: .lloyd) { PlainStepper(make: SIMDAssigner.init) }
+            }
             switch (algorithm, route) {
             case (.hamerly, _):
                 return try fit(rows, weights: weights, options: options, route: .simd, algorithm: .hamerly) { HamerlyStepper(rows: rows.rows) }
@@ -268,6 +284,8 @@ public enum KMeans {
         var best: LloydRun? = nil
         var runs: [KMeansRunSummary] = []
         var bestRun = 0
+        // With a device: the rows go up once for every restart.
+        let device = try o.gpu.map { try GPULloyd(backend: $0, source: rows, weights: weights, k: o.k, partition: partition) }
         let nInit: Int
         if case .centers = o.initialization { nInit = 1 } else { nInit = o.effectiveNInit }
         for run in 0..<nInit {
@@ -285,8 +303,8 @@ public enum KMeans {
             let initSeconds = Date().timeIntervalSince(t0)
             let t1 = Date()
             var stepper = makeStepper()
-            let r = lloyd(rows, weights: weights, initial: initial, options: o, run: run, absTol: absTol, partition: partition,
-                          labels: &labels, dist: &dist, stepper: &stepper)
+            let r = try lloyd(rows, weights: weights, initial: initial, options: o, run: run, absTol: absTol, partition: partition,
+                              labels: &labels, dist: &dist, stepper: &stepper, device: device)
             runs.append(KMeansRunSummary(run: run, inertia: r.inertia, nIter: r.nIter, converged: r.converged,
                                          initSeconds: initSeconds, lloydSeconds: Date().timeIntervalSince(t1)))
             if best == nil || r.inertia < best!.inertia {
@@ -310,6 +328,7 @@ public enum KMeans {
         }
         return KMeansResult(centroids: b.centers, labels: bestLabels, distances: bestDist, inertia: b.inertia, nIter: b.nIter,
                             converged: b.converged, iterations: b.iterations, runs: runs, bestRun: bestRun, sizes: sizes,
-                            clusterWeights: b.clusterWeights, absoluteTolerance: absTol, route: route, algorithm: algorithm)
+                            clusterWeights: b.clusterWeights, absoluteTolerance: absTol, route: route, algorithm: algorithm,
+                            gpu: device.map { GPURunRecord(device: $0.backend.info, steps: $0.times) })
     }
 }

@@ -175,7 +175,7 @@ public enum Sweep {
             }
             if k >= 2 && k < train.rows {
                 if wantSil {
-                    let s = try Silhouette.compute(train, labels: labels, sample: sample, seed: o.kmeans.seed, threads: ko.threads)
+                    let s = try Silhouette.compute(train, labels: labels, sample: sample, seed: o.kmeans.seed, threads: ko.threads, gpu: o.kmeans.gpu)
                     p.silhouette = s.mean
                     p.silhouetteStandardError = sample == nil ? nil : s.standardError
                 }

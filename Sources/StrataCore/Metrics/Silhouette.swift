@@ -22,6 +22,8 @@ public struct SilhouetteResult: Sendable {
     public var values: [Double]
     /// Mean coefficient per cluster over the evaluated rows (nil where none was evaluated).
     public var perCluster: [Double?]
+    /// The device that computed the distance sums, and its step times; nil on the CPU.
+    public var gpu: GPURunRecord? = nil
 }
 
 public enum Silhouette {
@@ -33,16 +35,21 @@ public enum Silhouette {
     /// Exact silhouette of every row (`sample == nil`), or scikit-learn's `sample_size` estimate:
     /// the exact silhouette of a seeded random subset of `sample` rows (drawn without replacement),
     /// O(sample^2 * d), with its standard error.
+    /// With `gpu`, the O(n^2) distance sums run on that device (`deviceClusterDistanceSums`),
+    /// bit-identical to the CPU's, so the result is too.
     public static func compute(_ data: Dataset, labels: ClusterLabels, sample: Int? = nil, seed: UInt64 = 0,
-                               threads: Int = defaultThreadCount) throws -> SilhouetteResult {
+                               threads: Int = defaultThreadCount, gpu: (any GPUBackend)? = nil) throws -> SilhouetteResult {
         let n = data.rows, d = data.cols, k = labels.k
         guard labels.rows == n else { throw StrataError.invalidArgument("\(data.source) has \(n) rows but there are \(labels.rows) labels") }
         guard k >= 2 && k <= n - 1 else {
             throw StrataError.insufficientData("silhouette needs 2 <= number of clusters <= rows - 1 (got \(k) clusters for \(n) rows)")
         }
         guard let m = sample, m < n else {
-            let values = exact(values: data.materialized().values, d: d, labels: labels, threads: threads)
-            return summarize(rows: Array(0..<n), values: values, labels: labels, sampled: false)
+            var times: GPUStepTimes? = nil
+            let values = try exact(values: data.materialized().values, d: d, labels: labels, threads: threads, gpu: gpu, times: &times)
+            var r = summarize(rows: Array(0..<n), values: values, labels: labels, sampled: false)
+            r.gpu = zip2(gpu, times).map { GPURunRecord(device: $0.info, steps: $1) }
+            return r
         }
         guard m >= 2 else { throw StrataError.invalidArgument("the silhouette sample must hold at least 2 rows") }
         var rng = SeededRandom(seed: seed)
@@ -57,8 +64,11 @@ public enum Silhouette {
         guard subLabels.counts.filter({ $0 > 0 }).count >= 2 else {
             throw StrataError.invalidArgument("the silhouette sample of \(m) rows holds a single cluster; sample more rows")
         }
-        let values = exact(values: sub, d: d, labels: subLabels, threads: threads)
-        return summarize(rows: rows, values: values, labels: labels, sampled: true)
+        var times: GPUStepTimes? = nil
+        let values = try exact(values: sub, d: d, labels: subLabels, threads: threads, gpu: gpu, times: &times)
+        var r = summarize(rows: rows, values: values, labels: labels, sampled: true)
+        r.gpu = zip2(gpu, times).map { GPURunRecord(device: $0.info, steps: $1) }
+        return r
     }
 
     static func summarize(rows: [Int], values: [Double], labels: ClusterLabels, sampled: Bool) -> SilhouetteResult {
@@ -76,7 +86,12 @@ public enum Silhouette {
     }
 
     /// Exact coefficients of every row of `values` (row-major, d columns) under `labels`.
-    static func exact(values: [Float], d: Int, labels: ClusterLabels, threads: Int) -> [Double] {
+    static func zip2<A, B>(_ a: A?, _ b: B?) -> (A, B)? { if let a, let b { return (a, b) } else { return nil } }
+
+    /// With `gpu`, every row's distance sums come from the device in one pass (n x k doubles),
+    /// and `times` gets its step times.
+    static func exact(values: [Float], d: Int, labels: ClusterLabels, threads: Int,
+                      gpu: (any GPUBackend)? = nil, times: inout GPUStepTimes?) throws -> [Double] {
         let n = labels.rows, k = labels.k
         // Sort rows by cluster (stable) so each cluster is one contiguous run of reference rows.
         var order = Array(0..<n)
@@ -86,6 +101,9 @@ public enum Silhouette {
         let reference = ClusterDistanceSums(sortedRows: y, d: d, clusterSizes: labels.counts)
         let st = reference.clusterStarts
         let counts = labels.counts
+        let device = try gpu.map { try deviceClusterDistanceSums(backend: $0, sortedRows: y, d: d, clusterStarts: st) }
+        times = device?.times
+        let deviceSums = device?.sums
         let part = RowPartition(rows: n, chunkRows: 256)
         let sorted = Parallel.map(part.count, threads: threads) { chunk in
             var scratch = reference.makeScratch()
@@ -95,7 +113,11 @@ public enum Silhouette {
             var p0 = r.lowerBound
             while p0 < r.upperBound {
                 let m = min(ClusterDistanceSums.blockRows, r.upperBound - p0)
-                reference.sums(ofRows: p0..<(p0 + m), into: &sums, scratch: &scratch)
+                if let ds = deviceSums {
+                    for i in 0..<(m * k) { sums[i] = ds[p0 * k + i] }
+                } else {
+                    reference.sums(ofRows: p0..<(p0 + m), into: &sums, scratch: &scratch)
+                }
                 for l in 0..<m {
                     let p = p0 + l
                     var own = 0

@@ -1,5 +1,6 @@
 import Foundation
 import StrataCore
+import StrataKernels
 import StrataIO
 
 /// Stage 3 of `strata segment`: the number of segments, fixed (`k`) or chosen by a sweep over
@@ -20,7 +21,7 @@ struct KSelection {
     /// - Complexity: one fit per k on the sample (n_init restarts each) plus the metrics.
     /// - Parameter categorical: `kprototypes`: the categorical columns (n rows) beside `data`.
     static func choose(_ data: Dataset, categorical: CategoricalColumns? = nil, config c: SegmentConfig, threads: Int,
-                       steps: SegmentSteps) throws -> KSelection {
+                       steps: SegmentSteps, gpu: (any GPUBackend)? = nil) throws -> KSelection {
         // DBSCAN/HDBSCAN: the number of segments follows from the density parameters (the fit
         // reports it); k is 0 until then.
         guard c.algorithm.takesK else { return KSelection(k: 0, sweep: nil) }
@@ -57,6 +58,7 @@ struct KSelection {
             var o = SweepOptions(ks: Array(c.kMin...kMax))
             o.algorithm = c.algorithm
             o.kmeans.seed = c.seed; o.kmeans.nInit = c.nInit; o.kmeans.maxIterations = c.maxIter; o.kmeans.threads = threads
+            o.kmeans.gpu = gpu
             o.gmm.covarianceType = c.covariance
             o.gmm.maxIterations = c.maxIter
             o.agglomerative.linkage = c.effectiveLinkage

@@ -1,4 +1,5 @@
 import StrataCore
+import StrataKernels
 import StrataCustomers
 import StrataIO
 import Foundation
@@ -157,6 +158,16 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
     public var seed: UInt64 = 42
     /// Worker threads (default: cores). Results do not depend on it.
     public var threads: Int? = nil
+    /// Where the K-Means fits and the exact silhouette run (`ComputeDevice`; default auto).
+    public var device: Device = Device(.auto)
+    /// `ComputeDevice` as a job-file choice: an unknown value lists the valid ones.
+    public struct Device: SettingChoice {
+        public var value: ComputeDevice
+        public init(_ value: ComputeDevice) { self.value = value }
+        public init?(_ description: String) { guard let v = ComputeDevice(rawValue: description) else { return nil }; value = v }
+        public var description: String { value.rawValue }
+        public static var validForms: [String] { ComputeDevice.allCases.map(\.rawValue) }
+    }
 
     // MARK: profiles, privacy, outputs
     /// Segments smaller than this are merged into "other" in the report and profiles (k-anonymity).
@@ -219,7 +230,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         case covariance, k, kMin = "k_min", kMax = "k_max", sweepSample = "sweep_sample", nInit = "n_init"
         case minSegmentShare = "min_segment_share", minStability = "min_stability", bootstrap, gapReferences = "gap_references"
         case profileOnly = "profile_only", actions, currency, products
-        case maxIter = "max_iter", seed, threads
+        case maxIter = "max_iter", seed, threads, device
         case minSegmentSize = "min_segment_size", pseudonymize, salt, saltEnv = "salt_env", names, roles
         case treeDepth = "tree_depth", scatterSample = "scatter_sample", out, previous, report, format
         case campaign, monitor
@@ -240,7 +251,7 @@ public struct SegmentConfig: Codable, Sendable, Equatable {
         try opt(.linkage, &s.linkage); try opt(.microClusters, &s.microClusters); try opt(.eps, &s.eps)
         try opt(.minSamples, &s.minSamples); try opt(.minClusterSize, &s.minClusterSize); try opt(.densitySample, &s.densitySample)
         try get(.kMin, &s.kMin); try get(.kMax, &s.kMax); try get(.sweepSample, &s.sweepSample); try get(.nInit, &s.nInit)
-        try get(.maxIter, &s.maxIter); try get(.seed, &s.seed); try opt(.threads, &s.threads)
+        try get(.maxIter, &s.maxIter); try get(.seed, &s.seed); try opt(.threads, &s.threads); try get(.device, &s.device)
         try get(.minSegmentSize, &s.minSegmentSize); try get(.pseudonymize, &s.pseudonymize); try opt(.salt, &s.salt)
         try opt(.saltEnv, &s.saltEnv); try get(.names, &s.names); try get(.roles, &s.roles); try get(.treeDepth, &s.treeDepth)
         try get(.scatterSample, &s.scatterSample); try get(.out, &s.out); try opt(.previous, &s.previous); try get(.report, &s.report)

@@ -64,11 +64,13 @@ public enum SegmentJob {
             c.gamma = nil
         }
         let features = try SegmentFeatures.build(inputs, config: c, threads: threads, steps: steps)
-        var selection = try KSelection.choose(features.data, categorical: features.categorical, config: c, threads: threads, steps: steps)
+        // The device (job key `device`), opened once: the sweep's and the model's K-Means fits.
+        let gpu = try c.device.value.open()
+        var selection = try KSelection.choose(features.data, categorical: features.categorical, config: c, threads: threads, steps: steps, gpu: gpu)
         let model = try steps.run("fit") { () -> (SegmentModel, String) in
             // The sweep's agglomerative tree, when it was built on every customer, is cut again.
             let tree = selection.sweep.flatMap { $0.trainingRows == features.data.rows ? $0.agglomerativeTree : nil }
-            let m = try SegmentModel.fit(features.data, k: selection.k, config: c, threads: threads, categorical: features.categorical, tree: tree)
+            let m = try SegmentModel.fit(features.data, k: selection.k, config: c, threads: threads, categorical: features.categorical, tree: tree, gpu: gpu)
             if case let .clusters(f) = m { f.warnings.forEach { steps.log("warning: " + $0) } }
             if case let .kprototypes(r, _, _) = m { r.warnings.forEach { steps.log("warning: " + $0) } }
             let s = m.summary
@@ -136,6 +138,7 @@ public enum SegmentJob {
         }
         var record = runRecord(c, started: started, threads: threads, steps: steps.steps, inputs: inputs, features: features,
                                selection: selection, model: model, description: description)
+        if case let .kmeans(r, _) = model { record.device = r.gpu }
         let outputs = SegmentOutputs.Inputs(config: c, features: features, selection: selection, model: model, description: description,
                                             migration: migration, clvModel: inputs.clvModel, ids: ids, campaign: campaign,
                                             monitor: monitor, counts: c.transactions == nil ? nil : inputs.counts, customersRead: inputs.raw.rows)

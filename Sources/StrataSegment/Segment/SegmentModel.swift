@@ -1,4 +1,5 @@
 import StrataCore
+import StrataKernels
 import StrataCustomers
 import StrataIO
 import Foundation
@@ -22,8 +23,9 @@ enum SegmentModel {
     /// - Throws: the fit's `StrataError` / `LinalgError`.
     /// `tree`: an agglomerative tree already built on exactly these rows (the k sweep's), cut
     /// again instead of built twice.
+    /// `gpu`: the device for the K-Means fit (`KMeansOptions.gpu`).
     static func fit(_ data: Dataset, k: Int, config c: SegmentConfig, threads: Int, categorical: CategoricalColumns? = nil,
-                    tree: AgglomerativeResult? = nil) throws -> SegmentModel {
+                    tree: AgglomerativeResult? = nil, gpu: (any GPUBackend)? = nil) throws -> SegmentModel {
         switch c.algorithm {
         case .agglomerative, .dbscan, .hdbscan:
             return .clusters(try SegmentClusterFit.fit(data, k: k, config: c, threads: threads, tree: tree))
@@ -50,6 +52,7 @@ enum SegmentModel {
         o.nInit = c.nInit
         o.maxIterations = c.maxIter
         o.threads = threads
+        o.gpu = gpu
         return SegmentModel.kmeans(try KMeans.fit(data, options: o), o).renumbered()
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import StrataCore
+import StrataKernels
 import StrataIO
 import StrataLinalg
 
@@ -79,12 +80,14 @@ public struct SegmentRunRecord: Encodable, Sendable {
     public var nameChanges: [NameChange] = []
     /// Output kind ("assignments", "model", ...) -> path.
     public var outputs: [String: String] = [:]
+    /// The device of the final K-Means fit and its step times (absent: the CPU).
+    public var device: GPURunRecord? = nil
 
     enum CodingKeys: String, CodingKey {
         case strataVersion = "strata_version", formatVersion = "format_version", versions, config, seed, threads
         case startedAt = "started_at", seconds, inputs, steps, counts, k, kChosenBy = "k_chosen_by", model
         case segmentSizes = "segment_sizes", reportableSegments = "reportable_segments", mergedIntoOther = "merged_into_other"
-        case platform, clvModel = "clv_model", kSelection = "k_selection", nameChanges = "name_changes", outputs
+        case platform, clvModel = "clv_model", kSelection = "k_selection", nameChanges = "name_changes", outputs, device
     }
 
     /// `sizes` as run.json may show them: a size of 1 to `minSize - 1` customers is nil.

@@ -105,6 +105,7 @@ public enum SegmentSettings {
         .init(section: .model, key: "max_iter", flag: "max-iter", kind: .number, help: "Iterations per restart (default 300)."),
         .init(section: .model, key: "seed", flag: "seed", kind: .number, help: "Random seed (default 42)."),
         .init(section: .model, key: "threads", flag: "threads", kind: .number, help: "Worker threads (default: cores). Results do not depend on it."),
+        .init(section: .model, key: "device", flag: "device", kind: .value, help: "Where the K-Means fits and the exact silhouette run: auto (CUDA when present, else the CPU), cpu, cuda or opencl; a device gives the CPU's results (README, GPUs)."),
         .init(section: .profiles, key: "min_segment_size", flag: "min-segment-size", kind: .number, help: "Smaller segments are merged into 'other' in reports (default 50)."),
         .init(section: .profiles, key: "pseudonymize", flag: "pseudonymize", kind: .set(true), help: "Replace customer ids in outputs by a salted hash."),
         .init(section: .profiles, key: "salt", flag: "salt", kind: .value, help: "Salt for --pseudonymize (prefer --salt-env)."),
