@@ -20,10 +20,30 @@ struct StrataCommand: ParsableCommand {
 
     /// As ArgumentParser's `main`, but a usage error found while parsing (`--k 0`, an unknown
     /// option) also gives the `--json` error object on stdout when `--json` was asked for.
+    /// `--input -` / `--customers -` (feature tables): standard input copied once to a temporary
+    /// file (`StandardInput.spool`) whose path replaces the `-`. Order logs (`--transactions -`)
+    /// stream from stdin without a copy; `--help` never reads stdin.
+    static func standardInputSpooled(_ args: [String]) -> [String] {
+        guard !args.contains("--help") && !args.contains("-h") else { return args }
+        var out = args
+        for i in out.indices {
+            let wantsNext = (out[i] == "--input" || out[i] == "--customers") && i + 1 < out.count && out[i + 1] == "-"
+            let inline = out[i] == "--input=-" || out[i] == "--customers=-"
+            guard wantsNext || inline else { continue }
+            do {
+                let path = try StandardInput.spool()
+                if inline { out[i] = out[i].dropLast() + path } else { out[i + 1] = path }
+            } catch let e as StrataError {
+                Report.fail(e.description, code: e.exitCode, json: args.contains("--json"))
+            } catch { Report.fail("\(error)", code: 66, json: args.contains("--json")) }
+        }
+        return out
+    }
+
     static func main() {
         do {
             // Passwords written in postgresql:// URLs go to the environment before anything else.
-            var command = try parseAsRoot(CommandLine.arguments.dropFirst().map(PostgresURL.hidingPassword))
+            var command = try parseAsRoot(standardInputSpooled(CommandLine.arguments.dropFirst().map(PostgresURL.hidingPassword)))
             try command.run()
         } catch {
             let code = exitCode(for: error).rawValue

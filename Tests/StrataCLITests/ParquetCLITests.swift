@@ -43,3 +43,45 @@ import Testing
         #expect(nested.code == 65 && nested.stderr.contains("column 'tags'") && nested.stderr.contains("nested"))
     }
 }
+
+/// `--input -` and `--customers -`: a feature table on standard input (CSV or Parquet, told apart
+/// by its magic) gives the same result as the file, and its temporary copy is gone afterwards.
+@Suite struct StandardInputTableTests {
+    static func run(_ args: [String], stdin file: String) throws -> (code: Int32, stdout: String, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(["STRATA_TMPDIR": tempDir()]) { _, b in b }
+        p.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        final class Box: @unchecked Sendable { var data = Data() }
+        let e = Box()
+        let g = DispatchGroup()
+        let h = err.fileHandleForReading
+        DispatchQueue.global().async(group: g) { e.data = h.readDataToEndOfFile() }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        g.wait()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e.data, as: UTF8.self))
+    }
+
+    @Test func featureTablesFromStdin() throws {
+        let dir = ParquetCLITests.dir
+        for file in [dir + "/data.csv", dir + "/v1_dict_snappy.parquet"] {
+            let args = ["kmeans", "--columns", "f64,i64", "--k", "3", "--seed", "5", "--labels-out", "-"]
+            let direct = try CLI.run(["kmeans", "--input", file] + args.dropFirst())
+            let piped = try Self.run(["kmeans", "--input", "-"] + args.dropFirst(), stdin: file)
+            #expect(direct.code == 65 || direct.code == 0)
+            #expect(piped.code == direct.code && piped.stdout == direct.stdout, "\(file): \(piped.stderr)")
+        }
+        let csv = tempDir() + "/c.csv"
+        try "id,a,b\n1,1,2\n2,1.5,2.2\n3,8,9\n4,8.2,9.1\n5,0.5,1.5\n6,9,8\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        let r = try Self.run(["kmeans", "--input", "-", "--k", "2", "--labels-out", "-"], stdin: csv)
+        #expect(r.code == 0 && r.stdout.split(separator: "\n").count == 7, "\(r.stderr)")
+        let seg = try Self.run(["segment", "--customers", "-", "--k", "2", "--min-segment-size", "1", "--no-report", "--quiet", "--out", tempDir() + "/s"], stdin: csv)
+        #expect(seg.code == 0, "\(seg.stderr)")
+    }
+}
