@@ -99,6 +99,7 @@ struct CLVCommand: ParsableCommand {
     func evaluate<Model: RepeatPurchaseModel>(_ kind: Model.Type, customers: [CustomerSummary], report: RFMReport, options o: RFMOptions,
                                              started t0: Date) throws -> Result {
         let r: CLVFit<Model>
+        JobProgress.shared.phase("fitting \(Model.self == BGNBD.self ? "BG/NBD" : "Pareto/NBD") and Gamma-Gamma")
         do { r = try CLV.fit(customers, model: kind, horizon: horizon, discount: stepDiscount, threads: runOptions.threads) }
         catch let StrataError.insufficientData(m) { throw StrataError.insufficientData("\(input.transactions): \(m)") }
         let intervals = intervalDraws == 0 ? nil
@@ -125,6 +126,7 @@ struct CLVCommand: ParsableCommand {
             }
         }
         let seconds = Date().timeIntervalSince(t0)
+        JobProgress.shared.phase("writing outputs")
         var batch = OutputBatch()
         if let path = out { try batch.stageTable(csv: Self.csv(customers, r.results, intervals), to: path) }
         if let dir = charts, let holdout {

@@ -120,6 +120,7 @@ struct RFMCommand: ParsableCommand {
             let (customers, report) = try RFM.summarize(path: input.transactions, transactions: input.options, options: o)
             Report.warnAboutRead(report, path: input.transactions)
             let seconds = Date().timeIntervalSince(t0)
+            JobProgress.shared.phase("writing outputs")
             var batch = OutputBatch()
             if let path = out { try batch.stageTable(csv: RFM.csv(customers), to: path) }
             try batch.commit()

@@ -39,7 +39,16 @@ public enum CSVOutput {
     public static func number(_ v: Double) -> String {
         guard v.isFinite else { return "" }
         if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-        return String(format: "%.15g", v)
+        return g15(v)
+    }
+
+    /// `%.15g` through C's snprintf on a stack buffer: the same text as `String(format:)`,
+    /// about 20x faster on Linux (Foundation's formatter dominated writing 1M-row tables).
+    public static func g15(_ v: Double) -> String {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 32) { buf in
+            _ = withVaList([v]) { vsnprintf(buf.baseAddress!, 32, "%.15g", $0) }
+            return String(cString: buf.baseAddress!)
+        }
     }
 
     /// The labels file: `id,segment,distance`, one row per input row in input order; distance is
