@@ -66,6 +66,8 @@ public final class PostgresConnection {
     public struct Field: Sendable, Equatable {
         public var name: String
         public var typeOID: UInt32
+        /// `atttypmod`: numeric's ((precision << 16) | scale) + 4, varchar's length + 4; -1 when none.
+        public var typeModifier: Int = -1
     }
 
     /// The columns `query` would return, without running it (prepared, then described).
@@ -78,7 +80,7 @@ public final class PostgresConnection {
         let d = PQdescribePrepared(c, "")
         defer { PQclear(d) }
         guard PQresultStatus(d) == PGRES_COMMAND_OK else { throw error(d) }
-        return (0..<PQnfields(d)).map { Field(name: String(cString: PQfname(d, $0)), typeOID: UInt32(PQftype(d, $0))) }
+        return (0..<PQnfields(d)).map { Field(name: String(cString: PQfname(d, $0)), typeOID: UInt32(PQftype(d, $0)), typeModifier: Int(PQfmod(d, $0))) }
     }
 
     /// Runs `COPY ... TO STDOUT` (`sql`) and calls `row` with each row's bytes as the server sends

@@ -95,29 +95,66 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     /// no message, JSON output or `run.json` can carry the password. Other strings are returned
     /// unchanged.
     public static func hidingPassword(_ s: String) -> String {
-        guard isURL(s), let scheme = s.range(of: "://") else { return s }
-        let afterScheme = s[scheme.upperBound...]
-        let authorityEnd = afterScheme.firstIndex { $0 == "/" || $0 == "?" } ?? afterScheme.endIndex
-        let authority = afterScheme[..<authorityEnd]
-        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return s }
-        let password = String(authority[authority.index(after: colon)..<at])
-        let plain = password.removingPercentEncoding ?? password
+        // `--customers=postgresql://...`: the value after the first `=`.
+        if s.hasPrefix("--"), let eq = s.firstIndex(of: "="), isURL(String(s[s.index(after: eq)...])) {
+            return String(s[...eq]) + hidingPassword(String(s[s.index(after: eq)...]))
+        }
+        guard isURL(s) else { return s }
+        let (stripped, password) = withoutPassword(s)
+        guard let password else { return s }
+        // One variable per server and user (not per table), so a run's tables share a connection.
+        let server = stripped.split(separator: "?", maxSplits: 1).first.map(String.init) ?? stripped
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in mask(s).utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        for b in server.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
         let name = "STRATA_PGPASSWORD_" + String(hash, radix: 16, uppercase: true)
-        setenv(name, plain, 1)
-        let stripped = String(s[..<colon]) + String(s[at...])
+        setenv(name, password, 1)
         return stripped + (stripped.contains("?") ? "&" : "?") + "password_env=" + name
     }
 
-    /// `s` with the password of its user-info part (`user:password@`) replaced by `***`.
+    /// `s` without its password (the `user:password@` part's, or a `password=` parameter's,
+    /// percent-decoded), and that password.
+    static func withoutPassword(_ s: String) -> (String, String?) {
+        var out = s, password: String? = nil
+        if let scheme = out.range(of: "://") {
+            let afterScheme = out[scheme.upperBound...]
+            let authorityEnd = afterScheme.firstIndex { $0 == "/" || $0 == "?" } ?? afterScheme.endIndex
+            let authority = afterScheme[..<authorityEnd]
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                let raw = String(authority[authority.index(after: colon)..<at])
+                password = raw.removingPercentEncoding ?? raw
+                out = String(out[..<colon]) + String(out[at...])
+            }
+        }
+        if let q = out.firstIndex(of: "?") {
+            var kept: [Substring] = []
+            for part in out[out.index(after: q)...].split(separator: "&") {
+                if part.hasPrefix("password=") {
+                    let raw = String(part.dropFirst(9))
+                    password = raw.removingPercentEncoding ?? raw
+                } else { kept.append(part) }
+            }
+            out = String(out[..<q]) + (kept.isEmpty ? "" : "?" + kept.joined(separator: "&"))
+        }
+        return (out, password)
+    }
+
+    /// `s` with any password (`user:password@`, `password=`) replaced by `***`.
     public static func mask(_ s: String) -> String {
-        guard let scheme = s.range(of: "://") else { return s }
-        let afterScheme = s[scheme.upperBound...]
-        let authorityEnd = afterScheme.firstIndex { $0 == "/" || $0 == "?" } ?? afterScheme.endIndex
-        let authority = afterScheme[..<authorityEnd]
-        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return s }
-        return String(s[..<authority.index(after: colon)]) + "***" + String(s[at...])
+        guard s.contains("://") else { return s }
+        var out = s
+        if let scheme = out.range(of: "://") {
+            let afterScheme = out[scheme.upperBound...]
+            let authorityEnd = afterScheme.firstIndex { $0 == "/" || $0 == "?" } ?? afterScheme.endIndex
+            let authority = afterScheme[..<authorityEnd]
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                out = String(out[..<authority.index(after: colon)]) + "***" + String(out[at...])
+            }
+        }
+        if let q = out.firstIndex(of: "?") {
+            let parts = out[out.index(after: q)...].split(separator: "&").map { $0.hasPrefix("password=") ? "password=***" : String($0) }
+            out = String(out[..<q]) + "?" + parts.joined(separator: "&")
+        }
+        return out
     }
 }
 

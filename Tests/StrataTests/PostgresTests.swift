@@ -54,6 +54,16 @@ enum PG {
         #expect(ProcessInfo.processInfo.environment[u.passwordEnv!] == "p@ss")
         #expect(PostgresURL.hidingPassword("orders.csv") == "orders.csv")
         #expect(PostgresURL.hidingPassword("postgresql://ann@h/db?table=t") == "postgresql://ann@h/db?table=t")
+        // `--opt=URL`, and libpq's `password=` parameter.
+        let inline = PostgresURL.hidingPassword("--customers=postgresql://ann:pw1@h/db?table=t")
+        #expect(inline.hasPrefix("--customers=postgresql://ann@h/db?table=t&password_env=") && !inline.contains("pw1"))
+        let param = PostgresURL.hidingPassword("postgresql://ann@h/db?password=pw2&table=t")
+        #expect(!param.contains("pw2") && param.contains("table=t"))
+        #expect(PostgresURL.mask("postgresql://ann@h/db?sslmode=require&password=pw3") == "postgresql://ann@h/db?sslmode=require&password=***")
+        // One variable per server and user, whatever the table: a run's tables share a transaction.
+        let a = try PostgresURL(PostgresURL.hidingPassword("postgresql://ann:pw@h/db?table=a"))
+        let b = try PostgresURL(PostgresURL.hidingPassword("postgresql://ann:pw@h/db?table=b"))
+        #expect(a.passwordEnv == b.passwordEnv && a.connection == b.connection)
     }
 
     @Test func copyTextEscapes() {
@@ -77,15 +87,18 @@ struct PostgresServerTests {
         let s = try PG.schema()
         try PostgresConnection(url: PostgresURL(PG.url!)).execute("""
             CREATE TABLE \(s).t (b boolean, i2 smallint, i4 integer, i8 bigint, r real, d double precision, n numeric(12,2),
-                                 dt date, ts timestamp, tz timestamptz, tx text, vc varchar(10), u uuid, arr integer[]);
+                                 dt date, ts timestamp, tz timestamptz, tx text, vc varchar(10), u uuid, arr integer[], nid numeric(10,0), inf date);
             INSERT INTO \(s).t VALUES
               (true, -3, 2147483647, -9223372036854775808, 1.5, 0.1, 12345.67, '2017-01-01', '2017-01-01 11:53:26.5', '2017-01-01 11:53:26+02',
-               E'tab\\there\\nnew \\\\ \u{e9}', 'v', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{1,2}'),
-              (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+               E'tab\\there\\nnew \\\\ \u{e9}', 'v', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{1,2}', 1001, 'infinity'),
+              (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
             """)
         let t = try PostgresTable(url: PG.at("\(s).t"))
-        #expect(t.names == ["b", "i2", "i4", "i8", "r", "d", "n", "dt", "ts", "tz", "tx", "vc", "u", "arr"])
-        #expect(t.columns.map(\.physicalType) == [.boolean, .int32, .int32, .int64, .float, .double, .double, .int32, .int64, .int64, .byteArray, .byteArray, .byteArray, .byteArray])
+        #expect(t.names == ["b", "i2", "i4", "i8", "r", "d", "n", "dt", "ts", "tz", "tx", "vc", "u", "arr", "nid", "inf"])
+        // numeric(10,0) is an integer (an id reads 1001, not 1001.0); an infinite date is a null.
+        let extra = try t.head(columns: [14, 15], limit: 10)
+        #expect(t.columns[14].physicalType == .int64 && extra[0].text(0) == "1001" && extra[1].isNull(0))
+        #expect(t.columns.map(\.physicalType) == [.boolean, .int32, .int32, .int64, .float, .double, .double, .int32, .int64, .int64, .byteArray, .byteArray, .byteArray, .byteArray, .int64, .int32])
         #expect(t.columns[7].kind == .date && t.columns[9].kind == .timestamp(unit: .micros, utc: true))
         #expect(t.columns[13].unsupported != nil && t.columns[12].unsupported == nil)
         #expect(throws: StrataError.self) { try t.index(of: "arr", option: "--columns") }
@@ -137,18 +150,30 @@ struct PostgresServerTests {
         #expect(try PG.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = '\(s)'") == "1")
     }
 
-    /// A write that fails after its COPY (the swap cannot drop a table a view depends on) rolls
-    /// back: the previous table is intact and no staging table is left.
-    @Test func failedWriteLeavesThePreviousTable() throws {
-        let s = try PG.schema()
+    /// Rewriting a table with the same columns keeps what the database hangs on it (an index, a
+    /// grant, a dependent view); a write that changes the columns while a view depends on the
+    /// table fails after its COPY and rolls back: the previous table intact, no staging table left.
+    /// An unqualified name is written in the schema the table is in, not search_path's first.
+    @Test func rewritesKeepTheTableAndFailuresLeaveItAlone() throws {
+        let s = try PG.schema(), other = try PG.schema()
         let target = PG.at("\(s).seg")
         try PostgresTableWriter.replace([PostgresTableOutput(url: try PostgresURL(target), columns: [.int64s("v", [7, 8])])])
-        try PostgresConnection(url: PostgresURL(PG.url!)).execute("CREATE VIEW \(s).v AS SELECT * FROM \(s).seg")
+        let c = try PostgresConnection(url: PostgresURL(PG.url!))
+        try c.execute("CREATE INDEX seg_v ON \(s).seg (v); CREATE VIEW \(s).v AS SELECT * FROM \(s).seg; COMMENT ON TABLE \(s).seg IS 'kept'")
+        try PostgresTableWriter.replace([PostgresTableOutput(url: try PostgresURL(target), columns: [.int64s("v", [1, 2, 3])])])
+        #expect(try PG.scalar("SELECT string_agg(v::text, ',' ORDER BY v) FROM \(s).v") == "1,2,3")
+        #expect(try PG.scalar("SELECT count(*) FROM pg_indexes WHERE schemaname = '\(s)' AND indexname = 'seg_v'") == "1")
+        #expect(try PG.scalar("SELECT obj_description('\(s).seg'::regclass)") == "kept")
         #expect(throws: StrataError.self) {
-            try PostgresTableWriter.replace([PostgresTableOutput(url: try PostgresURL(target), columns: [.int64s("v", [1])])])
+            try PostgresTableWriter.replace([PostgresTableOutput(url: try PostgresURL(target), columns: [.strings("w", ["x"])])])
         }
-        #expect(try PG.scalar("SELECT string_agg(v::text, ',' ORDER BY v) FROM \(s).seg") == "7,8")
+        #expect(try PG.scalar("SELECT string_agg(v::text, ',' ORDER BY v) FROM \(s).seg") == "1,2,3")
         #expect(try PG.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = '\(s)'") == "1")
+        // Unqualified, with search_path listing another schema first: the table stays in its schema.
+        let unqualified = PG.url! + "?options=-csearch_path%3D\(other),\(s)&table=seg"
+        try PostgresTableWriter.replace([PostgresTableOutput(url: try PostgresURL(unqualified), columns: [.int64s("v", [9])])])
+        #expect(try PG.scalar("SELECT string_agg(v::text, ',') FROM \(s).seg") == "9")
+        #expect(try PG.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = '\(other)'") == "0")
     }
 
     @Test func wrongPasswordAndUnknownTableAreOneLine() throws {

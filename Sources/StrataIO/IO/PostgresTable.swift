@@ -80,6 +80,9 @@ public final class PostgresTable: ColumnarTable {
         case 20: return ParquetColumnInfo(name: f.name, physicalType: .int64, kind: .integer(bits: 64, signed: true))
         case 26: return ParquetColumnInfo(name: f.name, physicalType: .int64, kind: .integer(bits: 64, signed: true))
         case 700: return ParquetColumnInfo(name: f.name, physicalType: .float, kind: .none)
+        case 1700 where f.typeModifier >= 4 && (f.typeModifier - 4) & 0xFFFF == 0 && (f.typeModifier - 4) >> 16 <= 18:
+            // numeric(p, 0), p <= 18: exact integers (ids stay `1001`, not `1001.0`).
+            return ParquetColumnInfo(name: f.name, physicalType: .int64, kind: .integer(bits: 64, signed: true))
         case 701, 1700: return ParquetColumnInfo(name: f.name, physicalType: .double, kind: .none)
         case 1082: return ParquetColumnInfo(name: f.name, physicalType: .int32, kind: .date)
         case 1114: return ParquetColumnInfo(name: f.name, physicalType: .int64, kind: .timestamp(unit: .micros, utc: false))
@@ -107,7 +110,7 @@ public final class PostgresTable: ColumnarTable {
     private func stream(columns indices: [Int], limit: Int?, observe: ((UnsafeRawBufferPointer) -> Void)?,
                         _ body: (_ source: String, _ group: Int, _ rowOffset: Int, [ParquetColumn]) throws -> Void) throws {
         let list = indices.isEmpty ? "1" : indices.map { QualifiedName.quote(columns[$0].name) }.joined(separator: ", ")
-        let sql = "COPY (SELECT \(list) FROM (\(source)) AS strata_source\(limit.map { " LIMIT \($0)" } ?? "")) TO STDOUT"
+        let sql = "COPY (SELECT \(list) FROM (\n\(source)\n) AS strata_source\(limit.map { " LIMIT \($0)" } ?? "")) TO STDOUT"
         let infos = indices.map { columns[$0] }
         var batch = infos.map(ColumnBuilder.init)
         var rows = 0, offset = 0, group = 0
@@ -182,8 +185,9 @@ struct ColumnBuilder {
         case var .int32(a):
             values = .int32([])
             if v == nil { a.append(0) } else if info.kind == .date {
-                guard let d = TableOutput.isoDay(String(decoding: b, as: UTF8.self)) else { throw bad("a date between years 1 and 9999 (YYYY-MM-DD)") }
-                a.append(d)
+                // infinity, -infinity and BC dates: a null (a bad row in an order log, a missing value
+                // in a customer table), as an unreadable date cell is in a CSV.
+                if let d = TableOutput.isoDay(String(decoding: b, as: UTF8.self)) { a.append(d) } else { a.append(0); valid[valid.count - 1] = false; nulls += 1 }
             } else {
                 guard let x = Self.integer(b), let y = Int32(exactly: x) else { throw bad("an integer") }
                 a.append(y)
@@ -192,8 +196,7 @@ struct ColumnBuilder {
         case var .int64(a):
             values = .int32([])
             if v == nil { a.append(0) } else if case .timestamp = info.kind {
-                guard let t = Self.timestampMicros(b) else { throw bad("a timestamp between years 1 and 9999") }
-                a.append(t)
+                if let t = Self.timestampMicros(b) { a.append(t) } else { a.append(0); valid[valid.count - 1] = false; nulls += 1 }
             } else {
                 guard let x = Self.integer(b) else { throw bad("an integer") }
                 a.append(x)

@@ -18,18 +18,22 @@ public struct PostgresTableOutput {
     }
 }
 
-/// Replaces PostgreSQL tables atomically: in one transaction per server connection, each table's
-/// rows go by `COPY ... FROM STDIN` into a new table created in the target's schema, the old table
-/// is dropped and the new one renamed to the target's name; then COMMIT. Until the commit nothing
-/// is visible to other sessions, so a failed or killed run (the server rolls the transaction
-/// back when the connection drops) leaves every previous table intact, and a reader sees either
-/// the old table or the new one, never a half-written one (it waits for the swap's lock).
+/// Replaces PostgreSQL tables atomically, in one transaction per server and user (the tables of
+/// one run on one server commit together). The target is looked up where it is (an unqualified
+/// name: in the schema search_path finds it in; a new table: in the first schema of search_path).
+/// When it already has exactly the output's columns and types, it is TRUNCATEd and the rows are
+/// COPYed into it, so its grants, indexes, comments and dependent views stay. Otherwise the rows go
+/// into a new table `NAME__strata_new` in the same schema, the old table is dropped and the new one
+/// renamed into place (a schema change: grants and indexes are not carried over; a dependent view
+/// makes the DROP fail, and nothing changes). Until COMMIT nothing is visible to other sessions, so
+/// a failed or killed run (the server rolls back when the connection drops) leaves every previous
+/// table intact, and a reader sees the old rows or the new ones, never a mix (TRUNCATE and DROP
+/// hold an exclusive lock to the commit).
 ///
 /// Column types: int64 -> bigint, double -> double precision, float -> real, boolean ->
 /// boolean, date -> date, string -> text (jsonb for `jsonColumns`); every column nullable.
 /// Names are quoted identifiers; values travel only through COPY, never interpolated into SQL.
-/// Memory: the rows in 1 MB COPY buffers. A dependent view on the old table makes the DROP fail
-/// (the transaction is rolled back; the error names the table).
+/// Memory: the rows in 1 MB COPY buffers.
 public enum PostgresTableWriter {
     /// Writes `tables` (grouped by connection URI, each group one transaction, in order).
     /// - Throws: `StrataError.unwritable` naming the masked URL and the server's message.
@@ -66,15 +70,42 @@ public enum PostgresTableWriter {
     }
 
     static func write(_ t: PostgresTableOutput, on c: PostgresConnection) throws {
-        guard let target = t.url.table else { throw PostgresError("\(t.url): name the table to write with ?table=schema.name") }
+        guard let named = t.url.table else { throw PostgresError("\(t.url): name the table to write with ?table=schema.name") }
+        // The schema the target is in now (an unqualified name: as search_path finds it), else the
+        // first schema of search_path: staging and target are then always in one schema.
+        let schema = try named.schema ?? c.scalar("SELECT n.nspname FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace WHERE r.oid = to_regclass(\(literal(named.sql)))")
+            ?? c.scalar("SELECT current_schema()")
+        guard let schema else { throw PostgresError("\(t.url): no schema to create \(named.written) in (search_path is empty); write schema.name") }
+        let target = QualifiedName(schema: schema, name: named.name)
+        let defs = t.columns.map { QualifiedName.quote($0.name) + " " + sqlType($0, json: t.jsonColumns.contains($0.name)) }
+        let list = t.columns.map { QualifiedName.quote($0.name) }.joined(separator: ", ")
+        // Same columns as the table there: TRUNCATE and COPY into it (grants, indexes, comments
+        // and dependent views stay). Otherwise a new table swapped in (drop + rename).
+        let existing = try c.scalar("""
+            SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), E'\\n' ORDER BY attnum) FROM pg_attribute
+            WHERE attrelid = to_regclass(\(literal(target.sql))) AND attnum > 0 AND NOT attisdropped
+            """)
+        let wanted = t.columns.map { $0.name + " " + sqlType($0, json: t.jsonColumns.contains($0.name)) }.joined(separator: "\n")
+        if existing == wanted {
+            try c.execute("TRUNCATE \(target.sql)")
+            try copy(t, into: target, list: list, on: c)
+            return
+        }
         var stagingName = target.name + "__strata_new"
         while stagingName.utf8.count > 63 { stagingName.removeFirst() }
         let staging = target.sibling(stagingName)
-        let defs = t.columns.map { QualifiedName.quote($0.name) + " " + sqlType($0, json: t.jsonColumns.contains($0.name)) }
         try c.execute("DROP TABLE IF EXISTS \(staging.sql); CREATE TABLE \(staging.sql) (\(defs.joined(separator: ", ")))")
+        try copy(t, into: staging, list: list, on: c)
+        try c.execute("DROP TABLE IF EXISTS \(target.sql); ALTER TABLE \(staging.sql) RENAME TO \(QualifiedName.quote(target.name))")
+    }
+
+    /// A SQL string literal.
+    static func literal(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
+
+    /// The rows by `COPY ... FROM STDIN` in 1 MB buffers.
+    static func copy(_ t: PostgresTableOutput, into table: QualifiedName, list: String, on c: PostgresConnection) throws {
         let rows = t.columns.first?.values.count ?? 0
-        let list = t.columns.map { QualifiedName.quote($0.name) }.joined(separator: ", ")
-        try c.copyIn("COPY \(staging.sql) (\(list)) FROM STDIN") { send in
+        try c.copyIn("COPY \(table.sql) (\(list)) FROM STDIN") { send in
             var buf: [UInt8] = []
             buf.reserveCapacity(1 << 20)
             for i in 0..<rows {
@@ -92,7 +123,6 @@ public enum PostgresTableWriter {
             // Tests kill the process here: rows sent, COPY not ended, transaction open.
             FailurePoint.hit("postgres:copy")
         }
-        try c.execute("DROP TABLE IF EXISTS \(target.sql); ALTER TABLE \(staging.sql) RENAME TO \(QualifiedName.quote(target.name))")
     }
 
     /// One value in COPY text format (`\N` for a null).
