@@ -90,7 +90,7 @@ struct CLVCommand: ParsableCommand {
             }
             if runOptions.json { Report.json(result) } else if out != "-" && !scheduler.quiet { printSummary(result) }
             var gauges = JobLog.orderLogGauges(job: "clv", customers: result.customers, transactions: result.transactions, badRows: report.badRows)
-            gauges.gauge("strata_clv_total", "Total customer lifetime value over the horizon (discounted).", result.totalCLV.value.map { [([("job", "clv")], $0)] } ?? [])
+            gauges.gauge("strata_clv_total", "Total customer lifetime value over the horizon (discounted).", result.totalCLV.value.map { [([("strata_job", "clv")], $0)] } ?? [])
             return gauges
         }
     }

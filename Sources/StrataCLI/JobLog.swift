@@ -55,9 +55,10 @@ final class JobLog: @unchecked Sendable {
     }
 
     func stop() {
+        // No progress line after this (a tick already running may not draw one either).
+        Report.endProgress()
         timer?.cancel()
         timer = nil
-        Report.clearProgressLine()
     }
 
     private func tick() {
@@ -114,9 +115,9 @@ final class JobLog: @unchecked Sendable {
     /// Gauges of a job that reads an order log: customers, usable rows, bad rows.
     static func orderLogGauges(job: String, customers: Int, transactions: Int, badRows: Int) -> PrometheusText {
         var p = PrometheusText()
-        p.gauge("strata_\(job)_customers", "Customers summarized.", [([("job", job)], Double(customers))])
+        p.gauge("strata_\(job)_customers", "Customers summarized.", [([("strata_job", job)], Double(customers))])
         p.gauge("strata_\(job)_transactions", "Order-log rows by kind: read (usable), bad (skipped).",
-                [([("job", job), ("kind", "read")], Double(transactions)), ([("job", job), ("kind", "bad")], Double(badRows))])
+                [([("strata_job", job), ("kind", "read")], Double(transactions)), ([("strata_job", job), ("kind", "bad")], Double(badRows))])
         return p
     }
 
@@ -128,6 +129,7 @@ final class JobLog: @unchecked Sendable {
         if let path = options.metricsOut {
             // A failure exits from Report.fail: the metrics are written on the way out.
             Report.beforeExit = { [self] code in stop(); writeMetrics(to: path, code: code, gauges: PrometheusText()) }
+            TemporaryFiles.shared.onSignalExit { [self] code in stop(); writeMetrics(to: path, code: code, gauges: PrometheusText()) }
         } else {
             Report.beforeExit = { [self] _ in stop() }
         }
@@ -149,9 +151,9 @@ final class JobLog: @unchecked Sendable {
     /// The metrics file: the job's common gauges, then `gauges`.
     private func writeMetricsOrThrow(to path: String, code: Int32, gauges: PrometheusText) throws {
         let now = Date().timeIntervalSince1970
-        let label = [("job", job)]
+        let label = [("strata_job", job)]
         let previous = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        let lastSuccess = code == 0 ? now : PrometheusText.value(of: "strata_job_last_success_timestamp_seconds", label: ("job", job), in: previous)
+        let lastSuccess = code == 0 ? now : PrometheusText.value(of: "strata_job_last_success_timestamp_seconds", label: ("strata_job", job), in: previous)
         var p = PrometheusText()
         p.gauge("strata_job_success", "1 when the job's last run succeeded, 0 when it failed.", [(label, code == 0 ? 1 : 0)])
         p.gauge("strata_job_exit_code", "Exit code of the job's last run (documented in strata --help).", [(label, Double(code))])

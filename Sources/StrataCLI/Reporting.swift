@@ -15,9 +15,19 @@ enum Report {
         FileHandle.standardError.write(Data((s + "\n").utf8))
     }
 
+    nonisolated(unsafe) private static var progressEnded = false
+
+    /// Clears the progress line for good: later `progressLine` calls draw nothing.
+    static func endProgress() {
+        stderrLock.lock(); defer { stderrLock.unlock() }
+        progressEnded = true
+        if progressOpen { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); progressOpen = false }
+    }
+
     /// Redraws the terminal's progress line (no newline).
     static func progressLine(_ s: String) {
         stderrLock.lock(); defer { stderrLock.unlock() }
+        guard !progressEnded else { return }
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + s).utf8))
         progressOpen = true
     }

@@ -78,8 +78,9 @@ struct SegmentCommand: ParsableCommand {
             print("\nDrift vs \(m.model): \(m.alertsTotal) alert\(m.alertsTotal == 1 ? "" : "s")" + String(format: ", %.1f%% of customers beyond the training p99 distance", 100 * m.distance.shareBeyondTrainingP99))
         }
         // The files this run wrote (run.json lists them), not a fixed list.
-        let written = s.outputs.values.map { ($0 as NSString).lastPathComponent }
+        let written = s.outputs.values.filter { !PostgresURL.isURL($0) }.map { ($0 as NSString).lastPathComponent }
         print("\nOutputs in \(c.out)/: " + SegmentJob.outputFiles.filter(written.contains).joined(separator: ", ")
               + written.filter { !SegmentJob.outputFiles.contains($0) }.sorted().map { ", " + $0 }.joined())
+        for (kind, table) in s.outputs.sorted(by: { $0.key < $1.key }) where PostgresURL.isURL(table) { print("\(kind): \(table)") }
     }
 }

@@ -35,10 +35,10 @@ import Testing
         #expect(kinds.filter { $0 == "warning" }.count == warnings.count)
 
         let m = Self.samples(try String(contentsOfFile: dir + "/job.prom", encoding: .utf8))
-        func value(_ name: String, _ labels: String = "{job=\"segment\"}") -> Double? { m.first { $0.name == name && $0.labels == labels }?.value }
+        func value(_ name: String, _ labels: String = "{strata_job=\"segment\"}") -> Double? { m.first { $0.name == name && $0.labels == labels }?.value }
         #expect(value("strata_job_success") == 1 && value("strata_job_exit_code") == 0)
         #expect(value("strata_segment_k") == Double(r.json?["k"] as! Int))
-        #expect(value("strata_segment_rows", "{job=\"segment\",stage=\"read\"}") == 3000)
+        #expect(value("strata_segment_rows", "{strata_job=\"segment\",stage=\"read\"}") == 3000)
         #expect(value("strata_job_warnings") == Double(warnings.count))
         #expect(m.filter { $0.name == "strata_segment_step_seconds" }.count == steps.count)
         #expect(value("strata_segment_inertia").map { $0 > 0 } == true)
@@ -59,5 +59,31 @@ import Testing
         #expect(q.code == 0 && q.stderr.isEmpty && q.stdout.isEmpty, "\(q.stderr)")
         let rfm = Self.samples(try String(contentsOfFile: dir + "/rfm.prom", encoding: .utf8))
         #expect(rfm.first { $0.name == "strata_rfm_customers" }?.value == 3000)
+    }
+
+    /// A run stopped by SIGTERM (a scheduler's timeout) still writes its metrics: success 0,
+    /// exit code 143.
+    @Test func metricsWhenStoppedBySignal() throws {
+        let dir = tempDir()
+        let input = dir + "/c.csv"
+        try ("customer_id,a,b\n" + (0..<200).map { "\($0),\($0 % 7),\($0 % 5)" }.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["segment", "--customers", input, "--k", "2", "--out", dir + "/out", "--quiet", "--metrics-out", dir + "/m.prom"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["STRATA_TEST_PAUSE_AT": "outputs:written"]) { _, n in n }
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var staged = false
+        for _ in 0..<300 where !staged {
+            usleep(50_000)
+            let tmp = ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/out/.generations")) ?? []).filter { $0.hasPrefix(".tmp-") }
+            staged = tmp.contains { d in ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/out/.generations/" + d)) ?? []).contains { $0.contains("run.json") } }
+        }
+        #expect(staged)
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 143)
+        let m = Self.samples(try String(contentsOfFile: dir + "/m.prom", encoding: .utf8))
+        #expect(m.first { $0.name == "strata_job_success" }?.value == 0 && m.first { $0.name == "strata_job_exit_code" }?.value == 143)
     }
 }

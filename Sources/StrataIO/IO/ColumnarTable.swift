@@ -35,6 +35,13 @@ extension ColumnarTable {
     }
 }
 
+extension PostgresURL {
+    /// Parses `s`; a malformed URL is a usage error (`StrataError.invalidArgument`, exit 64).
+    public static func parsed(_ s: String) throws -> PostgresURL {
+        do { return try PostgresURL(s) } catch let e as PostgresError { throw StrataError.invalidArgument(e.message) }
+    }
+}
+
 /// Opens typed inputs: `postgresql://` URLs and Parquet files, directories and globs.
 public enum ColumnarInput {
     /// True when `path` is read as a `ColumnarTable` (a PostgreSQL URL or a Parquet input).

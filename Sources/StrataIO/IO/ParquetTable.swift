@@ -107,7 +107,9 @@ public final class ParquetTable: ColumnarTable {
         partitionValues = parts.map { $0.map(\.value) }
         columns = stored + keys.indices.map { j in
             let values = parts.compactMap { $0[j].value }
-            let type: PhysicalType = values.allSatisfy({ Int64($0) != nil }) ? .int64 : values.allSatisfy({ Double($0) != nil }) ? .double : .byteArray
+            // Numbers only when every value reads back as written (`zip=01234`, `month=01` stay text).
+            let type: PhysicalType = values.allSatisfy({ v in Int64(v).map { String($0) == v } ?? false }) ? .int64
+                : values.allSatisfy({ v in Double(v) != nil && !(v.count > 1 && v.hasPrefix("0") && !v.hasPrefix("0.")) }) ? .double : .byteArray
             return ParquetColumnInfo(name: keys[j], physicalType: type, kind: type == .int64 ? .integer(bits: 64, signed: true) : type == .byteArray ? .string : .none)
         }
         for f in files.dropFirst() {

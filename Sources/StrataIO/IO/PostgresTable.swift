@@ -32,7 +32,7 @@ public final class PostgresTable: ColumnarTable {
     /// - Throws: `StrataError.invalidArgument` for a URL with neither `table=` nor `query=`,
     ///   `.unreadable` for a connection or SQL error (one line, password masked).
     public init(url text: String) throws {
-        do { url = try PostgresURL(text) } catch let e as PostgresError { throw StrataError.invalidArgument(e.message) }
+        url = try PostgresURL.parsed(text)
         let url = url
         path = url.description
         let source: String

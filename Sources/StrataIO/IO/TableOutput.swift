@@ -109,7 +109,7 @@ extension OutputBatch {
                                     textColumns: Set<String> = TableOutput.textColumns, rowGroupRows: Int? = nil) throws {
         if PostgresURL.isURL(path) {
             let url: PostgresURL
-            do { url = try PostgresURL(path) } catch let e as PostgresError { discard(); throw StrataError.invalidArgument(e.message) }
+            do { url = try PostgresURL.parsed(path) } catch { discard(); throw error }
             guard url.table != nil, url.query == nil else { discard(); throw StrataError.invalidArgument("\(url): an output names its table with ?table=schema.name") }
             stageDatabaseTable(PostgresTableOutput(url: url, columns: try TableOutput.parquetColumns(csv: csv, textColumns: textColumns, file: url.description)))
             return

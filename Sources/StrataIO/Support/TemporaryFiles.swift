@@ -14,6 +14,11 @@ public final class TemporaryFiles: @unchecked Sendable {
     private let publishing = NSRecursiveLock()
     private var paths: Set<String> = []
     private var sources: [DispatchSourceSignal] = []
+    private var onStop: ((Int32) -> Void)?
+
+    /// Runs `body` with the exit code (128 + signal) when SIGINT/SIGTERM stops the process,
+    /// before the temporaries are removed (the CLI writes the job's metrics file with it).
+    public func onSignalExit(_ body: @escaping (Int32) -> Void) { lock.lock(); onStop = body; lock.unlock() }
 
     /// Installs the SIGINT/SIGTERM handlers (once; the CLI calls it at start).
     public func installSignalHandlers() {
@@ -24,6 +29,8 @@ public final class TemporaryFiles: @unchecked Sendable {
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             s.setEventHandler { [unowned self] in
                 self.publishing.lock()   // never released: the process exits below
+                self.lock.lock(); let stop = self.onStop; self.lock.unlock()
+                stop?(128 + sig)
                 self.removeAll()
                 FileHandle.standardError.write(Data("strata: stopped by signal \(sig); temporary files removed\n".utf8))
                 _exit(128 + sig)

@@ -1,6 +1,7 @@
 import Foundation
 import StrataCore
 import StrataIO
+import StrataPostgres
 import StrataCustomers
 import StrataKernels
 
@@ -144,7 +145,8 @@ public enum SegmentJob {
                                             monitor: monitor, counts: c.transactions == nil ? nil : inputs.counts, customersRead: inputs.raw.rows)
         try steps.run("write") { () -> (Void, String) in
             let files = try SegmentOutputs.write(outputs, record: &record, directory: directory)
-            return ((), "\(files.count) files in \(c.out)/")
+            let tables = files.values.filter(PostgresURL.isURL).count
+            return ((), "\(files.count - tables) files in \(c.out)/" + (tables > 0 ? ", \(tables) PostgreSQL table\(tables == 1 ? "" : "s")" : ""))
         }
         record.steps = steps.steps
         record.seconds = Date().timeIntervalSince(started)

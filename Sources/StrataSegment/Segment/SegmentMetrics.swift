@@ -4,10 +4,10 @@ import StrataIO
 /// The segment job's own Prometheus gauges (`strata segment --metrics-out`), beside the job's
 /// common ones (success, duration, timestamps, warnings, peak memory): rows read, modelled and
 /// dropped; order-log rows and bad rows; k; the fit's inertia (K-Means, K-Prototypes) or EM lower
-/// bound (GMM); seconds per step. Every sample carries `job="segment"`.
+/// bound (GMM); seconds per step. Every sample carries `strata_job="segment"`.
 public enum SegmentMetrics {
     public static func gauges(_ r: SegmentRunRecord) -> PrometheusText {
-        let job = ("job", "segment")
+        let job = ("strata_job", "segment")
         var p = PrometheusText()
         let c = r.counts
         p.gauge("strata_segment_rows", "Customer rows by stage: read, modelled, dropped (preprocessing).",

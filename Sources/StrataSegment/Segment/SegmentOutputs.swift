@@ -126,8 +126,7 @@ enum SegmentOutputs {
     /// profiles_table: one row per reported segment (and other): `segment_id` (null for other),
     /// `segment_name`, `customers`, `share`, and `profile`, the segment's profiles.json entry as jsonb.
     static func profilesTable(_ file: ProfilesFile, url text: String) throws -> PostgresTableOutput {
-        let url: PostgresURL
-        do { url = try PostgresURL(text) } catch let e as PostgresError { throw StrataError.invalidArgument(e.message) }
+        let url = try PostgresURL.parsed(text)
         let groups = file.segments + (file.other.map { [$0] } ?? [])
         let json = try groups.map { String(decoding: try JSONOutput.line($0), as: UTF8.self).trimmingCharacters(in: .newlines) }
         return PostgresTableOutput(url: url, columns: [
