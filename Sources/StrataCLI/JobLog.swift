@@ -97,10 +97,11 @@ final class JobLog: @unchecked Sendable {
     }
 
     /// A step finished: text `[job] step: detail (1.23 s)`; json a `step` event.
-    func step(_ name: String, seconds: Double, detail: String) {
+    func step(_ name: String, seconds: Double, detail: String, counts: [String: Int] = [:]) {
         guard !options.quiet else { return }
         if options.logFormat == .json {
-            Report.event(["event": .string("step"), "step": .string(name), "seconds": .number(seconds), "detail": .string(detail)])
+            Report.event(["event": .string("step"), "step": .string(name), "seconds": .number(seconds), "detail": .string(detail),
+                          "counts": .object(counts.mapValues { .number(Double($0)) })])
         } else {
             Report.stderr(String(format: "[%@] %@: %@ (%.2f s)", job, name, detail, seconds))
         }

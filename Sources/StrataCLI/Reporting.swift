@@ -46,9 +46,11 @@ enum Report {
     /// A value of a JSON log event.
     enum EventValue: Encodable {
         case string(String), number(Double), null
+        indirect case object([String: EventValue])
         func encode(to encoder: Encoder) throws {
             var c = encoder.singleValueContainer()
             switch self {
+            case let .object(o): try c.encode(o)
             case let .string(s): try c.encode(s)
             case let .number(x): if x.isFinite { try c.encode(x) } else { try c.encodeNil() }
             case .null: try c.encodeNil()

@@ -44,7 +44,7 @@ struct SegmentCommand: ParsableCommand {
             if demo { try DemoData.writeSegmentDemo(into: &c, customers: demoCustomers, log: log) }
             let result: SegmentRunResult
             do {
-                result = try SegmentJob.run(c, log: log) { jobLog.step($0.step, seconds: $0.seconds, detail: $0.detail) }
+                result = try SegmentJob.run(c, log: log) { jobLog.step($0.step, seconds: $0.seconds, detail: $0.detail, counts: $0.counts) }
             } catch let StrataError.invalidSetting(key, message) {
                 throw job.settingError(key, message)
             }

@@ -29,6 +29,11 @@ import Testing
         // The --json result's steps (run.json's, plus the write step).
         #expect(steps == (r.json?["steps"] as! [[String: Any]]).map { $0["step"] as! String } && steps.last == "write")
         #expect(kinds.last == "done")
+        // Steps carry their counts as numbers.
+        let read = try #require(events.compactMap { $0 }.first { $0["event"] as? String == "step" && $0["step"] as? String == "read" })
+        #expect((read["counts"] as? [String: Any])?["customers"] as? Int == 3000)
+        let fit = try #require(events.compactMap { $0 }.first { $0["event"] as? String == "step" && $0["step"] as? String == "fit" })
+        #expect((fit["counts"] as? [String: Any])?["k"] as? Int == r.json?["k"] as? Int)
         // The order log takes seconds to read and fit in a debug build: progress events name it.
         #expect(events.contains { $0?["event"] as? String == "progress" && $0?["step"] as? String == "read" })
         let warnings = (r.json?["warnings"] as? [String]) ?? []

@@ -68,6 +68,8 @@ struct KSelection {
             o.bootstrapSample = 10_000
             o.gapReferences = c.gapReferences
             var r = try Sweep.run(sample, options: o)
+            steps.count("k_tried", o.ks.count)
+            steps.count("customers", sample.rows)
             let d = KSelectionRule.decide(r.points, gap: r.gap, elbowK: r.elbowK, mixture: c.algorithm == .gmm, rows: data.rows,
                                           minSegmentShare: c.minSegmentShare, minStability: c.minStability, minSegmentSize: c.minSegmentSize)
             r.recommendedK = d.k

@@ -63,6 +63,7 @@ struct SegmentDescription {
                 : "All \(SegmentNaming.grouped(p.population.size)) modelled customers."
             let rules = SegmentRules.fit(raw: raw, preprocessed: features.preprocessed, pipeline: features.pipeline, labels: labels, k: k,
                                          profiles: p, depth: c.treeDepth, seed: c.seed)
+            steps.count("reportable_segments", p.segments.count)
             return ((p, names, rules), "\(p.segments.count) reportable segments" + (p.other.map { ", \($0.mergedSegments!.count) merged into other" } ?? "")
                 + (p.otherSuppressed ? ", \(p.smallSegments.count) below \(c.minSegmentSize) customers even together (not reported)" : "")
                 + String(format: "; rules explain %.0f%% of customers", 100 * rules.tree.accuracy))

@@ -77,6 +77,10 @@ struct SegmentFeatures {
                    PreprocessReport())
                 : try FittedPipeline.fit(fitted, options: pre)
             let imputed = r.2.imputed.values.reduce(0, +), clipped = r.2.clipped.values.reduce(0, +)
+            steps.count("features", r.1.cols)
+            steps.count("rows", r.1.rows)
+            steps.count("imputed", imputed)
+            steps.count("clipped", clipped)
             return (r, "\(r.1.cols) model features; log1p on \(pre.log.isEmpty ? "none" : pre.log.joined(separator: ", ")); "
                 + "\(imputed) values imputed, \(clipped) clipped, \(dropped) rows dropped")
         }

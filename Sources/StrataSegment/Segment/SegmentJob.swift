@@ -54,6 +54,11 @@ public enum SegmentJob {
 
         let inputs = try steps.run("read") { () -> (SegmentInputs, String) in
             let i = try SegmentInputs.read(c, threads: threads, log: log)
+            steps.count("customers", i.raw.rows)
+            steps.count("numeric_columns", i.raw.numericNames.count)
+            steps.count("categorical_columns", i.raw.categoricalNames.count)
+            if let t = i.counts.transactions { steps.count("transactions", t) }
+            if let b = i.counts.badTransactionRows { steps.count("bad_transactions", b) }
             return (i, "\(SegmentNaming.grouped(i.raw.rows)) customers, features: \(i.raw.numericNames.joined(separator: ", "))"
                 + (i.raw.categoricalNames.isEmpty ? "" : "; categorical: \(i.raw.categoricalNames.joined(separator: ", "))"))
         }
@@ -75,6 +80,9 @@ public enum SegmentJob {
             if case let .clusters(f) = m { f.warnings.forEach { steps.log("warning: " + $0) } }
             if case let .kprototypes(r, _, _) = m { r.warnings.forEach { steps.log("warning: " + $0) } }
             let s = m.summary
+            steps.count("customers", features.data.rows)
+            steps.count("k", m.k)
+            steps.count("iterations", s.nIter)
             let what = c.algorithm.takesK ? "k = \(selection.k)" : "\(m.k - (m.noiseSegment == nil ? 0 : 1)) clusters" + (m.noiseSegment.map { " + noise (segment \($0))" } ?? "")
             let kind = c.algorithm == .kprototypes && features.data.cols == 0 ? "kprototypes (K-Modes: no numeric feature)" : "\(c.algorithm)"
             return (m, "\(kind) \(what) on \(SegmentNaming.grouped(features.data.rows)) customers"
@@ -146,6 +154,8 @@ public enum SegmentJob {
         try steps.run("write") { () -> (Void, String) in
             let files = try SegmentOutputs.write(outputs, record: &record, directory: directory)
             let tables = files.values.filter(PostgresURL.isURL).count
+            steps.count("files", files.count - tables)
+            steps.count("tables", tables)
             return ((), "\(files.count - tables) files in \(c.out)/" + (tables > 0 ? ", \(tables) PostgreSQL table\(tables == 1 ? "" : "s")" : ""))
         }
         record.steps = steps.steps
