@@ -36,6 +36,7 @@ struct ABCCommand: ParsableCommand {
     var out: String?
 
     @OptionGroup var runOptions: RunOptions
+    @OptionGroup var scheduler: SchedulerOptions
 
     func validate() throws {
         try Report.checkStdout([out], json: runOptions.json)
@@ -43,7 +44,7 @@ struct ABCCommand: ParsableCommand {
     }
 
     func run() throws {
-        try Report.run(json: runOptions.json) {
+        try JobLog(job: "abc", options: scheduler).run(json: runOptions.json) {
             var t = input.options
             t.margin = marginColumn.map(ColumnRef.init)
             let map = try segments.map { try Self.segmentMap(path: $0, column: segmentsColumn) }
@@ -58,7 +59,12 @@ struct ABCCommand: ParsableCommand {
                 try batch.commit()
             }
             let result = Result(overall: r.overall, classes: r.classes, bySegment: r.bySegment, report: r.report, rowsWithoutSegment: r.join.unmatchedRows, by: by, out: out)
-            if runOptions.json { Report.json(result) } else if out != "-" { printSummary(r.classes, r.bySegment, result) }
+            if runOptions.json { Report.json(result) } else if out != "-" && !scheduler.quiet { printSummary(r.classes, r.bySegment, result) }
+            var gauges = PrometheusText()
+            gauges.gauge("strata_abc_products", "Products by ABC class.", r.classes.keys.sorted().map { ([("strata_job", "abc"), ("class", $0)], Double(r.classes[$0]!.products)) })
+            gauges.gauge("strata_abc_transactions", "Order-log rows by kind: read (usable), bad (skipped).",
+                         [([("strata_job", "abc"), ("kind", "read")], Double(r.report.rows)), ([("strata_job", "abc"), ("kind", "bad")], Double(r.report.bad))])
+            return gauges
         }
     }
 

@@ -64,6 +64,11 @@ import Testing
         #expect(q.code == 0 && q.stderr.isEmpty && q.stdout.isEmpty, "\(q.stderr)")
         let rfm = Self.samples(try String(contentsOfFile: dir + "/rfm.prom", encoding: .utf8))
         #expect(rfm.first { $0.name == "strata_rfm_customers" }?.value == 3000)
+        let abc = try CLI.run(["abc", "--transactions", dir + "/out/demo-data/transactions.csv", "--customer-column", "customer_id", "--date-column", "date",
+                               "--amount-column", "amount", "--product-column", "product", "--quiet", "--metrics-out", dir + "/abc.prom"])
+        #expect(abc.code == 0 && abc.stderr.isEmpty && abc.stdout.isEmpty, "\(abc.stderr)")
+        let classes = Self.samples(try String(contentsOfFile: dir + "/abc.prom", encoding: .utf8)).filter { $0.name == "strata_abc_products" }
+        #expect(classes.count == 3 && classes.map(\.value).reduce(0, +) > 0)
     }
 
     /// A run stopped by SIGTERM (a scheduler's timeout) still writes its metrics: success 0,
