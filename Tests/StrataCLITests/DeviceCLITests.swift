@@ -53,6 +53,43 @@ import Testing
         }
     }
 
+    /// `gmm --device opencl` (the diag and spherical E-steps on the device): the same model,
+    /// labels and probabilities files and the same numbers as `--device cpu`; full and tied are a
+    /// usage error (exit 64) on a device.
+    @Test func gmmOnOpenCLIsIdenticalToCPU() throws {
+        let dir = tempDir()
+        let input = try Self.data(dir)
+        for covariance in ["diag", "spherical"] {
+            var json: [String: [String: Any]] = [:]
+            for device in ["cpu", "opencl"] {
+                let p = "\(dir)/gmm-\(covariance)-\(device)"
+                let r = try CLI.run(["gmm", "--input", input, "--id-column", "id", "--k", "5", "--covariance", covariance, "--device", device,
+                                     "--seed", "4", "--max-iter", "8", "--columns", "a,b,c,d,e",
+                                     "--labels-out", "\(p)-labels.csv", "--model-out", "\(p)-model.json", "--proba-out", "\(p)-proba.csv", "--json"])
+                #expect(r.code == 0, "\(device): \(r.stderr)")
+                json[device] = try #require(r.json)
+            }
+            for file in ["labels.csv", "model.json", "proba.csv"] {
+                #expect(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/gmm-\(covariance)-cpu-\(file)"))
+                        == Data(contentsOf: URL(fileURLWithPath: "\(dir)/gmm-\(covariance)-opencl-\(file)")), "\(covariance): \(file) differs")
+            }
+            let (cpu, gpu) = (json["cpu"]!, json["opencl"]!)
+            for key in ["weights", "means", "covariances", "lower_bound", "n_iter", "converged", "bic", "aic", "score", "run_lower_bounds"] {
+                #expect("\(cpu[key] ?? "missing")" == "\(gpu[key] ?? "missing")", "\(covariance): \(key)")
+            }
+            #expect((cpu["iterations"] as? [[String: Any]])?.map { "\($0["lower_bound"]!)" } == (gpu["iterations"] as? [[String: Any]])?.map { "\($0["lower_bound"]!)" })
+            let device = try #require(gpu["device"] as? [String: Any])
+            #expect(device["kind"] as? String == "opencl" && (device["memory_bytes"] as? Int ?? 0) > 0)
+            #expect((device["steps"] as? [[String: Any]])?.map { $0["step"] as? String } == ["upload", "estep", "download"])
+            #expect((cpu["device"] as? [String: Any])?["kind"] as? String == "cpu")
+        }
+        for covariance in ["full", "tied"] {
+            let r = try CLI.run(["gmm", "--input", input, "--id-column", "id", "--k", "3", "--covariance", covariance, "--device", "opencl"])
+            #expect(r.code == 64 && r.stderr.contains("diag and spherical"), "\(covariance): \(r.code) \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        }
+    }
+
     /// The exact silhouette on OpenCL: the same per-row coefficients, mean and per-cluster means.
     @Test func scoreSilhouetteOnOpenCLIsIdenticalToCPU() throws {
         let dir = tempDir()
