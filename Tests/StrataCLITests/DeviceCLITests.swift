@@ -90,6 +90,29 @@ import Testing
         }
     }
 
+    /// `sweep --algorithm gmm --covariance diag --device opencl` (the mixtures' E-steps on the
+    /// device): the same JSON as `--device cpu`, timings and the device record aside.
+    @Test func sweepGMMOnOpenCLIsIdenticalToCPU() throws {
+        let dir = tempDir()
+        let input = try Self.data(dir, rows: 3_000)
+        func strip(_ v: Any) -> Any {
+            if let d = v as? [String: Any] {
+                return d.filter { !$0.key.contains("seconds") && $0.key != "device" && $0.key != "peak_memory_bytes" }.mapValues(strip)
+            }
+            if let a = v as? [Any] { return a.map(strip) }
+            return v
+        }
+        var out: [String] = []
+        for device in ["cpu", "opencl"] {
+            let r = try CLI.run(["sweep", "--input", input, "--id-column", "id", "--columns", "a,b,c,d,e", "--k", "2...4", "--algorithm", "gmm",
+                                 "--covariance", "diag", "--seed", "2", "--device", device, "--json"])
+            #expect(r.code == 0, "\(device): \(r.stderr)")
+            let j = try #require(r.json)
+            out.append(String(decoding: try JSONSerialization.data(withJSONObject: strip(j), options: [.sortedKeys]), as: UTF8.self))
+        }
+        #expect(out[0] == out[1])
+    }
+
     /// The exact silhouette on OpenCL: the same per-row coefficients, mean and per-cluster means.
     @Test func scoreSilhouetteOnOpenCLIsIdenticalToCPU() throws {
         let dir = tempDir()
@@ -127,6 +150,24 @@ import Testing
         #expect((run["config"] as? [String: Any])?["device"] as? String == "opencl")
         let cpuRun = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/cpu/run.json"))) as! [String: Any]
         #expect(cpuRun["device"] == nil)
+    }
+
+    /// `segment --algorithm gmm --covariance diag --device opencl`: the same files, the device
+    /// (with the GMM steps) in run.json.
+    @Test func segmentGMMOnOpenCLIsIdenticalToCPU() throws {
+        let dir = tempDir()
+        let input = try Self.data(dir, rows: 2_000)
+        for device in ["cpu", "opencl"] {
+            let r = try CLI.run(["segment", "--customers", input, "--k", "4", "--algorithm", "gmm", "--covariance", "diag",
+                                 "--device", device, "--out", "\(dir)/gmm-\(device)", "--no-report"])
+            #expect(r.code == 0, "\(device): \(r.stderr)")
+        }
+        for file in ["assignments.csv", "model.json", "profiles.json"] {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/gmm-cpu/\(file)")) == Data(contentsOf: URL(fileURLWithPath: "\(dir)/gmm-opencl/\(file)")), "\(file)")
+        }
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/gmm-opencl/run.json"))) as! [String: Any]
+        let device = try #require(run["device"] as? [String: Any])
+        #expect((device["steps"] as? [[String: Any]])?.map { $0["step"] as? String } == ["upload", "estep", "download"])
     }
 
     @Test func cudaWithoutADeviceIsExit69() throws {
