@@ -67,7 +67,7 @@ struct GMMCommand: ParsableCommand {
 
     @OptionGroup var cluster: DistributedOptions
 
-    @Option(name: .long, help: "Where the E-steps run: auto (CUDA when an NVIDIA GPU is present, else the CPU), cpu, cuda or opencl (the first OpenCL device, e.g. PoCL). On a device: diag and spherical covariances only (auto runs full and tied on the CPU); bit-identical to --device cpu. cuda/opencl without a usable device: exit 69.")
+    @Option(name: .long, help: "Where the E-steps run: auto (CUDA when an NVIDIA GPU is present, else the CPU), cpu, cuda or opencl (the first OpenCL device, e.g. PoCL). diag/spherical fits are bit-identical to --device cpu; full/tied ones equal where the CPU's SGEMM projects in feature order, else within float rounding. cuda/opencl without a usable device: exit 69.")
     var device: ComputeDevice = .auto
 
     func run() throws {
@@ -113,15 +113,8 @@ struct GMMCommand: ParsableCommand {
         o.seed = seedOption.seed
         o.threads = runOptions.threads
         o.group = group
-        // auto stays on the CPU where the device could not run the fit (full/tied, distributed).
-        if device == .cuda || device == .opencl {
-            if covariance == .full || covariance == .tied {
-                throw StrataError.invalidArgument("--device \(device.rawValue) runs the E-step of diag and spherical mixtures only; use --covariance diag or spherical, or --device cpu")
-            }
-            o.gpu = try device.open()
-        } else if device == .auto && (covariance == .diag || covariance == .spherical) && !cluster.distributed {
-            o.gpu = try device.open()
-        }
+        // auto stays on the CPU where the device could not run the fit (distributed).
+        if device != .auto || !cluster.distributed { o.gpu = try device.open() }
         if let path = initLabels {
             let file = try LabelsFile.read(path: path)
             try file.check(against: data, path: path)

@@ -50,9 +50,10 @@ public struct GMMOptions: Sendable {
     public var onIteration: (@Sendable (_ run: Int, _ stats: GMMIteration) -> Void)? = nil
     /// The processes sharing the rows (MPI ranks); see `KMeansOptions.group`.
     public var group: any ChunkGroup = SingleProcess()
-    /// A device for the E-steps (diag and spherical covariances only; nil: the CPU). The
-    /// responsibilities come back to the host, which forms the statistics as on the CPU, so the
-    /// fit is bit-identical to the CPU's. See `GPUGMMEStep`.
+    /// A device for the E-steps (nil: the CPU). The responsibilities come back to the host, which
+    /// forms the statistics as on the CPU: diag/spherical fits are bit-identical to the CPU's,
+    /// full/tied ones equal where OpenBLAS's SGEMM projects in feature order, else within float
+    /// rounding of the projections. See `GPUGMMEStep`.
     public var gpu: (any GPUBackend)? = nil
 
     public init(k: Int) { self.k = k }
@@ -155,9 +156,6 @@ public enum GMM {
     public static func fit(_ data: Dataset, options o: GMMOptions) throws -> GMMResult {
         try validate(data, o)
         if let gpu = o.gpu {
-            if o.covarianceType == .full || o.covarianceType == .tied {
-                throw StrataError.invalidArgument("--device \(gpu.info.backend) runs the E-step of diag and spherical mixtures only; use --covariance diag or spherical, or --device cpu")
-            }
             if o.group.isDistributed { throw StrataError.invalidArgument("--device \(gpu.info.backend) is not supported in --distributed runs") }
         }
         var best: GMMResult? = nil
@@ -251,11 +249,13 @@ public enum GMM {
         var iterations: [GMMIteration] = []
         var converged = false
         // Diag/spherical E-steps on the device: the centered rows go up once per run.
-        let device = try o.gpu.map { try GPUGMMEStep(backend: $0, source: rows, center: mean, k: k, partition: part) }
+        let full = o.covarianceType == .full || o.covarianceType == .tied
+        let device = try o.gpu.map { try GPUGMMEStep(backend: $0, source: rows, center: mean, k: k, partition: part, full: full) }
         func source(_ model: GMMModel, statistics: Bool) throws -> ResponsibilitySource {
             guard let device else { return .model(model) }
             let p = GMMStatistics.EStepPlan(model, center: mean)
-            try device.eStep(mu: p.mu, prec: p.prec, cst: p.cst, withResponsibilities: statistics)
+            if full { try device.eStepFull(ct: p.ct, mC: p.mC, cst: p.cst, withResponsibilities: statistics) }
+            else { try device.eStep(mu: p.mu, prec: p.prec, cst: p.cst, withResponsibilities: statistics) }
             return .device(device)
         }
         for it in 1...o.maxIterations {

@@ -269,8 +269,8 @@ public enum Sweep {
             go.seed = seed
             go.threads = kmeans.threads
             go.onIteration = nil
-            // The E-steps of diag/spherical mixtures on the K-Means device; full/tied on the CPU.
-            if go.covarianceType == .diag || go.covarianceType == .spherical, !go.group.isDistributed { go.gpu = kmeans.gpu }
+            // The mixtures' E-steps on the K-Means device.
+            if !go.group.isDistributed { go.gpu = kmeans.gpu }
             let r = try GMM.fit(data, options: go)
             return Fitted(labels: r.labels, inertia: nil, nIter: r.nIter, converged: r.converged, centroids: nil, gmm: r)
         case .agglomerative:

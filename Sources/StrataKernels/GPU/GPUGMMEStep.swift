@@ -1,10 +1,13 @@
 import CStrataKernels
 import Foundation
 
-/// The diagonal/spherical E-step of a Gaussian-mixture fit on a device, bit-identical to
-/// `GMMBlock.eStepDiag` (the CPU's `strata_gmm_estep_diag`): per row the k log-densities, the most
-/// probable component, the responsibilities and the row's log-sum-exp, with the CPU's exp/log
-/// polynomials and contraction (`strata_kernels_fuse_multiply_add`).
+/// The E-step of a Gaussian-mixture fit on a device. Diagonal/spherical (`eStep`): bit-identical
+/// to `GMMBlock.eStepDiag` (the CPU's `strata_gmm_estep_diag`): per row the k log-densities, the
+/// most probable component, the responsibilities and the row's log-sum-exp, with the CPU's exp/log
+/// polynomials and contraction (`strata_kernels_fuse_multiply_add`). Full/tied (`eStepFull`,
+/// `strata_gmm_estep_full`): each row projected through each component's precision Cholesky factor
+/// in feature order (FMA per term), then the same; equal to the CPU's where its SGEMM sums in that
+/// order, else within float rounding of the projections.
 ///
 /// How: the rows minus the fit's center are formed on the host exactly as `GMMBlock.load` forms
 /// them (Double difference rounded to Float) and uploaded once per fit, chunk by chunk of the
@@ -29,9 +32,13 @@ public final class GPUGMMEStep {
     public private(set) var logSumExp: [Float]
     let fuse: Int32
     let x, mu, prec, cst, resp, lab, lse: GPUBuffer
+    /// Full/tied: Ct (k*d x d); nil for diag/spherical.
+    let ct: GPUBuffer?
 
     /// Uploads `source`'s rows minus `center` (d values). Throws `GPUError`.
-    public init<S: RowBlockSource>(backend: any GPUBackend, source: S, center: [Double], k: Int, partition: RowPartition) throws {
+    /// `full`: room for full/tied factors (k*d*d floats more on the device).
+    public init<S: RowBlockSource>(backend: any GPUBackend, source: S, center: [Double], k: Int, partition: RowPartition,
+                                   full: Bool = false) throws {
         precondition(partition.rows == source.rows && k >= 1 && center.count == source.cols)
         self.backend = backend
         rows = source.rows; d = source.cols; self.k = k
@@ -57,13 +64,14 @@ public final class GPUGMMEStep {
         resp = try backend.allocate(bytes: n * k * 4)
         lab = try backend.allocate(bytes: n * 4)
         lse = try backend.allocate(bytes: n * 4)
+        ct = full ? try backend.allocate(bytes: k * d * d * 4) : nil
         responsibilities = [Float](repeating: 0, count: rows * k)
         labels = [Int32](repeating: 0, count: rows)
         logSumExp = [Float](repeating: 0, count: rows)
         times.add("upload", since: t0)
     }
 
-    deinit { for b in [x, mu, prec, cst, resp, lab, lse] { backend.free(b) } }
+    deinit { for b in [x, mu, prec, cst, resp, lab, lse] + (ct.map { [$0] } ?? []) { backend.free(b) } }
 
     /// One E-step: `mu` (k x d, means minus the center), `prec` (k x d, 1/sigma), `cst` (k) as
     /// `GMMStatistics.EStepPlan` makes them. Fills `responsibilities` (when `withResponsibilities`),
@@ -79,7 +87,28 @@ public final class GPUGMMEStep {
         try backend.launch(.gmmEStepDiag, items: rows, [.buffer(x), .int64(Int64(rows)), .int64(Int64(d)), .int64(Int64(k)), .buffer(mu),
                                                        .buffer(prec), .buffer(cst), .buffer(resp), .buffer(lab), .buffer(lse), .int32(fuse)])
         times.add("estep", since: t0)
+        try fetch(withResponsibilities)
+    }
+
+    /// One full/tied E-step: `ct` (k*d x d, Ct[c*d + j][t] = C_c[t][j]), `mC` (k x d,
+    /// C_c^T (mu_c - center)), `cst` (k) as `GMMStatistics.EStepPlan` makes them. Needs `full`.
+    public func eStepFull(ct t: [Float], mC m: [Float], cst c: [Float], withResponsibilities: Bool = true) throws {
+        precondition(t.count == k * d * d && m.count == k * d && c.count == k)
+        guard let ct else { preconditionFailure("GPUGMMEStep made without full") }
+        var t0 = Date()
+        try t.withUnsafeBytes { try backend.upload($0.baseAddress!, bytes: $0.count, to: ct) }
+        try m.withUnsafeBytes { try backend.upload($0.baseAddress!, bytes: $0.count, to: mu) }
+        try c.withUnsafeBytes { try backend.upload($0.baseAddress!, bytes: $0.count, to: cst) }
+        times.add("upload", since: t0)
         t0 = Date()
+        try backend.launch(.gmmEStepFull, items: rows, [.buffer(x), .int64(Int64(rows)), .int64(Int64(d)), .int64(Int64(k)), .buffer(ct),
+                                                       .buffer(mu), .buffer(cst), .buffer(resp), .buffer(lab), .buffer(lse), .int32(fuse)])
+        times.add("estep", since: t0)
+        try fetch(withResponsibilities)
+    }
+
+    private func fetch(_ withResponsibilities: Bool) throws {
+        let t0 = Date()
         if withResponsibilities {
             try responsibilities.withUnsafeMutableBytes { if $0.count > 0 { try backend.download(resp, bytes: $0.count, to: $0.baseAddress!) } }
         }

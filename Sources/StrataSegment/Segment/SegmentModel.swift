@@ -23,8 +23,8 @@ enum SegmentModel {
     /// - Throws: the fit's `StrataError` / `LinalgError`.
     /// `tree`: an agglomerative tree already built on exactly these rows (the k sweep's), cut
     /// again instead of built twice.
-    /// `gpu`: the device for the K-Means fit (`KMeansOptions.gpu`) and the E-steps of diag and
-    /// spherical mixtures (`GMMOptions.gpu`).
+    /// `gpu`: the device for the K-Means fit (`KMeansOptions.gpu`) and the mixture's E-steps
+    /// (`GMMOptions.gpu`).
     static func fit(_ data: Dataset, k: Int, config c: SegmentConfig, threads: Int, categorical: CategoricalColumns? = nil,
                     tree: AgglomerativeResult? = nil, gpu: (any GPUBackend)? = nil) throws -> SegmentModel {
         switch c.algorithm {
@@ -44,8 +44,7 @@ enum SegmentModel {
             o.nInit = c.nInit
             o.maxIterations = c.maxIter
             o.threads = threads
-            // The E-steps of diag/spherical mixtures on the device; full/tied on the CPU.
-            if c.covariance == .diag || c.covariance == .spherical { o.gpu = gpu }
+            o.gpu = gpu
             let r = try GMM.fit(data, options: o)
             let p = try r.model.predict(data, threads: threads)
             return SegmentModel.gmm(r, o, probabilities: p.probabilities).renumbered()
