@@ -32,3 +32,8 @@ void strata_ref_gmm_estep_diag(const float *X, int64_t n, int64_t d, int64_t k, 
                                const float *cst, float *resp, int32_t *labels, float *lse, int32_t fuse) {
     for (strata_ref_gid = 0; strata_ref_gid < n; strata_ref_gid++) strata_gmm_estep_diag(X, n, d, k, mu, prec, cst, resp, labels, lse, fuse);
 }
+
+void strata_ref_gmm_estep_full(const float *X, int64_t n, int64_t d, int64_t k, const float *ct, const float *mC,
+                               const float *cst, float *resp, int32_t *labels, float *lse, int32_t fuse) {
+    for (strata_ref_gid = 0; strata_ref_gid < n; strata_ref_gid++) strata_gmm_estep_full(X, n, d, k, ct, mC, cst, resp, labels, lse, fuse);
+}

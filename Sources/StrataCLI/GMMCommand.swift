@@ -67,6 +67,9 @@ struct GMMCommand: ParsableCommand {
 
     @OptionGroup var cluster: DistributedOptions
 
+    @Option(name: .long, help: "Where the E-steps run: auto (CUDA when an NVIDIA GPU is present, else the CPU), cpu, cuda or opencl (the first OpenCL device, e.g. PoCL). diag/spherical fits are bit-identical to --device cpu; full/tied ones equal where the CPU's SGEMM projects in feature order, else within float rounding. cuda/opencl without a usable device: exit 69.")
+    var device: ComputeDevice = .auto
+
     func run() throws {
         try cluster.run(runOptions) { group in
             let progress = Progress(enabled: group.rank == 0)
@@ -110,6 +113,8 @@ struct GMMCommand: ParsableCommand {
         o.seed = seedOption.seed
         o.threads = runOptions.threads
         o.group = group
+        // auto stays on the CPU where the device could not run the fit (distributed).
+        if device != .auto || !cluster.distributed { o.gpu = try device.open() }
         if let path = initLabels {
             let file = try LabelsFile.read(path: path)
             try file.check(against: data, path: path)
@@ -162,6 +167,7 @@ struct GMMCommand: ParsableCommand {
         }
         for (name, path) in [("model", modelOut), ("labels", labelsOut), ("probabilities", probaOut)] { if let path { print("\(name): \(path)") } }
         print(String(format: "time: read %.2fs, fit %.2fs, write %.2fs", seconds.read, seconds.fit, seconds.write))
+        if let gpu = r.gpu { print(DeviceSummary(gpu).line) }
     }
 
     /// `strata gmm --json`.
@@ -217,6 +223,7 @@ struct GMMCommand: ParsableCommand {
         var outputs: Outputs
         var seconds: Seconds
         var preprocessing: OrNull<PreprocessingSummary>
+        var device: DeviceSummary
 
         init(_ r: GMMResult, data: Dataset, stages: FeatureStages, command c: GMMCommand, seconds: Seconds) {
             let m = r.model, d = m.d
@@ -240,6 +247,7 @@ struct GMMCommand: ParsableCommand {
             outputs = Outputs(model: c.modelOut, labels: c.labelsOut, proba: c.probaOut)
             self.seconds = seconds
             preprocessing = PreprocessingSummary.orNull(stages)
+            device = DeviceSummary(r.gpu)
         }
     }
 }

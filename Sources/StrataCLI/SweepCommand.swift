@@ -102,7 +102,7 @@ struct SweepCommand: ParsableCommand {
                 guard !o.ks.isEmpty else { throw StrataError.insufficientData("\(input.input): only \(distinct) distinct rows; no k of \(k) can be fitted") }
             }
             o.onK = { p in progress.report("k=\(p.k): inertia \(fmt(p.inertia)), fit \(String(format: "%.2f", p.fitSeconds))s") }
-            // K-Means fits (plain Lloyd) and the exact silhouette on --device.
+            // K-Means fits (plain Lloyd), GMM E-steps and the exact silhouette on --device.
             o.kmeans.gpu = try device.open()
             let t0 = Date()
             let r = try Sweep.run(data, options: o)

@@ -91,6 +91,15 @@ public struct GMMBlock {
         resp[c * GMMBlock.blockRows + i] = value
     }
 
+    /// Takes the loaded block's responsibilities from `source` (component-major, `ld` values per
+    /// component, the block's rows from `offset` on), e.g. a device E-step's output.
+    public mutating func setResponsibilities(from source: UnsafePointer<Float>, ld: Int, offset: Int) {
+        let B = GMMBlock.blockRows, m = rows
+        resp.withUnsafeMutableBufferPointer { r in
+            for c in 0..<k { (r.baseAddress! + c * B).update(from: source + c * ld + offset, count: m) }
+        }
+    }
+
     /// Adds the block to the statistics in Double, by DGEMM: nk += row sums of R,
     /// s1 (k x d) += R^T X; diag/spherical: s2 (k x d) += R^T (X o X); full/tied: the workspace's
     /// X^T [r_c o X] (read it with `fullSecondMoments`). X is the centered block.

@@ -53,6 +53,82 @@ import Testing
         }
     }
 
+    /// `gmm --device opencl` (the E-steps on the device): diag and spherical give the same model,
+    /// labels and probabilities files and the same numbers as `--device cpu`; full and tied the
+    /// same numbers within 1e-4.
+    @Test func gmmOnOpenCLIsIdenticalToCPU() throws {
+        let dir = tempDir()
+        let input = try Self.data(dir)
+        for covariance in ["diag", "spherical"] {
+            var json: [String: [String: Any]] = [:]
+            for device in ["cpu", "opencl"] {
+                let p = "\(dir)/gmm-\(covariance)-\(device)"
+                let r = try CLI.run(["gmm", "--input", input, "--id-column", "id", "--k", "5", "--covariance", covariance, "--device", device,
+                                     "--seed", "4", "--max-iter", "8", "--columns", "a,b,c,d,e",
+                                     "--labels-out", "\(p)-labels.csv", "--model-out", "\(p)-model.json", "--proba-out", "\(p)-proba.csv", "--json"])
+                #expect(r.code == 0, "\(device): \(r.stderr)")
+                json[device] = try #require(r.json)
+            }
+            for file in ["labels.csv", "model.json", "proba.csv"] {
+                #expect(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/gmm-\(covariance)-cpu-\(file)"))
+                        == Data(contentsOf: URL(fileURLWithPath: "\(dir)/gmm-\(covariance)-opencl-\(file)")), "\(covariance): \(file) differs")
+            }
+            let (cpu, gpu) = (json["cpu"]!, json["opencl"]!)
+            for key in ["weights", "means", "covariances", "lower_bound", "n_iter", "converged", "bic", "aic", "score", "run_lower_bounds"] {
+                #expect("\(cpu[key] ?? "missing")" == "\(gpu[key] ?? "missing")", "\(covariance): \(key)")
+            }
+            #expect((cpu["iterations"] as? [[String: Any]])?.map { "\($0["lower_bound"]!)" } == (gpu["iterations"] as? [[String: Any]])?.map { "\($0["lower_bound"]!)" })
+            let device = try #require(gpu["device"] as? [String: Any])
+            #expect(device["kind"] as? String == "opencl" && (device["memory_bytes"] as? Int ?? 0) > 0)
+            #expect((device["steps"] as? [[String: Any]])?.map { $0["step"] as? String } == ["upload", "estep", "download"])
+            #expect((cpu["device"] as? [String: Any])?["kind"] as? String == "cpu")
+        }
+        // Full and tied: the same number of iterations and parameters within 1e-4 (relative).
+        for covariance in ["full", "tied"] {
+            var json: [String: [String: Any]] = [:]
+            for device in ["cpu", "opencl"] {
+                let r = try CLI.run(["gmm", "--input", input, "--id-column", "id", "--columns", "a,b,c,d,e", "--k", "3", "--covariance", covariance,
+                                     "--device", device, "--seed", "4", "--max-iter", "5", "--json"])
+                #expect(r.code == 0, "\(covariance) \(device): \(r.stderr)")
+                json[device] = try #require(r.json)
+            }
+            func flat(_ v: Any?) -> [Double] {
+                if let a = v as? [Any] { return a.flatMap(flat) }
+                return (v as? Double).map { [$0] } ?? []
+            }
+            let (cpu, gpu) = (json["cpu"]!, json["opencl"]!)
+            #expect("\(cpu["n_iter"]!)" == "\(gpu["n_iter"]!)", "\(covariance)")
+            for key in ["weights", "means", "covariances", "lower_bound", "bic"] {
+                let (a, b) = (flat(cpu[key]), flat(gpu[key]))
+                #expect(!a.isEmpty && a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($0)) }, "\(covariance): \(key)")
+            }
+            #expect((gpu["device"] as? [String: Any])?["kind"] as? String == "opencl")
+        }
+    }
+
+    /// `sweep --algorithm gmm --covariance diag --device opencl` (the mixtures' E-steps on the
+    /// device): the same JSON as `--device cpu`, timings and the device record aside.
+    @Test func sweepGMMOnOpenCLIsIdenticalToCPU() throws {
+        let dir = tempDir()
+        let input = try Self.data(dir, rows: 3_000)
+        func strip(_ v: Any) -> Any {
+            if let d = v as? [String: Any] {
+                return d.filter { !$0.key.contains("seconds") && $0.key != "device" && $0.key != "peak_memory_bytes" }.mapValues(strip)
+            }
+            if let a = v as? [Any] { return a.map(strip) }
+            return v
+        }
+        var out: [String] = []
+        for device in ["cpu", "opencl"] {
+            let r = try CLI.run(["sweep", "--input", input, "--id-column", "id", "--columns", "a,b,c,d,e", "--k", "2...4", "--algorithm", "gmm",
+                                 "--covariance", "diag", "--seed", "2", "--device", device, "--json"])
+            #expect(r.code == 0, "\(device): \(r.stderr)")
+            let j = try #require(r.json)
+            out.append(String(decoding: try JSONSerialization.data(withJSONObject: strip(j), options: [.sortedKeys]), as: UTF8.self))
+        }
+        #expect(out[0] == out[1])
+    }
+
     /// The exact silhouette on OpenCL: the same per-row coefficients, mean and per-cluster means.
     @Test func scoreSilhouetteOnOpenCLIsIdenticalToCPU() throws {
         let dir = tempDir()
@@ -90,6 +166,24 @@ import Testing
         #expect((run["config"] as? [String: Any])?["device"] as? String == "opencl")
         let cpuRun = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/cpu/run.json"))) as! [String: Any]
         #expect(cpuRun["device"] == nil)
+    }
+
+    /// `segment --algorithm gmm --covariance diag --device opencl`: the same files, the device
+    /// (with the GMM steps) in run.json.
+    @Test func segmentGMMOnOpenCLIsIdenticalToCPU() throws {
+        let dir = tempDir()
+        let input = try Self.data(dir, rows: 2_000)
+        for device in ["cpu", "opencl"] {
+            let r = try CLI.run(["segment", "--customers", input, "--k", "4", "--algorithm", "gmm", "--covariance", "diag",
+                                 "--device", device, "--out", "\(dir)/gmm-\(device)", "--no-report"])
+            #expect(r.code == 0, "\(device): \(r.stderr)")
+        }
+        for file in ["assignments.csv", "model.json", "profiles.json"] {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/gmm-cpu/\(file)")) == Data(contentsOf: URL(fileURLWithPath: "\(dir)/gmm-opencl/\(file)")), "\(file)")
+        }
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/gmm-opencl/run.json"))) as! [String: Any]
+        let device = try #require(run["device"] as? [String: Any])
+        #expect((device["steps"] as? [[String: Any]])?.map { $0["step"] as? String } == ["upload", "estep", "download"])
     }
 
     @Test func cudaWithoutADeviceIsExit69() throws {

@@ -116,6 +116,8 @@ void strata_ref_chunk_sums(const float *X, int64_t n, int64_t d, int64_t k, cons
 void strata_ref_reduce_chunks(const double *P, int64_t chunks, int64_t width, double *out);
 void strata_ref_gmm_estep_diag(const float *X, int64_t n, int64_t d, int64_t k, const float *mu, const float *prec,
                                const float *cst, float *resp, int32_t *labels, float *lse, int32_t fuse);
+void strata_ref_gmm_estep_full(const float *X, int64_t n, int64_t d, int64_t k, const float *ct, const float *mC,
+                               const float *cst, float *resp, int32_t *labels, float *lse, int32_t fuse);
 void strata_ref_silhouette_sums(const float *Y, int64_t n, int64_t d, const int64_t *starts, int64_t k, double *S, int32_t fuse);
 
 #ifdef __cplusplus

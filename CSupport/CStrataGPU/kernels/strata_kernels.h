@@ -258,3 +258,53 @@ KERNEL strata_gmm_estep_diag(const GLOBAL float *X, const i64 n, const i64 d, co
     labels[i] = arg;
     lse[i] = mx + strata_log_pos(s, fuse);
 }
+
+// ---- Gaussian mixtures: the full/tied E-step (strata_gmm_estep_full after its SGEMM) -------
+
+// One work-item per row of the centered rows X (n x d): for each component c the projection
+// y_j = sum_{t <= j} Ct[c*d + j][t] * x_t (Ct[c*d + j][t] = C_c[t][j], the upper-triangular
+// precision Cholesky factor, zero for t > j), one FMA per term in feature order as a BLAS SGEMM
+// micro-kernel accumulates it; then as strata_gmm_estep_full: u_j = y_j - mC[c*d + j], a0 / a1
+// summing u_j^2 over even / odd j, L_c = cst_c - 0.5 * (a0 + a1), and the diagonal kernel's
+// responsibilities, labels and log-sum-exp. The CPU forms y by OpenBLAS SGEMM, whose summation
+// order is the library's: equal where it sums K in order with FMA, else within float rounding.
+// Cost O(k * d^2 / 2) per row.
+KERNEL strata_gmm_estep_full(const GLOBAL float *X, const i64 n, const i64 d, const i64 k, const GLOBAL float *ct,
+                             const GLOBAL float *mC, const GLOBAL float *cst, GLOBAL float *resp, GLOBAL i32 *labels,
+                             GLOBAL float *lse, const i32 fuse)
+{
+    const i64 i = GID;
+    if (i >= n) return;
+    const GLOBAL float *x = X + i * d;
+    float mx = 0.0f;
+    i32 arg = 0;
+    for (i64 c = 0; c < k; c++) {
+        float a0 = 0.0f, a1 = 0.0f;
+        for (i64 j = 0; j < d; j++) {
+            const GLOBAL float *row = ct + (c * d + j) * d;
+            float y = 0.0f;
+            for (i64 t = 0; t <= j; t++) y = FMAF(row[t], x[t], y);
+            const float u = y - mC[c * d + j];
+            if (j & 1) {
+                if (fuse) { a1 = FMAF(u, u, a1); } else { const float s1 = u * u; a1 = a1 + s1; }
+            } else {
+                if (fuse) { a0 = FMAF(u, u, a0); } else { const float s0 = u * u; a0 = a0 + s0; }
+            }
+        }
+        const float a = a0 + a1;
+        float l;
+        if (fuse) { l = FMAF(-0.5f, a, cst[c]); } else { const float h = 0.5f * a; l = cst[c] - h; }
+        resp[c * n + i] = l;
+        if (c == 0 || l > mx) { mx = l; arg = (i32)c; }
+    }
+    float s = 0.0f;
+    for (i64 c = 0; c < k; c++) {
+        const float e = strata_exp_neg(resp[c * n + i] - mx, fuse);
+        resp[c * n + i] = e;
+        s = s + e;
+    }
+    const float inv = 1.0f / s;
+    for (i64 c = 0; c < k; c++) resp[c * n + i] = resp[c * n + i] * inv;
+    labels[i] = arg;
+    lse[i] = mx + strata_log_pos(s, fuse);
+}

@@ -10,6 +10,9 @@ enum ResponsibilitySource: @unchecked Sendable {
     case oneHot([Int32])
     /// Uniform random, normalized per row; seeded per row, so independent of the chunking.
     case random(seed: UInt64)
+    /// The responsibilities, labels and log-sum-exp of the device E-step just run (`GPUGMMEStep`,
+    /// diag/spherical): bit-identical to `.model` under the same model and center.
+    case device(GPUGMMEStep)
 }
 
 /// EM's sufficient statistics, accumulated in Double: per component the total responsibility,
@@ -131,6 +134,10 @@ struct GMMStatistics: ChunkPartial {
                         } else {
                             block.eStepDiag(mu: p.mu, prec: p.prec, cst: p.cst, labels: labels, logLikelihood: &st.logLikelihood)
                         }
+                    case let .device(e):
+                        e.responsibilities.withUnsafeBufferPointer { block.setResponsibilities(from: $0.baseAddress!, ld: e.rows, offset: lo) }
+                        if let l = labelsOut { for i in 0..<m { l[lo + i] = e.labels[lo + i] } }
+                        st.logLikelihood += e.blockLogLikelihood(lo: lo, rows: m)
                     case let .oneHot(labels):
                         for i in 0..<m {
                             for c in 0..<k { block.setResponsibility(row: i, component: c, 0) }

@@ -50,6 +50,11 @@ public struct GMMOptions: Sendable {
     public var onIteration: (@Sendable (_ run: Int, _ stats: GMMIteration) -> Void)? = nil
     /// The processes sharing the rows (MPI ranks); see `KMeansOptions.group`.
     public var group: any ChunkGroup = SingleProcess()
+    /// A device for the E-steps (nil: the CPU). The responsibilities come back to the host, which
+    /// forms the statistics as on the CPU: diag/spherical fits are bit-identical to the CPU's,
+    /// full/tied ones equal where OpenBLAS's SGEMM projects in feature order, else within float
+    /// rounding of the projections. See `GPUGMMEStep`.
+    public var gpu: (any GPUBackend)? = nil
 
     public init(k: Int) { self.k = k }
 }
@@ -114,6 +119,8 @@ public struct GMMResult: Sendable {
     public var runLowerBounds: [Double]
     /// What the caller should tell the user (k above the distinct rows...); empty when none.
     public var warnings: [String] = []
+    /// The device and its step times (all restarts together), when `GMMOptions.gpu` ran the E-steps.
+    public var gpu: GPURunRecord? = nil
 }
 
 /// Gaussian mixtures fitted by EM, scikit-learn compatible.
@@ -148,16 +155,22 @@ public enum GMM {
     /// - Source: Dempster, Laird & Rubin 1977; scikit-learn `sklearn/mixture/_gaussian_mixture.py`.
     public static func fit(_ data: Dataset, options o: GMMOptions) throws -> GMMResult {
         try validate(data, o)
+        if let gpu = o.gpu {
+            if o.group.isDistributed { throw StrataError.invalidArgument("--device \(gpu.info.backend) is not supported in --distributed runs") }
+        }
         var best: GMMResult? = nil
         var lowers: [Double] = []
+        var times = GPUStepTimes()
         for run in 0..<o.nInit {
             var rng = SeededRandom.stream(seed: o.seed, index: UInt64(run))
             let r = try data.withRows { rows, _ in try fitOnce(data, rows, options: o, run: run, rng: &rng) }
+            if let t = r.gpu?.steps { times.merge(t) }
             lowers.append(r.lowerBound)
             if best == nil || r.lowerBound > best!.lowerBound { best = r }
         }
         var b = best!
         b.runLowerBounds = lowers
+        if let gpu = o.gpu { b.gpu = GPURunRecord(device: gpu.info, steps: times) }
         if !o.group.isDistributed,
            let w = distinctRowsWarning(k: o.k, distinct: distinctRowCount(data, atMost: o.k), source: data.source, unit: "components") {
             b.warnings.append(w)
@@ -235,10 +248,20 @@ public enum GMM {
         var lowerBound = -Double.infinity
         var iterations: [GMMIteration] = []
         var converged = false
+        // Diag/spherical E-steps on the device: the centered rows go up once per run.
+        let full = o.covarianceType == .full || o.covarianceType == .tied
+        let device = try o.gpu.map { try GPUGMMEStep(backend: $0, source: rows, center: mean, k: k, partition: part, full: full) }
+        func source(_ model: GMMModel, statistics: Bool) throws -> ResponsibilitySource {
+            guard let device else { return .model(model) }
+            let p = GMMStatistics.EStepPlan(model, center: mean)
+            if full { try device.eStepFull(ct: p.ct, mC: p.mC, cst: p.cst, withResponsibilities: statistics) }
+            else { try device.eStep(mu: p.mu, prec: p.prec, cst: p.cst, withResponsibilities: statistics) }
+            return .device(device)
+        }
         for it in 1...o.maxIterations {
             let t0 = Date()
             let stats = GMMStatistics.pass(rows, k: k, type: o.covarianceType, center: mean, partition: part, threads: o.threads,
-                                           responsibilities: .model(model), group: g)
+                                           responsibilities: try source(model, statistics: true), group: g)
             let previous = lowerBound
             lowerBound = stats.logLikelihood / Double(n)
             guard lowerBound.isFinite else {
@@ -253,14 +276,16 @@ public enum GMM {
         }
         // Score and labels under the final parameters.
         var labels = [Int32](repeating: 0, count: n)
+        let finalSource = try source(model, statistics: false)
         let final = labels.withUnsafeMutableBufferPointer { lp in
             GMMStatistics.pass(rows, k: k, type: o.covarianceType, center: mean, partition: part, threads: o.threads,
-                               responsibilities: .model(model), labelsOut: lp.baseAddress, accumulate: false, group: g)
+                               responsibilities: finalSource, labelsOut: lp.baseAddress, accumulate: false, group: g)
         }
         let score = final.logLikelihood / Double(n)
         let p = Double(model.parameterCount)
         return GMMResult(model: model, lowerBound: lowerBound, nIter: iterations.count, converged: converged, iterations: iterations,
                          score: score, bic: -2 * score * Double(n) + p * log(Double(n)), aic: -2 * score * Double(n) + 2 * p,
-                         labels: labels, runLowerBounds: [])
+                         labels: labels, runLowerBounds: [],
+                         gpu: device.map { GPURunRecord(device: $0.backend.info, steps: $0.times) })
     }
 }

@@ -269,6 +269,8 @@ public enum Sweep {
             go.seed = seed
             go.threads = kmeans.threads
             go.onIteration = nil
+            // The mixtures' E-steps on the K-Means device.
+            if !go.group.isDistributed { go.gpu = kmeans.gpu }
             let r = try GMM.fit(data, options: go)
             return Fitted(labels: r.labels, inertia: nil, nIter: r.nIter, converged: r.converged, centroids: nil, gmm: r)
         case .agglomerative:

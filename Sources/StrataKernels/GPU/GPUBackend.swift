@@ -69,6 +69,7 @@ public enum GPUKernel: String, CaseIterable, Sendable {
     case reduceChunks = "strata_reduce_chunks"
     case silhouetteSums = "strata_silhouette_sums"
     case gmmEStepDiag = "strata_gmm_estep_diag"
+    case gmmEStepFull = "strata_gmm_estep_full"
 }
 
 /// The few operations Strata's device passes need, implemented once per API (CUDA, OpenCL).

@@ -4,7 +4,7 @@ import Foundation
 /// The diagonal-covariance E-step on a device, bit-identical to `strata_gmm_estep_diag` (the
 /// CPU's `GMMBlock.eStepDiag`): per row the k log-densities, the most probable component, the
 /// responsibilities and the row's log-sum-exp, with the CPU's exp/log polynomials and
-/// contraction. Not yet wired into `GMM.fit` (a building block, tested against the CPU).
+/// contraction. A one-shot form for the kernel tests; `GMM.fit` uses `GPUGMMEStep`.
 /// - Parameters:
 ///   - centered: n x d rows minus the fit's center (as `strata_gmm_center_rows` makes them);
 ///     `mu`, `prec`: k x d; `cst`: k.

@@ -6,7 +6,7 @@ import StrataLinalg
 /// it is the device's time for it, launch and synchronization included).
 public struct GPUStepTimes: Sendable, Codable, Equatable {
     public struct Step: Sendable, Codable, Equatable {
-        /// `upload`, `assign`, `chunk_sums`, `reduce`, `download`.
+        /// `upload`, `assign`, `chunk_sums`, `reduce`, `estep` (GMM), `download`.
         public var step: String
         public var calls: Int
         public var seconds: Double
@@ -17,6 +17,14 @@ public struct GPUStepTimes: Sendable, Codable, Equatable {
     /// Encoded as the plain list of steps.
     public func encode(to encoder: Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(steps) }
     public init(from decoder: Decoder) throws { steps = try decoder.singleValueContainer().decode([Step].self) }
+
+    /// Adds `other`'s calls and seconds step by step (restarts of one fit).
+    public mutating func merge(_ other: GPUStepTimes) {
+        for o in other.steps {
+            if let i = steps.firstIndex(where: { $0.step == o.step }) { steps[i].calls += o.calls; steps[i].seconds += o.seconds }
+            else { steps.append(o) }
+        }
+    }
 
     mutating func add(_ step: String, since start: Date) {
         let s = Date().timeIntervalSince(start)

@@ -148,6 +148,7 @@ public enum SegmentJob {
         var record = runRecord(c, started: started, threads: threads, steps: steps.steps, inputs: inputs, features: features,
                                selection: selection, model: model, description: description)
         if case let .kmeans(r, _) = model { record.device = r.gpu }
+        if case let .gmm(r, _, _) = model { record.device = r.gpu }
         let outputs = SegmentOutputs.Inputs(config: c, features: features, selection: selection, model: model, description: description,
                                             migration: migration, clvModel: inputs.clvModel, ids: ids, campaign: campaign,
                                             monitor: monitor, counts: c.transactions == nil ? nil : inputs.counts, customersRead: inputs.raw.rows)

@@ -23,7 +23,8 @@ enum SegmentModel {
     /// - Throws: the fit's `StrataError` / `LinalgError`.
     /// `tree`: an agglomerative tree already built on exactly these rows (the k sweep's), cut
     /// again instead of built twice.
-    /// `gpu`: the device for the K-Means fit (`KMeansOptions.gpu`).
+    /// `gpu`: the device for the K-Means fit (`KMeansOptions.gpu`) and the mixture's E-steps
+    /// (`GMMOptions.gpu`).
     static func fit(_ data: Dataset, k: Int, config c: SegmentConfig, threads: Int, categorical: CategoricalColumns? = nil,
                     tree: AgglomerativeResult? = nil, gpu: (any GPUBackend)? = nil) throws -> SegmentModel {
         switch c.algorithm {
@@ -43,6 +44,7 @@ enum SegmentModel {
             o.nInit = c.nInit
             o.maxIterations = c.maxIter
             o.threads = threads
+            o.gpu = gpu
             let r = try GMM.fit(data, options: o)
             let p = try r.model.predict(data, threads: threads)
             return SegmentModel.gmm(r, o, probabilities: p.probabilities).renumbered()
