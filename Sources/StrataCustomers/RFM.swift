@@ -293,15 +293,16 @@ public enum RFM {
     /// The customer feature CSV (`strata kmeans` / `gmm` / `pca` read it directly: dates and names
     /// are text columns, ignored as features by default).
     public static func csv(_ c: [CustomerSummary]) -> Data {
-        var s = "customer_id,recency,frequency,monetary_total,monetary_mean,tenure,first_purchase,last_purchase,"
-            + "btyd_frequency,btyd_recency,btyd_T,btyd_monetary_value,r_score,f_score,m_score,rfm_segment\n"
+        var w = CSVBytes(header: "customer_id,recency,frequency,monetary_total,monetary_mean,tenure,first_purchase,last_purchase,"
+            + "btyd_frequency,btyd_recency,btyd_T,btyd_monetary_value,r_score,f_score,m_score,rfm_segment", reserveRows: c.count, rowBytes: 110)
         for x in c {
-            s += CSVOutput.field(x.id) + ",\(fmt2(x.recency)),\(x.purchaseDays),\(fmt2(x.totalSpend)),\(fmt2(x.totalSpend / Double(x.purchaseDays))),"
-            s += "\(fmt2(x.tenure)),\(CivilDate.string(x.firstDay)),\(CivilDate.string(x.lastDay)),\(x.btydFrequency),"
-            s += "\(fmt2(x.btydRecency)),\(fmt2(x.btydT)),\(fmt2(x.btydMonetaryValue)),\(x.rScore),\(x.fScore),\(x.mScore),"
-            s += CSVOutput.field(x.segment) + "\n"
+            w.text(x.id); w.comma(); w.number(x.recency); w.comma(); w.integer(x.purchaseDays); w.comma()
+            w.number(x.totalSpend); w.comma(); w.number(x.totalSpend / Double(x.purchaseDays)); w.comma()
+            w.number(x.tenure); w.comma(); w.date(x.firstDay); w.comma(); w.date(x.lastDay); w.comma(); w.integer(x.btydFrequency); w.comma()
+            w.number(x.btydRecency); w.comma(); w.number(x.btydT); w.comma(); w.number(x.btydMonetaryValue); w.comma()
+            w.integer(x.rScore); w.comma(); w.integer(x.fScore); w.comma(); w.integer(x.mScore); w.comma(); w.text(x.segment); w.endRow()
         }
-        return Data(s.utf8)
+        return w.data
     }
 
     static func fmt2(_ v: Double) -> String { CSVOutput.number(v) }
