@@ -17,7 +17,7 @@ import Testing
             w.number(v)
             #expect(String(decoding: w.bytes, as: UTF8.self) == "x\n" + CSVOutput.number(v), "\(v)")
         }
-        for i in [Int64.min, -1, 0, 7, 10, 1_000_000, Int64.max] {
+        for i in [Int.min, -1, 0, 7, 10, 1_000_000, Int.max] {
             var w = CSVBytes(header: "x")
             w.integer(i)
             #expect(String(decoding: w.bytes, as: UTF8.self) == "x\n\(i)")

@@ -23,22 +23,23 @@ public struct CSVBytes {
     /// A number as `CSVOutput.number` writes it (empty for NaN and infinities).
     public mutating func number(_ v: Double) {
         guard v.isFinite else { return }
-        if v == v.rounded(), abs(v) < 1e15 { integer(Int64(v)); return }
+        if v == v.rounded(), abs(v) < 1e15 { integer(Int(v)); return }
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: 32) { buf in
             let n = withVaList([v]) { vsnprintf(buf.baseAddress!, 32, "%.15g", $0) }
             buf.withMemoryRebound(to: UInt8.self) { bytes.append(contentsOf: $0.prefix(Int(n))) }
         }
     }
 
-    public mutating func integer<I: BinaryInteger>(_ v: I) {
+    /// An integer in decimal (not generic: a generic one is not specialized across modules and
+    /// then costs a protocol-conformance lookup per digit).
+    public mutating func integer(_ v: Int) {
         if v < 0 { bytes.append(0x2D) }
         var m = v.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         withUnsafeMutableBytes(of: &digits) { d in
-            repeat { d[count] = UInt8(48 + Int(m % 10)); m /= 10; count += 1 } while m > 0
-            for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(d[i]) }
+            var count = 0
+            repeat { d[count] = UInt8(truncatingIfNeeded: 48 &+ m % 10); m /= 10; count += 1 } while m > 0
+            while count > 0 { count -= 1; bytes.append(d[count]) }
         }
     }
 
